@@ -1,0 +1,89 @@
+// Journal: the durable, append-only sequence of entries, numbered densely from 1.
+//
+// This interface is all that the milter and the tools know of storage; the LevelDB
+// implementation is private to store/. One process at a time may open a journal directory
+// (an exclusive lock is held while it is open).
+//
+// Capture works in transactions: a message's bytes are staged as chunks while they arrive
+// (unsynced), and CommitMessage() makes them part of the journal together with the
+// message's entry in one synced write. Staged chunks of a transaction that is aborted, or
+// that was in progress when the process died, are removed (at the latest when the journal
+// is next opened).
+//
+// Thread-safety: all methods may be called concurrently from any thread. Concurrent
+// CommitMessage() calls are grouped into one synced write (group commit); sequence numbers
+// are assigned in commit order.
+#ifndef MAILJOURNAL_JOURNAL_H_
+#define MAILJOURNAL_JOURNAL_H_
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "mailjournal/entry.h"
+#include "mailjournal/status.h"
+
+namespace mailjournal {
+
+// The largest chunk StageChunk() and CommitMessage() accept.
+constexpr size_t kMaxChunkSize = 64 * 1024;
+
+struct JournalOptions {
+  std::string dir;                // journal directory; created (mode 0750) if missing
+  bool create_if_missing = true;  // false: NotFound when dir holds no journal
+  size_t max_group_bytes = 8 << 20;  // a group commit stops collecting past this many bytes
+};
+
+class Journal {
+ public:
+  virtual ~Journal() = default;
+
+  // Returns a new transaction id, unique for the life of the journal (across restarts).
+  virtual uint64_t BeginTransaction() = 0;
+
+  // Stages chunk number `index` (0-based, consecutive) of transaction txn, unsynced.
+  // REQUIRES: data.size() <= kMaxChunkSize; txn from BeginTransaction(), not yet committed.
+  virtual Status StageChunk(uint64_t txn, uint32_t index, std::string_view data) = 0;
+
+  // Removes the first `staged_chunks` chunks of an uncommitted transaction. Idempotent.
+  virtual Status AbortTransaction(uint64_t txn, uint32_t staged_chunks) = 0;
+
+  // Appends a message entry durably. `final_chunk`, if not empty, becomes chunk number
+  // entry->content.chunks - 1 of transaction entry->content.txn and is written in the same
+  // batch. Blocks until the write is synced to disk. On success sets entry->time_us and
+  // *seq. On error nothing of this entry is in the journal (its staged chunks remain until
+  // aborted) and no sequence number is consumed.
+  // REQUIRES: final_chunk.size() <= kMaxChunkSize.
+  virtual Status CommitMessage(MessageEntry* entry, std::string_view final_chunk,
+                               uint64_t* seq) = 0;
+
+  // The highest committed sequence number, 0 for an empty journal.
+  virtual uint64_t LastSequence() const = 0;
+
+  // Reads entry `seq`. NotFound if seq is 0 or above LastSequence(); Corruption if the
+  // stored entry is missing (a gap) or does not decode.
+  virtual Status ReadMessage(uint64_t seq, MessageEntry* entry) = 0;
+
+  // Calls visit(seq, entry) for entries starting at `from` and moving forward (or backward
+  // when `reverse`), until visit returns false or the journal ends. Stops with Corruption
+  // at the first entry that does not decode or at a gap.
+  using Visitor = std::function<bool(uint64_t seq, const MessageEntry& entry)>;
+  virtual Status Scan(uint64_t from, bool reverse, const Visitor& visit) = 0;
+
+  // Streams the captured bytes of a message to sink, chunk by chunk, checking that every
+  // chunk is present and that size and SHA-256 match the entry. Returns Corruption when they
+  // do not (after some bytes may have been passed to sink), or the first error of sink.
+  using ChunkSink = std::function<Status(std::string_view bytes)>;
+  virtual Status ReadContent(const ContentRef& content, const ChunkSink& sink) = 0;
+};
+
+// Opens (or creates) the journal in options.dir. Busy if another process holds it; the
+// message then names the holder's pid when known. On start-up removes the staged chunks of
+// transactions that were never committed.
+Status OpenJournal(const JournalOptions& options, std::unique_ptr<Journal>* journal);
+
+}  // namespace mailjournal
+
+#endif  // MAILJOURNAL_JOURNAL_H_

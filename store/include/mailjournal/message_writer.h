@@ -1,0 +1,59 @@
+// MessageWriter: streams one message's bytes into a journal transaction.
+//
+// Bytes are appended as they arrive; full chunks are staged in the journal at once so
+// memory stays bounded (at most one chunk, kMaxChunkSize bytes, is buffered). Commit()
+// writes the last chunk and the entry in one synced write. A writer that is destroyed
+// without a successful Commit() aborts its transaction.
+//
+// Thread-safety: a writer is used by one thread at a time; different writers may be used
+// concurrently on the same journal.
+#ifndef MAILJOURNAL_MESSAGE_WRITER_H_
+#define MAILJOURNAL_MESSAGE_WRITER_H_
+
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "mailjournal/entry.h"
+#include "mailjournal/journal.h"
+#include "mailjournal/status.h"
+
+namespace mailjournal {
+
+class MessageWriter {
+ public:
+  // REQUIRES: journal outlives the writer.
+  explicit MessageWriter(Journal* journal);
+  ~MessageWriter();
+  MessageWriter(const MessageWriter&) = delete;
+  MessageWriter& operator=(const MessageWriter&) = delete;
+
+  // Appends captured bytes. Errors are sticky: after a failed Append every later Append and
+  // Commit return the first error.
+  Status Append(std::string_view bytes);
+
+  // Commits the message with this envelope; on success sets *seq and *entry (as stored).
+  // After Commit (successful or not) the writer is finished; further calls are errors.
+  Status Commit(const Envelope& envelope, uint64_t* seq, MessageEntry* entry);
+
+  // Abandons the message and removes what was staged. Idempotent.
+  void Abort();
+
+  uint64_t size() const { return size_; }
+
+ private:
+  struct HashState;
+
+  Journal* const journal_;
+  std::unique_ptr<HashState> hash_;
+  uint64_t txn_ = 0;
+  std::string buffer_;
+  uint32_t staged_chunks_ = 0;
+  uint64_t size_ = 0;
+  Status error_;
+  bool finished_ = false;
+};
+
+}  // namespace mailjournal
+
+#endif  // MAILJOURNAL_MESSAGE_WRITER_H_

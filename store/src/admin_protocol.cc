@@ -1,0 +1,260 @@
+#include "mailjournal/admin_protocol.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cctype>
+
+#include "mailjournal/time_util.h"
+
+namespace mailjournal {
+
+using nlohmann::json;
+
+namespace {
+
+json OkResponse() { return json{{"v", kAdminProtocolVersion}, {"ok", true}}; }
+
+std::string Lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return s;
+}
+
+bool ContainsFolded(const std::string& haystack, const std::string& folded_needle) {
+  return Lower(haystack).find(folded_needle) != std::string::npos;
+}
+
+// Reads an optional string member; InvalidArgument when present with another type.
+Status OptString(const json& req, const char* name, std::string* out) {
+  auto it = req.find(name);
+  if (it == req.end() || it->is_null()) return Status::OK();
+  if (!it->is_string()) return Status::InvalidArgument(std::string(name) + ": expected a string");
+  *out = it->get<std::string>();
+  return Status::OK();
+}
+
+Status OptUnsigned(const json& req, const char* name, uint64_t* out) {
+  auto it = req.find(name);
+  if (it == req.end() || it->is_null()) return Status::OK();
+  if (!it->is_number_unsigned()) {
+    return Status::InvalidArgument(std::string(name) + ": expected a non-negative integer");
+  }
+  *out = it->get<uint64_t>();
+  return Status::OK();
+}
+
+Status RequiredSeq(const json& req, uint64_t* seq) {
+  *seq = 0;
+  Status s = OptUnsigned(req, "seq", seq);
+  if (s.ok() && *seq == 0) s = Status::InvalidArgument("seq: expected a sequence number >= 1");
+  return s;
+}
+
+struct ListQuery {
+  int64_t since_us = INT64_MIN;
+  int64_t until_us = INT64_MAX;
+  std::string from;  // case-folded
+  std::string rcpt;  // case-folded
+  uint64_t after = 0, before = 0, limit = kMaxListLimit;
+  bool reverse = false;
+
+  Status Parse(const json& req) {
+    std::string since, until;
+    Status s = OptString(req, "since", &since);
+    if (s.ok()) s = OptString(req, "until", &until);
+    if (s.ok()) s = OptString(req, "from", &from);
+    if (s.ok()) s = OptString(req, "rcpt", &rcpt);
+    if (s.ok()) s = OptUnsigned(req, "after", &after);
+    if (s.ok()) s = OptUnsigned(req, "before", &before);
+    if (s.ok()) s = OptUnsigned(req, "limit", &limit);
+    if (s.ok() && req.contains("reverse")) {
+      if (!req["reverse"].is_boolean()) return Status::InvalidArgument("reverse: expected true or false");
+      reverse = req["reverse"].get<bool>();
+    }
+    if (s.ok() && !since.empty()) s = ParseTime(since, &since_us);
+    if (s.ok() && !until.empty()) s = ParseTime(until, &until_us);
+    from = Lower(from);
+    rcpt = Lower(rcpt);
+    limit = std::min(limit, kMaxListLimit);
+    return s;
+  }
+
+  bool Matches(const MessageEntry& e) const {
+    if (e.time_us < since_us || e.time_us >= until_us) return false;
+    if (!from.empty() && !ContainsFolded(BareAddress(e.envelope.mail), from)) return false;
+    if (!rcpt.empty()) {
+      bool any = false;
+      for (const auto& r : e.envelope.rcpt) any = any || ContainsFolded(BareAddress(r), rcpt);
+      if (!any) return false;
+    }
+    return true;
+  }
+
+  // Entries are in commit-time order, so a scan can stop once it has passed the window.
+  bool PastWindow(const MessageEntry& e) const {
+    return reverse ? e.time_us < since_us : e.time_us >= until_us;
+  }
+};
+
+}  // namespace
+
+json EntryToJson(uint64_t seq, const MessageEntry& entry) {
+  const Envelope& env = entry.envelope;
+  json rcpt = json::array(), rcpt_params = json::array();
+  for (const auto& r : env.rcpt) {
+    rcpt.push_back(BareAddress(r));
+    rcpt_params.push_back(r.size() > 1 ? json(std::vector<std::string>(r.begin() + 1, r.end()))
+                                       : json::array());
+  }
+  json mail_params = json::array();
+  for (size_t i = 1; i < env.mail.size(); ++i) mail_params.push_back(env.mail[i]);
+  const Sha256Digest& d = entry.content.sha256;
+  return json{
+      {"seq", seq},
+      {"kind", "message"},
+      {"time", FormatTimeUtc(entry.time_us)},
+      {"queue_id", env.queue_id},
+      {"mail_from", BareAddress(env.mail)},
+      {"mail_params", mail_params},
+      {"rcpt", rcpt},
+      {"rcpt_params", rcpt_params},
+      {"client_addr", env.client_addr},
+      {"client_port", env.client_port},
+      {"client_name", env.client_name},
+      {"helo", env.helo},
+      {"auth", env.auth},
+      {"daemon", env.daemon},
+      {"size", entry.content.size},
+      {"sha256", HexEncode(std::string_view(reinterpret_cast<const char*>(d.data()), d.size()))},
+  };
+}
+
+json ErrorResponse(const Status& status) {
+  return json{{"v", kAdminProtocolVersion},
+              {"ok", false},
+              {"error", {{"code", status.CodeName()}, {"message", status.message()}}}};
+}
+
+Status StatusFromResponse(const json& response) {
+  if (!response.is_object()) return Status::Internal("admin protocol: response is not an object");
+  auto ok = response.find("ok");
+  if (ok != response.end() && ok->is_boolean() && ok->get<bool>()) return Status::OK();
+  auto err = response.find("error");
+  if (err == response.end() || !err->is_object()) {
+    return Status::Internal("admin protocol: failed response without an error");
+  }
+  std::string code = err->value("code", "internal");
+  std::string message = err->value("message", "unknown error");
+  return Status::FromCode(Status::CodeFromName(code), message);
+}
+
+std::string ToJsonLine(const json& object) {
+  return object.dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
+}
+
+Status AdminHandler::Handle(const json& request, ResponseWriter* out) {
+  try {
+    if (!request.is_object()) {
+      return out->Header(ErrorResponse(Status::InvalidArgument("request: expected a JSON object")));
+    }
+    auto v = request.find("v");
+    if (v == request.end() || !v->is_number_integer() || v->get<int>() != kAdminProtocolVersion) {
+      return out->Header(ErrorResponse(Status::InvalidArgument(
+          "request: unsupported protocol version (this server speaks v=1)")));
+    }
+    std::string op = request.value("op", "");
+    if (op == "status") return Status_(request, out);
+    if (op == "list") return List(request, out);
+    if (op == "show") return Show(request, out);
+    if (op == "export") return Export(request, out);
+    return out->Header(ErrorResponse(Status::InvalidArgument("request: unknown op '" + op + "'")));
+  } catch (const std::exception& e) {
+    return out->Header(ErrorResponse(Status::Internal(std::string("request: ") + e.what())));
+  }
+}
+
+Status AdminHandler::Status_(const json&, ResponseWriter* out) {
+  json st{{"mode", info_.mode},
+          {"journal", info_.journal_dir},
+          {"last_seq", journal_->LastSequence()},
+          {"pid", static_cast<int64_t>(getpid())},
+          {"version", MAILJOURNAL_VERSION}};
+  if (info_.start_time_us != 0) st["started"] = FormatTimeUtc(info_.start_time_us);
+  json resp = OkResponse();
+  resp["status"] = st;
+  return out->Header(resp);
+}
+
+Status AdminHandler::List(const json& request, ResponseWriter* out) {
+  ListQuery q;
+  Status s = q.Parse(request);
+  if (!s.ok()) return out->Header(ErrorResponse(s));
+  // Scan(0, reverse) starts at the newest entry; "before":1 leaves nothing to scan.
+  uint64_t from = q.reverse ? (q.before > 0 ? q.before - 1 : 0) : q.after + 1;
+  bool nothing_before = q.reverse && q.before == 1;
+  json entries = json::array();
+  bool more = false;
+  if (!nothing_before) s = journal_->Scan(from, q.reverse, [&](uint64_t seq, const MessageEntry& e) {
+    if (q.PastWindow(e)) return false;
+    if (!q.Matches(e)) return true;
+    if (entries.size() >= q.limit) {
+      more = true;
+      return false;
+    }
+    entries.push_back(EntryToJson(seq, e));
+    return true;
+  });
+  if (!s.ok()) return out->Header(ErrorResponse(s));
+  json resp = OkResponse();
+  resp["entries"] = std::move(entries);
+  resp["more"] = more;
+  return out->Header(resp);
+}
+
+Status AdminHandler::Show(const json& request, ResponseWriter* out) {
+  uint64_t seq;
+  MessageEntry e;
+  Status s = RequiredSeq(request, &seq);
+  if (s.ok()) s = journal_->ReadMessage(seq, &e);
+  if (!s.ok()) return out->Header(ErrorResponse(s));
+  json resp = OkResponse();
+  resp["entry"] = EntryToJson(seq, e);
+  return out->Header(resp);
+}
+
+Status AdminHandler::Export(const json& request, ResponseWriter* out) {
+  uint64_t seq;
+  MessageEntry e;
+  Status s = RequiredSeq(request, &seq);
+  if (s.ok()) s = journal_->ReadMessage(seq, &e);
+  if (!s.ok()) return out->Header(ErrorResponse(s));
+  json resp = OkResponse();
+  resp["entry"] = EntryToJson(seq, e);
+  resp["size"] = e.content.size;
+  s = out->Header(resp);
+  if (!s.ok()) return s;
+  Status sink_error;
+  uint64_t sent = 0;
+  Status read = journal_->ReadContent(e.content, [&](std::string_view bytes) {
+    // Never send more than announced, even from a corrupt journal.
+    if (sent + bytes.size() > e.content.size) bytes = bytes.substr(0, e.content.size - sent);
+    sent += bytes.size();
+    sink_error = out->Payload(bytes);
+    return sink_error;
+  });
+  if (!sink_error.ok()) return sink_error;
+  if (sent < e.content.size) {
+    // Keep the framing: pad to the announced size; the trailer says the payload is bad.
+    std::string zeros(std::min<uint64_t>(e.content.size - sent, kMaxChunkSize), '\0');
+    while (sent < e.content.size) {
+      size_t n = std::min<uint64_t>(zeros.size(), e.content.size - sent);
+      s = out->Payload(std::string_view(zeros.data(), n));
+      if (!s.ok()) return s;
+      sent += n;
+    }
+  }
+  return out->Trailer(read.ok() ? OkResponse() : ErrorResponse(read));
+}
+
+}  // namespace mailjournal

@@ -1,0 +1,420 @@
+// The LevelDB implementation of Journal. Key layout (mailjournal-format(5)):
+//   'e' u64 seq            -> encoded entry
+//   'c' u64 txn u32 index  -> content chunk
+//   'p' u64 txn            -> "" while txn has staged chunks and is not committed
+//   'm' name               -> metadata ("mformat", "mgeneration")
+// All integers big-endian, so appends are sequential in LevelDB's key order.
+#include <fcntl.h>
+#include <leveldb/db.h>
+#include <leveldb/write_batch.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <condition_variable>
+#include <cstring>
+#include <deque>
+#include <mutex>
+#include <vector>
+
+#include "mailjournal/journal.h"
+#include "sha256.h"
+
+namespace mailjournal {
+
+namespace {
+
+constexpr char kFormat[] = "1";
+
+void AppendBE(std::string* out, uint64_t v, int bytes) {
+  for (int i = bytes - 1; i >= 0; --i) out->push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+}
+
+uint64_t ReadBE(const char* p, int bytes) {
+  uint64_t v = 0;
+  for (int i = 0; i < bytes; ++i) v = (v << 8) | static_cast<unsigned char>(p[i]);
+  return v;
+}
+
+std::string EntryKey(uint64_t seq) {
+  std::string k("e");
+  AppendBE(&k, seq, 8);
+  return k;
+}
+
+std::string ChunkPrefix(uint64_t txn) {
+  std::string k("c");
+  AppendBE(&k, txn, 8);
+  return k;
+}
+
+std::string ChunkKey(uint64_t txn, uint32_t index) {
+  std::string k = ChunkPrefix(txn);
+  AppendBE(&k, index, 4);
+  return k;
+}
+
+std::string PendingKey(uint64_t txn) {
+  std::string k("p");
+  AppendBE(&k, txn, 8);
+  return k;
+}
+
+bool IsEntryKey(const leveldb::Slice& k) { return k.size() == 9 && k[0] == 'e'; }
+
+Status FromLevelDb(const leveldb::Status& s, const std::string& what) {
+  if (s.ok()) return Status::OK();
+  if (s.IsNotFound()) return Status::NotFound(what + ": " + s.ToString());
+  if (s.IsCorruption()) return Status::Corruption(what + ": " + s.ToString());
+  return Status::IOError(what + ": " + s.ToString());
+}
+
+int64_t NowMicros() {
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return static_cast<int64_t>(ts.tv_sec) * 1000000 + ts.tv_nsec / 1000;
+}
+
+// Holds an exclusive flock on DIR/mailjournal.lock, which records the holder's pid.
+class DirLock {
+ public:
+  ~DirLock() {
+    if (fd_ >= 0) close(fd_);  // releases the lock
+  }
+  Status Acquire(const std::string& dir) {
+    std::string path = dir + "/mailjournal.lock";
+    fd_ = open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0640);
+    if (fd_ < 0) return Status::IOError(path + ": " + std::strerror(errno));
+    if (flock(fd_, LOCK_EX | LOCK_NB) != 0) {
+      int err = errno;
+      if (err == EWOULDBLOCK) {
+        char buf[32] = {0};
+        ssize_t n = pread(fd_, buf, sizeof buf - 1, 0);
+        std::string holder = n > 0 ? std::string(buf, strcspn(buf, "\n")) : "unknown";
+        return Status::Busy("journal " + dir + " is in use by process " + holder);
+      }
+      return Status::IOError(path + ": " + std::strerror(err));
+    }
+    std::string pid = std::to_string(getpid()) + "\n";
+    if (ftruncate(fd_, 0) != 0 || pwrite(fd_, pid.data(), pid.size(), 0) < 0) {
+      return Status::IOError(path + ": " + std::strerror(errno));
+    }
+    return Status::OK();
+  }
+
+ private:
+  int fd_ = -1;
+};
+
+class LevelDbJournal : public Journal {
+ public:
+  explicit LevelDbJournal(JournalOptions options) : options_(std::move(options)) {}
+
+  Status Open();
+
+  uint64_t BeginTransaction() override {
+    return (generation_ << 32) | next_txn_.fetch_add(1, std::memory_order_relaxed);
+  }
+
+  Status StageChunk(uint64_t txn, uint32_t index, std::string_view data) override {
+    if (data.size() > kMaxChunkSize) return Status::InvalidArgument("chunk too large");
+    leveldb::WriteBatch batch;
+    if (index == 0) batch.Put(PendingKey(txn), "");
+    batch.Put(ChunkKey(txn, index), leveldb::Slice(data.data(), data.size()));
+    return FromLevelDb(db_->Write(leveldb::WriteOptions(), &batch), "journal: stage chunk");
+  }
+
+  Status AbortTransaction(uint64_t txn, uint32_t staged_chunks) override {
+    leveldb::WriteBatch batch;
+    for (uint32_t i = 0; i < staged_chunks; ++i) batch.Delete(ChunkKey(txn, i));
+    batch.Delete(PendingKey(txn));
+    return FromLevelDb(db_->Write(leveldb::WriteOptions(), &batch), "journal: abort");
+  }
+
+  Status CommitMessage(MessageEntry* entry, std::string_view final_chunk,
+                       uint64_t* seq) override;
+
+  uint64_t LastSequence() const override {
+    std::lock_guard<std::mutex> l(mu_);
+    return last_seq_;
+  }
+
+  Status ReadMessage(uint64_t seq, MessageEntry* entry) override {
+    if (seq == 0 || seq > LastSequence()) {
+      return Status::NotFound("entry " + std::to_string(seq) + ": no such entry");
+    }
+    std::string value;
+    leveldb::Status s = db_->Get(leveldb::ReadOptions(), EntryKey(seq), &value);
+    if (s.IsNotFound()) {
+      return Status::Corruption("entry " + std::to_string(seq) + ": missing from the journal");
+    }
+    if (!s.ok()) return FromLevelDb(s, "entry " + std::to_string(seq));
+    return Decode(seq, value, entry);
+  }
+
+  Status Scan(uint64_t from, bool reverse, const Visitor& visit) override;
+  Status ReadContent(const ContentRef& content, const ChunkSink& sink) override;
+
+ private:
+  struct Writer {
+    MessageEntry* entry;
+    std::string_view final_chunk;
+    Status status;
+    uint64_t seq = 0;
+    bool done = false;
+    std::condition_variable cv;
+  };
+
+  static Status Decode(uint64_t seq, const std::string& value, MessageEntry* entry) {
+    Status s = DecodeMessageEntry(value, entry);
+    if (!s.ok()) return Status::Corruption("entry " + std::to_string(seq) + ": " + s.message());
+    return s;
+  }
+
+  Status RemoveUncommittedTransactions();
+  Status InitMetadata();
+
+  const JournalOptions options_;
+  DirLock lock_;
+  std::unique_ptr<leveldb::DB> db_;
+  uint64_t generation_ = 0;
+  std::atomic<uint32_t> next_txn_{1};
+
+  mutable std::mutex mu_;
+  std::deque<Writer*> writers_;  // GUARDED_BY(mu_); front is the group leader
+  uint64_t last_seq_ = 0;        // GUARDED_BY(mu_)
+  int64_t last_time_us_ = 0;     // GUARDED_BY(mu_); commit times never go backwards
+};
+
+Status LevelDbJournal::Open() {
+  const std::string& dir = options_.dir;
+  struct stat st;
+  if (stat(dir.c_str(), &st) != 0) {
+    if (errno != ENOENT || !options_.create_if_missing) {
+      return errno == ENOENT ? Status::NotFound("journal " + dir + ": no such directory")
+                             : Status::IOError("journal " + dir + ": " + std::strerror(errno));
+    }
+    if (mkdir(dir.c_str(), 0750) != 0 && errno != EEXIST) {
+      return Status::IOError("journal " + dir + ": cannot create: " + std::strerror(errno));
+    }
+  } else if (!S_ISDIR(st.st_mode)) {
+    return Status::InvalidArgument("journal " + dir + ": not a directory");
+  }
+  Status s = lock_.Acquire(dir);
+  if (!s.ok()) return s;
+
+  leveldb::Options opts;
+  opts.create_if_missing = options_.create_if_missing;
+  opts.paranoid_checks = true;
+  opts.write_buffer_size = 16 << 20;
+  leveldb::DB* db = nullptr;
+  s = FromLevelDb(leveldb::DB::Open(opts, dir + "/db", &db), "journal " + dir);
+  if (!s.ok()) return s;
+  db_.reset(db);
+  s = InitMetadata();
+  if (s.ok()) s = RemoveUncommittedTransactions();
+  if (!s.ok()) return s;
+
+  std::unique_ptr<leveldb::Iterator> it(db_->NewIterator(leveldb::ReadOptions()));
+  // The last key before "f" is the last entry, if there is any entry at all.
+  it->Seek("f");
+  if (it->Valid()) {
+    it->Prev();
+  } else {
+    it->SeekToLast();
+  }
+  if (it->Valid() && IsEntryKey(it->key())) last_seq_ = ReadBE(it->key().data() + 1, 8);
+  if (!it->status().ok()) return FromLevelDb(it->status(), "journal " + dir);
+  if (last_seq_ > 0) {
+    MessageEntry last;
+    std::string value;
+    s = FromLevelDb(db_->Get(leveldb::ReadOptions(), EntryKey(last_seq_), &value),
+                    "journal " + dir);
+    if (s.ok()) s = Decode(last_seq_, value, &last);
+    if (!s.ok()) return s;
+    last_time_us_ = last.time_us;
+  }
+  return Status::OK();
+}
+
+Status LevelDbJournal::InitMetadata() {
+  std::string value;
+  leveldb::Status ls = db_->Get(leveldb::ReadOptions(), "mformat", &value);
+  leveldb::WriteBatch batch;
+  if (ls.IsNotFound()) {
+    batch.Put("mformat", kFormat);
+  } else if (!ls.ok()) {
+    return FromLevelDb(ls, "journal " + options_.dir);
+  } else if (value != kFormat) {
+    return Status::Corruption("journal " + options_.dir + ": unsupported journal format '" +
+                              value + "'");
+  }
+  ls = db_->Get(leveldb::ReadOptions(), "mgeneration", &value);
+  if (ls.ok() && value.size() == 8) {
+    generation_ = ReadBE(value.data(), 8) + 1;
+  } else if (ls.IsNotFound()) {
+    generation_ = 1;
+  } else {
+    return ls.ok() ? Status::Corruption("journal " + options_.dir + ": bad generation record")
+                   : FromLevelDb(ls, "journal " + options_.dir);
+  }
+  std::string gen;
+  AppendBE(&gen, generation_, 8);
+  batch.Put("mgeneration", gen);
+  leveldb::WriteOptions wo;
+  wo.sync = true;
+  return FromLevelDb(db_->Write(wo, &batch), "journal " + options_.dir);
+}
+
+Status LevelDbJournal::RemoveUncommittedTransactions() {
+  leveldb::WriteBatch batch;
+  std::unique_ptr<leveldb::Iterator> pend(db_->NewIterator(leveldb::ReadOptions()));
+  for (pend->Seek("p"); pend->Valid() && pend->key()[0] == 'p'; pend->Next()) {
+    if (pend->key().size() != 9) continue;
+    uint64_t txn = ReadBE(pend->key().data() + 1, 8);
+    std::string prefix = ChunkPrefix(txn);
+    std::unique_ptr<leveldb::Iterator> it(db_->NewIterator(leveldb::ReadOptions()));
+    for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+      batch.Delete(it->key());
+    }
+    batch.Delete(pend->key());
+  }
+  if (!pend->status().ok()) return FromLevelDb(pend->status(), "journal " + options_.dir);
+  if (batch.ApproximateSize() <= 12) return Status::OK();  // empty batch
+  leveldb::WriteOptions wo;
+  wo.sync = true;
+  return FromLevelDb(db_->Write(wo, &batch), "journal " + options_.dir + ": cleanup");
+}
+
+Status LevelDbJournal::CommitMessage(MessageEntry* entry, std::string_view final_chunk,
+                                     uint64_t* seq) {
+  if (final_chunk.size() > kMaxChunkSize) return Status::InvalidArgument("chunk too large");
+  Writer w;
+  w.entry = entry;
+  w.final_chunk = final_chunk;
+
+  std::unique_lock<std::mutex> l(mu_);
+  writers_.push_back(&w);
+  while (!w.done && &w != writers_.front()) w.cv.wait(l);
+  if (w.done) {
+    if (w.status.ok()) *seq = w.seq;
+    return w.status;
+  }
+
+  // This thread leads a group: everything queued now, up to max_group_bytes.
+  std::vector<Writer*> group;
+  size_t bytes = 0;
+  for (Writer* x : writers_) {
+    if (!group.empty() && bytes + x->final_chunk.size() > options_.max_group_bytes) break;
+    group.push_back(x);
+    bytes += x->final_chunk.size();
+  }
+  uint64_t first_seq = last_seq_ + 1;
+  int64_t now = std::max(NowMicros(), last_time_us_);
+  l.unlock();
+
+  leveldb::WriteBatch batch;
+  uint64_t next = first_seq;
+  for (Writer* x : group) {
+    MessageEntry* e = x->entry;
+    e->time_us = now;
+    const ContentRef& c = e->content;
+    if (!x->final_chunk.empty()) {
+      batch.Put(ChunkKey(c.txn, c.chunks - 1),
+                leveldb::Slice(x->final_chunk.data(), x->final_chunk.size()));
+    }
+    if (c.chunks > (x->final_chunk.empty() ? 0u : 1u)) batch.Delete(PendingKey(c.txn));
+    batch.Put(EntryKey(next), EncodeMessageEntry(*e));
+    x->seq = next++;
+  }
+  leveldb::WriteOptions wo;
+  wo.sync = true;
+  Status s = FromLevelDb(db_->Write(wo, &batch), "journal: commit");
+
+  l.lock();
+  if (s.ok()) {
+    last_seq_ = next - 1;
+    last_time_us_ = now;
+  }
+  for (Writer* x : group) {
+    writers_.pop_front();
+    x->status = s;
+    x->done = true;
+    if (x != &w) x->cv.notify_one();
+  }
+  if (!writers_.empty()) writers_.front()->cv.notify_one();
+  if (s.ok()) *seq = w.seq;
+  return s;
+}
+
+Status LevelDbJournal::Scan(uint64_t from, bool reverse, const Visitor& visit) {
+  uint64_t last = LastSequence();
+  if (from == 0) from = reverse ? last : 1;
+  if (reverse && from > last) from = last;
+  if (from == 0 || from > last) return Status::OK();
+  std::unique_ptr<leveldb::Iterator> it(db_->NewIterator(leveldb::ReadOptions()));
+  it->Seek(EntryKey(from));
+  uint64_t expected = from;
+  MessageEntry entry;
+  while (expected >= 1 && expected <= last) {
+    if (!it->Valid() || !IsEntryKey(it->key()) ||
+        ReadBE(it->key().data() + 1, 8) != expected) {
+      if (!it->status().ok()) return FromLevelDb(it->status(), "journal scan");
+      return Status::Corruption("entry " + std::to_string(expected) +
+                                ": missing from the journal");
+    }
+    Status s = Decode(expected, it->value().ToString(), &entry);
+    if (!s.ok()) return s;
+    if (!visit(expected, entry)) return Status::OK();
+    if (reverse) {
+      it->Prev();
+      --expected;
+    } else {
+      it->Next();
+      ++expected;
+    }
+  }
+  return FromLevelDb(it->status(), "journal scan");
+}
+
+Status LevelDbJournal::ReadContent(const ContentRef& content, const ChunkSink& sink) {
+  std::string what = "content of transaction " + std::to_string(content.txn);
+  std::unique_ptr<leveldb::Iterator> it(db_->NewIterator(leveldb::ReadOptions()));
+  std::string prefix = ChunkPrefix(content.txn);
+  Sha256 sha;
+  uint64_t size = 0;
+  it->Seek(prefix);
+  for (uint32_t i = 0; i < content.chunks; ++i, it->Next()) {
+    if (!it->Valid() || it->key() != leveldb::Slice(ChunkKey(content.txn, i))) {
+      if (!it->status().ok()) return FromLevelDb(it->status(), what);
+      return Status::Corruption(what + ": chunk " + std::to_string(i) + " is missing");
+    }
+    leveldb::Slice v = it->value();
+    sha.Update(std::string_view(v.data(), v.size()));
+    size += v.size();
+    Status s = sink(std::string_view(v.data(), v.size()));
+    if (!s.ok()) return s;
+  }
+  if (size != content.size) {
+    return Status::Corruption(what + ": " + std::to_string(size) + " bytes stored, " +
+                              std::to_string(content.size) + " recorded");
+  }
+  if (sha.Final() != content.sha256) {
+    return Status::Corruption(what + ": SHA-256 does not match the entry");
+  }
+  return Status::OK();
+}
+
+}  // namespace
+
+Status OpenJournal(const JournalOptions& options, std::unique_ptr<Journal>* journal) {
+  auto j = std::make_unique<LevelDbJournal>(options);
+  Status s = j->Open();
+  if (s.ok()) *journal = std::move(j);
+  return s;
+}
+
+}  // namespace mailjournal

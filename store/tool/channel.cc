@@ -1,0 +1,174 @@
+#include "channel.h"
+
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "mailjournal/admin_protocol.h"
+
+namespace mailjournal {
+
+using nlohmann::json;
+
+namespace {
+
+class SocketChannel : public Channel {
+ public:
+  SocketChannel(int fd, std::string path) : fd_(fd), path_(std::move(path)) {}
+  ~SocketChannel() override { close(fd_); }
+
+  Status Call(const json& request, json* response, const Journal::ChunkSink& payload) override {
+    std::string line = ToJsonLine(request);
+    Status s = WriteAll(line);
+    if (s.ok()) s = ReadResponse(response);
+    if (!s.ok()) return s;
+    s = StatusFromResponse(*response);
+    if (!s.ok() || !response->contains("size")) return s;
+    uint64_t remaining = (*response)["size"].get<uint64_t>();
+    Status sink_error;
+    while (remaining > 0) {
+      if (buffer_.empty()) {
+        s = Fill();
+        if (!s.ok()) return s;
+      }
+      size_t n = std::min<uint64_t>(remaining, buffer_.size());
+      if (sink_error.ok()) sink_error = payload(std::string_view(buffer_.data(), n));
+      buffer_.erase(0, n);
+      remaining -= n;
+    }
+    json trailer;
+    s = ReadResponse(&trailer);
+    if (!s.ok()) return s;
+    s = StatusFromResponse(trailer);
+    return s.ok() ? sink_error : s;
+  }
+
+ private:
+  Status WriteAll(const std::string& data) {
+    size_t off = 0;
+    while (off < data.size()) {
+      ssize_t n = send(fd_, data.data() + off, data.size() - off, MSG_NOSIGNAL);
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) return Status::Unavailable(path_ + ": send: " + std::strerror(errno));
+      off += static_cast<size_t>(n);
+    }
+    return Status::OK();
+  }
+
+  Status Fill() {
+    char buf[65536];
+    for (;;) {
+      ssize_t n = recv(fd_, buf, sizeof buf, 0);
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) return Status::Unavailable(path_ + ": receive: " + std::strerror(errno));
+      if (n == 0) return Status::Unavailable(path_ + ": the daemon closed the connection");
+      buffer_.append(buf, static_cast<size_t>(n));
+      return Status::OK();
+    }
+  }
+
+  Status ReadResponse(json* response) {
+    size_t nl;
+    while ((nl = buffer_.find('\n')) == std::string::npos) {
+      Status s = Fill();
+      if (!s.ok()) return s;
+    }
+    std::string line = buffer_.substr(0, nl);
+    buffer_.erase(0, nl + 1);
+    *response = json::parse(line, nullptr, false);
+    if (response->is_discarded()) {
+      return Status::Internal(path_ + ": the daemon sent a response that is not JSON");
+    }
+    return Status::OK();
+  }
+
+  const int fd_;
+  const std::string path_;
+  std::string buffer_;
+};
+
+// Collects what an in-process AdminHandler writes.
+class LocalResponse : public ResponseWriter {
+ public:
+  LocalResponse(json* header, const Journal::ChunkSink* payload)
+      : header_(header), payload_(payload) {}
+  Status Header(const json& response) override {
+    *header_ = response;
+    return Status::OK();
+  }
+  Status Payload(std::string_view bytes) override {
+    if (sink_error_.ok()) sink_error_ = (*payload_)(bytes);
+    return Status::OK();
+  }
+  Status Trailer(const json& trailer) override {
+    trailer_ = trailer;
+    return Status::OK();
+  }
+  Status Result() const {
+    Status s = StatusFromResponse(*header_);
+    if (s.ok() && !trailer_.is_null()) s = StatusFromResponse(trailer_);
+    return s.ok() ? sink_error_ : s;
+  }
+
+ private:
+  json* header_;
+  const Journal::ChunkSink* payload_;
+  json trailer_;
+  Status sink_error_;
+};
+
+class LocalChannel : public Channel {
+ public:
+  LocalChannel(std::unique_ptr<Journal> journal, const std::string& dir)
+      : journal_(std::move(journal)), handler_(journal_.get(), ServerInfo{"offline", 0, dir}) {}
+
+  Status Call(const json& request, json* response, const Journal::ChunkSink& payload) override {
+    LocalResponse out(response, &payload);
+    Status s = handler_.Handle(request, &out);
+    return s.ok() ? out.Result() : s;
+  }
+
+ private:
+  std::unique_ptr<Journal> journal_;
+  AdminHandler handler_;
+};
+
+}  // namespace
+
+Status ConnectSocketChannel(const std::string& path, std::unique_ptr<Channel>* channel) {
+  struct sockaddr_un addr = {};
+  addr.sun_family = AF_UNIX;
+  if (path.size() >= sizeof addr.sun_path) {
+    return Status::InvalidArgument("admin socket " + path + ": path too long");
+  }
+  std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
+  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return Status::Unavailable("socket: " + std::string(std::strerror(errno)));
+  if (connect(fd, reinterpret_cast<struct sockaddr*>(&addr), sizeof addr) != 0) {
+    int err = errno;
+    close(fd);
+    return Status::Unavailable("cannot connect to " + path + ": " + std::strerror(err) +
+                               " (is mailjournald running?)");
+  }
+  *channel = std::make_unique<SocketChannel>(fd, path);
+  return Status::OK();
+}
+
+Status OpenLocalChannel(const std::string& dir, std::unique_ptr<Channel>* channel) {
+  JournalOptions options;
+  options.dir = dir;
+  options.create_if_missing = false;
+  std::unique_ptr<Journal> journal;
+  Status s = OpenJournal(options, &journal);
+  if (s.IsBusy()) {
+    return Status::Busy(s.message() + " (a running mailjournald holds it; use --socket PATH)");
+  }
+  if (!s.ok()) return s;
+  *channel = std::make_unique<LocalChannel>(std::move(journal), dir);
+  return Status::OK();
+}
+
+}  // namespace mailjournal

@@ -1,0 +1,314 @@
+// mailjournal: the operators' and compliance officers' tool. See mailjournal(8).
+//
+// Every command builds an admin-protocol request and sends it over a Channel: the daemon's
+// admin socket (--socket, the default) or the journal directory opened directly
+// (--journal, only while the daemon is stopped). Output is made from the responses alone,
+// so it is the same either way.
+#include <sys/stat.h>
+#include <sysexits.h>
+
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "channel.h"
+#include "mailjournal/admin_protocol.h"
+#include "mailjournal/time_util.h"
+#include "output.h"
+
+namespace mailjournal {
+namespace {
+
+using nlohmann::json;
+
+constexpr char kDefaultSocket[] = "/run/mailjournal/admin.sock";
+
+int ExitCode(const Status& s) {
+  switch (s.code()) {
+    case Status::Code::kOk: return EX_OK;
+    case Status::Code::kNotFound: return EX_NOINPUT;
+    case Status::Code::kCorruption: return EX_DATAERR;
+    case Status::Code::kIOError: return EX_IOERR;
+    case Status::Code::kInvalidArgument: return EX_USAGE;
+    case Status::Code::kBusy: return EX_TEMPFAIL;
+    case Status::Code::kUnavailable: return EX_UNAVAILABLE;
+    case Status::Code::kInternal: return EX_SOFTWARE;
+  }
+  return EX_SOFTWARE;
+}
+
+int Fail(const Status& s) {
+  std::cerr << "mailjournal: " << s.message() << "\n";
+  return ExitCode(s);
+}
+
+Status NoPayload(std::string_view) {
+  return Status::Internal("admin protocol: unexpected payload");
+}
+
+// Parses "N" or "N-M" into sequence numbers.
+Status ParseSeqRange(const std::string& text, std::vector<uint64_t>* seqs) {
+  auto parse = [&](const std::string& t, uint64_t* v) {
+    if (t.empty() || t.find_first_not_of("0123456789") != std::string::npos || t.size() > 19) {
+      return false;
+    }
+    *v = std::stoull(t);
+    return *v > 0;
+  };
+  Status bad = Status::InvalidArgument("'" + text + "': expected a sequence number N or a range N-M");
+  size_t dash = text.find('-');
+  uint64_t a, b;
+  if (dash == std::string::npos) {
+    if (!parse(text, &a)) return bad;
+    seqs->push_back(a);
+    return Status::OK();
+  }
+  if (!parse(text.substr(0, dash), &a) || !parse(text.substr(dash + 1), &b) || b < a) return bad;
+  if (b - a >= 1000000) return Status::InvalidArgument("'" + text + "': range too large");
+  for (uint64_t i = a; i <= b; ++i) seqs->push_back(i);
+  return Status::OK();
+}
+
+std::string Join(const json& array, const char* sep) {
+  std::string out;
+  for (const auto& v : array) {
+    if (!out.empty()) out += sep;
+    out += v.get<std::string>();
+  }
+  return out;
+}
+
+std::string Angle(const std::string& addr) { return "<" + addr + ">"; }
+
+void PrintEntryLine(const json& e) {
+  std::string rcpt;
+  for (const auto& r : e["rcpt"]) rcpt += (rcpt.empty() ? "" : ",") + Angle(r.get<std::string>());
+  std::printf("%llu %s %s %s -> %s %llu\n",
+              static_cast<unsigned long long>(e["seq"].get<uint64_t>()),
+              e["time"].get<std::string>().c_str(),
+              e["queue_id"].get<std::string>().empty() ? "-" : e["queue_id"].get<std::string>().c_str(),
+              Angle(e["mail_from"].get<std::string>()).c_str(), rcpt.c_str(),
+              static_cast<unsigned long long>(e["size"].get<uint64_t>()));
+}
+
+void PrintEntryDetails(const json& e) {
+  auto line = [](const char* key, const std::string& value) {
+    std::printf("%-12s %s\n", key, value.c_str());
+  };
+  line("seq:", std::to_string(e["seq"].get<uint64_t>()));
+  line("kind:", e["kind"].get<std::string>());
+  line("time:", e["time"].get<std::string>());
+  line("queue_id:", e["queue_id"].get<std::string>());
+  std::string params = Join(e["mail_params"], " ");
+  line("mail_from:", Angle(e["mail_from"].get<std::string>()) + (params.empty() ? "" : " " + params));
+  for (size_t i = 0; i < e["rcpt"].size(); ++i) {
+    std::string p = Join(e["rcpt_params"][i], " ");
+    line("rcpt:", Angle(e["rcpt"][i].get<std::string>()) + (p.empty() ? "" : " " + p));
+  }
+  line("client:", e["client_name"].get<std::string>() + " [" + e["client_addr"].get<std::string>() +
+                      "]:" + std::to_string(e["client_port"].get<int>()));
+  line("helo:", e["helo"].get<std::string>());
+  line("auth:", e["auth"].get<std::string>());
+  line("daemon:", e["daemon"].get<std::string>());
+  line("size:", std::to_string(e["size"].get<uint64_t>()));
+  line("sha256:", e["sha256"].get<std::string>());
+}
+
+void PrintJson(const json& j) { std::fputs(ToJsonLine(j).c_str(), stdout); }
+
+json Request(const char* op) { return json{{"v", kAdminProtocolVersion}, {"op", op}}; }
+
+int CmdStatus(Channel* ch, const std::string& format) {
+  json resp;
+  Status s = ch->Call(Request("status"), &resp, NoPayload);
+  if (!s.ok()) return Fail(s);
+  const json& st = resp["status"];
+  if (format == "json") {
+    PrintJson(st);
+  } else {
+    for (auto it = st.begin(); it != st.end(); ++it) {
+      std::string v = it->is_string() ? it->get<std::string>() : it->dump();
+      std::printf("%-10s %s\n", (it.key() + ":").c_str(), v.c_str());
+    }
+  }
+  return EX_OK;
+}
+
+struct ListOptions {
+  std::string since, until, from, rcpt, format = "text";
+  uint64_t limit = 0;  // 0: no limit
+  bool reverse = false;
+};
+
+int CmdList(Channel* ch, const ListOptions& o) {
+  json req = Request("list");
+  if (!o.since.empty()) req["since"] = o.since;
+  if (!o.until.empty()) req["until"] = o.until;
+  if (!o.from.empty()) req["from"] = o.from;
+  if (!o.rcpt.empty()) req["rcpt"] = o.rcpt;
+  req["reverse"] = o.reverse;
+  uint64_t printed = 0;
+  for (;;) {
+    uint64_t want = o.limit == 0 ? kMaxListLimit : std::min(kMaxListLimit, o.limit - printed);
+    req["limit"] = want;
+    json resp;
+    Status s = ch->Call(req, &resp, NoPayload);
+    if (!s.ok()) return Fail(s);
+    for (const json& e : resp["entries"]) {
+      if (o.format == "json") {
+        PrintJson(e);
+      } else {
+        PrintEntryLine(e);
+      }
+      ++printed;
+      req[o.reverse ? "before" : "after"] = e["seq"];
+    }
+    if (!resp.value("more", false) || (o.limit != 0 && printed >= o.limit)) break;
+  }
+  if (std::fflush(stdout) != 0) return Fail(Status::IOError("standard output: write failed"));
+  return EX_OK;
+}
+
+int CmdShow(Channel* ch, uint64_t seq, const std::string& format) {
+  json req = Request("show");
+  req["seq"] = seq;
+  json resp;
+  Status s = ch->Call(req, &resp, NoPayload);
+  if (!s.ok()) return Fail(s);
+  if (format == "json") {
+    PrintJson(resp["entry"]);
+  } else {
+    PrintEntryDetails(resp["entry"]);
+  }
+  return EX_OK;
+}
+
+bool IsDirectory(const std::string& path) {
+  struct stat st;
+  return stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+int CmdExport(Channel* ch, const std::vector<std::string>& ranges, const std::string& format,
+              const std::string& out_path) {
+  std::vector<uint64_t> seqs;
+  for (const auto& r : ranges) {
+    Status s = ParseSeqRange(r, &seqs);
+    if (!s.ok()) return Fail(s);
+  }
+  bool per_file = format == "eml" && seqs.size() > 1;
+  if (per_file && !IsDirectory(out_path)) {
+    return Fail(Status::InvalidArgument(
+        "exporting several messages as eml needs -o DIR (an existing directory)"));
+  }
+  if (!per_file && IsDirectory(out_path)) {
+    return Fail(Status::InvalidArgument(out_path + ": is a directory; give a file name"));
+  }
+  auto fetch = [&](uint64_t seq, const Journal::ChunkSink& sink, json* entry) {
+    json req = Request("export");
+    req["seq"] = seq;
+    json resp;
+    Status s = ch->Call(req, &resp, sink);
+    if (resp.contains("entry")) *entry = resp["entry"];
+    return s;
+  };
+  json entry;
+  if (per_file) {
+    for (uint64_t seq : seqs) {
+      Output out;
+      Status s = out.Open(out_path + "/" + std::to_string(seq) + ".eml");
+      if (!s.ok()) return Fail(s);
+      s = fetch(seq, [&](std::string_view b) { return out.Write(b); }, &entry);
+      if (s.ok()) s = out.Commit();
+      if (!s.ok()) return Fail(s);
+    }
+    return EX_OK;
+  }
+  Output out;
+  Status s = out.Open(out_path);
+  if (!s.ok()) return Fail(s);
+  if (format == "eml") {
+    s = fetch(seqs[0], [&](std::string_view b) { return out.Write(b); }, &entry);
+  } else {
+    MboxrdWriter mbox(&out);
+    for (uint64_t seq : seqs) {
+      // The "From " line needs the sender and time before the first payload byte.
+      json req = Request("show");
+      req["seq"] = seq;
+      json shown;
+      int64_t time_us = 0;
+      s = ch->Call(req, &shown, NoPayload);
+      if (s.ok()) s = ParseTime(shown["entry"]["time"].get<std::string>(), &time_us);
+      if (s.ok()) s = mbox.Begin(shown["entry"]["mail_from"].get<std::string>(), time_us);
+      if (s.ok()) s = fetch(seq, [&](std::string_view b) { return mbox.Write(b); }, &entry);
+      if (s.ok()) s = mbox.End();
+      if (!s.ok()) break;
+    }
+  }
+  if (s.ok()) s = out.Commit();
+  return s.ok() ? EX_OK : Fail(s);
+}
+
+}  // namespace
+}  // namespace mailjournal
+
+int main(int argc, char** argv) {
+  using namespace mailjournal;
+  CLI::App app{"mailjournal: inspect and export the mail journal (see mailjournal(8))"};
+  app.set_version_flag("--version", std::string("mailjournal ") + MAILJOURNAL_VERSION);
+  app.require_subcommand(1);
+  std::string journal_dir, socket_path;
+  auto* journal_opt = app.add_option("--journal", journal_dir,
+                                     "open the journal directory directly (daemon stopped)");
+  app.add_option("--socket", socket_path, "the daemon's admin socket")
+      ->excludes(journal_opt);
+
+  std::string format = "text";
+  auto* status = app.add_subcommand("status", "show the journal's and the daemon's state");
+  status->add_option("--format", format, "text or json")->check(CLI::IsMember({"text", "json"}));
+
+  ListOptions lo;
+  auto* list = app.add_subcommand("list", "list journaled messages");
+  list->add_option("--since", lo.since, "from this time on (ISO 8601, inclusive)");
+  list->add_option("--until", lo.until, "before this time (ISO 8601, exclusive)");
+  list->add_option("--from", lo.from, "sender address contains this text (any case)");
+  list->add_option("--rcpt", lo.rcpt, "a recipient address contains this text (any case)");
+  list->add_option("--limit", lo.limit, "at most this many entries");
+  list->add_flag("--reverse", lo.reverse, "newest first");
+  list->add_option("--format", lo.format, "text or json")->check(CLI::IsMember({"text", "json"}));
+
+  uint64_t show_seq = 0;
+  auto* show = app.add_subcommand("show", "show one entry's envelope and metadata");
+  show->add_option("seq", show_seq, "sequence number")->required();
+  show->add_option("--format", format, "text or json")->check(CLI::IsMember({"text", "json"}));
+
+  std::vector<std::string> export_seqs;
+  std::string export_format = "eml", out_path;
+  auto* exp = app.add_subcommand("export", "write captured messages as eml or mbox");
+  exp->add_option("seq", export_seqs, "sequence numbers N or ranges N-M")->required();
+  exp->add_option("--format", export_format, "eml or mbox")->check(CLI::IsMember({"eml", "mbox"}));
+  exp->add_option("-o,--output", out_path, "output file (or directory for several eml)");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int rc = app.exit(e);
+    return rc == 0 ? EX_OK : EX_USAGE;
+  }
+
+  std::unique_ptr<Channel> channel;
+  Status s = journal_dir.empty()
+                 ? ConnectSocketChannel(socket_path.empty() ? kDefaultSocket : socket_path, &channel)
+                 : OpenLocalChannel(journal_dir, &channel);
+  if (!s.ok()) return Fail(s);
+  try {
+    if (*status) return CmdStatus(channel.get(), format);
+    if (*list) return CmdList(channel.get(), lo);
+    if (*show) return CmdShow(channel.get(), show_seq, format);
+    if (*exp) return CmdExport(channel.get(), export_seqs, export_format, out_path);
+  } catch (const std::exception& e) {
+    return Fail(Status::Internal(e.what()));
+  }
+  return EX_USAGE;
+}

@@ -1,0 +1,1094 @@
+"""End-to-end test harness for mailjournal.
+
+Everything runs inside one fresh temporary directory:
+
+* a private Postfix instance (own config, queue and data directories, ``postfix -c DIR``),
+  bound to 127.0.0.1 only, smtpd on a free high port, no chroot, relaying everything to
+* a sink: by default a small byte-exact SMTP server written here (``RawSink``), optionally
+  Postfix's ``smtp-sink -d`` (``MJ_E2E_SINK=smtp-sink``), see the notes below;
+* mailjournald (``MAILJOURNALD``, default build/milter/mailjournald) listening on a unix
+  milter socket and an admin socket in the temp dir, dropping privileges to ``MJ_E2E_USER``
+  (default ``nobody``) because the tests run as root;
+* helpers to send raw messages with smtplib, submit with Postfix's sendmail(1), wait for
+  delivery with deadlines, strip Postfix's Received header from a delivered copy, and drive
+  the ``mailjournal`` tool (``MAILJOURNAL``, default build/store/mailjournal).
+
+Why not smtp-sink by default (facts measured with Postfix 3.7.11):
+* smtp-sink does not announce SMTPUTF8, so Postfix bounces every SMTPUTF8 message
+  ("SMTPUTF8 is required, but was not offered").
+* Its dump files are dot-unstuffed but every CRLF is written as LF and an extra empty line is
+  appended after the message.  Since Postfix only ever sends CRLF line ends this is reversible,
+  but the RawSink keeps the bytes as they came off the wire, with nothing to reverse.
+
+Requirements: root (Postfix must start master as root), Debian's postfix package.
+Environment knobs: MAILJOURNALD, MAILJOURNAL, MJ_E2E_USER, MJ_E2E_SINK=raw|smtp-sink,
+MJ_E2E_KEEP=1 (keep the temp dir), MJ_E2E_TMP (parent of the temp dir).
+"""
+
+import contextlib
+import datetime
+import hashlib
+import itertools
+import json
+import os
+import pwd
+import re
+import shutil
+import signal
+import smtplib
+import socket
+import socketserver
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import unittest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.abspath(os.path.join(HERE, "..", ".."))
+MAILJOURNALD = os.environ.get("MAILJOURNALD", os.path.join(REPO, "build", "milter", "mailjournald"))
+MAILJOURNAL = os.environ.get("MAILJOURNAL", os.path.join(REPO, "build", "store", "mailjournal"))
+DAEMON_USER = os.environ.get("MJ_E2E_USER", "nobody")
+SINK_KIND = os.environ.get("MJ_E2E_SINK", "raw")
+MYHOSTNAME = "mx.test.invalid"
+SKIP_EXIT = 77  # ctest SKIP_RETURN_CODE
+
+CRLF = b"\r\n"
+
+
+class HarnessError(AssertionError):
+    """A harness step failed (timeout, process died); an AssertionError so tests fail, not error."""
+
+
+# --------------------------------------------------------------------------------------------
+# small utilities
+
+def wait_until(predicate, timeout, what, interval=0.05, diag=None):
+    """Poll predicate() until it returns a true value; return that value or raise on timeout."""
+    deadline = time.monotonic() + timeout
+    delay = min(interval, 0.01)
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() >= deadline:
+            extra = ""
+            if diag is not None:
+                try:
+                    extra = "\n" + diag()
+                except Exception as exc:  # diagnostics must never hide the timeout
+                    extra = "\n(diagnostics failed: %r)" % exc
+            raise HarnessError("timed out after %.1fs waiting for %s%s" % (timeout, what, extra))
+        time.sleep(delay)
+        delay = min(delay * 2, interval)
+
+
+def free_port():
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def tcp_accepts(port):
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+def unix_accepts(path):
+    try:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+            s.settimeout(1)
+            s.connect(path)
+            return True
+    except OSError:
+        return False
+
+
+def run(cmd, check=True, timeout=60, **kw):
+    """subprocess.run with captured bytes output and a readable failure."""
+    p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=timeout, **kw)
+    if check and p.returncode != 0:
+        raise HarnessError("command %r failed with %d\nstdout: %s\nstderr: %s" % (
+            cmd, p.returncode, p.stdout.decode(errors="replace")[-2000:],
+            p.stderr.decode(errors="replace")[-2000:]))
+    return p
+
+
+def tail(path, nbytes=6000):
+    try:
+        with open(path, "rb") as f:
+            f.seek(0, 2)
+            size = f.tell()
+            f.seek(max(0, size - nbytes))
+            return f.read().decode(errors="replace")
+    except OSError as exc:
+        return "(cannot read %s: %s)" % (path, exc)
+
+
+def pid_alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    # a zombie still answers kill(0); treat it as dead
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return f.read().split(")")[-1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def split_headers(msg):
+    """Return a list of raw header fields (each including its line ends) and the rest.
+
+    A header field continues on lines starting with SP or HT.  Line ends are CRLF or LF.
+    The rest starts at the first line that is not part of a header (normally the empty line).
+    """
+    fields = []
+    pos = 0
+    n = len(msg)
+    while pos < n:
+        eol = msg.find(b"\n", pos)
+        end = n if eol < 0 else eol + 1
+        line = msg[pos:end]
+        if line in (b"\r\n", b"\n"):
+            break
+        if line[:1] in (b" ", b"\t") and fields:
+            fields[-1] += line
+        elif re.match(rb"[\x21-\x39\x3b-\x7e]+[ \t]*:", line):
+            fields.append(line)
+        else:
+            break
+        pos = end
+    return fields, msg[pos:]
+
+
+POSTFIX_QID_RE = re.compile(rb"\bid\s+([0-9A-Za-z]+)\s*[;\r\n]")
+
+
+def strip_postfix_received(raw, myhostname=MYHOSTNAME):
+    """Remove the top Received header Postfix prepends; return (content, queue_id)."""
+    fields, _ = split_headers(raw)
+    if not fields or not fields[0].lower().startswith(b"received:"):
+        raise HarnessError("delivered message does not start with a Received header: %r" % raw[:300])
+    first = fields[0]
+    if (b"by " + myhostname.encode() + b" (Postfix") not in first:
+        raise HarnessError("top Received header is not Postfix's own: %r" % first)
+    m = POSTFIX_QID_RE.search(first)
+    if not m:
+        raise HarnessError("no queue id in Postfix Received header: %r" % first)
+    return raw[len(first):], m.group(1).decode()
+
+
+def header_values(msg, name):
+    fields, _ = split_headers(msg)
+    name = name.lower().encode()
+    out = []
+    for f in fields:
+        k, _, v = f.partition(b":")
+        if k.strip().lower() == name:
+            out.append(v.strip())
+    return out
+
+
+def parse_iso(ts):
+    """Parse the journal's ISO 8601 UTC time ('...Z', optional fraction)."""
+    if ts.endswith("Z"):
+        ts = ts[:-1] + "+00:00"
+    return datetime.datetime.fromisoformat(ts)
+
+
+def mbox_expected(entries_and_bytes):
+    """mboxrd per the spec: From line, CRLF -> LF, >*From quoting, blank line after each."""
+    out = bytearray()
+    for entry, data in entries_and_bytes:
+        addr = entry["mail_from"] or "MAILER-DAEMON"
+        t = parse_iso(entry["time"]).astimezone(datetime.timezone.utc)
+        out += b"From " + addr.encode() + b" " + time.asctime(t.timetuple()).encode() + b"\n"
+        body = data.replace(b"\r\n", b"\n")
+        lines = body.split(b"\n")
+        if lines and lines[-1] == b"":
+            lines.pop()
+            trailing = True
+        else:
+            trailing = False
+        for i, line in enumerate(lines):
+            if re.match(rb">*From ", line):
+                line = b">" + line
+            out += line
+            if i < len(lines) - 1 or trailing:
+                out += b"\n"
+        out += b"\n"
+    return bytes(out)
+
+
+# --------------------------------------------------------------------------------------------
+# sinks
+
+class Delivery:
+    """One mail transaction received by the sink."""
+
+    def __init__(self, index, envelope, raw):
+        self.index = index
+        self.envelope = envelope    # dict: helo, mail (MAIL args), rcpt (list of RCPT args), client
+        self.raw = raw              # message bytes exactly as received (dot-unstuffed)
+        self._split = None
+
+    def _do_split(self):
+        if self._split is None:
+            self._split = strip_postfix_received(self.raw)
+        return self._split
+
+    @property
+    def content(self):
+        """Delivered bytes minus Postfix's own Received header."""
+        return self._do_split()[0]
+
+    @property
+    def queue_id(self):
+        return self._do_split()[1]
+
+    def header(self, name):
+        return header_values(self.raw, name)
+
+    def __repr__(self):
+        return "<Delivery %d qid=%s %d bytes>" % (self.index, self.queue_id, len(self.raw))
+
+
+class RawSink:
+    """A byte-exact SMTP sink.  Announces 8BITMIME, SMTPUTF8 and PIPELINING (no DSN, no CHUNKING).
+
+    Each transaction is written as NNNNNN.eml (the dot-unstuffed DATA bytes, line ends untouched)
+    and then NNNNNN.json (envelope), the .json last and by rename, so a .json means complete.
+    """
+
+    supports_smtputf8 = True
+
+    def __init__(self, dump_dir, port=None):
+        self.dump_dir = dump_dir
+        self.port = port or free_port()
+        self._counter = itertools.count(1)
+        self._lock = threading.Lock()
+        self.server = None
+        self.thread = None
+
+    def _next(self):
+        with self._lock:
+            return next(self._counter)
+
+    def start(self):
+        os.makedirs(self.dump_dir, exist_ok=True)
+        sink = self
+
+        class Handler(socketserver.StreamRequestHandler):
+            timeout = 120
+
+            def reply(self, text):
+                self.wfile.write(text)
+                self.wfile.flush()
+
+            def handle(self):
+                self.reply(b"220 rawsink.test.invalid ESMTP\r\n")
+                helo = None
+                mail = None
+                rcpts = []
+                while True:
+                    line = self.rfile.readline(1 << 20)
+                    if not line:
+                        return
+                    cmd = line.rstrip(b"\r\n")
+                    verb = cmd.split(b" ", 1)[0].upper()
+                    arg = cmd[len(verb):].strip()
+                    if verb == b"EHLO":
+                        helo = arg
+                        self.reply(b"250-rawsink.test.invalid\r\n250-8BITMIME\r\n250-SMTPUTF8\r\n"
+                                   b"250-SIZE 209715200\r\n250 PIPELINING\r\n")
+                    elif verb == b"HELO":
+                        helo = arg
+                        self.reply(b"250 rawsink.test.invalid\r\n")
+                    elif verb == b"MAIL":
+                        mail, rcpts = cmd[len(b"MAIL FROM:"):], []
+                        self.reply(b"250 2.1.0 Ok\r\n")
+                    elif verb == b"RCPT":
+                        rcpts.append(cmd[len(b"RCPT TO:"):])
+                        self.reply(b"250 2.1.5 Ok\r\n")
+                    elif verb == b"DATA":
+                        if mail is None or not rcpts:
+                            self.reply(b"503 5.5.1 Error: need MAIL and RCPT\r\n")
+                            continue
+                        self.reply(b"354 End data with <CR><LF>.<CR><LF>\r\n")
+                        data = bytearray()
+                        while True:
+                            l = self.rfile.readline()
+                            if not l:
+                                return  # connection lost in DATA: not delivered
+                            if l == b".\r\n":
+                                break
+                            if l.startswith(b"."):
+                                l = l[1:]
+                            data += l
+                        n = sink._next()
+                        base = os.path.join(sink.dump_dir, "%06d" % n)
+                        env = {"helo": (helo or b"").decode("utf-8", "surrogateescape"),
+                               "mail": mail.decode("utf-8", "surrogateescape"),
+                               "rcpt": [r.decode("utf-8", "surrogateescape") for r in rcpts],
+                               "client": self.client_address[0]}
+                        with open(base + ".eml.tmp", "wb") as f:
+                            f.write(data)
+                        os.rename(base + ".eml.tmp", base + ".eml")
+                        with open(base + ".json.tmp", "w") as f:
+                            json.dump(env, f)
+                        os.rename(base + ".json.tmp", base + ".json")
+                        mail, rcpts = None, []
+                        self.reply(b"250 2.0.0 Ok: delivered as %06d\r\n" % n)
+                    elif verb == b"RSET":
+                        mail, rcpts = None, []
+                        self.reply(b"250 2.0.0 Ok\r\n")
+                    elif verb == b"QUIT":
+                        self.reply(b"221 2.0.0 Bye\r\n")
+                        return
+                    elif verb in (b"NOOP",):
+                        self.reply(b"250 2.0.0 Ok\r\n")
+                    else:
+                        self.reply(b"502 5.5.2 Error: command not recognized\r\n")
+
+        class Server(socketserver.ThreadingTCPServer):
+            allow_reuse_address = True
+            daemon_threads = True
+
+        self.server = Server(("127.0.0.1", self.port), Handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, name="rawsink", daemon=True)
+        self.thread.start()
+
+    def stop(self):
+        if self.server is not None:
+            self.server.shutdown()
+            self.server.server_close()
+            self.server = None
+
+    def count(self):
+        return sum(1 for n in os.listdir(self.dump_dir) if n.endswith(".json"))
+
+    def deliveries(self):
+        out = []
+        for name in sorted(os.listdir(self.dump_dir)):
+            if not name.endswith(".json"):
+                continue
+            base = os.path.join(self.dump_dir, name[:-5])
+            with open(base + ".json") as f:
+                env = json.load(f)
+            with open(base + ".eml", "rb") as f:
+                raw = f.read()
+            out.append(Delivery(int(name[:-5]), env, raw))
+        return out
+
+
+class SmtpSinkProcess:
+    """Postfix's smtp-sink with -d (one file per transaction).  No SMTPUTF8.
+
+    Dump format (measured): X-Client-Addr, X-Client-Proto, X-Helo-Args, X-Mail-Args,
+    X-Rcpt-Args* lines, a 3-line 'Received: ... (smtp-sink) ...' header, then the message,
+    dot-unstuffed, every line end written as LF, plus one extra empty line.
+    """
+
+    supports_smtputf8 = False
+
+    def __init__(self, dump_dir, port=None):
+        self.dump_dir = dump_dir
+        self.port = port or free_port()
+        self.proc = None
+        # smtp-sink writes the dump file while it receives: a file is complete only once
+        # Postfix logged the delivery (set by E2E to a maillog check)
+        self.is_complete = lambda queue_id: True
+
+    def start(self):
+        os.makedirs(self.dump_dir, exist_ok=True)
+        shutil.chown(self.dump_dir, user="postfix")
+        self.proc = subprocess.Popen(
+            ["smtp-sink", "-u", "postfix", "-d", self.dump_dir + "/", "127.0.0.1:%d" % self.port, "100"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_until(lambda: tcp_accepts(self.port), 10, "smtp-sink to listen")
+
+    def stop(self):
+        if self.proc is not None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+            self.proc = None
+
+    def _files(self):
+        return sorted(n for n in os.listdir(self.dump_dir) if not n.startswith("."))
+
+    def count(self):
+        return len(self.deliveries())
+
+    def deliveries(self):
+        out = []
+        for i, name in enumerate(self._files(), 1):
+            with open(os.path.join(self.dump_dir, name), "rb") as f:
+                data = f.read()
+            try:
+                d = self._parse(i, data)
+                complete = data.endswith(b"\n\n") and self.is_complete(d.queue_id)
+            except (ValueError, HarnessError):
+                complete = False
+            if complete:
+                out.append(d)
+        return out
+
+    def _parse(self, i, data):
+        env = {"helo": "", "mail": "", "rcpt": [], "client": ""}
+        pos = 0
+        while True:
+            eol = data.index(b"\n", pos)
+            line = data[pos:eol]
+            if not line.startswith(b"X-"):
+                break
+            k, _, v = line.partition(b": ")
+            v = v.decode("utf-8", "surrogateescape")
+            if k == b"X-Helo-Args":
+                env["helo"] = v
+            elif k == b"X-Mail-Args":
+                env["mail"] = v
+            elif k == b"X-Rcpt-Args":
+                env["rcpt"].append(v)
+            elif k == b"X-Client-Addr":
+                env["client"] = v
+            pos = eol + 1
+        # the 3-line smtp-sink Received header
+        for _ in range(3):
+            pos = data.index(b"\n", pos) + 1
+        body = data[pos:]
+        if body.endswith(b"\n\n"):
+            body = body[:-1]
+        return Delivery(i, env, body.replace(b"\n", b"\r\n"))
+
+
+def make_sink(dump_dir):
+    if SINK_KIND == "smtp-sink":
+        return SmtpSinkProcess(dump_dir)
+    return RawSink(dump_dir)
+
+
+# --------------------------------------------------------------------------------------------
+# Postfix
+
+MASTER_CF = """\
+# private test instance: no chroot, smtpd on loopback only
+127.0.0.1:{smtp_port} inet n - n - - smtpd
+pickup    unix  n       -       n       60      1       pickup
+cleanup   unix  n       -       n       -       0       cleanup
+qmgr      unix  n       -       n       300     1       qmgr
+rewrite   unix  -       -       n       -       -       trivial-rewrite
+bounce    unix  -       -       n       -       0       bounce
+defer     unix  -       -       n       -       0       bounce
+trace     unix  -       -       n       -       0       bounce
+verify    unix  -       -       n       -       1       verify
+flush     unix  n       -       n       1000?   0       flush
+proxymap  unix  -       -       n       -       -       proxymap
+proxywrite unix -       -       n       -       1       proxymap
+smtp      unix  -       -       n       -       -       smtp
+relay     unix  -       -       n       -       -       smtp
+showq     unix  n       -       n       -       -       showq
+error     unix  -       -       n       -       -       error
+retry     unix  -       -       n       -       -       error
+discard   unix  -       -       n       -       -       discard
+anvil     unix  -       -       n       -       1       anvil
+scache    unix  -       -       n       -       1       scache
+postlog   unix-dgram n  -       n       -       1       postlogd
+"""
+
+
+class PostfixInstance:
+    def __init__(self, base, relay_port, milter_spec=None, extra_main=None):
+        self.base = base
+        self.conf_dir = os.path.join(base, "postfix-conf")
+        self.queue_dir = os.path.join(base, "postfix-queue")
+        self.data_dir = os.path.join(base, "postfix-data")
+        self.maillog = os.path.join(base, "maillog")
+        self.smtp_port = free_port()
+        self.relay_port = relay_port
+        self.milter_spec = milter_spec
+        self.extra_main = dict(extra_main or {})
+        self.started = False
+
+    def main_cf(self):
+        milters = self.milter_spec or ""
+        settings = [
+            ("compatibility_level", "3.6"),
+            ("queue_directory", self.queue_dir),
+            ("data_directory", self.data_dir),
+            ("meta_directory", "/etc/postfix"),
+            ("mail_owner", "postfix"),
+            ("setgid_group", "postdrop"),
+            ("inet_interfaces", "127.0.0.1"),
+            ("inet_protocols", "ipv4"),
+            ("smtp_bind_address", "127.0.0.1"),
+            ("myhostname", MYHOSTNAME),
+            ("mydomain", "test.invalid"),
+            ("myorigin", "test.invalid"),
+            ("mydestination", ""),
+            ("relay_domains", ""),
+            ("local_recipient_maps", ""),
+            ("alias_maps", ""),
+            ("alias_database", ""),
+            ("mynetworks", "127.0.0.0/8"),
+            ("relayhost", "[127.0.0.1]:%d" % self.relay_port),
+            ("smtpd_relay_restrictions", "permit_mynetworks, reject"),
+            # one recipient can be refused on purpose (test of rejected RCPT)
+            ("smtpd_recipient_restrictions",
+             "check_recipient_access inline:{ refused@example.net=REJECT }, permit"),
+            ("smtp_tls_security_level", "none"),
+            ("smtpd_tls_security_level", "none"),
+            ("enable_long_queue_ids", "yes"),
+            ("smtputf8_enable", "yes"),
+            ("message_size_limit", "67108864"),
+            ("mailbox_size_limit", "0"),
+            # keep content untouched on the way to the sink
+            ("disable_mime_output_conversion", "yes"),
+            ("smtp_line_length_limit", "0"),
+            ("smtpd_forbid_bare_newline", "no"),
+            ("maillog_file", self.maillog),
+            ("maillog_file_prefixes", self.base),
+            ("biff", "no"),
+            ("append_dot_mydomain", "no"),
+            ("smtp_dns_support_level", "disabled"),
+            ("smtp_host_lookup", "native"),
+            ("smtpd_peername_lookup", "yes"),
+            ("queue_run_delay", "1s"),
+            ("minimal_backoff_time", "1s"),
+            ("maximal_backoff_time", "2s"),
+            ("smtpd_milters", milters),
+            ("non_smtpd_milters", milters),
+            ("milter_default_action", "tempfail"),
+            ("milter_protocol", "6"),
+            ("milter_connect_timeout", "10s"),
+        ]
+        d = dict(settings)
+        d.update(self.extra_main)
+        return "".join("%s = %s\n" % (k, v) for k, v in d.items())
+
+    def start(self):
+        for d in (self.conf_dir, self.queue_dir, self.data_dir):
+            os.makedirs(d, exist_ok=True)
+        shutil.chown(self.data_dir, user="postfix")
+        with open(os.path.join(self.conf_dir, "main.cf"), "w") as f:
+            f.write(self.main_cf())
+        with open(os.path.join(self.conf_dir, "master.cf"), "w") as f:
+            f.write(MASTER_CF.format(smtp_port=self.smtp_port))
+        run(["postfix", "-c", self.conf_dir, "check"])
+        run(["postfix", "-c", self.conf_dir, "start"])
+        self.started = True
+        wait_until(lambda: tcp_accepts(self.smtp_port), 20, "Postfix smtpd on port %d" % self.smtp_port,
+                   diag=lambda: tail(self.maillog))
+
+    def master_pid(self):
+        try:
+            with open(os.path.join(self.queue_dir, "pid", "master.pid")) as f:
+                return int(f.read().strip())
+        except (OSError, ValueError):
+            return None
+
+    def stop(self):
+        if not self.started:
+            return
+        pid = self.master_pid()
+        run(["postfix", "-c", self.conf_dir, "stop"], check=False)
+        if pid:
+            try:
+                wait_until(lambda: not pid_alive(pid), 20, "Postfix master %d to exit" % pid)
+            except HarnessError:
+                run(["postfix", "-c", self.conf_dir, "abort"], check=False)
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+        self.started = False
+
+    def postconf(self, **settings):
+        run(["postconf", "-c", self.conf_dir] + ["%s=%s" % kv for kv in settings.items()])
+
+    def reload(self):
+        run(["postfix", "-c", self.conf_dir, "reload"])
+
+    def queue_listing(self):
+        return run(["postqueue", "-c", self.conf_dir, "-p"]).stdout.decode(errors="replace")
+
+    def queue_empty(self):
+        return "Mail queue is empty" in self.queue_listing()
+
+    def queue_ids(self):
+        ids = []
+        for line in self.queue_listing().splitlines():
+            m = re.match(r"^([0-9A-Za-z]{6,})[*!]?\s", line)
+            if m and not line.startswith("-"):
+                ids.append(m.group(1))
+        return ids
+
+    def flush(self):
+        run(["postqueue", "-c", self.conf_dir, "-f"])
+
+    def kick_pickup(self):
+        """Make pickup scan maildrop now (postqueue -f does not do that)."""
+        run(["postkick", "-c", self.conf_dir, "public", "pickup", "W"])
+
+    def log(self):
+        try:
+            with open(self.maillog, "rb") as f:
+                return f.read().decode(errors="replace")
+        except OSError:
+            return ""
+
+    def sendmail(self, raw, sender, rcpts, extra_args=()):
+        """Submit with Postfix's sendmail(1) (postdrop -> maildrop -> pickup -> cleanup)."""
+        cmd = ["sendmail", "-C", self.conf_dir, "-i", "-f", sender] + list(extra_args) + ["--"] + list(rcpts)
+        return run(cmd, input=raw)
+
+
+# --------------------------------------------------------------------------------------------
+# mailjournald and mailjournal
+
+class Journald:
+    def __init__(self, base, journal_dir, milter_sock, admin_sock, user=DAEMON_USER, binary=MAILJOURNALD,
+                 extra_args=()):
+        self.base = base
+        self.journal_dir = journal_dir
+        self.milter_sock = milter_sock
+        self.admin_sock = admin_sock
+        self.user = user
+        self.binary = binary
+        self.extra_args = list(extra_args)
+        self.log_path = os.path.join(base, "mailjournald.log")
+        self.proc = None
+        self.starts = 0
+
+    @property
+    def milter_spec(self):
+        return "unix:" + self.milter_sock
+
+    def argv(self):
+        a = [self.binary, "--foreground", "--journal", self.journal_dir,
+             "--milter-socket", self.milter_spec, "--admin-socket", self.admin_sock,
+             "--socket-mode", "0666"]
+        if os.geteuid() == 0 and self.user:
+            a += ["--user", self.user]
+        return a + self.extra_args
+
+    def start(self, wait=True, timeout=30):
+        if self.proc is not None and self.proc.poll() is None:
+            raise HarnessError("mailjournald already running")
+        self.starts += 1
+        self._log_offset = os.path.getsize(self.log_path) if os.path.exists(self.log_path) else 0
+        with open(self.log_path, "ab") as log:
+            log.write(b"===== start %d: %s\n" % (self.starts, " ".join(self.argv()).encode()))
+            log.flush()
+            self.proc = subprocess.Popen(self.argv(), stdin=subprocess.DEVNULL, stdout=log, stderr=log,
+                                         start_new_session=True)
+        if wait:
+            self.wait_ready(timeout)
+        return self.proc
+
+    def wait_ready(self, timeout=30):
+        def ready():
+            if self.proc.poll() is not None:
+                raise HarnessError("mailjournald exited with %s during start-up\n%s" % (
+                    self.proc.returncode, self.log_text()))
+            return unix_accepts(self.milter_sock) and unix_accepts(self.admin_sock)
+        wait_until(ready, timeout, "mailjournald sockets", diag=self.log_text)
+
+    def running(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def stop(self, sig=signal.SIGTERM, timeout=30):
+        """Signal the daemon and wait for it; return its exit status (None if it was not running)."""
+        if self.proc is None:
+            return None
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+                raise HarnessError("mailjournald did not exit within %ss after signal %s\n%s" % (
+                    timeout, sig, self.log_text()))
+        rc = self.proc.returncode
+        self.proc = None
+        return rc
+
+    def kill(self):
+        return self.stop(sig=signal.SIGKILL)
+
+    def log_text(self):
+        try:
+            with open(self.log_path, "rb") as f:
+                return f.read().decode(errors="replace")
+        except OSError:
+            return ""
+
+    def current_log(self):
+        """Log of the current (last) run only."""
+        with open(self.log_path, "rb") as f:
+            f.seek(getattr(self, "_log_offset", 0))
+            return f.read().decode(errors="replace")
+
+
+class Tool:
+    def __init__(self, socket_path=None, journal_dir=None, binary=MAILJOURNAL):
+        self.socket_path = socket_path
+        self.journal_dir = journal_dir
+        self.binary = binary
+
+    def argv(self, args, journal=False):
+        if journal:
+            return [self.binary, "--journal", self.journal_dir] + list(args)
+        return [self.binary, "--socket", self.socket_path] + list(args)
+
+    def run(self, *args, journal=False, timeout=120, as_user=None):
+        cmd = self.argv(args, journal)
+        if as_user:
+            cmd = ["runuser", "-u", as_user, "--"] + cmd
+        return subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=timeout)
+
+    def ok(self, *args, journal=False, **kw):
+        p = self.run(*args, journal=journal, **kw)
+        if p.returncode != 0:
+            raise HarnessError("mailjournal %s -> exit %d\nstderr: %s" % (
+                " ".join(map(str, args)), p.returncode, p.stderr.decode(errors="replace")))
+        return p.stdout
+
+    @staticmethod
+    def parse_jsonl(out):
+        return [json.loads(l) for l in out.decode("utf-8").splitlines() if l.strip()]
+
+    def list(self, *args, journal=False):
+        return self.parse_jsonl(self.ok("list", "--format", "json", *args, journal=journal))
+
+    def all_entries(self, journal=False):
+        """Every entry (no --limit: the tool pages through the daemon's 1000-entry cap)."""
+        return self.list(journal=journal)
+
+    def show(self, seq, journal=False):
+        out = self.ok("show", str(seq), "--format", "json", journal=journal)
+        return json.loads(out.decode("utf-8"))
+
+    def status(self, journal=False):
+        return json.loads(self.ok("status", "--format", "json", journal=journal).decode("utf-8"))
+
+    def export(self, seq, journal=False):
+        return self.ok("export", str(seq), journal=journal)
+
+
+# --------------------------------------------------------------------------------------------
+# the whole environment
+
+class SendResult:
+    def __init__(self):
+        self.stage = None          # last stage reached: connect, ehlo, mail, rcpt, data, eod
+        self.code = None           # reply code of the last stage
+        self.reply = b""
+        self.rcpt_replies = []
+        self.queue_id = None
+        self.client_port = None
+        self.t_start = None
+        self.t_end = None
+
+    @property
+    def accepted(self):
+        return self.stage == "eod" and self.code is not None and 200 <= self.code < 300
+
+    def __repr__(self):
+        return "<SendResult stage=%s code=%s reply=%r qid=%s>" % (self.stage, self.code, self.reply, self.queue_id)
+
+
+QUEUED_AS_RE = re.compile(rb"queued as ([0-9A-Za-z]+)")
+
+
+class E2E:
+    """Sink + Postfix + (optionally) mailjournald in a fresh temp dir.  Use as a context manager."""
+
+    def __init__(self, start_daemon=True, extra_main=None, daemon_args=(), prepare_journal=None):
+        """prepare_journal(env, path): called after the journal directory exists and before
+        anything is started (e.g. to mount a tmpfs there); cleanups it registers with
+        env.add_cleanup run after the daemon has stopped."""
+        self._stack = contextlib.ExitStack()
+        self.start_daemon = start_daemon
+        self.extra_main = extra_main
+        self.daemon_args = daemon_args
+        self.prepare_journal = prepare_journal
+
+    def add_cleanup(self, fn, *args, **kw):
+        self._stack.callback(fn, *args, **kw)
+
+    # -- lifecycle
+    def __enter__(self):
+        try:
+            self._setup()
+        except BaseException:
+            self._stack.close()
+            raise
+        return self
+
+    def __exit__(self, *exc):
+        self._stack.close()
+        return False
+
+    def close(self):
+        self._stack.close()
+
+    def _setup(self):
+        parent = os.environ.get("MJ_E2E_TMP") or None
+        self.base = tempfile.mkdtemp(prefix="mj-e2e-", dir=parent)
+        self._stack.callback(self._remove_base)
+        os.chmod(self.base, 0o755)
+        pw = pwd.getpwnam(DAEMON_USER)
+        self.daemon_uid, self.daemon_gid = pw.pw_uid, pw.pw_gid
+        self.run_dir = os.path.join(self.base, "run")
+        os.makedirs(self.run_dir)
+        os.chown(self.run_dir, self.daemon_uid, self.daemon_gid)
+        self.journal_dir = os.path.join(self.base, "journal")
+        os.makedirs(self.journal_dir, exist_ok=True)
+        if self.prepare_journal is not None:
+            self.prepare_journal(self, self.journal_dir)
+        os.chown(self.journal_dir, self.daemon_uid, self.daemon_gid)
+
+        self.sink = make_sink(os.path.join(self.base, "sink"))
+        self.sink.start()
+        self._stack.callback(self.sink.stop)
+
+        self.daemon = Journald(self.base, self.journal_dir, os.path.join(self.run_dir, "milter.sock"),
+                               os.path.join(self.run_dir, "admin.sock"), extra_args=self.daemon_args)
+        self._stack.callback(self._stop_daemon_quietly)
+        self.tool = Tool(self.daemon.admin_sock, self.journal_dir)
+
+        self.postfix = PostfixInstance(self.base, self.sink.port, self.daemon.milter_spec, self.extra_main)
+        if isinstance(self.sink, SmtpSinkProcess):
+            self.sink.is_complete = lambda qid: re.search(
+                r"\b%s: to=.*status=sent" % re.escape(qid), self.postfix.log()) is not None
+        self.postfix.start()
+        self._stack.callback(self.postfix.stop)
+        if self.start_daemon:
+            self.daemon.start()
+
+    def _stop_daemon_quietly(self):
+        try:
+            self.daemon.stop()
+        except HarnessError as exc:
+            sys.stderr.write("warning: %s\n" % exc)
+
+    def _remove_base(self):
+        if os.environ.get("MJ_E2E_KEEP"):
+            sys.stderr.write("keeping %s\n" % self.base)
+            return
+        shutil.rmtree(self.base, ignore_errors=True)
+
+    def diagnostics(self):
+        return ("---- mailjournald log (tail) ----\n%s\n---- Postfix maillog (tail) ----\n%s\n" % (
+            tail(self.daemon.log_path), tail(self.postfix.maillog)))
+
+    # -- sending
+    def connect(self, helo="client.test.invalid"):
+        s = smtplib.SMTP("127.0.0.1", self.postfix.smtp_port, local_hostname=helo, timeout=120)
+        return s
+
+    def send(self, raw, mail_from="sender@example.org", rcpts=("rcpt@example.net",), mail_options=(),
+             rcpt_options=None, helo="client.test.invalid", smtp=None):
+        """One transaction with exact bytes (smtplib dot-stuffs and adds a final CRLF if missing).
+
+        Never raises on SMTP replies: returns a SendResult with the stage reached and its reply.
+        rcpt_options: None or a list (one list of options per recipient).
+        With smtp=an open smtplib.SMTP the transaction runs on that connection (left open).
+        """
+        r = SendResult()
+        r.t_start = datetime.datetime.now(datetime.timezone.utc)
+        own = smtp is None
+        try:
+            if own:
+                r.stage = "connect"
+                try:
+                    smtp = self.connect(helo)
+                except smtplib.SMTPConnectError as exc:
+                    r.code, r.reply = exc.smtp_code, exc.smtp_error
+                    return r
+                r.stage = "ehlo"
+                code, msg = smtp.ehlo(helo)
+                r.code, r.reply = code, msg
+                if code != 250:
+                    return r
+            r.client_port = smtp.sock.getsockname()[1]
+            r.stage = "mail"
+            code, msg = smtp.mail(mail_from, list(mail_options))
+            r.code, r.reply = code, msg
+            if code != 250:
+                smtp.rset()
+                return r
+            r.stage = "rcpt"
+            ok = 0
+            for i, rc in enumerate(rcpts):
+                opts = list(rcpt_options[i]) if rcpt_options else []
+                code, msg = smtp.rcpt(rc, opts)
+                r.rcpt_replies.append((code, msg))
+                if code in (250, 251):
+                    ok += 1
+                r.code, r.reply = code, msg
+            if ok == 0:
+                smtp.rset()
+                return r
+            r.stage = "data"
+            try:
+                # raises SMTPDataError when the DATA command itself is refused;
+                # otherwise returns the reply to the end of data
+                code, msg = smtp.data(raw)
+            except smtplib.SMTPDataError as exc:
+                r.code, r.reply = exc.smtp_code, exc.smtp_error
+                smtp.rset()
+                return r
+            r.stage = "eod"
+            r.code, r.reply = code, msg
+            m = QUEUED_AS_RE.search(msg or b"")
+            if m:
+                r.queue_id = m.group(1).decode()
+            return r
+        except smtplib.SMTPServerDisconnected as exc:
+            r.reply = str(exc).encode()
+            r.code = None
+            return r
+        finally:
+            r.t_end = datetime.datetime.now(datetime.timezone.utc)
+            if own and smtp is not None:
+                try:
+                    smtp.quit()
+                except (smtplib.SMTPException, OSError):
+                    try:
+                        smtp.close()
+                    except OSError:
+                        pass
+
+    def send_ok(self, raw, **kw):
+        r = self.send(raw, **kw)
+        if not r.accepted:
+            raise HarnessError("message not accepted: %r\n%s" % (r, self.diagnostics()))
+        return r
+
+    def sendmail(self, raw, sender, rcpts, extra_args=()):
+        return self.postfix.sendmail(raw, sender, rcpts, extra_args)
+
+    # -- waiting and reading deliveries
+    def wait_delivered(self, count, timeout=60):
+        """Wait until the sink holds at least count transactions and Postfix's queue is empty."""
+        wait_until(lambda: self.sink.count() >= count, timeout,
+                   "%d deliveries at the sink (have %d)" % (count, self.sink.count()),
+                   interval=0.1, diag=lambda: self.postfix.queue_listing() + self.diagnostics())
+        wait_until(self.postfix.queue_empty, timeout, "Postfix queue to drain", interval=0.1,
+                   diag=lambda: self.postfix.queue_listing() + self.diagnostics())
+        return self.sink.deliveries()
+
+    def delivery_for(self, queue_id, timeout=60):
+        def find():
+            for d in self.sink.deliveries():
+                if d.queue_id == queue_id:
+                    return d
+            return None
+        return wait_until(find, timeout, "delivery of queue id %s" % queue_id, interval=0.1,
+                          diag=lambda: self.postfix.queue_listing() + self.diagnostics())
+
+    def delivery_matching(self, predicate, timeout=60, what="a matching delivery"):
+        def find():
+            for d in self.sink.deliveries():
+                if predicate(d):
+                    return d
+            return None
+        return wait_until(find, timeout, what, interval=0.1,
+                          diag=lambda: self.postfix.queue_listing() + self.diagnostics())
+
+    # -- journal helpers
+    def entries(self):
+        return self.tool.all_entries()
+
+    def entries_for_qid(self, queue_id):
+        return [e for e in self.entries() if e.get("queue_id") == queue_id]
+
+    def entry_for_qid(self, queue_id):
+        found = self.entries_for_qid(queue_id)
+        if len(found) != 1:
+            raise HarnessError("expected exactly one journal entry with queue_id %s, found %d\n%s" % (
+                queue_id, len(found), self.diagnostics()))
+        return found[0]
+
+
+# --------------------------------------------------------------------------------------------
+# test-case support
+
+def require_environment():
+    """Exit 77 (skip) when the e2e prerequisites are missing; return normally otherwise."""
+    problems = []
+    if os.geteuid() != 0:
+        problems.append("must run as root (private Postfix instance)")
+    for tool in ("postfix", "postconf", "postqueue", "sendmail", "postkick"):
+        if shutil.which(tool) is None and not os.path.exists("/usr/sbin/" + tool):
+            problems.append("missing %s (install postfix)" % tool)
+    try:
+        pwd.getpwnam(DAEMON_USER)
+    except KeyError:
+        problems.append("no user %s (MJ_E2E_USER)" % DAEMON_USER)
+    return problems
+
+
+def require_binaries(*paths):
+    missing = [p for p in paths if not os.access(p, os.X_OK)]
+    return ["missing binary %s (build first)" % p for p in missing]
+
+
+class E2ETestCase(unittest.TestCase):
+    """Prints the fixture's logs when a test fails."""
+
+    env = None  # set by subclasses (class- or test-level fixture)
+    maxDiff = 4000
+
+    def run(self, result=None):
+        if result is None:
+            result = self.defaultTestResult()
+        before = len(result.failures) + len(result.errors)
+        out = super().run(result)
+        env = getattr(self, "env", None)
+        if len(result.failures) + len(result.errors) > before and env is not None:
+            try:
+                sys.stderr.write("\n==== diagnostics for %s (temp dir %s) ====\n%s" % (
+                    self.id(), env.base, env.diagnostics()))
+            except Exception:
+                pass
+        return out
+
+
+def main(needs_binaries=(MAILJOURNALD, MAILJOURNAL)):
+    """unittest.main wrapper: exit 77 when prerequisites are missing, non-zero on failure."""
+    problems = require_environment() + require_binaries(*needs_binaries)
+    if problems:
+        sys.stderr.write("SKIP: " + "; ".join(problems) + "\n")
+        sys.exit(SKIP_EXIT)
+    unittest.main(verbosity=2)
+
+
+def bytes_diff(expected, actual, context=60):
+    """Short human description of the first difference between two byte strings."""
+    if expected == actual:
+        return "identical"
+    n = min(len(expected), len(actual))
+    i = next((k for k in range(n) if expected[k] != actual[k]), n)
+    return ("lengths %d (expected) vs %d (actual); first difference at offset %d:\n"
+            "  expected: %r\n  actual:   %r" % (len(expected), len(actual), i,
+                                                expected[max(0, i - context):i + context],
+                                                actual[max(0, i - context):i + context]))
+
+
+def sha256(data):
+    return hashlib.sha256(data).hexdigest()
