@@ -39,6 +39,10 @@ class MessageWriter {
   // Abandons the message and removes what was staged. Idempotent.
   void Abort();
 
+  // Abandons the message without touching the journal: what was staged stays until the
+  // journal's next open removes it. For a journal that is being closed.
+  void Abandon() { finished_ = true; }
+
   uint64_t size() const { return size_; }
 
  private:

@@ -1,0 +1,121 @@
+#include "config.h"
+
+#include <pwd.h>
+#include <unistd.h>
+
+#include <fstream>
+
+namespace mailjournal {
+
+namespace {
+
+std::string Trim(const std::string& s) {
+  size_t a = s.find_first_not_of(" \t\r");
+  if (a == std::string::npos) return "";
+  size_t b = s.find_last_not_of(" \t\r");
+  return s.substr(a, b - a + 1);
+}
+
+bool ParseBool(const std::string& v, bool* out) {
+  if (v == "yes" || v == "true" || v == "1") {
+    *out = true;
+  } else if (v == "no" || v == "false" || v == "0") {
+    *out = false;
+  } else {
+    return false;
+  }
+  return true;
+}
+
+bool ValidSocketSpec(const std::string& spec) {
+  for (const char* prefix : {"unix:", "local:", "inet:", "inet6:"}) {
+    std::string p(prefix);
+    if (spec.compare(0, p.size(), p) == 0 && spec.size() > p.size()) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+Status SetConfigValue(const std::string& key, const std::string& value, DaemonConfig* config) {
+  if (key == "journal") {
+    config->journal = value;
+  } else if (key == "milter_socket") {
+    config->milter_socket = value;
+  } else if (key == "admin_socket") {
+    config->admin_socket = value;
+  } else if (key == "socket_mode") {
+    config->socket_mode = value;
+  } else if (key == "user") {
+    config->user = value;
+  } else if (key == "foreground") {
+    if (!ParseBool(value, &config->foreground)) {
+      return Status::InvalidArgument("foreground: expected yes or no, not '" + value + "'");
+    }
+  } else {
+    return Status::InvalidArgument("unknown setting '" + key + "'");
+  }
+  return Status::OK();
+}
+
+void ReadConfigFile(const std::string& path, DaemonConfig* config,
+                    std::vector<std::string>* errors) {
+  std::ifstream in(path);
+  if (!in) {
+    errors->push_back(path + ": cannot read the configuration file");
+    return;
+  }
+  std::string line;
+  for (int number = 1; std::getline(in, line); ++number) {
+    size_t hash = line.find('#');
+    if (hash != std::string::npos) line.erase(hash);
+    line = Trim(line);
+    if (line.empty()) continue;
+    size_t eq = line.find('=');
+    std::string where = path + ":" + std::to_string(number) + ": ";
+    if (eq == std::string::npos) {
+      errors->push_back(where + "expected 'name = value'");
+      continue;
+    }
+    Status s = SetConfigValue(Trim(line.substr(0, eq)), Trim(line.substr(eq + 1)), config);
+    if (!s.ok()) errors->push_back(where + s.message());
+  }
+}
+
+void ValidateConfig(DaemonConfig* config, std::vector<std::string>* errors) {
+  if (config->journal.empty() || config->journal[0] != '/') {
+    errors->push_back("journal: '" + config->journal + "' must be an absolute path");
+  }
+  if (!ValidSocketSpec(config->milter_socket)) {
+    errors->push_back("milter_socket: '" + config->milter_socket +
+                      "' is not a libmilter socket (unix:/path or inet:PORT@ADDRESS)");
+  }
+  if (config->admin_socket.empty() || config->admin_socket[0] != '/') {
+    errors->push_back("admin_socket: '" + config->admin_socket + "' must be an absolute path");
+  }
+  const std::string& m = config->socket_mode;
+  if (m.empty() || m.size() > 4 || m.find_first_not_of("01234567") != std::string::npos) {
+    errors->push_back("socket_mode: '" + m + "' is not an octal mode such as 0660");
+  } else {
+    config->socket_mode_bits = static_cast<mode_t>(std::stoul(m, nullptr, 8));
+  }
+  if (!config->user.empty()) {
+    struct passwd* pw = getpwnam(config->user.c_str());
+    if (pw == nullptr) {
+      errors->push_back("user: no such user '" + config->user + "'");
+    } else if (pw->pw_uid == 0) {
+      errors->push_back("user: '" + config->user + "' is root; name an unprivileged user");
+    } else {
+      config->uid = pw->pw_uid;
+      config->gid = pw->pw_gid;
+      config->drop_privileges = geteuid() == 0;
+      if (geteuid() != 0 && geteuid() != pw->pw_uid) {
+        errors->push_back("user: cannot become '" + config->user + "' without root privileges");
+      }
+    }
+  } else if (geteuid() == 0) {
+    errors->push_back("user: mailjournald does not run as root; set user (e.g. --user mailjournal)");
+  }
+}
+
+}  // namespace mailjournal

@@ -1,0 +1,49 @@
+// mailjournald's settings: defaults, the configuration file and the command line.
+//
+// Each setting has one name, used as `--name-with-dashes` on the command line and as
+// `name_with_underscores = value` in the configuration file; command-line values win.
+#ifndef MAILJOURNAL_MILTER_CONFIG_H_
+#define MAILJOURNAL_MILTER_CONFIG_H_
+
+#include <sys/types.h>
+
+#include <string>
+#include <vector>
+
+#include "mailjournal/status.h"
+
+namespace mailjournal {
+
+constexpr char kDefaultConfigFile[] = "/etc/mailjournal/mailjournald.conf";
+
+struct DaemonConfig {
+  std::string journal = "/var/lib/mailjournal";
+  std::string milter_socket = "unix:/var/spool/postfix/mailjournal/milter.sock";
+  std::string admin_socket = "/run/mailjournal/admin.sock";
+  std::string socket_mode = "0660";
+  std::string user;  // required when started as root
+  bool foreground = false;
+
+  // Derived by Validate().
+  mode_t socket_mode_bits = 0660;
+  uid_t uid = 0;
+  gid_t gid = 0;
+  bool drop_privileges = false;
+};
+
+// Reads `key = value` lines ('#' starts a comment) into *config. Every problem is appended
+// to *errors as "FILE:LINE: message".
+void ReadConfigFile(const std::string& path, DaemonConfig* config,
+                    std::vector<std::string>* errors);
+
+// Sets a setting by its configuration-file name. InvalidArgument for an unknown name or a
+// bad value.
+Status SetConfigValue(const std::string& key, const std::string& value, DaemonConfig* config);
+
+// Checks the settings as a whole and fills the derived fields. Every problem is appended to
+// *errors.
+void ValidateConfig(DaemonConfig* config, std::vector<std::string>* errors);
+
+}  // namespace mailjournal
+
+#endif  // MAILJOURNAL_MILTER_CONFIG_H_

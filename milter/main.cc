@@ -1,0 +1,206 @@
+// mailjournald: the journaling milter. See mailjournald(8).
+#include <fcntl.h>
+#include <grp.h>
+#include <libmilter/mfapi.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sysexits.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <cerrno>
+#include <cstring>
+#include <iostream>
+#include <thread>
+
+#include "admin_server.h"
+#include "config.h"
+#include "log.h"
+#include "mailjournal/admin_protocol.h"
+#include "mailjournal/journal.h"
+#include "milter_callbacks.h"
+
+namespace mailjournal {
+namespace {
+
+void EnsureStandardFds() {
+  for (int fd = 0; fd <= 2; ++fd) {
+    if (fcntl(fd, F_GETFD) < 0) open("/dev/null", O_RDWR);  // takes the lowest free fd
+  }
+}
+
+// The signals libmilter's own thread waits for (HUP, TERM, INT: stop) and ours (USR1:
+// reload) must be blocked in every thread, so they are blocked before any thread exists.
+sigset_t BlockSignals() {
+  sigset_t set;
+  sigemptyset(&set);
+  for (int sig : {SIGHUP, SIGTERM, SIGINT, SIGUSR1}) sigaddset(&set, sig);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+  return set;
+}
+
+void ReloadSignalThread() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGUSR1);
+  for (;;) {
+    int sig = 0;
+    if (sigwait(&set, &sig) != 0) continue;
+    Log(LOG_INFO, "reload requested; no policy is configured, nothing to reload");
+  }
+}
+
+// The file a unix: or local: milter socket spec names, or "" for inet sockets.
+std::string UnixSocketPath(const std::string& spec) {
+  for (const char* prefix : {"unix:", "local:"}) {
+    size_t n = std::strlen(prefix);
+    if (spec.compare(0, n, prefix) == 0) return spec.substr(n);
+  }
+  return "";
+}
+
+int64_t NowMicros() {
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return static_cast<int64_t>(ts.tv_sec) * 1000000 + ts.tv_nsec / 1000;
+}
+
+Status DropPrivileges(const DaemonConfig& config) {
+  if (initgroups(config.user.c_str(), config.gid) != 0 || setgid(config.gid) != 0 ||
+      setuid(config.uid) != 0) {
+    return Status::IOError("cannot become user " + config.user + ": " + std::strerror(errno));
+  }
+  if (setuid(0) == 0) return Status::Internal("privileges were not dropped");
+  return Status::OK();
+}
+
+// Creates the journal directory as root for the daemon's user when it does not exist yet.
+Status PrepareJournalDir(const DaemonConfig& config) {
+  if (mkdir(config.journal.c_str(), 0750) == 0) {
+    if (chown(config.journal.c_str(), config.uid, config.gid) != 0) {
+      return Status::IOError("journal " + config.journal + ": chown: " + std::strerror(errno));
+    }
+  } else if (errno != EEXIST) {
+    return Status::IOError("journal " + config.journal + ": " + std::strerror(errno));
+  }
+  return Status::OK();
+}
+
+int Run(int argc, char** argv) {
+  // 1. Standard file descriptors open, signals blocked before any thread exists.
+  EnsureStandardFds();
+  BlockSignals();
+
+  // 2. Settings: defaults < configuration file < command line.
+  DaemonConfig config;
+  std::string config_file;
+  bool check_only = false;
+  CLI::App app{"mailjournald: journal every message passing the MTA (see mailjournald(8))"};
+  app.set_version_flag("--version", std::string("mailjournald ") + MAILJOURNAL_VERSION);
+  app.add_option("-c,--config", config_file, "configuration file");
+  std::map<std::string, std::string> overrides;
+  for (const char* key : {"journal", "milter_socket", "admin_socket", "socket_mode", "user"}) {
+    std::string flag = std::string("--") + key;
+    std::replace(flag.begin(), flag.end(), '_', '-');
+    app.add_option_function<std::string>(
+        flag, [&overrides, key](const std::string& v) { overrides[key] = v; },
+        std::string("setting ") + key);
+  }
+  app.add_flag_function(
+      "--foreground", [&overrides](int64_t) { overrides["foreground"] = "yes"; },
+      "log to standard error instead of syslog");
+  app.add_flag("-n", check_only, "check the configuration and exit (0 ok, 78 on error)");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? EX_OK : EX_USAGE;
+  }
+  std::vector<std::string> errors;
+  struct stat st;
+  if (!config_file.empty()) {
+    ReadConfigFile(config_file, &config, &errors);
+  } else if (stat(kDefaultConfigFile, &st) == 0) {
+    ReadConfigFile(kDefaultConfigFile, &config, &errors);
+  }
+  for (const auto& [key, value] : overrides) {
+    Status s = SetConfigValue(key, value, &config);
+    if (!s.ok()) errors.push_back("--" + key + ": " + s.message());
+  }
+  ValidateConfig(&config, &errors);
+  if (!errors.empty() || check_only) {
+    for (const auto& e : errors) std::cerr << "mailjournald: " << e << "\n";
+    if (check_only && errors.empty()) std::cerr << "mailjournald: configuration ok\n";
+    return errors.empty() ? EX_OK : EX_CONFIG;
+  }
+  LogInit("mailjournald", config.foreground);
+
+  // 3. Privileged resources: the milter socket and the admin socket, created with the
+  // configured mode and handed to the daemon's user. Their group is left as created (a
+  // setgid socket directory gives them its group, e.g. postfix), so that access can be
+  // granted by group.
+  uid_t owner = config.drop_privileges ? config.uid : static_cast<uid_t>(-1);
+  umask(~config.socket_mode_bits & 0777);
+  Status s = RegisterMilter();
+  if (s.ok() && smfi_setconn(&config.milter_socket[0]) != MI_SUCCESS) {
+    s = Status::InvalidArgument("milter socket " + config.milter_socket + ": not usable");
+  }
+  if (s.ok() && smfi_opensocket(true) != MI_SUCCESS) {
+    s = Status::IOError("milter socket " + config.milter_socket + ": cannot listen");
+  }
+  std::string milter_path = UnixSocketPath(config.milter_socket);
+  if (s.ok() && !milter_path.empty() &&
+      (chmod(milter_path.c_str(), config.socket_mode_bits) != 0 ||
+       (owner != static_cast<uid_t>(-1) && chown(milter_path.c_str(), owner, -1) != 0))) {
+    s = Status::IOError("milter socket " + milter_path + ": " + std::strerror(errno));
+  }
+  AdminServer admin;
+  if (s.ok()) s = admin.Listen(config.admin_socket, config.socket_mode_bits, owner);
+  umask(027);
+  if (!s.ok()) {
+    Log(LOG_ERR, "%s", s.message().c_str());
+    return EX_OSERR;
+  }
+
+  // 4. Drop privileges, then open the journal as the daemon's user.
+  if (config.drop_privileges) {
+    s = PrepareJournalDir(config);
+    if (s.ok()) s = DropPrivileges(config);
+    if (!s.ok()) {
+      Log(LOG_ERR, "%s", s.message().c_str());
+      return EX_OSERR;
+    }
+  }
+  JournalOptions options;
+  options.dir = config.journal;
+  std::unique_ptr<Journal> journal;
+  s = OpenJournal(options, &journal);
+  if (!s.ok()) {
+    Log(LOG_ERR, "%s", s.message().c_str());
+    return s.IsBusy() ? EX_TEMPFAIL : EX_IOERR;
+  }
+
+  // 5. Serve: the admin socket, the reload signal, then libmilter until a stop signal.
+  AdminHandler handler(journal.get(), ServerInfo{"daemon", NowMicros(), config.journal});
+  admin.Start(&handler);
+  std::thread(ReloadSignalThread).detach();
+  OpenMilterJournal(journal.get());
+  Log(LOG_INFO, "mailjournald %s started: journal=%s milter=%s admin=%s last_seq=%llu",
+      MAILJOURNAL_VERSION, config.journal.c_str(), config.milter_socket.c_str(),
+      config.admin_socket.c_str(), static_cast<unsigned long long>(journal->LastSequence()));
+  int rc = smfi_main();
+
+  // 6. Stop: let in-flight commits finish, then close the journal.
+  CloseMilterJournal();
+  admin.Stop();
+  uint64_t last = journal->LastSequence();
+  journal.reset();
+  Log(LOG_INFO, "mailjournald stopped: last_seq=%llu", static_cast<unsigned long long>(last));
+  return rc == MI_SUCCESS ? EX_OK : EX_SOFTWARE;
+}
+
+}  // namespace
+}  // namespace mailjournal
+
+int main(int argc, char** argv) { return mailjournal::Run(argc, argv); }

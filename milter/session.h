@@ -1,0 +1,85 @@
+// Session: the capture state of one MTA connection, independent of libmilter.
+//
+// The milter callbacks (milter_callbacks.cc) translate each libmilter call into one call
+// here, so the capture logic can be tested without an MTA. A connection carries zero or more
+// messages; each message runs MailFrom, Rcpt*, Header*, EndOfHeaders, Body*, then either
+// EndOfMessage or AbortMessage.
+//
+// Byte-exact reconstruction (the MTA must have negotiated SMFIP_HDR_LEADSPC, so header
+// values arrive with their leading white space): each header becomes
+// name ":" value CRLF with every LF inside the value turned into CRLF; the end of the
+// headers adds CRLF; body chunks are appended verbatim. Bytes stream into the journal as
+// they arrive (MessageWriter), so memory per session stays bounded.
+//
+// Thread-safety: libmilter never runs two callbacks of one connection at once, but may run
+// them on different threads; a Session is used by one thread at a time.
+#ifndef MAILJOURNAL_MILTER_SESSION_H_
+#define MAILJOURNAL_MILTER_SESSION_H_
+
+#include <sys/socket.h>
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "mailjournal/entry.h"
+#include "mailjournal/journal.h"
+#include "mailjournal/message_writer.h"
+#include "mailjournal/status.h"
+
+namespace mailjournal {
+
+// The bytes one header contributes to the message: name ":" value (LF -> CRLF) CRLF.
+std::string HeaderBytes(std::string_view name, std::string_view value);
+
+class Session {
+ public:
+  // REQUIRES: journal outlives the session.
+  explicit Session(Journal* journal) : journal_(journal) {}
+
+  // Connection facts. addr may be null (local submission); its port is recorded too.
+  void Connect(const std::string& client_name, const struct sockaddr* addr,
+               const std::string& daemon);
+  void Helo(const std::string& helo) { connection_.helo = helo; }
+
+  // Starts a message (aborting any unfinished one): MAIL FROM's arguments and SASL login.
+  void MailFrom(std::vector<std::string> args, const std::string& auth);
+  // Records one accepted recipient, in order.
+  void Rcpt(std::vector<std::string> args);
+  // Records the MTA's queue id; empty ids are ignored (it is unknown before DATA).
+  void QueueId(const std::string& id);
+
+  Status Header(std::string_view name, std::string_view value);
+  Status EndOfHeaders();
+  Status Body(std::string_view chunk);
+
+  // Commits the message durably; on success sets *seq and *entry. The message is finished
+  // either way.
+  Status EndOfMessage(uint64_t* seq, MessageEntry* entry);
+
+  // Drops the message in progress and its staged bytes.
+  void AbortMessage();
+  // Drops the message in progress without touching the journal (its staged bytes are
+  // removed when the journal is next opened). For shutdown, when the journal is closing.
+  void AbandonMessage();
+
+  // False when the MTA did not negotiate SMFIP_HDR_LEADSPC: EndOfMessage then fails.
+  void set_byte_exact(bool byte_exact) { byte_exact_ = byte_exact; }
+
+  bool in_message() const { return writer_ != nullptr; }
+  const Envelope& envelope() const { return envelope_; }
+
+ private:
+  Status Append(std::string_view bytes);
+
+  Journal* const journal_;
+  Envelope connection_;  // connection facts, copied into each message's envelope
+  Envelope envelope_;    // the message in progress
+  std::unique_ptr<MessageWriter> writer_;
+  bool byte_exact_ = true;
+};
+
+}  // namespace mailjournal
+
+#endif  // MAILJOURNAL_MILTER_SESSION_H_

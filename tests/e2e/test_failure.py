@@ -1,0 +1,255 @@
+#!/usr/bin/env python3
+"""Nothing is delivered that is not journaled.
+
+* mailjournald down: Postfix (milter_default_action = tempfail) answers 4xx, nothing reaches the
+  sink; sendmail(1) mail waits in maildrop; after a restart everything delivered is journaled.
+* mailjournald killed while an SMTP session is open: the next transaction gets 4xx.
+* the journal cannot be written (LevelDB on a full 4 MB tmpfs): the client gets 451 4.3.0 and
+  nothing is delivered; every message accepted afterwards is journaled.
+* SIGTERM: exit 0, restart continues the sequence.
+* start-up failures: exit codes of the spec.
+
+Run: python3 tests/e2e/test_failure.py   (as root; exit 77 = skipped, prerequisites missing)
+"""
+
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import corpus    # noqa: E402
+import harness   # noqa: E402
+
+
+def msg(token, size=0):
+    body = b"Subject: " + token.encode() + b"\r\nMessage-ID: <" + token.encode() + b"@example.org>\r\n" \
+        b"Date: Fri, 27 Nov 2026 10:00:00 +0000\r\n\r\nbody of " + token.encode() + b"\r\n"
+    if size:
+        body += b"z" * 76 + b"\r\n"
+        body += b"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789ab\r\n" * (size // 78)
+    return body
+
+
+class FailureTestBase(harness.E2ETestCase):
+    def make_env(self, **kw):
+        env = harness.E2E(**kw)
+        env.__enter__()
+        self.addCleanup(env.close)
+        self.env = env
+        return env
+
+    def assert_everything_delivered_is_journaled(self, env):
+        env.wait_delivered(0)
+        entries = env.entries()
+        by_qid = {}
+        for e in entries:
+            self.assertNotIn(e["queue_id"], by_qid, "queue id journaled twice")
+            by_qid[e["queue_id"]] = e
+        for d in env.sink.deliveries():
+            with self.subTest(delivery=d.queue_id):
+                self.assertIn(d.queue_id, by_qid, "delivered but not journaled")
+                exported = env.tool.export(by_qid[d.queue_id]["seq"])
+                self.assertEqual(exported, d.content, harness.bytes_diff(d.content, exported))
+        self.assertEqual([e["seq"] for e in entries], list(range(1, len(entries) + 1)))
+        return entries
+
+
+class DaemonDownTest(FailureTestBase):
+    def test_daemon_down_tempfails_then_recovers(self):
+        env = self.make_env(start_daemon=False)
+        # SMTP: temporary failure, nothing queued, nothing delivered
+        r = env.send(msg("down-smtp"), rcpts=["down@example.net"])
+        self.assertFalse(r.accepted, r)
+        self.assertIsNotNone(r.code, r)
+        self.assertTrue(400 <= r.code < 500, r)
+        self.assertTrue(env.postfix.queue_empty(), env.postfix.queue_listing())
+        self.assertEqual(env.sink.count(), 0)
+
+        # sendmail(1): stays in maildrop, cleanup logs the milter failure, nothing delivered
+        env.sendmail(msg("down-sendmail").replace(b"\r\n", b"\n"), "local@example.org", ["later@example.net"])
+        harness.wait_until(lambda: re.search(r"cleanup\[\d+\]: \S+: milter-reject: CONNECT .*4\.7\.1",
+                                             env.postfix.log()), 30, "cleanup to tempfail the sendmail(1) mail",
+                           diag=env.diagnostics)
+        self.assertEqual(env.sink.count(), 0)
+        self.assertEqual(len(os.listdir(os.path.join(env.postfix.queue_dir, "maildrop"))), 1)
+
+        # start the daemon: the waiting mail goes through and is journaled; the client retries
+        env.daemon.start()
+        env.postfix.kick_pickup()
+        env.postfix.flush()
+        d_sm = env.delivery_matching(lambda d: b"down-sendmail" in d.raw, what="the sendmail(1) mail after restart")
+        r2 = env.send_ok(msg("down-smtp"), rcpts=["down@example.net"])
+        env.delivery_for(r2.queue_id)
+        entries = self.assert_everything_delivered_is_journaled(env)
+        self.assertEqual(len(entries), 2)
+        self.assertEqual({e["queue_id"] for e in entries}, {d_sm.queue_id, r2.queue_id})
+        self.assertEqual(env.sink.count(), 2)
+
+    def test_daemon_killed_during_session(self):
+        env = self.make_env()
+        smtp = env.connect()
+        self.addCleanup(smtp.close)
+        smtp.ehlo("client.test.invalid")
+        r1 = env.send(msg("before-kill"), rcpts=["k1@example.net"], smtp=smtp)
+        self.assertTrue(r1.accepted, r1)
+        env.daemon.kill()
+        r2 = env.send(msg("after-kill"), rcpts=["k2@example.net"], smtp=smtp)
+        self.assertFalse(r2.accepted, r2)
+        if r2.code is not None:
+            self.assertTrue(400 <= r2.code < 500, r2)
+        try:
+            smtp.quit()
+        except Exception:
+            pass
+        env.delivery_for(r1.queue_id)
+        env.wait_delivered(1)
+        self.assertFalse([d for d in env.sink.deliveries() if b"after-kill" in d.raw])
+        # restart over the stale socket file left by SIGKILL
+        env.daemon.start()
+        r3 = env.send_ok(msg("after-restart"), rcpts=["k3@example.net"])
+        env.delivery_for(r3.queue_id)
+        entries = self.assert_everything_delivered_is_journaled(env)
+        self.assertEqual([e["queue_id"] for e in entries], [r1.queue_id, r3.queue_id])
+
+    def test_sigterm_exit_0_and_restart_continues_sequence(self):
+        env = self.make_env()
+        qids = [env.send_ok(msg("term-%d" % i)).queue_id for i in range(3)]
+        status = env.tool.status()
+        status = status.get("status", status)
+        self.assertEqual(status["last_seq"], 3)
+        rc = env.daemon.stop(signal.SIGTERM)
+        self.assertEqual(rc, 0, env.daemon.log_text())
+        self.assertFalse(os.path.exists(env.daemon.admin_sock) and harness.unix_accepts(env.daemon.admin_sock))
+        env.daemon.start()
+        self.assertIn("last_seq=3", env.daemon.current_log())
+        qids.append(env.send_ok(msg("term-after")).queue_id)
+        for q in qids:
+            env.delivery_for(q)
+        entries = self.assert_everything_delivered_is_journaled(env)
+        self.assertEqual([(e["seq"], e["queue_id"]) for e in entries], list(enumerate(qids, 1)))
+        # SIGHUP and SIGINT stop it as well (exit 0)
+        for sig in (signal.SIGHUP, signal.SIGINT):
+            with self.subTest(signal=sig):
+                self.assertEqual(env.daemon.stop(sig), 0, env.daemon.current_log())
+                env.daemon.start()
+        r = env.send_ok(msg("term-final"))
+        self.assertEqual(env.entry_for_qid(r.queue_id)["seq"], 5)
+
+    def test_sigusr1_does_not_stop(self):
+        env = self.make_env()
+        env.daemon.proc.send_signal(signal.SIGUSR1)
+        harness.wait_until(lambda: "reload requested; no policy configured" in env.daemon.current_log(), 10,
+                           "the SIGUSR1 log line", diag=env.daemon.log_text)
+        self.assertTrue(env.daemon.running())
+        r = env.send_ok(msg("after-usr1"))
+        self.assertEqual(env.entry_for_qid(r.queue_id)["seq"], 1)
+
+
+class JournalFullTest(FailureTestBase):
+    TMPFS_SIZE = "4m"
+
+    def test_journal_write_failure_tempfails(self):
+        def mount_tmpfs(env, path):
+            p = subprocess.run(["mount", "-t", "tmpfs", "-o",
+                                "size=%s,mode=0755,uid=%d,gid=%d" % (self.TMPFS_SIZE, env.daemon_uid, env.daemon_gid),
+                                "mj-e2e-journal", path], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+            if p.returncode != 0:
+                raise unittest.SkipTest("cannot mount a tmpfs: %s" % p.stderr.decode(errors="replace"))
+            env.add_cleanup(lambda: subprocess.run(["umount", "-l", path]))
+        env = self.make_env(prepare_journal=mount_tmpfs)
+
+        r1 = env.send_ok(msg("small-before"))
+        env.delivery_for(r1.queue_id)
+        self.assertEqual(env.entry_for_qid(r1.queue_id)["seq"], 1)
+
+        # 8 MB cannot fit into a 4 MB journal
+        big = corpus.big_message(8 * 1024 * 1024, seed=7, name="too-big")
+        r2 = env.send(big, rcpts=["big@example.net"])
+        self.assertFalse(r2.accepted, r2)
+        self.assertEqual(r2.stage, "eod", r2)
+        self.assertEqual(r2.code, 451, r2)
+        self.assertTrue(r2.reply.startswith(b"4.3.0 mailjournal: cannot journal message: "), r2.reply)
+        self.assertRegex(env.daemon.log_text(), r"\b\S+: tempfail: ")
+        self.assertTrue(env.daemon.running(), env.daemon.log_text())
+        self.assertTrue(env.postfix.queue_empty(), env.postfix.queue_listing())
+
+        # whatever the daemon says afterwards, an accepted message is journaled, a refused one
+        # is not delivered
+        r3 = env.send(msg("small-after"), rcpts=["after@example.net"])
+        if r3.accepted:
+            env.delivery_for(r3.queue_id)
+        else:
+            self.assertEqual(r3.code // 100, 4, r3)
+        env.wait_delivered(1 + (1 if r3.accepted else 0))
+        self.assertFalse([d for d in env.sink.deliveries() if d.queue_id == r2.queue_id or b"too-big" in d.raw])
+        entries = self.assert_everything_delivered_is_journaled(env)
+        self.assertFalse([e for e in entries if "big@example.net" in e["rcpt"]])
+        status = env.tool.status()
+        status = status.get("status", status)
+        self.assertEqual(status["last_seq"], len(entries))
+
+
+class StartupTest(harness.E2ETestCase):
+    """Start-up contract without Postfix."""
+
+    def setUp(self):
+        self.base = tempfile.mkdtemp(prefix="mj-e2e-start-")
+        self.addCleanup(shutil.rmtree, self.base, True)
+        os.chmod(self.base, 0o755)
+        self.run_dir = os.path.join(self.base, "run")
+        os.mkdir(self.run_dir)
+        shutil.chown(self.run_dir, user=harness.DAEMON_USER)
+
+    def start(self, args, timeout=30):
+        return subprocess.run([harness.MAILJOURNALD, "--foreground"] + args, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, timeout=timeout)
+
+    def journal(self):
+        j = os.path.join(self.base, "j")
+        os.makedirs(j, exist_ok=True)
+        shutil.chown(j, user=harness.DAEMON_USER)
+        return j
+
+    def common(self, journal):
+        return ["--journal", journal, "--milter-socket", "unix:" + os.path.join(self.run_dir, "m.sock"),
+                "--admin-socket", os.path.join(self.run_dir, "a.sock"), "--socket-mode", "0666"]
+
+    def test_root_without_user_refused(self):
+        if os.geteuid() != 0:
+            self.skipTest("needs root")
+        p = self.start(self.common(self.journal()))
+        self.assertEqual(p.returncode, 78, p.stderr)
+
+    def test_check_mode(self):
+        ok = self.start(["-n", "--user", harness.DAEMON_USER] + self.common(self.journal()))
+        self.assertEqual(ok.returncode, 0, ok.stderr)
+        bad = self.start(["-n", "--user", harness.DAEMON_USER, "--socket-mode", "99999"] +
+                         self.common(self.journal()))
+        self.assertEqual(bad.returncode, 78, bad.stderr)
+        self.assertTrue(bad.stderr.strip())
+
+    def test_unknown_option_is_usage_error(self):
+        p = self.start(["--no-such-option"])
+        self.assertEqual(p.returncode, 64, p.stderr)
+
+    def test_journal_not_writable_by_user(self):
+        journal = os.path.join(self.base, "rootjournal")
+        os.mkdir(journal, 0o700)   # owned by root: the unprivileged daemon cannot use it
+        p = self.start(["--user", harness.DAEMON_USER] + self.common(journal))
+        self.assertEqual(p.returncode, 74, p.stderr)
+        self.assertEqual(os.listdir(journal), [], "journal files were created as root")
+
+    def test_milter_socket_directory_missing(self):
+        args = self.common(self.journal())
+        args[3] = "unix:" + os.path.join(self.base, "no-such-dir", "m.sock")
+        p = self.start(["--user", harness.DAEMON_USER] + args)
+        self.assertEqual(p.returncode, 71, p.stderr)
+
+
+if __name__ == "__main__":
+    harness.main()
