@@ -37,7 +37,8 @@ Status OptString(const json& req, const char* name, std::string* out) {
 Status OptUnsigned(const json& req, const char* name, uint64_t* out) {
   auto it = req.find(name);
   if (it == req.end() || it->is_null()) return Status::OK();
-  if (!it->is_number_unsigned()) {
+  // JSON has no unsigned type: accept any integer that is not negative.
+  if (!it->is_number_integer() || (!it->is_number_unsigned() && it->get<int64_t>() < 0)) {
     return Status::InvalidArgument(std::string(name) + ": expected a non-negative integer");
   }
   *out = it->get<uint64_t>();

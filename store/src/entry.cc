@@ -161,7 +161,9 @@ Status DecodeMessageEntry(std::string_view in, MessageEntry* entry) {
     std::string_view value = in.substr(0, len);
     in.remove_prefix(len);
     auto fixed = [&](size_t n) -> bool { return value.size() == n; };
-    bool ok = true;
+    // Writers omit empty optional strings and a zero port: accepting them would give one
+    // entry two encodings.
+    bool ok = !(value.empty() && tag != kTagMail && tag != kTagRcpt);
     switch (tag) {
       case kTagTime:
         ok = fixed(8);
@@ -181,7 +183,7 @@ Status DecodeMessageEntry(std::string_view in, MessageEntry* entry) {
         env.client_addr.assign(value);
         break;
       case kTagClientPort:
-        ok = fixed(2);
+        ok = fixed(2) && ReadBE(value) != 0;
         if (ok) env.client_port = static_cast<uint16_t>(ReadBE(value));
         break;
       case kTagClientName:

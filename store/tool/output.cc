@@ -49,9 +49,14 @@ Status Output::Commit() {
   bool ok = fflush(f) == 0 && fsync(fileno(f)) == 0;
   int err = errno;
   ok = (fclose(f) == 0) && ok;
-  if (ok && rename(tmp_path_.c_str(), path_.c_str()) == 0) return Status::OK();
+  // link() never replaces an existing file: an export does not overwrite evidence.
+  if (ok && link(tmp_path_.c_str(), path_.c_str()) == 0) {
+    unlink(tmp_path_.c_str());
+    return Status::OK();
+  }
   if (ok) err = errno;
   unlink(tmp_path_.c_str());
+  if (err == EEXIST) return Status::IOError(path_ + ": already exists; not overwritten");
   return Status::IOError("cannot write " + path_ + ": " + std::strerror(err));
 }
 

@@ -11,8 +11,9 @@
 namespace mailjournal {
 
 // An output stream: standard output, or a file that appears under its name only when
-// Commit() succeeds (written to NAME.tmp.PID first, then renamed). Destroying an output
-// without Commit() removes the temporary file.
+// Commit() succeeds (written to NAME.tmp.PID first, then linked into place; an existing
+// file is never overwritten). Destroying an output without Commit() removes the temporary
+// file.
 class Output {
  public:
   Output() = default;

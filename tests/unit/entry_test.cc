@@ -1,0 +1,161 @@
+// Entry encoding: round trips, canonical form, and rejection of damaged or foreign bytes.
+#include <boost/test/unit_test.hpp>
+
+#include "mailjournal/entry.h"
+
+namespace mailjournal {
+namespace {
+
+MessageEntry SampleEntry() {
+  MessageEntry e;
+  e.time_us = 1795000000123456;
+  e.envelope.queue_id = "4bXyZ1abcdz";
+  e.envelope.mail = {"<a@bank.example>", "SIZE=1234", "BODY=8BITMIME"};
+  e.envelope.rcpt = {{"<b@bank.example>"}, {"<\"odd name\"@x.example>", "NOTIFY=NEVER"}};
+  e.envelope.client_addr = "127.0.0.1";
+  e.envelope.client_port = 40000;
+  e.envelope.client_name = "localhost";
+  e.envelope.helo = "client.example";
+  e.envelope.auth = "alice";
+  e.envelope.daemon = "smtpd";
+  e.content.size = 20480;
+  for (size_t i = 0; i < e.content.sha256.size(); ++i) e.content.sha256[i] = static_cast<uint8_t>(i);
+  e.content.txn = (7ull << 32) | 3;
+  e.content.chunks = 1;
+  return e;
+}
+
+void CheckSame(const MessageEntry& a, const MessageEntry& b) {
+  BOOST_TEST(a.time_us == b.time_us);
+  BOOST_TEST(a.envelope.queue_id == b.envelope.queue_id);
+  BOOST_TEST(a.envelope.mail == b.envelope.mail);
+  BOOST_TEST(a.envelope.rcpt == b.envelope.rcpt);
+  BOOST_TEST(a.envelope.client_addr == b.envelope.client_addr);
+  BOOST_TEST(a.envelope.client_port == b.envelope.client_port);
+  BOOST_TEST(a.envelope.client_name == b.envelope.client_name);
+  BOOST_TEST(a.envelope.helo == b.envelope.helo);
+  BOOST_TEST(a.envelope.auth == b.envelope.auth);
+  BOOST_TEST(a.envelope.daemon == b.envelope.daemon);
+  BOOST_TEST(a.content.size == b.content.size);
+  BOOST_TEST((a.content.sha256 == b.content.sha256));
+  BOOST_TEST(a.content.txn == b.content.txn);
+  BOOST_TEST(a.content.chunks == b.content.chunks);
+}
+
+BOOST_AUTO_TEST_SUITE(entry_encoding)
+
+BOOST_AUTO_TEST_CASE(round_trip_keeps_every_field) {
+  MessageEntry in = SampleEntry(), out;
+  std::string bytes = EncodeMessageEntry(in);
+  BOOST_REQUIRE(DecodeMessageEntry(bytes, &out).ok());
+  CheckSame(in, out);
+  BOOST_TEST(EncodeMessageEntry(out) == bytes);  // canonical
+}
+
+BOOST_AUTO_TEST_CASE(minimal_entry_round_trips_with_null_sender_and_no_recipients) {
+  MessageEntry in;
+  in.envelope.mail = {"<>"};
+  MessageEntry out;
+  BOOST_REQUIRE(DecodeMessageEntry(EncodeMessageEntry(in), &out).ok());
+  CheckSame(in, out);
+  BOOST_TEST(BareAddress(out.envelope.mail) == "");
+}
+
+BOOST_AUTO_TEST_CASE(header_is_magic_version_kind) {
+  std::string bytes = EncodeMessageEntry(SampleEntry());
+  BOOST_TEST(bytes.substr(0, 4) == std::string("MJ\x01\x01", 4));
+}
+
+BOOST_AUTO_TEST_CASE(every_truncation_is_rejected) {
+  std::string bytes = EncodeMessageEntry(SampleEntry());
+  MessageEntry out;
+  for (size_t n = 0; n < bytes.size(); ++n) {
+    Status s = DecodeMessageEntry(bytes.substr(0, n), &out);
+    BOOST_TEST_CONTEXT("prefix of " << n << " bytes") { BOOST_TEST(s.IsCorruption()); }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(unknown_version_is_rejected) {
+  std::string bytes = EncodeMessageEntry(SampleEntry());
+  bytes[2] = 2;
+  MessageEntry out;
+  Status s = DecodeMessageEntry(bytes, &out);
+  BOOST_TEST(s.IsCorruption());
+  BOOST_TEST(s.message().find("unknown format version 2") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(unknown_kind_and_bad_magic_are_rejected) {
+  std::string bytes = EncodeMessageEntry(SampleEntry());
+  MessageEntry out;
+  std::string kind = bytes;
+  kind[3] = 9;
+  BOOST_TEST(DecodeMessageEntry(kind, &out).message().find("unknown entry kind 9") !=
+             std::string::npos);
+  std::string magic = bytes;
+  magic[0] = 'X';
+  BOOST_TEST(DecodeMessageEntry(magic, &out).message().find("bad magic") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(unknown_tag_is_rejected) {
+  std::string bytes = EncodeMessageEntry(SampleEntry());
+  bytes += std::string("\x0f\x01x", 3);  // tag 15, length 1
+  MessageEntry out;
+  BOOST_TEST(DecodeMessageEntry(bytes, &out).message().find("unknown field tag 15") !=
+             std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(out_of_order_and_repeated_tags_are_rejected) {
+  MessageEntry out;
+  std::string bytes = EncodeMessageEntry(SampleEntry());
+  std::string repeated = bytes + std::string("\x0e\x04\x00\x00\x00\x01", 6);  // chunks again
+  BOOST_TEST(DecodeMessageEntry(repeated, &out).message().find("out of order") !=
+             std::string::npos);
+  std::string backwards = bytes + std::string("\x02\x01Q", 3);  // queue id after chunks
+  BOOST_TEST(DecodeMessageEntry(backwards, &out).message().find("out of order") !=
+             std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(wrong_fixed_length_is_rejected) {
+  MessageEntry e;
+  e.envelope.mail = {"<>"};
+  std::string bytes = EncodeMessageEntry(e);
+  // The time field comes first: tag 1, length 8. Claim 7 and drop one byte.
+  BOOST_REQUIRE(bytes[4] == 1 && bytes[5] == 8);
+  bytes[5] = 7;
+  bytes.erase(6, 1);
+  MessageEntry out;
+  BOOST_TEST(DecodeMessageEntry(bytes, &out).message().find("malformed value of field 1") !=
+             std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(missing_required_field_is_rejected) {
+  std::string header("MJ\x01\x01", 4);
+  MessageEntry out;
+  BOOST_TEST(DecodeMessageEntry(header, &out).message().find("missing required field 1") !=
+             std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(non_canonical_forms_are_rejected) {
+  MessageEntry out;
+  MessageEntry e;
+  e.envelope.mail = {"<>"};
+  std::string bytes = EncodeMessageEntry(e);
+  // An empty queue id (writers omit empty fields) inserted after the time field.
+  std::string empty = bytes.substr(0, 14) + std::string("\x02\x00", 2) + bytes.substr(14);
+  BOOST_TEST(DecodeMessageEntry(empty, &out).IsCorruption());
+  // A non-minimal varint length (0x88 0x00 for 8).
+  std::string padded = bytes.substr(0, 5) + std::string("\x88\x00", 2) + bytes.substr(6);
+  BOOST_TEST(DecodeMessageEntry(padded, &out).IsCorruption());
+}
+
+BOOST_AUTO_TEST_CASE(bare_address_strips_one_pair_of_brackets) {
+  BOOST_TEST(BareAddress({"<a@b>", "SIZE=1"}) == "a@b");
+  BOOST_TEST(BareAddress({"a@b"}) == "a@b");
+  BOOST_TEST(BareAddress({"<>"}) == "");
+  BOOST_TEST(BareAddress({}) == "");
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+}  // namespace
+}  // namespace mailjournal

@@ -1,0 +1,280 @@
+// The LevelDB journal: commit, read back, group commit, staging and its cleanup, locking.
+#include <boost/test/unit_test.hpp>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "mailjournal/journal.h"
+#include "mailjournal/message_writer.h"
+#include "test_util.h"
+
+namespace mailjournal {
+namespace {
+
+Envelope SimpleEnvelope(const std::string& from) {
+  Envelope env;
+  env.mail = {"<" + from + ">"};
+  env.rcpt = {{"<rcpt@example.com>"}};
+  return env;
+}
+
+uint64_t CommitBytes(Journal* journal, const std::string& bytes, const std::string& from) {
+  MessageWriter w(journal);
+  BOOST_REQUIRE(w.Append(bytes).ok());
+  uint64_t seq = 0;
+  MessageEntry entry;
+  Status s = w.Commit(SimpleEnvelope(from), &seq, &entry);
+  BOOST_REQUIRE_MESSAGE(s.ok(), s.ToString());
+  return seq;
+}
+
+std::string Pattern(size_t n, unsigned seed) {
+  std::string s(n, '\0');
+  for (size_t i = 0; i < n; ++i) s[i] = static_cast<char>((i * 131 + seed * 7 + (i >> 9)) & 0xff);
+  return s;
+}
+
+BOOST_AUTO_TEST_SUITE(journal)
+
+BOOST_AUTO_TEST_CASE(sequence_numbers_start_at_one_and_survive_reopen) {
+  TempDir dir;
+  {
+    auto j = OpenTestJournal(dir.path());
+    BOOST_TEST(j->LastSequence() == 0u);
+    BOOST_TEST(CommitBytes(j.get(), "a", "x@y") == 1u);
+    BOOST_TEST(CommitBytes(j.get(), "b", "x@y") == 2u);
+  }
+  auto j = OpenTestJournal(dir.path());
+  BOOST_TEST(j->LastSequence() == 2u);
+  BOOST_TEST(CommitBytes(j.get(), "c", "x@y") == 3u);
+  BOOST_TEST(ReadAll(j.get(), 1) == "a");
+  BOOST_TEST(ReadAll(j.get(), 3) == "c");
+}
+
+BOOST_AUTO_TEST_CASE(content_of_every_size_around_chunk_boundaries_reads_back_exactly) {
+  TempDir dir;
+  auto j = OpenTestJournal(dir.path());
+  for (size_t size : {size_t{0}, size_t{1}, kMaxChunkSize - 1, kMaxChunkSize, kMaxChunkSize + 1,
+                      3 * kMaxChunkSize, size_t{1} << 20}) {
+    std::string bytes = Pattern(size, static_cast<unsigned>(size));
+    uint64_t seq = CommitBytes(j.get(), bytes, "size@test");
+    BOOST_TEST_CONTEXT("size " << size) {
+      BOOST_TEST(ReadAll(j.get(), seq) == bytes);
+      MessageEntry e;
+      BOOST_REQUIRE(j->ReadMessage(seq, &e).ok());
+      BOOST_TEST(e.content.size == size);
+      BOOST_TEST(e.content.chunks == (size + kMaxChunkSize - 1) / kMaxChunkSize);
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(appends_in_small_pieces_equal_one_append) {
+  TempDir dir;
+  auto j = OpenTestJournal(dir.path());
+  std::string bytes = Pattern(200000, 5);
+  MessageWriter w(j.get());
+  for (size_t off = 0; off < bytes.size(); off += 777) {
+    BOOST_REQUIRE(w.Append(std::string_view(bytes).substr(off, 777)).ok());
+  }
+  uint64_t seq;
+  BOOST_REQUIRE(w.Commit(SimpleEnvelope("p@q"), &seq, nullptr).ok());
+  BOOST_TEST(ReadAll(j.get(), seq) == bytes);
+}
+
+BOOST_AUTO_TEST_CASE(reading_a_missing_entry_is_not_found) {
+  TempDir dir;
+  auto j = OpenTestJournal(dir.path());
+  MessageEntry e;
+  BOOST_TEST(j->ReadMessage(0, &e).IsNotFound());
+  BOOST_TEST(j->ReadMessage(1, &e).IsNotFound());
+}
+
+BOOST_AUTO_TEST_CASE(group_commit_gives_dense_sequence_numbers_in_commit_order) {
+  TempDir dir;
+  auto j = OpenTestJournal(dir.path());
+  constexpr int kThreads = 16, kPerThread = 50;
+  std::mutex mu;
+  std::vector<std::pair<uint64_t, std::string>> committed;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kPerThread; ++i) {
+        std::string from = "t" + std::to_string(t) + "m" + std::to_string(i) + "@x";
+        std::string body = Pattern(20000 + t, t * 1000 + i);
+        MessageWriter w(j.get());
+        uint64_t seq = 0;
+        if (!w.Append(body).ok() || !w.Commit(SimpleEnvelope(from), &seq, nullptr).ok()) {
+          return;
+        }
+        std::lock_guard<std::mutex> l(mu);
+        committed.emplace_back(seq, from);
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  BOOST_REQUIRE(committed.size() == size_t{kThreads * kPerThread});
+  BOOST_TEST(j->LastSequence() == uint64_t{kThreads * kPerThread});
+  std::vector<bool> seen(kThreads * kPerThread + 1, false);
+  for (const auto& [seq, from] : committed) {
+    BOOST_REQUIRE(seq >= 1 && seq <= uint64_t{kThreads * kPerThread});
+    BOOST_TEST(!seen[seq]);
+    seen[seq] = true;
+    MessageEntry e;
+    BOOST_REQUIRE(j->ReadMessage(seq, &e).ok());
+    BOOST_TEST(BareAddress(e.envelope.mail) == from);  // each caller got its own number
+  }
+  // Commit times never go backwards along the sequence, and one thread's messages are in
+  // the order it committed them.
+  int64_t last_time = 0;
+  std::vector<int> next_of_thread(kThreads, 0);
+  Status s = j->Scan(1, false, [&](uint64_t, const MessageEntry& e) {
+    BOOST_TEST(e.time_us >= last_time);
+    last_time = e.time_us;
+    std::string from = BareAddress(e.envelope.mail);
+    int t = std::stoi(from.substr(1));
+    int i = std::stoi(from.substr(from.find('m') + 1));
+    BOOST_TEST(i == next_of_thread[t]);
+    next_of_thread[t] = i + 1;
+    return true;
+  });
+  BOOST_TEST(s.ok());
+}
+
+BOOST_AUTO_TEST_CASE(aborted_transaction_leaves_no_staged_chunks) {
+  TempDir dir;
+  {
+    auto j = OpenTestJournal(dir.path());
+    MessageWriter w(j.get());
+    BOOST_REQUIRE(w.Append(Pattern(5 * kMaxChunkSize, 1)).ok());
+    w.Abort();
+    BOOST_TEST(j->LastSequence() == 0u);
+  }
+  BOOST_TEST(CountKeys(dir.path(), 'c') == 0);
+  BOOST_TEST(CountKeys(dir.path(), 'p') == 0);
+}
+
+BOOST_AUTO_TEST_CASE(staged_chunks_of_a_crashed_transaction_are_removed_at_open) {
+  TempDir dir;
+  {
+    auto j = OpenTestJournal(dir.path());
+    CommitBytes(j.get(), Pattern(3 * kMaxChunkSize, 2), "kept@x");
+    MessageWriter w(j.get());
+    BOOST_REQUIRE(w.Append(Pattern(4 * kMaxChunkSize, 3)).ok());
+    w.Abandon();  // as if the process died mid-message
+  }
+  BOOST_TEST(CountKeys(dir.path(), 'p') == 1);
+  BOOST_TEST(CountKeys(dir.path(), 'c') == 3 + 3);  // the committed 3 + 3 staged
+  {
+    auto j = OpenTestJournal(dir.path());
+    BOOST_TEST(ReadAll(j.get(), 1) == Pattern(3 * kMaxChunkSize, 2));
+  }
+  BOOST_TEST(CountKeys(dir.path(), 'p') == 0);
+  BOOST_TEST(CountKeys(dir.path(), 'c') == 3);
+}
+
+BOOST_AUTO_TEST_CASE(transaction_ids_differ_across_reopen) {
+  TempDir dir;
+  uint64_t first;
+  {
+    auto j = OpenTestJournal(dir.path());
+    first = j->BeginTransaction();
+  }
+  auto j = OpenTestJournal(dir.path());
+  BOOST_TEST(j->BeginTransaction() != first);
+}
+
+BOOST_AUTO_TEST_CASE(second_open_of_the_same_directory_is_busy) {
+  TempDir dir;
+  auto j = OpenTestJournal(dir.path());
+  // flock locks belong to the open file description, so a second open in this process
+  // conflicts just as another process would.
+  JournalOptions options;
+  options.dir = dir.path();
+  std::unique_ptr<Journal> second;
+  Status s = OpenJournal(options, &second);
+  BOOST_TEST(s.IsBusy());
+  BOOST_TEST(s.message().find("in use by process") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(missing_directory_without_create_is_not_found) {
+  TempDir dir;
+  JournalOptions options;
+  options.dir = dir.path() + "/absent";
+  options.create_if_missing = false;
+  std::unique_ptr<Journal> j;
+  BOOST_TEST(OpenJournal(options, &j).IsNotFound());
+}
+
+BOOST_AUTO_TEST_CASE(scan_backwards_and_from_the_middle) {
+  TempDir dir;
+  auto j = OpenTestJournal(dir.path());
+  for (int i = 0; i < 5; ++i) CommitBytes(j.get(), "m", "s" + std::to_string(i) + "@x");
+  std::vector<uint64_t> seqs;
+  BOOST_REQUIRE(j->Scan(0, true, [&](uint64_t seq, const MessageEntry&) {
+                   seqs.push_back(seq);
+                   return true;
+                 }).ok());
+  BOOST_TEST(seqs == (std::vector<uint64_t>{5, 4, 3, 2, 1}));
+  seqs.clear();
+  BOOST_REQUIRE(j->Scan(3, false, [&](uint64_t seq, const MessageEntry&) {
+                   seqs.push_back(seq);
+                   return seq < 4;
+                 }).ok());
+  BOOST_TEST(seqs == (std::vector<uint64_t>{3, 4}));
+}
+
+BOOST_AUTO_TEST_CASE(a_changed_chunk_is_reported_as_corruption) {
+  TempDir dir;
+  MessageEntry e;
+  {
+    auto j = OpenTestJournal(dir.path());
+    CommitBytes(j.get(), Pattern(2 * kMaxChunkSize, 9), "c@x");
+    BOOST_REQUIRE(j->ReadMessage(1, &e).ok());
+  }
+  std::string changed = Pattern(kMaxChunkSize, 9);
+  changed[100] ^= 1;
+  RawPut(dir.path(), RawChunkKey(e.content.txn, 1), changed);
+  auto j = OpenTestJournal(dir.path());
+  Status s = j->ReadContent(e.content, [](std::string_view) { return Status::OK(); });
+  BOOST_TEST(s.IsCorruption());
+  BOOST_TEST(s.message().find("SHA-256 does not match") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(a_missing_chunk_is_reported_as_corruption) {
+  TempDir dir;
+  MessageEntry e;
+  {
+    auto j = OpenTestJournal(dir.path());
+    CommitBytes(j.get(), Pattern(3 * kMaxChunkSize, 4), "c@x");
+    BOOST_REQUIRE(j->ReadMessage(1, &e).ok());
+  }
+  RawDelete(dir.path(), RawChunkKey(e.content.txn, 1));
+  auto j = OpenTestJournal(dir.path());
+  Status s = j->ReadContent(e.content, [](std::string_view) { return Status::OK(); });
+  BOOST_TEST(s.message().find("chunk 1 is missing") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(a_gap_in_the_sequence_stops_a_scan_with_corruption) {
+  TempDir dir;
+  {
+    auto j = OpenTestJournal(dir.path());
+    for (int i = 0; i < 4; ++i) CommitBytes(j.get(), "m", "g@x");
+  }
+  RawDelete(dir.path(), RawEntryKey(2));
+  auto j = OpenTestJournal(dir.path());
+  std::vector<uint64_t> seqs;
+  Status s = j->Scan(1, false, [&](uint64_t seq, const MessageEntry&) {
+    seqs.push_back(seq);
+    return true;
+  });
+  BOOST_TEST(s.IsCorruption());
+  BOOST_TEST(s.message().find("entry 2: missing") != std::string::npos);
+  BOOST_TEST(seqs == std::vector<uint64_t>{1});
+  MessageEntry e;
+  BOOST_TEST(j->ReadMessage(2, &e).IsCorruption());
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+}  // namespace
+}  // namespace mailjournal

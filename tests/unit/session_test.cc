@@ -1,0 +1,152 @@
+// Capture without an MTA: header/body reconstruction and envelope recording.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include <boost/test/unit_test.hpp>
+
+#include "session.h"
+#include "test_util.h"
+
+namespace mailjournal {
+namespace {
+
+struct sockaddr_in Loopback(uint16_t port) {
+  struct sockaddr_in addr = {};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(port);
+  inet_pton(AF_INET, "127.0.0.1", &addr.sin_addr);
+  return addr;
+}
+
+BOOST_AUTO_TEST_SUITE(capture)
+
+BOOST_AUTO_TEST_CASE(header_bytes_keep_the_value_as_given_and_turn_lf_into_crlf) {
+  // With SMFIP_HDR_LEADSPC the value carries its own leading white space.
+  BOOST_TEST(HeaderBytes("Subject", " hello") == "Subject: hello\r\n");
+  BOOST_TEST(HeaderBytes("Subject", "x") == "Subject:x\r\n");
+  BOOST_TEST(HeaderBytes("X-Empty", "") == "X-Empty:\r\n");
+  BOOST_TEST(HeaderBytes("To", " a@b,\n c@d,\n\te@f") == "To: a@b,\r\n c@d,\r\n\te@f\r\n");
+  BOOST_TEST(HeaderBytes("X-Trailing", " v \t") == "X-Trailing: v \t\r\n");
+}
+
+BOOST_AUTO_TEST_CASE(message_is_reconstructed_byte_for_byte_with_its_envelope) {
+  TempDir dir;
+  auto j = OpenTestJournal(dir.path());
+  Session s(j.get());
+  auto addr = Loopback(40123);
+  s.Connect("client.example", reinterpret_cast<struct sockaddr*>(&addr), "smtpd");
+  s.Helo("helo.example");
+  s.MailFrom({"<alice@bank.example>", "SIZE=99", "BODY=8BITMIME"}, "alice");
+  s.QueueId("");  // unknown at MAIL FROM for SMTP mail
+  s.Rcpt({"<bob@bank.example>"});
+  s.Rcpt({"<hidden-bcc@bank.example>", "NOTIFY=NEVER"});
+  s.Rcpt({"<carol@other.example>"});
+  BOOST_REQUIRE(s.Header("From", " alice@bank.example").ok());
+  BOOST_REQUIRE(s.Header("Subject", "x").ok());
+  BOOST_REQUIRE(s.Header("X-Folded", " one\n\ttwo").ok());
+  BOOST_REQUIRE(s.EndOfHeaders().ok());
+  BOOST_REQUIRE(s.Body("line 1\r\n.leading dot\r\n").ok());
+  BOOST_REQUIRE(s.Body("bare\nlf and \xe4\xb8\xad\r\n").ok());
+  s.QueueId("4Abc123XyZ");
+  uint64_t seq = 0;
+  MessageEntry e;
+  Status st = s.EndOfMessage(&seq, &e);
+  BOOST_REQUIRE_MESSAGE(st.ok(), st.ToString());
+  BOOST_TEST(seq == 1u);
+  BOOST_TEST(ReadAll(j.get(), 1) ==
+             "From: alice@bank.example\r\nSubject:x\r\nX-Folded: one\r\n\ttwo\r\n\r\n"
+             "line 1\r\n.leading dot\r\nbare\nlf and \xe4\xb8\xad\r\n");
+  MessageEntry stored;
+  BOOST_REQUIRE(j->ReadMessage(1, &stored).ok());
+  const Envelope& env = stored.envelope;
+  BOOST_TEST(env.queue_id == "4Abc123XyZ");
+  BOOST_TEST(env.mail == (std::vector<std::string>{"<alice@bank.example>", "SIZE=99",
+                                                   "BODY=8BITMIME"}));
+  BOOST_REQUIRE(env.rcpt.size() == 3u);
+  BOOST_TEST(env.rcpt[0] == std::vector<std::string>{"<bob@bank.example>"});
+  BOOST_TEST(env.rcpt[1] ==
+             (std::vector<std::string>{"<hidden-bcc@bank.example>", "NOTIFY=NEVER"}));
+  BOOST_TEST(env.rcpt[2] == std::vector<std::string>{"<carol@other.example>"});
+  BOOST_TEST(env.client_addr == "127.0.0.1");
+  BOOST_TEST(env.client_port == 40123);
+  BOOST_TEST(env.client_name == "client.example");
+  BOOST_TEST(env.helo == "helo.example");
+  BOOST_TEST(env.auth == "alice");
+  BOOST_TEST(env.daemon == "smtpd");
+}
+
+BOOST_AUTO_TEST_CASE(two_messages_on_one_connection_and_an_aborted_one_between) {
+  TempDir dir;
+  auto j = OpenTestJournal(dir.path());
+  Session s(j.get());
+  s.Connect("localhost", nullptr, "pickup");
+  s.Helo("h");
+  uint64_t seq = 0;
+  MessageEntry e;
+
+  s.MailFrom({"<first@x>"}, "");
+  s.Rcpt({"<r1@x>"});
+  BOOST_REQUIRE(s.EndOfHeaders().ok());
+  BOOST_REQUIRE(s.Body("one\r\n").ok());
+  BOOST_REQUIRE(s.EndOfMessage(&seq, &e).ok());
+  BOOST_TEST(seq == 1u);
+
+  s.MailFrom({"<aborted@x>"}, "");  // RSET after RCPT: never recorded
+  s.Rcpt({"<r2@x>"});
+  s.AbortMessage();
+
+  s.MailFrom({"<second@x>"}, "");
+  s.Rcpt({"<r3@x>"});
+  BOOST_REQUIRE(s.Header("Subject", " two").ok());
+  BOOST_REQUIRE(s.EndOfHeaders().ok());
+  BOOST_REQUIRE(s.EndOfMessage(&seq, &e).ok());
+  BOOST_TEST(seq == 2u);
+
+  BOOST_TEST(j->LastSequence() == 2u);
+  MessageEntry second;
+  BOOST_REQUIRE(j->ReadMessage(2, &second).ok());
+  BOOST_TEST(BareAddress(second.envelope.mail) == "second@x");
+  BOOST_REQUIRE(second.envelope.rcpt.size() == 1u);  // recipients do not leak across messages
+  BOOST_TEST(BareAddress(second.envelope.rcpt[0]) == "r3@x");
+  BOOST_TEST(second.envelope.helo == "h");  // connection facts carry over
+  BOOST_TEST(second.envelope.client_addr == "");
+  BOOST_TEST(ReadAll(j.get(), 2) == "Subject: two\r\n\r\n");
+}
+
+BOOST_AUTO_TEST_CASE(large_body_streams_in_bounded_chunks) {
+  TempDir dir;
+  auto j = OpenTestJournal(dir.path());
+  Session s(j.get());
+  s.Connect("c", nullptr, "");
+  s.MailFrom({"<big@x>"}, "");
+  s.Rcpt({"<r@x>"});
+  BOOST_REQUIRE(s.EndOfHeaders().ok());
+  std::string chunk(65535, 'z');
+  for (int i = 0; i < 40; ++i) BOOST_REQUIRE(s.Body(chunk).ok());  // ~2.6 MB
+  uint64_t seq;
+  MessageEntry e;
+  BOOST_REQUIRE(s.EndOfMessage(&seq, &e).ok());
+  BOOST_TEST(e.content.size == 2u + 40u * 65535u);
+  BOOST_TEST(e.content.chunks == (e.content.size + kMaxChunkSize - 1) / kMaxChunkSize);
+}
+
+BOOST_AUTO_TEST_CASE(without_leading_space_negotiation_messages_are_refused) {
+  TempDir dir;
+  auto j = OpenTestJournal(dir.path());
+  Session s(j.get());
+  s.set_byte_exact(false);
+  s.MailFrom({"<a@x>"}, "");
+  s.Rcpt({"<b@x>"});
+  BOOST_REQUIRE(s.EndOfHeaders().ok());
+  uint64_t seq;
+  MessageEntry e;
+  Status st = s.EndOfMessage(&seq, &e);
+  BOOST_TEST(!st.ok());
+  BOOST_TEST(st.message().find("SMFIP_HDR_LEADSPC") != std::string::npos);
+  BOOST_TEST(j->LastSequence() == 0u);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+}  // namespace
+}  // namespace mailjournal

@@ -1,0 +1,88 @@
+#include "test_util.h"
+
+#include <leveldb/db.h>
+#include <stdlib.h>
+
+#include <boost/test/unit_test.hpp>
+#include <filesystem>
+
+namespace mailjournal {
+
+TempDir::TempDir() {
+  const char* base = getenv("TMPDIR");
+  std::string tmpl = std::string(base ? base : "/tmp") + "/mailjournal-test-XXXXXX";
+  char* p = mkdtemp(&tmpl[0]);
+  BOOST_REQUIRE(p != nullptr);
+  path_ = p;
+}
+
+TempDir::~TempDir() {
+  std::error_code ec;
+  std::filesystem::remove_all(path_, ec);
+}
+
+std::unique_ptr<Journal> OpenTestJournal(const std::string& dir) {
+  JournalOptions options;
+  options.dir = dir;
+  std::unique_ptr<Journal> journal;
+  Status s = OpenJournal(options, &journal);
+  BOOST_REQUIRE_MESSAGE(s.ok(), s.ToString());
+  return journal;
+}
+
+std::string ReadAll(Journal* journal, uint64_t seq) {
+  MessageEntry entry;
+  Status s = journal->ReadMessage(seq, &entry);
+  BOOST_REQUIRE_MESSAGE(s.ok(), s.ToString());
+  std::string out;
+  s = journal->ReadContent(entry.content, [&](std::string_view b) {
+    out.append(b);
+    return Status::OK();
+  });
+  BOOST_REQUIRE_MESSAGE(s.ok(), s.ToString());
+  return out;
+}
+
+namespace {
+std::unique_ptr<leveldb::DB> OpenRaw(const std::string& journal_dir) {
+  leveldb::DB* raw = nullptr;
+  leveldb::Status s = leveldb::DB::Open(leveldb::Options(), journal_dir + "/db", &raw);
+  BOOST_REQUIRE_MESSAGE(s.ok(), s.ToString());
+  return std::unique_ptr<leveldb::DB>(raw);
+}
+
+void AppendBE(std::string* out, uint64_t v, int bytes) {
+  for (int i = bytes - 1; i >= 0; --i) out->push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+}
+}  // namespace
+
+void RawPut(const std::string& journal_dir, const std::string& key, const std::string& value) {
+  BOOST_REQUIRE(OpenRaw(journal_dir)->Put(leveldb::WriteOptions(), key, value).ok());
+}
+
+void RawDelete(const std::string& journal_dir, const std::string& key) {
+  BOOST_REQUIRE(OpenRaw(journal_dir)->Delete(leveldb::WriteOptions(), key).ok());
+}
+
+std::string RawEntryKey(uint64_t seq) {
+  std::string k("e");
+  AppendBE(&k, seq, 8);
+  return k;
+}
+
+std::string RawChunkKey(uint64_t txn, uint32_t index) {
+  std::string k("c");
+  AppendBE(&k, txn, 8);
+  AppendBE(&k, index, 4);
+  return k;
+}
+
+int CountKeys(const std::string& journal_dir, char prefix) {
+  auto db = OpenRaw(journal_dir);
+  std::unique_ptr<leveldb::Iterator> it(db->NewIterator(leveldb::ReadOptions()));
+  int n = 0;
+  for (it->Seek(std::string(1, prefix)); it->Valid() && it->key()[0] == prefix; it->Next()) ++n;
+  return n;
+}
+
+}  // namespace mailjournal

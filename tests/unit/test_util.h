@@ -1,0 +1,42 @@
+// Helpers shared by the unit tests.
+#ifndef MAILJOURNAL_TESTS_TEST_UTIL_H_
+#define MAILJOURNAL_TESTS_TEST_UTIL_H_
+
+#include <memory>
+#include <string>
+
+#include "mailjournal/journal.h"
+
+namespace mailjournal {
+
+// A fresh directory under $TMPDIR, removed with everything in it on destruction.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+// Opens (creating) the journal in dir; fails the test on error.
+std::unique_ptr<Journal> OpenTestJournal(const std::string& dir);
+
+// Reads a message's captured bytes back; fails the test on error.
+std::string ReadAll(Journal* journal, uint64_t seq);
+
+// Counts the raw LevelDB keys that start with `prefix` in a closed journal's database.
+int CountKeys(const std::string& journal_dir, char prefix);
+
+// Changes a closed journal's database behind its back, as an attacker or a bad disk would.
+void RawPut(const std::string& journal_dir, const std::string& key, const std::string& value);
+void RawDelete(const std::string& journal_dir, const std::string& key);
+
+// The LevelDB keys of an entry and of a content chunk (mailjournal-format(5)).
+std::string RawEntryKey(uint64_t seq);
+std::string RawChunkKey(uint64_t txn, uint32_t index);
+
+}  // namespace mailjournal
+
+#endif  // MAILJOURNAL_TESTS_TEST_UTIL_H_
