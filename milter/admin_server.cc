@@ -57,7 +57,8 @@ Status AdminServer::Listen(const std::string& path, mode_t mode, uid_t owner) {
   if (lstat(path.c_str(), &st) == 0 && S_ISSOCK(st.st_mode)) unlink(path.c_str());
   if (bind(listen_fd_, reinterpret_cast<struct sockaddr*>(&addr), sizeof addr) != 0 ||
       chmod(path.c_str(), mode) != 0 ||
-      (owner != static_cast<uid_t>(-1) && chown(path.c_str(), owner, static_cast<gid_t>(-1)) != 0) ||
+      (owner != static_cast<uid_t>(-1) &&
+       chown(path.c_str(), owner, static_cast<gid_t>(-1)) != 0) ||
       listen(listen_fd_, 16) != 0) {
     return Status::IOError("admin socket " + path + ": " + std::strerror(errno));
   }
@@ -85,7 +86,8 @@ void AdminServer::AcceptLoop() {
     if (fd < 0) continue;
     std::lock_guard<std::mutex> l(mu_);
     if (stopped_ || clients_.size() >= static_cast<size_t>(kMaxConnections)) {
-      SendAll(fd, ToJsonLine(ErrorResponse(Status::Unavailable("admin socket: too many connections"))));
+      SendAll(fd,
+              ToJsonLine(ErrorResponse(Status::Unavailable("admin socket: too many connections"))));
       close(fd);
       continue;
     }

@@ -8,8 +8,8 @@
 
 #include <sys/types.h>
 
-#include <memory>
 #include <condition_variable>
+#include <memory>
 #include <mutex>
 #include <set>
 #include <string>

@@ -114,7 +114,8 @@ void ValidateConfig(DaemonConfig* config, std::vector<std::string>* errors) {
       }
     }
   } else if (geteuid() == 0) {
-    errors->push_back("user: mailjournald does not run as root; set user (e.g. --user mailjournal)");
+    errors->push_back(
+        "user: mailjournald does not run as root; set user (e.g. --user mailjournal)");
   }
 }
 

@@ -121,10 +121,9 @@ Session* EnsureSession(SMFICTX* ctx) {
   return session;
 }
 
-sfsistat OnNegotiate(SMFICTX* ctx, unsigned long /*actions*/, unsigned long steps,
-                     unsigned long, unsigned long, unsigned long* out_actions,
-                     unsigned long* out_steps, unsigned long* out_f2,
-                     unsigned long* out_f3) noexcept {
+sfsistat OnNegotiate(SMFICTX* ctx, unsigned long /*actions*/, unsigned long steps, unsigned long,
+                     unsigned long, unsigned long* out_actions, unsigned long* out_steps,
+                     unsigned long* out_f2, unsigned long* out_f3) noexcept {
   try {
     Session* session = EnsureSession(ctx);
     if (session == nullptr) return TempFail(ctx, nullptr, "mailjournald is shutting down");

@@ -70,7 +70,8 @@ struct ListQuery {
     if (s.ok()) s = OptUnsigned(req, "before", &before);
     if (s.ok()) s = OptUnsigned(req, "limit", &limit);
     if (s.ok() && req.contains("reverse")) {
-      if (!req["reverse"].is_boolean()) return Status::InvalidArgument("reverse: expected true or false");
+      if (!req["reverse"].is_boolean())
+        return Status::InvalidArgument("reverse: expected true or false");
       reverse = req["reverse"].get<bool>();
     }
     if (s.ok() && !since.empty()) s = ParseTime(since, &since_us);
@@ -196,16 +197,17 @@ Status AdminHandler::List(const json& request, ResponseWriter* out) {
   bool nothing_before = q.reverse && q.before == 1;
   json entries = json::array();
   bool more = false;
-  if (!nothing_before) s = journal_->Scan(from, q.reverse, [&](uint64_t seq, const MessageEntry& e) {
-    if (q.PastWindow(e)) return false;
-    if (!q.Matches(e)) return true;
-    if (entries.size() >= q.limit) {
-      more = true;
-      return false;
-    }
-    entries.push_back(EntryToJson(seq, e));
-    return true;
-  });
+  if (!nothing_before)
+    s = journal_->Scan(from, q.reverse, [&](uint64_t seq, const MessageEntry& e) {
+      if (q.PastWindow(e)) return false;
+      if (!q.Matches(e)) return true;
+      if (entries.size() >= q.limit) {
+        more = true;
+        return false;
+      }
+      entries.push_back(EntryToJson(seq, e));
+      return true;
+    });
   if (!s.ok()) return out->Header(ErrorResponse(s));
   json resp = OkResponse();
   resp["entries"] = std::move(entries);

@@ -134,8 +134,7 @@ class LevelDbJournal : public Journal {
     return FromLevelDb(db_->Write(leveldb::WriteOptions(), &batch), "journal: abort");
   }
 
-  Status CommitMessage(MessageEntry* entry, std::string_view final_chunk,
-                       uint64_t* seq) override;
+  Status CommitMessage(MessageEntry* entry, std::string_view final_chunk, uint64_t* seq) override;
 
   uint64_t LastSequence() const override {
     std::lock_guard<std::mutex> l(mu_);
@@ -249,8 +248,8 @@ Status LevelDbJournal::InitMetadata() {
   } else if (!ls.ok()) {
     return FromLevelDb(ls, "journal " + options_.dir);
   } else if (value != kFormat) {
-    return Status::Corruption("journal " + options_.dir + ": unsupported journal format '" +
-                              value + "'");
+    return Status::Corruption("journal " + options_.dir + ": unsupported journal format '" + value +
+                              "'");
   }
   ls = db_->Get(leveldb::ReadOptions(), "mgeneration", &value);
   if (ls.ok() && value.size() == 8) {
@@ -360,11 +359,9 @@ Status LevelDbJournal::Scan(uint64_t from, bool reverse, const Visitor& visit) {
   uint64_t expected = from;
   MessageEntry entry;
   while (expected >= 1 && expected <= last) {
-    if (!it->Valid() || !IsEntryKey(it->key()) ||
-        ReadBE(it->key().data() + 1, 8) != expected) {
+    if (!it->Valid() || !IsEntryKey(it->key()) || ReadBE(it->key().data() + 1, 8) != expected) {
       if (!it->status().ok()) return FromLevelDb(it->status(), "journal scan");
-      return Status::Corruption("entry " + std::to_string(expected) +
-                                ": missing from the journal");
+      return Status::Corruption("entry " + std::to_string(expected) + ": missing from the journal");
     }
     Status s = Decode(expected, it->value().ToString(), &entry);
     if (!s.ok()) return s;

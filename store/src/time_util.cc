@@ -65,17 +65,15 @@ Status ParseTime(const std::string& text, int64_t* time_us) {
   size_t pos = 0;
   struct tm tm = {};
   int year, mon, day, hour = 0, min = 0, sec = 0;
-  if (!Digits(text, &pos, 4, &year) || !Expect(text, &pos, '-') ||
-      !Digits(text, &pos, 2, &mon) || !Expect(text, &pos, '-') ||
-      !Digits(text, &pos, 2, &day)) {
+  if (!Digits(text, &pos, 4, &year) || !Expect(text, &pos, '-') || !Digits(text, &pos, 2, &mon) ||
+      !Expect(text, &pos, '-') || !Digits(text, &pos, 2, &day)) {
     return bad;
   }
   int64_t micros = 0;
   int offset_minutes = 0;
   if (pos < text.size() && (text[pos] == 'T' || text[pos] == ' ')) {
     ++pos;
-    if (!Digits(text, &pos, 2, &hour) || !Expect(text, &pos, ':') ||
-        !Digits(text, &pos, 2, &min)) {
+    if (!Digits(text, &pos, 2, &hour) || !Expect(text, &pos, ':') || !Digits(text, &pos, 2, &min)) {
       return bad;
     }
     if (Expect(text, &pos, ':')) {
@@ -94,8 +92,8 @@ Status ParseTime(const std::string& text, int64_t* time_us) {
     } else if (pos < text.size() && (text[pos] == '+' || text[pos] == '-')) {
       int sign = text[pos++] == '-' ? -1 : 1;
       int oh, om;
-      if (!Digits(text, &pos, 2, &oh) || !Expect(text, &pos, ':') ||
-          !Digits(text, &pos, 2, &om) || oh > 23 || om > 59) {
+      if (!Digits(text, &pos, 2, &oh) || !Expect(text, &pos, ':') || !Digits(text, &pos, 2, &om) ||
+          oh > 23 || om > 59) {
         return bad;
       }
       offset_minutes = sign * (oh * 60 + om);

@@ -6,9 +6,8 @@
 #define MAILJOURNAL_TOOL_CHANNEL_H_
 
 #include <memory>
-#include <string>
-
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "mailjournal/journal.h"
 #include "mailjournal/status.h"

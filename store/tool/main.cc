@@ -27,14 +27,22 @@ constexpr char kDefaultSocket[] = "/run/mailjournal/admin.sock";
 
 int ExitCode(const Status& s) {
   switch (s.code()) {
-    case Status::Code::kOk: return EX_OK;
-    case Status::Code::kNotFound: return EX_NOINPUT;
-    case Status::Code::kCorruption: return EX_DATAERR;
-    case Status::Code::kIOError: return EX_IOERR;
-    case Status::Code::kInvalidArgument: return EX_USAGE;
-    case Status::Code::kBusy: return EX_TEMPFAIL;
-    case Status::Code::kUnavailable: return EX_UNAVAILABLE;
-    case Status::Code::kInternal: return EX_SOFTWARE;
+    case Status::Code::kOk:
+      return EX_OK;
+    case Status::Code::kNotFound:
+      return EX_NOINPUT;
+    case Status::Code::kCorruption:
+      return EX_DATAERR;
+    case Status::Code::kIOError:
+      return EX_IOERR;
+    case Status::Code::kInvalidArgument:
+      return EX_USAGE;
+    case Status::Code::kBusy:
+      return EX_TEMPFAIL;
+    case Status::Code::kUnavailable:
+      return EX_UNAVAILABLE;
+    case Status::Code::kInternal:
+      return EX_SOFTWARE;
   }
   return EX_SOFTWARE;
 }
@@ -57,7 +65,8 @@ Status ParseSeqRange(const std::string& text, std::vector<uint64_t>* seqs) {
     *v = std::stoull(t);
     return *v > 0;
   };
-  Status bad = Status::InvalidArgument("'" + text + "': expected a sequence number N or a range N-M");
+  Status bad =
+      Status::InvalidArgument("'" + text + "': expected a sequence number N or a range N-M");
   size_t dash = text.find('-');
   uint64_t a, b;
   if (dash == std::string::npos) {
@@ -85,12 +94,12 @@ std::string Angle(const std::string& addr) { return "<" + addr + ">"; }
 void PrintEntryLine(const json& e) {
   std::string rcpt;
   for (const auto& r : e["rcpt"]) rcpt += (rcpt.empty() ? "" : ",") + Angle(r.get<std::string>());
-  std::printf("%llu %s %s %s -> %s %llu\n",
-              static_cast<unsigned long long>(e["seq"].get<uint64_t>()),
-              e["time"].get<std::string>().c_str(),
-              e["queue_id"].get<std::string>().empty() ? "-" : e["queue_id"].get<std::string>().c_str(),
-              Angle(e["mail_from"].get<std::string>()).c_str(), rcpt.c_str(),
-              static_cast<unsigned long long>(e["size"].get<uint64_t>()));
+  std::printf(
+      "%llu %s %s %s -> %s %llu\n", static_cast<unsigned long long>(e["seq"].get<uint64_t>()),
+      e["time"].get<std::string>().c_str(),
+      e["queue_id"].get<std::string>().empty() ? "-" : e["queue_id"].get<std::string>().c_str(),
+      Angle(e["mail_from"].get<std::string>()).c_str(), rcpt.c_str(),
+      static_cast<unsigned long long>(e["size"].get<uint64_t>()));
 }
 
 void PrintEntryDetails(const json& e) {
@@ -102,7 +111,8 @@ void PrintEntryDetails(const json& e) {
   line("time:", e["time"].get<std::string>());
   line("queue_id:", e["queue_id"].get<std::string>());
   std::string params = Join(e["mail_params"], " ");
-  line("mail_from:", Angle(e["mail_from"].get<std::string>()) + (params.empty() ? "" : " " + params));
+  line("mail_from:",
+       Angle(e["mail_from"].get<std::string>()) + (params.empty() ? "" : " " + params));
   for (size_t i = 0; i < e["rcpt"].size(); ++i) {
     std::string p = Join(e["rcpt_params"][i], " ");
     line("rcpt:", Angle(e["rcpt"][i].get<std::string>()) + (p.empty() ? "" : " " + p));
@@ -219,7 +229,8 @@ int CmdExport(Channel* ch, const std::vector<std::string>& ranges, const std::st
       Output out;
       Status s = out.Open(out_path + "/" + std::to_string(seq) + ".eml");
       if (!s.ok()) return Fail(s);
-      s = fetch(seq, [&](std::string_view b) { return out.Write(b); }, &entry);
+      s = fetch(
+          seq, [&](std::string_view b) { return out.Write(b); }, &entry);
       if (s.ok()) s = out.Commit();
       if (!s.ok()) return Fail(s);
     }
@@ -229,7 +240,8 @@ int CmdExport(Channel* ch, const std::vector<std::string>& ranges, const std::st
   Status s = out.Open(out_path);
   if (!s.ok()) return Fail(s);
   if (format == "eml") {
-    s = fetch(seqs[0], [&](std::string_view b) { return out.Write(b); }, &entry);
+    s = fetch(
+        seqs[0], [&](std::string_view b) { return out.Write(b); }, &entry);
   } else {
     MboxrdWriter mbox(&out);
     for (uint64_t seq : seqs) {
@@ -241,7 +253,9 @@ int CmdExport(Channel* ch, const std::vector<std::string>& ranges, const std::st
       s = ch->Call(req, &shown, NoPayload);
       if (s.ok()) s = ParseTime(shown["entry"]["time"].get<std::string>(), &time_us);
       if (s.ok()) s = mbox.Begin(shown["entry"]["mail_from"].get<std::string>(), time_us);
-      if (s.ok()) s = fetch(seq, [&](std::string_view b) { return mbox.Write(b); }, &entry);
+      if (s.ok())
+        s = fetch(
+            seq, [&](std::string_view b) { return mbox.Write(b); }, &entry);
       if (s.ok()) s = mbox.End();
       if (!s.ok()) break;
     }
@@ -261,8 +275,7 @@ int main(int argc, char** argv) {
   std::string journal_dir, socket_path;
   auto* journal_opt = app.add_option("--journal", journal_dir,
                                      "open the journal directory directly (daemon stopped)");
-  app.add_option("--socket", socket_path, "the daemon's admin socket")
-      ->excludes(journal_opt);
+  app.add_option("--socket", socket_path, "the daemon's admin socket")->excludes(journal_opt);
 
   std::string format = "text";
   auto* status = app.add_subcommand("status", "show the journal's and the daemon's state");
@@ -298,9 +311,9 @@ int main(int argc, char** argv) {
   }
 
   std::unique_ptr<Channel> channel;
-  Status s = journal_dir.empty()
-                 ? ConnectSocketChannel(socket_path.empty() ? kDefaultSocket : socket_path, &channel)
-                 : OpenLocalChannel(journal_dir, &channel);
+  Status s = journal_dir.empty() ? ConnectSocketChannel(
+                                       socket_path.empty() ? kDefaultSocket : socket_path, &channel)
+                                 : OpenLocalChannel(journal_dir, &channel);
   if (!s.ok()) return Fail(s);
   try {
     if (*status) return CmdStatus(channel.get(), format);

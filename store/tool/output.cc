@@ -41,7 +41,8 @@ Status Output::Write(std::string_view bytes) {
 
 Status Output::Commit() {
   if (file_ == stdout) {
-    if (fflush(stdout) != 0) return Status::IOError(std::string("standard output: ") + std::strerror(errno));
+    if (fflush(stdout) != 0)
+      return Status::IOError(std::string("standard output: ") + std::strerror(errno));
     return Status::OK();
   }
   FILE* f = file_;
@@ -114,7 +115,8 @@ Status MboxrdWriter::Write(std::string_view bytes) {
       // Is pending_ + c still a prefix of ">*From "?
       pending_.push_back(c);
       size_t gt = pending_.find_first_not_of('>');
-      std::string_view rest = std::string_view(pending_).substr(gt == std::string::npos ? pending_.size() : gt);
+      std::string_view rest =
+          std::string_view(pending_).substr(gt == std::string::npos ? pending_.size() : gt);
       if (rest.size() <= kFrom.size() && kFrom.substr(0, rest.size()) == rest) {
         if (rest.size() == kFrom.size()) {
           at_line_start_ = false;

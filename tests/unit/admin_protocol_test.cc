@@ -1,7 +1,8 @@
 // The admin protocol handler, as both the daemon and the offline tool use it.
+#include "mailjournal/admin_protocol.h"
+
 #include <boost/test/unit_test.hpp>
 
-#include "mailjournal/admin_protocol.h"
 #include "mailjournal/message_writer.h"
 #include "test_util.h"
 
@@ -29,7 +30,8 @@ class Recorder : public ResponseWriter {
 };
 
 struct Fixture {
-  Fixture() : journal(OpenTestJournal(dir.path())), handler(journal.get(), {"offline", 0, dir.path()}) {
+  Fixture()
+      : journal(OpenTestJournal(dir.path())), handler(journal.get(), {"offline", 0, dir.path()}) {
     const char* senders[] = {"Alice@Bank.example", "bob@bank.example", "carol@other.example"};
     for (int i = 0; i < 6; ++i) {
       MessageWriter w(journal.get());

@@ -1,7 +1,7 @@
 // Entry encoding: round trips, canonical form, and rejection of damaged or foreign bytes.
-#include <boost/test/unit_test.hpp>
-
 #include "mailjournal/entry.h"
+
+#include <boost/test/unit_test.hpp>
 
 namespace mailjournal {
 namespace {
@@ -19,7 +19,8 @@ MessageEntry SampleEntry() {
   e.envelope.auth = "alice";
   e.envelope.daemon = "smtpd";
   e.content.size = 20480;
-  for (size_t i = 0; i < e.content.sha256.size(); ++i) e.content.sha256[i] = static_cast<uint8_t>(i);
+  for (size_t i = 0; i < e.content.sha256.size(); ++i)
+    e.content.sha256[i] = static_cast<uint8_t>(i);
   e.content.txn = (7ull << 32) | 3;
   e.content.chunks = 1;
   return e;

@@ -1,10 +1,11 @@
 // The LevelDB journal: commit, read back, group commit, staging and its cleanup, locking.
+#include "mailjournal/journal.h"
+
 #include <boost/test/unit_test.hpp>
 #include <mutex>
 #include <thread>
 #include <vector>
 
-#include "mailjournal/journal.h"
 #include "mailjournal/message_writer.h"
 #include "test_util.h"
 

@@ -1,9 +1,10 @@
 // mboxrd conversion and no-overwrite output files.
+#include "output.h"
+
 #include <boost/test/unit_test.hpp>
 #include <fstream>
 #include <sstream>
 
-#include "output.h"
 #include "test_util.h"
 
 namespace mailjournal {

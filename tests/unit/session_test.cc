@@ -1,10 +1,11 @@
 // Capture without an MTA: header/body reconstruction and envelope recording.
+#include "session.h"
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
 #include <boost/test/unit_test.hpp>
 
-#include "session.h"
 #include "test_util.h"
 
 namespace mailjournal {
@@ -60,8 +61,8 @@ BOOST_AUTO_TEST_CASE(message_is_reconstructed_byte_for_byte_with_its_envelope) {
   BOOST_REQUIRE(j->ReadMessage(1, &stored).ok());
   const Envelope& env = stored.envelope;
   BOOST_TEST(env.queue_id == "4Abc123XyZ");
-  BOOST_TEST(env.mail == (std::vector<std::string>{"<alice@bank.example>", "SIZE=99",
-                                                   "BODY=8BITMIME"}));
+  BOOST_TEST(env.mail ==
+             (std::vector<std::string>{"<alice@bank.example>", "SIZE=99", "BODY=8BITMIME"}));
   BOOST_REQUIRE(env.rcpt.size() == 3u);
   BOOST_TEST(env.rcpt[0] == std::vector<std::string>{"<bob@bank.example>"});
   BOOST_TEST(env.rcpt[1] ==

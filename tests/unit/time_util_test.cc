@@ -1,6 +1,6 @@
-#include <boost/test/unit_test.hpp>
-
 #include "mailjournal/time_util.h"
+
+#include <boost/test/unit_test.hpp>
 
 namespace mailjournal {
 namespace {

@@ -14,10 +14,9 @@
 #define MAILJOURNAL_ADMIN_PROTOCOL_H_
 
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
-
-#include <nlohmann/json.hpp>
 
 #include "mailjournal/entry.h"
 #include "mailjournal/journal.h"
@@ -52,8 +51,8 @@ class ResponseWriter {
 
 // Facts about the answering process that "status" reports.
 struct ServerInfo {
-  std::string mode;            // "daemon" or "offline"
-  int64_t start_time_us = 0;   // when the daemon started (daemon mode)
+  std::string mode;           // "daemon" or "offline"
+  int64_t start_time_us = 0;  // when the daemon started (daemon mode)
   std::string journal_dir;
 };
 

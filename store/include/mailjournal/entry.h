@@ -31,7 +31,7 @@ struct Envelope {
   std::vector<std::string> mail;
   // Every accepted RCPT TO's arguments, in the order given, in the same form.
   std::vector<std::vector<std::string>> rcpt;
-  std::string client_addr;        // textual IP address, "" when unknown (local submission)
+  std::string client_addr;  // textual IP address, "" when unknown (local submission)
   uint16_t client_port = 0;
   std::string client_name;  // the MTA's name for the client (reverse DNS or "unknown")
   std::string helo;

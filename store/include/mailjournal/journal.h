@@ -31,8 +31,8 @@ namespace mailjournal {
 constexpr size_t kMaxChunkSize = 64 * 1024;
 
 struct JournalOptions {
-  std::string dir;                // journal directory; created (mode 0750) if missing
-  bool create_if_missing = true;  // false: NotFound when dir holds no journal
+  std::string dir;                   // journal directory; created (mode 0750) if missing
+  bool create_if_missing = true;     // false: NotFound when dir holds no journal
   size_t max_group_bytes = 8 << 20;  // a group commit stops collecting past this many bytes
 };
 
