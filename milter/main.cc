@@ -137,6 +137,14 @@ int Run(int argc, char** argv) {
     return errors.empty() ? EX_OK : EX_CONFIG;
   }
   LogInit("mailjournald", config.foreground);
+  std::string milter_path = UnixSocketPath(config.milter_socket);
+  // Start-up failures go to the log and, when that is syslog, to standard error as well.
+  auto startup_failure = [&](int exit_code, const Status& why) {
+    Log(LOG_ERR, "cannot start: %s", why.message().c_str());
+    if (!config.foreground) std::cerr << "mailjournald: cannot start: " << why.message() << "\n";
+    if (!milter_path.empty()) unlink(milter_path.c_str());
+    return exit_code;
+  };
 
   // 3. Privileged resources: the milter socket and the admin socket, created with the
   // configured mode and handed to the daemon's user. Their group is left as created (a
@@ -151,7 +159,6 @@ int Run(int argc, char** argv) {
   if (s.ok() && smfi_opensocket(true) != MI_SUCCESS) {
     s = Status::IOError("milter socket " + config.milter_socket + ": cannot listen");
   }
-  std::string milter_path = UnixSocketPath(config.milter_socket);
   if (s.ok() && !milter_path.empty() &&
       (chmod(milter_path.c_str(), config.socket_mode_bits) != 0 ||
        (owner != static_cast<uid_t>(-1) && chown(milter_path.c_str(), owner, -1) != 0))) {
@@ -160,28 +167,19 @@ int Run(int argc, char** argv) {
   AdminServer admin;
   if (s.ok()) s = admin.Listen(config.admin_socket, config.socket_mode_bits, owner);
   umask(027);
-  if (!s.ok()) {
-    Log(LOG_ERR, "%s", s.message().c_str());
-    return EX_OSERR;
-  }
+  if (!s.ok()) return startup_failure(EX_OSERR, s);
 
   // 4. Drop privileges, then open the journal as the daemon's user.
   if (config.drop_privileges) {
     s = PrepareJournalDir(config);
     if (s.ok()) s = DropPrivileges(config);
-    if (!s.ok()) {
-      Log(LOG_ERR, "%s", s.message().c_str());
-      return EX_OSERR;
-    }
+    if (!s.ok()) return startup_failure(EX_OSERR, s);
   }
   JournalOptions options;
   options.dir = config.journal;
   std::unique_ptr<Journal> journal;
   s = OpenJournal(options, &journal);
-  if (!s.ok()) {
-    Log(LOG_ERR, "%s", s.message().c_str());
-    return s.IsBusy() ? EX_TEMPFAIL : EX_IOERR;
-  }
+  if (!s.ok()) return startup_failure(s.IsBusy() ? EX_TEMPFAIL : EX_IOERR, s);
 
   // 5. Serve: the admin socket, the reload signal, then libmilter until a stop signal.
   AdminHandler handler(journal.get(), ServerInfo{"daemon", NowMicros(), config.journal});

@@ -164,9 +164,9 @@ sfsistat OnHelo(SMFICTX* ctx, char* helo) noexcept {
 
 sfsistat OnMailFrom(SMFICTX* ctx, char** argv) noexcept {
   return WithSession(ctx, [&](Session* s) {
-    s->MailFrom(Args(argv), Macro(ctx, "{auth_authen}"));
+    Status st = s->MailFrom(Args(argv), Macro(ctx, "{auth_authen}"));
     s->QueueId(Macro(ctx, "i"));
-    return Status::OK();
+    return st;
   });
 }
 

@@ -37,12 +37,14 @@ void Session::Connect(const std::string& client_name, const struct sockaddr* add
   connection_.client_addr = text;
 }
 
-void Session::MailFrom(std::vector<std::string> args, const std::string& auth) {
+Status Session::MailFrom(std::vector<std::string> args, const std::string& auth) {
   AbortMessage();
+  if (!byte_exact_) return Status::Internal("the MTA did not negotiate SMFIP_HDR_LEADSPC");
   envelope_ = connection_;
   envelope_.mail = std::move(args);
   envelope_.auth = auth;
   writer_ = std::make_unique<MessageWriter>(journal_);
+  return writer_->status();
 }
 
 void Session::Rcpt(std::vector<std::string> args) { envelope_.rcpt.push_back(std::move(args)); }
@@ -66,10 +68,6 @@ Status Session::Body(std::string_view chunk) { return Append(chunk); }
 
 Status Session::EndOfMessage(uint64_t* seq, MessageEntry* entry) {
   if (writer_ == nullptr) return Status::Internal("end of message outside a transaction");
-  if (!byte_exact_) {
-    AbortMessage();
-    return Status::Internal("the MTA did not negotiate SMFIP_HDR_LEADSPC");
-  }
   Status s = writer_->Commit(envelope_, seq, entry);
   writer_.reset();
   return s;

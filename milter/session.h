@@ -44,7 +44,9 @@ class Session {
   void Helo(const std::string& helo) { connection_.helo = helo; }
 
   // Starts a message (aborting any unfinished one): MAIL FROM's arguments and SASL login.
-  void MailFrom(std::vector<std::string> args, const std::string& auth);
+  // Fails when capture cannot be byte-exact on this connection or the journal cannot start
+  // a transaction.
+  Status MailFrom(std::vector<std::string> args, const std::string& auth);
   // Records one accepted recipient, in order.
   void Rcpt(std::vector<std::string> args);
   // Records the MTA's queue id; empty ids are ignored (it is unknown before DATA).
@@ -64,7 +66,7 @@ class Session {
   // removed when the journal is next opened). For shutdown, when the journal is closing.
   void AbandonMessage();
 
-  // False when the MTA did not negotiate SMFIP_HDR_LEADSPC: EndOfMessage then fails.
+  // False when the MTA did not negotiate SMFIP_HDR_LEADSPC: MailFrom then fails.
   void set_byte_exact(bool byte_exact) { byte_exact_ = byte_exact; }
 
   bool in_message() const { return writer_ != nullptr; }

@@ -82,7 +82,8 @@ struct ListQuery {
     return s;
   }
 
-  bool Matches(const MessageEntry& e) const {
+  bool Matches(uint64_t seq, const MessageEntry& e) const {
+    if (seq <= after || (before != 0 && seq >= before)) return false;
     if (e.time_us < since_us || e.time_us >= until_us) return false;
     if (!from.empty() && !ContainsFolded(BareAddress(e.envelope.mail), from)) return false;
     if (!rcpt.empty()) {
@@ -93,9 +94,11 @@ struct ListQuery {
     return true;
   }
 
-  // Entries are in commit-time order, so a scan can stop once it has passed the window.
-  bool PastWindow(const MessageEntry& e) const {
-    return reverse ? e.time_us < since_us : e.time_us >= until_us;
+  // Entries are in sequence and commit-time order, so a scan can stop once it has passed
+  // the window.
+  bool PastWindow(uint64_t seq, const MessageEntry& e) const {
+    if (reverse) return seq <= after || e.time_us < since_us;
+    return (before != 0 && seq >= before) || e.time_us >= until_us;
   }
 };
 
@@ -194,13 +197,13 @@ Status AdminHandler::List(const json& request, ResponseWriter* out) {
   if (!s.ok()) return out->Header(ErrorResponse(s));
   // Scan(0, reverse) starts at the newest entry; "before":1 leaves nothing to scan.
   uint64_t from = q.reverse ? (q.before > 0 ? q.before - 1 : 0) : q.after + 1;
-  bool nothing_before = q.reverse && q.before == 1;
+  bool nothing_before = q.before == 1;
   json entries = json::array();
   bool more = false;
   if (!nothing_before)
     s = journal_->Scan(from, q.reverse, [&](uint64_t seq, const MessageEntry& e) {
-      if (q.PastWindow(e)) return false;
-      if (!q.Matches(e)) return true;
+      if (q.PastWindow(seq, e)) return false;
+      if (!q.Matches(seq, e)) return true;
       if (entries.size() >= q.limit) {
         more = true;
         return false;

@@ -12,7 +12,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <atomic>
 #include <cerrno>
 #include <condition_variable>
 #include <cstring>
@@ -115,8 +114,16 @@ class LevelDbJournal : public Journal {
 
   Status Open();
 
-  uint64_t BeginTransaction() override {
-    return (generation_ << 32) | next_txn_.fetch_add(1, std::memory_order_relaxed);
+  Status BeginTransaction(uint64_t* txn) override {
+    std::lock_guard<std::mutex> l(txn_mu_);
+    if (next_txn_ > kMaxTxnCounter) {
+      // The counter is 32 bits: start a new generation rather than reuse an id.
+      Status s = WriteGeneration(generation_ + 1);
+      if (!s.ok()) return s;
+      next_txn_ = 1;
+    }
+    *txn = (generation_ << 32) | next_txn_++;
+    return Status::OK();
   }
 
   Status StageChunk(uint64_t txn, uint32_t index, std::string_view data) override {
@@ -175,12 +182,16 @@ class LevelDbJournal : public Journal {
 
   Status RemoveUncommittedTransactions();
   Status InitMetadata();
+  // Records `generation` durably and makes it current.
+  Status WriteGeneration(uint64_t generation);
 
   const JournalOptions options_;
   DirLock lock_;
   std::unique_ptr<leveldb::DB> db_;
-  uint64_t generation_ = 0;
-  std::atomic<uint32_t> next_txn_{1};
+  static constexpr uint64_t kMaxTxnCounter = 0xffffffff;
+  std::mutex txn_mu_;
+  uint64_t generation_ = 0;  // GUARDED_BY(txn_mu_) once open
+  uint64_t next_txn_ = 1;    // GUARDED_BY(txn_mu_)
 
   mutable std::mutex mu_;
   std::deque<Writer*> writers_;  // GUARDED_BY(mu_); front is the group leader
@@ -201,6 +212,8 @@ Status LevelDbJournal::Open() {
     }
   } else if (!S_ISDIR(st.st_mode)) {
     return Status::InvalidArgument("journal " + dir + ": not a directory");
+  } else if (!options_.create_if_missing && stat((dir + "/db/CURRENT").c_str(), &st) != 0) {
+    return Status::NotFound("journal " + dir + ": no journal in this directory");
   }
   Status s = lock_.Acquire(dir);
   if (!s.ok()) return s;
@@ -239,12 +252,24 @@ Status LevelDbJournal::Open() {
   return Status::OK();
 }
 
+Status LevelDbJournal::WriteGeneration(uint64_t generation) {
+  std::string value;
+  AppendBE(&value, generation, 8);
+  leveldb::WriteOptions wo;
+  wo.sync = true;
+  Status s = FromLevelDb(db_->Put(wo, "mgeneration", value), "journal " + options_.dir);
+  if (s.ok()) generation_ = generation;
+  return s;
+}
+
 Status LevelDbJournal::InitMetadata() {
   std::string value;
   leveldb::Status ls = db_->Get(leveldb::ReadOptions(), "mformat", &value);
-  leveldb::WriteBatch batch;
   if (ls.IsNotFound()) {
-    batch.Put("mformat", kFormat);
+    leveldb::WriteOptions wo;
+    wo.sync = true;
+    ls = db_->Put(wo, "mformat", kFormat);
+    if (!ls.ok()) return FromLevelDb(ls, "journal " + options_.dir);
   } else if (!ls.ok()) {
     return FromLevelDb(ls, "journal " + options_.dir);
   } else if (value != kFormat) {
@@ -252,20 +277,14 @@ Status LevelDbJournal::InitMetadata() {
                               "'");
   }
   ls = db_->Get(leveldb::ReadOptions(), "mgeneration", &value);
+  uint64_t previous = 0;
   if (ls.ok() && value.size() == 8) {
-    generation_ = ReadBE(value.data(), 8) + 1;
-  } else if (ls.IsNotFound()) {
-    generation_ = 1;
-  } else {
+    previous = ReadBE(value.data(), 8);
+  } else if (!ls.IsNotFound()) {
     return ls.ok() ? Status::Corruption("journal " + options_.dir + ": bad generation record")
                    : FromLevelDb(ls, "journal " + options_.dir);
   }
-  std::string gen;
-  AppendBE(&gen, generation_, 8);
-  batch.Put("mgeneration", gen);
-  leveldb::WriteOptions wo;
-  wo.sync = true;
-  return FromLevelDb(db_->Write(wo, &batch), "journal " + options_.dir);
+  return WriteGeneration(previous + 1);
 }
 
 Status LevelDbJournal::RemoveUncommittedTransactions() {

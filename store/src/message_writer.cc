@@ -11,7 +11,8 @@ struct MessageWriter::HashState {
 };
 
 MessageWriter::MessageWriter(Journal* journal)
-    : journal_(journal), hash_(new HashState), txn_(journal->BeginTransaction()) {
+    : journal_(journal), hash_(new HashState) {
+  error_ = journal_->BeginTransaction(&txn_);
   buffer_.reserve(kMaxChunkSize);
 }
 

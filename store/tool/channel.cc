@@ -164,7 +164,9 @@ Status OpenLocalChannel(const std::string& dir, std::unique_ptr<Channel>* channe
   std::unique_ptr<Journal> journal;
   Status s = OpenJournal(options, &journal);
   if (s.IsBusy()) {
-    return Status::Busy(s.message() + " (a running mailjournald holds it; use --socket PATH)");
+    return Status::Busy(s.message() +
+                        " (mailjournald, or another mailjournal --journal; while the daemon runs,"
+                        " use --socket PATH)");
   }
   if (!s.ok()) return s;
   *channel = std::make_unique<LocalChannel>(std::move(journal), dir);

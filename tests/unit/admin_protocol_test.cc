@@ -85,6 +85,8 @@ BOOST_FIXTURE_TEST_CASE(list_pages_with_limit_after_before_and_reverse, Fixture)
   BOOST_TEST(ListSeqs({{"reverse", true}, {"limit", 2}}) == (Seqs{6, 5}));
   BOOST_TEST(ListSeqs({{"reverse", true}, {"before", 3}}) == (Seqs{2, 1}));
   BOOST_TEST(ListSeqs({{"reverse", true}, {"before", 1}}) == Seqs{});
+  BOOST_TEST(ListSeqs({{"after", 2}, {"before", 5}}) == (Seqs{3, 4}));  // a window
+  BOOST_TEST(ListSeqs({{"after", 2}, {"before", 5}, {"reverse", true}}) == (Seqs{4, 3}));
   BOOST_TEST(Call({{"op", "list"}}).header["more"] == false);
 }
 

@@ -178,10 +178,13 @@ BOOST_AUTO_TEST_CASE(transaction_ids_differ_across_reopen) {
   uint64_t first;
   {
     auto j = OpenTestJournal(dir.path());
-    first = j->BeginTransaction();
+    BOOST_REQUIRE(j->BeginTransaction(&first).ok());
   }
   auto j = OpenTestJournal(dir.path());
-  BOOST_TEST(j->BeginTransaction() != first);
+  uint64_t second;
+  BOOST_REQUIRE(j->BeginTransaction(&second).ok());
+  BOOST_TEST(second != first);
+  BOOST_TEST((second >> 32) == (first >> 32) + 1);  // a new generation per open
 }
 
 BOOST_AUTO_TEST_CASE(second_open_of_the_same_directory_is_busy) {

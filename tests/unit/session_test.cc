@@ -37,7 +37,7 @@ BOOST_AUTO_TEST_CASE(message_is_reconstructed_byte_for_byte_with_its_envelope) {
   auto addr = Loopback(40123);
   s.Connect("client.example", reinterpret_cast<struct sockaddr*>(&addr), "smtpd");
   s.Helo("helo.example");
-  s.MailFrom({"<alice@bank.example>", "SIZE=99", "BODY=8BITMIME"}, "alice");
+  BOOST_REQUIRE(s.MailFrom({"<alice@bank.example>", "SIZE=99", "BODY=8BITMIME"}, "alice").ok());
   s.QueueId("");  // unknown at MAIL FROM for SMTP mail
   s.Rcpt({"<bob@bank.example>"});
   s.Rcpt({"<hidden-bcc@bank.example>", "NOTIFY=NEVER"});
@@ -85,18 +85,18 @@ BOOST_AUTO_TEST_CASE(two_messages_on_one_connection_and_an_aborted_one_between) 
   uint64_t seq = 0;
   MessageEntry e;
 
-  s.MailFrom({"<first@x>"}, "");
+  BOOST_REQUIRE(s.MailFrom({"<first@x>"}, "").ok());
   s.Rcpt({"<r1@x>"});
   BOOST_REQUIRE(s.EndOfHeaders().ok());
   BOOST_REQUIRE(s.Body("one\r\n").ok());
   BOOST_REQUIRE(s.EndOfMessage(&seq, &e).ok());
   BOOST_TEST(seq == 1u);
 
-  s.MailFrom({"<aborted@x>"}, "");  // RSET after RCPT: never recorded
+  BOOST_REQUIRE(s.MailFrom({"<aborted@x>"}, "").ok());  // RSET after RCPT: never recorded
   s.Rcpt({"<r2@x>"});
   s.AbortMessage();
 
-  s.MailFrom({"<second@x>"}, "");
+  BOOST_REQUIRE(s.MailFrom({"<second@x>"}, "").ok());
   s.Rcpt({"<r3@x>"});
   BOOST_REQUIRE(s.Header("Subject", " two").ok());
   BOOST_REQUIRE(s.EndOfHeaders().ok());
@@ -119,7 +119,7 @@ BOOST_AUTO_TEST_CASE(large_body_streams_in_bounded_chunks) {
   auto j = OpenTestJournal(dir.path());
   Session s(j.get());
   s.Connect("c", nullptr, "");
-  s.MailFrom({"<big@x>"}, "");
+  BOOST_REQUIRE(s.MailFrom({"<big@x>"}, "").ok());
   s.Rcpt({"<r@x>"});
   BOOST_REQUIRE(s.EndOfHeaders().ok());
   std::string chunk(65535, 'z');
@@ -136,14 +136,10 @@ BOOST_AUTO_TEST_CASE(without_leading_space_negotiation_messages_are_refused) {
   auto j = OpenTestJournal(dir.path());
   Session s(j.get());
   s.set_byte_exact(false);
-  s.MailFrom({"<a@x>"}, "");
-  s.Rcpt({"<b@x>"});
-  BOOST_REQUIRE(s.EndOfHeaders().ok());
-  uint64_t seq;
-  MessageEntry e;
-  Status st = s.EndOfMessage(&seq, &e);
+  Status st = s.MailFrom({"<a@x>"}, "");
   BOOST_TEST(!st.ok());
   BOOST_TEST(st.message().find("SMFIP_HDR_LEADSPC") != std::string::npos);
+  BOOST_TEST(!s.in_message());
   BOOST_TEST(j->LastSequence() == 0u);
 }
 

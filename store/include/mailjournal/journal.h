@@ -40,8 +40,9 @@ class Journal {
  public:
   virtual ~Journal() = default;
 
-  // Returns a new transaction id, unique for the life of the journal (across restarts).
-  virtual uint64_t BeginTransaction() = 0;
+  // Sets *txn to a new transaction id, unique for the life of the journal (across
+  // restarts). Fails only when a new generation must be recorded and cannot be.
+  virtual Status BeginTransaction(uint64_t* txn) = 0;
 
   // Stages chunk number `index` (0-based, consecutive) of transaction txn, unsynced.
   // REQUIRES: data.size() <= kMaxChunkSize; txn from BeginTransaction(), not yet committed.

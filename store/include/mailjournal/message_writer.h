@@ -44,6 +44,8 @@ class MessageWriter {
   void Abandon() { finished_ = true; }
 
   uint64_t size() const { return size_; }
+  // The first error so far (OK if none).
+  const Status& status() const { return error_; }
 
  private:
   struct HashState;
