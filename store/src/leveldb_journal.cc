@@ -20,7 +20,7 @@
 #include <vector>
 
 #include "mailjournal/journal.h"
-#include "sha256.h"
+#include "mailjournal/sha256.h"
 
 namespace mailjournal {
 

@@ -2,7 +2,7 @@
 
 #include <exception>
 
-#include "sha256.h"
+#include "mailjournal/sha256.h"
 
 namespace mailjournal {
 

@@ -1,4 +1,4 @@
-#include "sha256.h"
+#include "mailjournal/sha256.h"
 
 #include <stdexcept>
 

@@ -303,6 +303,7 @@ class AdminTest(harness.E2ETestCase):
             data = f.read(r["size"])
             self.assertEqual(data, self.sent[seq - 1][3].content)
             self.assertEqual(r["entry"]["seq"], seq)
+            self.assertEqual(json.loads(f.readline()), {"v": 1, "ok": True})   # trailer
 
         r = req({"v": 1, "op": "show", "seq": n + 5})
         self.assertFalse(r["ok"])

@@ -1,7 +1,7 @@
-// Sha256: incremental SHA-256 through OpenSSL's EVP interface (private to store/).
+// Sha256: incremental SHA-256 through OpenSSL's EVP interface.
 // Not thread-safe; one instance per stream.
-#ifndef MAILJOURNAL_STORE_SHA256_H_
-#define MAILJOURNAL_STORE_SHA256_H_
+#ifndef MAILJOURNAL_SHA256_H_
+#define MAILJOURNAL_SHA256_H_
 
 #include <openssl/evp.h>
 
@@ -28,4 +28,4 @@ class Sha256 {
 
 }  // namespace mailjournal
 
-#endif  // MAILJOURNAL_STORE_SHA256_H_
+#endif  // MAILJOURNAL_SHA256_H_

@@ -1,0 +1,194 @@
+// Policy: the per-department rules of one strict, versioned YAML file (mailjournal.yaml(5)).
+//
+// LoadPolicy() parses and validates a policy file and the member lists it includes, and
+// reports every problem at once as FILE:LINE:COL (1-based). A loaded Policy is immutable
+// and thread-safe; the daemon shares it with shared_ptr<const Policy> and swaps it on
+// reload, so a message in progress keeps the policy it started with.
+//
+// Classification: a message belongs to the departments of its sender and of each of its
+// recipients. Each address belongs to the department(s) of its most specific matching
+// member rule (address > glob > domain > subdomain wildcard, the longer suffix winning among
+// subdomain wildcards); equally specific matches in several departments put the address in
+// all of them; an address no rule matches belongs to the `default` department. The message
+// gets the longest retention of its departments (compared by the retain-until date it
+// yields) and is encrypted to the union of their keys.
+#ifndef MAILJOURNAL_POLICY_H_
+#define MAILJOURNAL_POLICY_H_
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "mailjournal/entry.h"
+
+namespace mailjournal {
+
+// One problem in a policy file: "FILE:LINE:COL: message" (line and column 1-based; 0 when
+// the problem has no position, e.g. an unreadable file).
+struct PolicyError {
+  std::string file;
+  int line = 0;
+  int column = 0;
+  std::string message;
+  std::string ToString() const;
+};
+
+// One file a policy was loaded from, with its exact bytes: the policy file first, then each
+// included member list in the order first referenced. Paths are as the loader opened them.
+struct PolicyFile {
+  std::string path;
+  std::string bytes;
+};
+
+// Reads a whole file. Returns false (and sets *error to the reason) when it cannot.
+using FileReader =
+    std::function<bool(const std::string& path, std::string* bytes, std::string* error)>;
+// Reads from the file system.
+FileReader DiskFileReader();
+// Serves the given files only (e.g. those journaled in a policy entry).
+FileReader MemoryFileReader(std::vector<PolicyFile> files);
+
+// The operations access roles grant (mailjournal.yaml(5), "access").
+enum class Operation { kSearch, kRead, kExport, kHold, kPurge, kVerify, kAudit, kPolicy };
+const char* OperationName(Operation op);
+// False for an unknown name.
+bool ParseOperation(const std::string& name, Operation* op);
+
+// A retention period: a number of calendar years or of days ("7y", "180d").
+struct Period {
+  uint32_t years = 0;
+  uint32_t days = 0;
+  std::string text;  // as written
+};
+// The capture time plus the period: calendar years (29 February + 1y = 1 March, never
+// shorter), days as 86,400 s each.
+int64_t RetainUntil(int64_t capture_us, const Period& period);
+
+struct RetentionClass {
+  std::string name;
+  Period period;
+};
+
+enum class MatchKind {
+  kAddress,     // "alice@bank.example" (also every line of an include file)
+  kGlob,        // "*-desk@bank.example": fnmatch(3) pattern over the normalised address
+  kDomain,      // "@bank.example": exactly that domain
+  kSubdomains,  // "@*.bank.example": any subdomain of bank.example, not bank.example itself
+};
+
+struct MemberRule {
+  MatchKind kind;
+  std::string pattern;  // normalised: domain lower case; local part per the options
+  std::string where;    // "FILE:LINE:COL" of the rule (the include file's line for includes)
+};
+
+struct Department {
+  std::string name;
+  std::vector<MemberRule> members;
+  std::string retention;          // a RetentionClass name
+  std::vector<std::string> keys;  // public key / certificate files, resolved paths
+  bool index = true;
+};
+
+struct HoldScope {
+  std::vector<std::string> departments;  // any of the message's departments
+  std::vector<std::string> addresses;    // normalised; the sender or any recipient
+  int64_t since_us = INT64_MIN;          // capture time >= since
+  int64_t until_us = INT64_MAX;          // capture time < until
+  std::vector<std::pair<uint64_t, uint64_t>> seqs;  // inclusive ranges of sequence numbers
+};
+
+// A legal hold. It covers a message when every scope criterion it names matches.
+struct Hold {
+  std::string case_id;
+  std::string reason;
+  std::string placed_by;
+  HoldScope scope;
+};
+
+struct Role {
+  std::string name;
+  std::vector<std::string> users;
+  std::vector<std::string> groups;
+  std::vector<std::string> departments;  // names, or {"*"} for all
+  std::set<Operation> operations;
+};
+
+struct PolicyOptions {
+  bool case_sensitive_local_part = false;
+  bool strip_subaddress = false;  // "user+tag@d" counts as "user@d"
+  char subaddress_separator = '+';
+};
+
+// How one address was classified.
+struct AddressMatch {
+  std::string address;     // as given (angle brackets removed)
+  std::string normalised;  // as compared
+  std::vector<std::string> departments;
+  std::string rule;   // the matching rule as written in the policy, or "default"
+  std::string where;  // the rule's FILE:LINE:COL, "" for default
+};
+
+// What the policy decides for one message.
+struct Decision {
+  std::vector<AddressMatch> matches;     // the sender first, then each recipient in order
+  std::vector<std::string> departments;  // sorted, unique
+  std::string retention;                 // the class with the longest retain-until
+  int64_t retain_until_us = 0;
+  std::vector<std::string> keys;  // union of the departments' keys, first occurrence order
+  bool index = false;             // true if any department indexes
+};
+
+class Policy {
+ public:
+  const PolicyOptions& options() const { return options_; }
+  const std::vector<RetentionClass>& retention() const { return retention_; }
+  const std::vector<Department>& departments() const { return departments_; }
+  const std::vector<Hold>& holds() const { return holds_; }
+  const std::vector<Role>& roles() const { return roles_; }
+  // The policy file and included files, exactly as read (to be journaled).
+  const std::vector<PolicyFile>& files() const { return files_; }
+  // SHA-256 over the files: for each file in order, u32 big-endian path length, path,
+  // u64 big-endian byte count, bytes.
+  const Sha256Digest& digest() const { return digest_; }
+
+  // Null when there is no such department / class.
+  const Department* FindDepartment(const std::string& name) const;
+  const RetentionClass* FindRetention(const std::string& name) const;
+
+  // The normalised form of an address ("" for the null sender).
+  std::string Normalise(const std::string& address) const;
+  AddressMatch MatchAddress(const std::string& address) const;
+  // Addresses without angle brackets; the null sender is "".
+  Decision Classify(const std::string& from, const std::vector<std::string>& rcpts,
+                    int64_t capture_us) const;
+  // The holds that cover a message with this decision, capture time and sequence number
+  // (seq 0: not yet known, sequence scopes never match).
+  std::vector<const Hold*> HoldsCovering(const Decision& decision, int64_t capture_us,
+                                         uint64_t seq) const;
+
+ private:
+  friend class PolicyLoader;
+  PolicyOptions options_;
+  std::vector<RetentionClass> retention_;
+  std::vector<Department> departments_;
+  std::vector<Hold> holds_;
+  std::vector<Role> roles_;
+  std::vector<PolicyFile> files_;
+  Sha256Digest digest_{};
+};
+
+// Loads the policy at `path` (include and key paths are relative to its directory). On
+// success returns true and sets *policy; otherwise returns false, leaves *policy unchanged
+// and appends every problem found to *errors (the loader goes on after an error so that
+// one run reports them all).
+bool LoadPolicy(const std::string& path, const FileReader& reader,
+                std::shared_ptr<const Policy>* policy, std::vector<PolicyError>* errors);
+
+}  // namespace mailjournal
+
+#endif  // MAILJOURNAL_POLICY_H_
