@@ -44,6 +44,8 @@ Status SetConfigValue(const std::string& key, const std::string& value, DaemonCo
     config->milter_socket = value;
   } else if (key == "admin_socket") {
     config->admin_socket = value;
+  } else if (key == "policy") {
+    config->policy = value;
   } else if (key == "socket_mode") {
     config->socket_mode = value;
   } else if (key == "user") {
@@ -89,6 +91,9 @@ void ValidateConfig(DaemonConfig* config, std::vector<std::string>* errors) {
   if (!ValidSocketSpec(config->milter_socket)) {
     errors->push_back("milter_socket: '" + config->milter_socket +
                       "' is not a libmilter socket (unix:/path or inet:PORT@ADDRESS)");
+  }
+  if (config->policy.empty() || config->policy[0] != '/') {
+    errors->push_back("policy: '" + config->policy + "' must be an absolute path");
   }
   if (config->admin_socket.empty() || config->admin_socket[0] != '/') {
     errors->push_back("admin_socket: '" + config->admin_socket + "' must be an absolute path");

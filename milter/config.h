@@ -20,6 +20,7 @@ struct DaemonConfig {
   std::string journal = "/var/lib/mailjournal";
   std::string milter_socket = "unix:/var/spool/postfix/mailjournal/milter.sock";
   std::string admin_socket = "/run/mailjournal/admin.sock";
+  std::string policy = "/etc/mailjournal/policy.yaml";
   std::string socket_mode = "0660";
   std::string user;  // required when started as root
   bool foreground = false;

@@ -10,6 +10,7 @@
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <iostream>
@@ -21,6 +22,9 @@
 #include "log.h"
 #include "mailjournal/admin_protocol.h"
 #include "mailjournal/journal.h"
+#include "mailjournal/policy.h"
+#include "mailjournal/policy_admin.h"
+#include "mailjournal/policy_holder.h"
 #include "milter_callbacks.h"
 
 namespace mailjournal {
@@ -43,16 +47,40 @@ sigset_t BlockSignals() {
   return set;
 }
 
-void ReloadSignalThread() {
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, SIGUSR1);
-  for (;;) {
-    int sig = 0;
-    if (sigwait(&set, &sig) != 0) continue;
-    Log(LOG_INFO, "reload requested; no policy is configured, nothing to reload");
+Status ReloadPolicy(PolicyHolder* policies, const std::string& reason,
+                    std::vector<PolicyError>* errors = nullptr);
+
+// Reloads the policy on SIGUSR1 until stopped: Stop() sets the flag and wakes the thread
+// with SIGUSR1 itself.
+class ReloadSignalThread {
+ public:
+  explicit ReloadSignalThread(PolicyHolder* policies)
+      : policies_(policies), thread_(&ReloadSignalThread::Run, this) {}
+  ~ReloadSignalThread() { Stop(); }
+  void Stop() {
+    if (!thread_.joinable()) return;
+    stopping_ = true;
+    pthread_kill(thread_.native_handle(), SIGUSR1);
+    thread_.join();
   }
-}
+
+ private:
+  void Run() {
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGUSR1);
+    for (;;) {
+      int sig = 0;
+      if (sigwait(&set, &sig) != 0) continue;
+      if (stopping_) return;
+      ReloadPolicy(policies_, "reload (SIGUSR1)");
+    }
+  }
+
+  PolicyHolder* const policies_;
+  std::atomic<bool> stopping_{false};
+  std::thread thread_;
+};
 
 // The file a unix: or local: milter socket spec names, or "" for inet sockets.
 std::string UnixSocketPath(const std::string& spec) {
@@ -61,6 +89,25 @@ std::string UnixSocketPath(const std::string& spec) {
     if (spec.compare(0, n, prefix) == 0) return spec.substr(n);
   }
   return "";
+}
+
+// Loads the policy file into `policies` (journaling it) and logs the outcome; the problems
+// found are also appended to *errors when it is not null.
+Status ReloadPolicy(PolicyHolder* policies, const std::string& reason,
+                    std::vector<PolicyError>* errors) {
+  std::vector<PolicyError> found;
+  uint64_t seq = 0;
+  Status s = policies->Load(reason, &found, &seq);
+  for (const PolicyError& e : found) Log(LOG_ERR, "%s", e.ToString().c_str());
+  if (errors != nullptr) errors->insert(errors->end(), found.begin(), found.end());
+  if (s.ok()) {
+    Log(LOG_INFO, "policy %s loaded (%s): seq=%llu digest=%s", policies->path().c_str(),
+        reason.c_str(), static_cast<unsigned long long>(seq),
+        DigestToJson(policies->Active()->digest()).get<std::string>().c_str());
+  } else {
+    Log(LOG_ERR, "%s", s.message().c_str());
+  }
+  return s;
 }
 
 int64_t NowMicros() {
@@ -103,7 +150,8 @@ int Run(int argc, char** argv) {
   app.set_version_flag("--version", std::string("mailjournald ") + MAILJOURNAL_VERSION);
   app.add_option("-c,--config", config_file, "configuration file");
   std::map<std::string, std::string> overrides;
-  for (const char* key : {"journal", "milter_socket", "admin_socket", "socket_mode", "user"}) {
+  for (const char* key :
+       {"journal", "milter_socket", "admin_socket", "policy", "socket_mode", "user"}) {
     std::string flag = std::string("--") + key;
     std::replace(flag.begin(), flag.end(), '_', '-');
     app.add_option_function<std::string>(
@@ -131,6 +179,12 @@ int Run(int argc, char** argv) {
     if (!s.ok()) errors.push_back("--" + key + ": " + s.message());
   }
   ValidateConfig(&config, &errors);
+  if (check_only && errors.empty()) {
+    std::shared_ptr<const Policy> policy;
+    std::vector<PolicyError> policy_errors;
+    LoadPolicy(config.policy, DiskFileReader(), &policy, &policy_errors);
+    for (const PolicyError& e : policy_errors) errors.push_back(e.ToString());
+  }
   if (!errors.empty() || check_only) {
     for (const auto& e : errors) std::cerr << "mailjournald: " << e << "\n";
     if (check_only && errors.empty()) std::cerr << "mailjournald: configuration ok\n";
@@ -181,19 +235,32 @@ int Run(int argc, char** argv) {
   s = OpenJournal(options, &journal);
   if (!s.ok()) return startup_failure(s.IsBusy() ? EX_TEMPFAIL : EX_IOERR, s);
 
-  // 5. Serve: the admin socket, the reload signal, then libmilter until a stop signal.
+  // 5. The policy: journaled before it classifies any message.
+  PolicyHolder policies(config.policy, journal.get());
+  std::vector<PolicyError> policy_errors;
+  s = ReloadPolicy(&policies, "start", &policy_errors);
+  if (!s.ok()) {
+    if (!config.foreground) {
+      for (const PolicyError& e : policy_errors) std::cerr << e.ToString() << "\n";
+    }
+    return startup_failure(policy_errors.empty() ? EX_IOERR : EX_CONFIG, s);
+  }
+
+  // 6. Serve: the admin socket, the reload signal, then libmilter until a stop signal.
   AdminHandler handler(journal.get(), ServerInfo{"daemon", NowMicros(), config.journal});
+  AddPolicyOperations(&policies, "reload (admin socket)", &handler);
   admin.Start(&handler);
-  std::thread(ReloadSignalThread).detach();
-  OpenMilterJournal(journal.get());
+  ReloadSignalThread reloader(&policies);
+  OpenMilterJournal(journal.get(), &policies);
   Log(LOG_INFO, "mailjournald %s started: journal=%s milter=%s admin=%s last_seq=%llu",
       MAILJOURNAL_VERSION, config.journal.c_str(), config.milter_socket.c_str(),
       config.admin_socket.c_str(), static_cast<unsigned long long>(journal->LastSequence()));
   int rc = smfi_main();
 
-  // 6. Stop: let in-flight commits finish, then close the journal.
+  // 7. Stop: let in-flight commits finish, then close the journal.
   CloseMilterJournal();
   admin.Stop();
+  reloader.Stop();
   uint64_t last = journal->LastSequence();
   journal.reset();
   Log(LOG_INFO, "mailjournald stopped: last_seq=%llu", static_cast<unsigned long long>(last));

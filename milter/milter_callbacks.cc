@@ -17,10 +17,12 @@ namespace {
 // Who may use the journal: callbacks enter and leave; shutdown closes and waits.
 class JournalGate {
  public:
-  void Open(Journal* journal) {
+  void Open(Journal* journal, const PolicyHolder* policies) {
     std::lock_guard<std::mutex> l(mu_);
     journal_ = journal;
+    policies_ = policies;
   }
+  const PolicyHolder* policies() const { return policies_; }
   // Returns the journal, or null when it is closed (then do not call Leave()).
   Journal* Enter() {
     std::lock_guard<std::mutex> l(mu_);
@@ -41,8 +43,9 @@ class JournalGate {
  private:
   std::mutex mu_;
   std::condition_variable idle_;
-  Journal* journal_ = nullptr;  // GUARDED_BY(mu_)
-  int active_ = 0;              // GUARDED_BY(mu_)
+  Journal* journal_ = nullptr;              // GUARDED_BY(mu_)
+  const PolicyHolder* policies_ = nullptr;  // set before serving, constant after
+  int active_ = 0;                          // GUARDED_BY(mu_)
 };
 
 JournalGate g_gate;
@@ -116,7 +119,7 @@ Session* EnsureSession(SMFICTX* ctx) {
   Journal* journal = g_gate.Enter();
   if (journal == nullptr) return nullptr;
   g_gate.Leave();  // the session only keeps the pointer; each use enters the gate again
-  session = new Session(journal);
+  session = new Session(journal, g_gate.policies());
   smfi_setpriv(ctx, session);
   return session;
 }
@@ -266,7 +269,9 @@ Status RegisterMilter() {
   return Status::OK();
 }
 
-void OpenMilterJournal(Journal* journal) { g_gate.Open(journal); }
+void OpenMilterJournal(Journal* journal, const PolicyHolder* policies) {
+  g_gate.Open(journal, policies);
+}
 
 void CloseMilterJournal() { g_gate.CloseAndWait(); }
 

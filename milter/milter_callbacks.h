@@ -8,6 +8,7 @@
 #define MAILJOURNAL_MILTER_MILTER_CALLBACKS_H_
 
 #include "mailjournal/journal.h"
+#include "mailjournal/policy_holder.h"
 #include "mailjournal/status.h"
 
 namespace mailjournal {
@@ -15,9 +16,10 @@ namespace mailjournal {
 // Registers the filter with libmilter (smfi_register). Call once, before smfi_main().
 Status RegisterMilter();
 
-// Lets the callbacks use `journal`. REQUIRES: called before smfi_main(); journal stays open
-// until CloseMilterJournal() has returned.
-void OpenMilterJournal(Journal* journal);
+// Lets the callbacks use `journal`, classifying messages with the policies' active policy.
+// REQUIRES: called before smfi_main(); both stay alive until CloseMilterJournal() has
+// returned.
+void OpenMilterJournal(Journal* journal, const PolicyHolder* policies);
 
 // Stops the callbacks from using the journal: later callbacks answer TEMPFAIL; waits until
 // every callback that is using the journal has finished. Call after smfi_main() returns.

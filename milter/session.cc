@@ -40,6 +40,8 @@ void Session::Connect(const std::string& client_name, const struct sockaddr* add
 Status Session::MailFrom(std::vector<std::string> args, const std::string& auth) {
   AbortMessage();
   if (!byte_exact_) return Status::Internal("the MTA did not negotiate SMFIP_HDR_LEADSPC");
+  policy_ = policies_->Active();
+  if (policy_ == nullptr) return Status::Internal("no policy is in force");
   envelope_ = connection_;
   envelope_.mail = std::move(args);
   envelope_.auth = auth;
@@ -68,19 +70,40 @@ Status Session::Body(std::string_view chunk) { return Append(chunk); }
 
 Status Session::EndOfMessage(uint64_t* seq, MessageEntry* entry) {
   if (writer_ == nullptr) return Status::Internal("end of message outside a transaction");
-  Status s = writer_->Commit(envelope_, seq, entry);
+  std::vector<std::string> rcpts;
+  for (const auto& r : envelope_.rcpt) rcpts.push_back(BareAddress(r));
+  Decision decision = policy_->Classify(BareAddress(envelope_.mail), rcpts, 0);
+  const RetentionClass* retention = policy_->FindRetention(decision.retention);
+  if (retention == nullptr) {
+    AbortMessage();
+    return Status::Internal("policy: no retention class '" + decision.retention + "'");
+  }
+  MessageEntry message;
+  message.envelope = envelope_;
+  message.classification.departments = decision.departments;
+  message.classification.retention = decision.retention;
+  message.classification.policy_digest = policy_->digest();
+  // Retention counts from the commit time the entry records.
+  Period period = retention->period;
+  auto finalize = [period](MessageEntry* m) {
+    m->classification.retain_until_us = RetainUntil(m->time_us, period);
+  };
+  Status s = writer_->Commit(std::move(message), finalize, seq, entry);
   writer_.reset();
+  policy_.reset();
   return s;
 }
 
 void Session::AbortMessage() {
   if (writer_ != nullptr) writer_->Abort();
   writer_.reset();
+  policy_.reset();
 }
 
 void Session::AbandonMessage() {
   if (writer_ != nullptr) writer_->Abandon();
   writer_.reset();
+  policy_.reset();
 }
 
 }  // namespace mailjournal

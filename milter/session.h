@@ -26,6 +26,8 @@
 #include "mailjournal/entry.h"
 #include "mailjournal/journal.h"
 #include "mailjournal/message_writer.h"
+#include "mailjournal/policy.h"
+#include "mailjournal/policy_holder.h"
 #include "mailjournal/status.h"
 
 namespace mailjournal {
@@ -35,8 +37,9 @@ std::string HeaderBytes(std::string_view name, std::string_view value);
 
 class Session {
  public:
-  // REQUIRES: journal outlives the session.
-  explicit Session(Journal* journal) : journal_(journal) {}
+  // REQUIRES: journal and policies outlive the session.
+  Session(Journal* journal, const PolicyHolder* policies)
+      : journal_(journal), policies_(policies) {}
 
   // Connection facts. addr may be null (local submission); its port is recorded too.
   void Connect(const std::string& client_name, const struct sockaddr* addr,
@@ -44,8 +47,9 @@ class Session {
   void Helo(const std::string& helo) { connection_.helo = helo; }
 
   // Starts a message (aborting any unfinished one): MAIL FROM's arguments and SASL login.
-  // Fails when capture cannot be byte-exact on this connection or the journal cannot start
-  // a transaction.
+  // The message is classified by the policy in force now, even if a reload happens before
+  // it ends. Fails when capture cannot be byte-exact on this connection, no policy is in
+  // force, or the journal cannot start a transaction.
   Status MailFrom(std::vector<std::string> args, const std::string& auth);
   // Records one accepted recipient, in order.
   void Rcpt(std::vector<std::string> args);
@@ -56,8 +60,8 @@ class Session {
   Status EndOfHeaders();
   Status Body(std::string_view chunk);
 
-  // Commits the message durably; on success sets *seq and *entry. The message is finished
-  // either way.
+  // Classifies the message and commits it durably; on success sets *seq and *entry. The
+  // message is finished either way.
   Status EndOfMessage(uint64_t* seq, MessageEntry* entry);
 
   // Drops the message in progress and its staged bytes.
@@ -76,8 +80,10 @@ class Session {
   Status Append(std::string_view bytes);
 
   Journal* const journal_;
-  Envelope connection_;  // connection facts, copied into each message's envelope
-  Envelope envelope_;    // the message in progress
+  const PolicyHolder* const policies_;
+  std::shared_ptr<const Policy> policy_;  // the policy of the message in progress
+  Envelope connection_;                   // connection facts, copied into each message's envelope
+  Envelope envelope_;                     // the message in progress
   std::unique_ptr<MessageWriter> writer_;
   bool byte_exact_ = true;
 };

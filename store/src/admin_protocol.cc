@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cctype>
 
+#include "mailjournal/sha256.h"
 #include "mailjournal/time_util.h"
 
 namespace mailjournal {
@@ -12,8 +13,6 @@ namespace mailjournal {
 using nlohmann::json;
 
 namespace {
-
-json OkResponse() { return json{{"v", kAdminProtocolVersion}, {"ok", true}}; }
 
 std::string Lower(std::string s) {
   std::transform(s.begin(), s.end(), s.begin(),
@@ -45,6 +44,16 @@ Status OptUnsigned(const json& req, const char* name, uint64_t* out) {
   return Status::OK();
 }
 
+Status OptBool(const json& req, const char* name, bool* out) {
+  auto it = req.find(name);
+  if (it == req.end() || it->is_null()) return Status::OK();
+  if (!it->is_boolean()) {
+    return Status::InvalidArgument(std::string(name) + ": expected true or false");
+  }
+  *out = it->get<bool>();
+  return Status::OK();
+}
+
 Status RequiredSeq(const json& req, uint64_t* seq) {
   *seq = 0;
   Status s = OptUnsigned(req, "seq", seq);
@@ -59,6 +68,7 @@ struct ListQuery {
   std::string rcpt;  // case-folded
   uint64_t after = 0, before = 0, limit = kMaxListLimit;
   bool reverse = false;
+  bool all = false;  // every kind of entry, not only messages
 
   Status Parse(const json& req) {
     std::string since, until;
@@ -69,11 +79,8 @@ struct ListQuery {
     if (s.ok()) s = OptUnsigned(req, "after", &after);
     if (s.ok()) s = OptUnsigned(req, "before", &before);
     if (s.ok()) s = OptUnsigned(req, "limit", &limit);
-    if (s.ok() && req.contains("reverse")) {
-      if (!req["reverse"].is_boolean())
-        return Status::InvalidArgument("reverse: expected true or false");
-      reverse = req["reverse"].get<bool>();
-    }
+    if (s.ok()) s = OptBool(req, "reverse", &reverse);
+    if (s.ok()) s = OptBool(req, "all", &all);
     if (s.ok() && !since.empty()) s = ParseTime(since, &since_us);
     if (s.ok() && !until.empty()) s = ParseTime(until, &until_us);
     from = Lower(from);
@@ -82,9 +89,11 @@ struct ListQuery {
     return s;
   }
 
-  bool Matches(uint64_t seq, const MessageEntry& e) const {
+  bool Matches(uint64_t seq, const Entry& entry) const {
     if (seq <= after || (before != 0 && seq >= before)) return false;
-    if (e.time_us < since_us || e.time_us >= until_us) return false;
+    if (entry.time_us() < since_us || entry.time_us() >= until_us) return false;
+    if (entry.kind != EntryKind::kMessage) return all && from.empty() && rcpt.empty();
+    const MessageEntry& e = entry.message;
     if (!from.empty() && !ContainsFolded(BareAddress(e.envelope.mail), from)) return false;
     if (!rcpt.empty()) {
       bool any = false;
@@ -96,15 +105,13 @@ struct ListQuery {
 
   // Entries are in sequence and commit-time order, so a scan can stop once it has passed
   // the window.
-  bool PastWindow(uint64_t seq, const MessageEntry& e) const {
-    if (reverse) return seq <= after || e.time_us < since_us;
-    return (before != 0 && seq >= before) || e.time_us >= until_us;
+  bool PastWindow(uint64_t seq, const Entry& e) const {
+    if (reverse) return seq <= after || e.time_us() < since_us;
+    return (before != 0 && seq >= before) || e.time_us() >= until_us;
   }
 };
 
-}  // namespace
-
-json EntryToJson(uint64_t seq, const MessageEntry& entry) {
+json MessageToJson(uint64_t seq, const MessageEntry& entry) {
   const Envelope& env = entry.envelope;
   json rcpt = json::array(), rcpt_params = json::array();
   for (const auto& r : env.rcpt) {
@@ -131,8 +138,41 @@ json EntryToJson(uint64_t seq, const MessageEntry& entry) {
       {"auth", env.auth},
       {"daemon", env.daemon},
       {"size", entry.content.size},
-      {"sha256", HexEncode(std::string_view(reinterpret_cast<const char*>(d.data()), d.size()))},
+      {"sha256", DigestToJson(d)},
+      {"departments", entry.classification.departments},
+      {"retention", entry.classification.retention},
+      {"retain_until", FormatTimeUtc(entry.classification.retain_until_us)},
+      {"policy", DigestToJson(entry.classification.policy_digest)},
   };
+}
+
+json PolicyToJson(uint64_t seq, const PolicyEntry& entry) {
+  json files = json::array();
+  for (const auto& [path, bytes] : entry.files) {
+    Sha256 sha;
+    sha.Update(bytes);
+    files.push_back(
+        {{"path", path}, {"size", bytes.size()}, {"sha256", DigestToJson(sha.Final())}});
+  }
+  return json{{"seq", seq},
+              {"kind", "policy"},
+              {"time", FormatTimeUtc(entry.time_us)},
+              {"digest", DigestToJson(entry.digest)},
+              {"reason", entry.reason},
+              {"files", files}};
+}
+
+}  // namespace
+
+json OkResponse() { return json{{"v", kAdminProtocolVersion}, {"ok", true}}; }
+
+json DigestToJson(const Sha256Digest& d) {
+  return HexEncode(std::string_view(reinterpret_cast<const char*>(d.data()), d.size()));
+}
+
+json EntryToJson(uint64_t seq, const Entry& entry) {
+  return entry.kind == EntryKind::kPolicy ? PolicyToJson(seq, entry.policy)
+                                          : MessageToJson(seq, entry.message);
 }
 
 json ErrorResponse(const Status& status) {
@@ -173,6 +213,8 @@ Status AdminHandler::Handle(const json& request, ResponseWriter* out) {
     if (op == "list") return List(request, out);
     if (op == "show") return Show(request, out);
     if (op == "export") return Export(request, out);
+    auto extra = extra_.find(op);
+    if (extra != extra_.end()) return extra->second(request, out);
     return out->Header(ErrorResponse(Status::InvalidArgument("request: unknown op '" + op + "'")));
   } catch (const std::exception& e) {
     return out->Header(ErrorResponse(Status::Internal(std::string("request: ") + e.what())));
@@ -201,7 +243,7 @@ Status AdminHandler::List(const json& request, ResponseWriter* out) {
   json entries = json::array();
   bool more = false;
   if (!nothing_before)
-    s = journal_->Scan(from, q.reverse, [&](uint64_t seq, const MessageEntry& e) {
+    s = journal_->Scan(from, q.reverse, [&](uint64_t seq, const Entry& e) {
       if (q.PastWindow(seq, e)) return false;
       if (!q.Matches(seq, e)) return true;
       if (entries.size() >= q.limit) {
@@ -220,9 +262,9 @@ Status AdminHandler::List(const json& request, ResponseWriter* out) {
 
 Status AdminHandler::Show(const json& request, ResponseWriter* out) {
   uint64_t seq;
-  MessageEntry e;
+  Entry e;
   Status s = RequiredSeq(request, &seq);
-  if (s.ok()) s = journal_->ReadMessage(seq, &e);
+  if (s.ok()) s = journal_->ReadEntry(seq, &e);
   if (!s.ok()) return out->Header(ErrorResponse(s));
   json resp = OkResponse();
   resp["entry"] = EntryToJson(seq, e);
@@ -236,7 +278,7 @@ Status AdminHandler::Export(const json& request, ResponseWriter* out) {
   if (s.ok()) s = journal_->ReadMessage(seq, &e);
   if (!s.ok()) return out->Header(ErrorResponse(s));
   json resp = OkResponse();
-  resp["entry"] = EntryToJson(seq, e);
+  resp["entry"] = MessageToJson(seq, e);
   resp["size"] = e.content.size;
   s = out->Header(resp);
   if (!s.ok()) return s;

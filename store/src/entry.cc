@@ -1,5 +1,6 @@
 #include "mailjournal/entry.h"
 
+#include <algorithm>
 #include <string>
 
 namespace mailjournal {
@@ -8,22 +9,60 @@ namespace {
 
 constexpr char kMagic[2] = {'M', 'J'};
 
-enum Tag : uint32_t {
-  kTagTime = 1,
-  kTagQueueId = 2,
-  kTagMail = 3,
-  kTagRcpt = 4,
-  kTagClientAddr = 5,
-  kTagClientPort = 6,
-  kTagClientName = 7,
-  kTagHelo = 8,
-  kTagAuth = 9,
-  kTagDaemon = 10,
-  kTagSize = 11,
-  kTagSha256 = 12,
-  kTagTxn = 13,
-  kTagChunks = 14,
-  kTagMax = 14,
+// Message entry tags (mailjournal-format(5)).
+enum MessageTag : uint32_t {
+  kMsgTime = 1,
+  kMsgQueueId = 2,
+  kMsgMail = 3,
+  kMsgRcpt = 4,
+  kMsgClientAddr = 5,
+  kMsgClientPort = 6,
+  kMsgClientName = 7,
+  kMsgHelo = 8,
+  kMsgAuth = 9,
+  kMsgDaemon = 10,
+  kMsgSize = 11,
+  kMsgSha256 = 12,
+  kMsgTxn = 13,
+  kMsgChunks = 14,
+  kMsgDepartment = 15,
+  kMsgRetention = 16,
+  kMsgRetainUntil = 17,
+  kMsgPolicy = 18,
+};
+
+// Policy entry tags.
+enum PolicyTag : uint32_t {
+  kPolTime = 1,
+  kPolFile = 2,
+  kPolDigest = 3,
+  kPolReason = 4,
+};
+
+// The shape of one entry kind's fields.
+struct FieldSpec {
+  uint32_t max_tag;
+  uint32_t repeatable;    // bit per tag
+  uint32_t required;      // bit per tag
+  uint32_t may_be_empty;  // bit per tag: values writers do write empty
+};
+
+constexpr uint32_t Bit(uint32_t tag) { return 1u << tag; }
+
+constexpr FieldSpec kMessageSpec = {
+    kMsgPolicy,
+    Bit(kMsgRcpt) | Bit(kMsgDepartment),
+    Bit(kMsgTime) | Bit(kMsgMail) | Bit(kMsgSize) | Bit(kMsgSha256) | Bit(kMsgTxn) |
+        Bit(kMsgChunks) | Bit(kMsgDepartment) | Bit(kMsgRetention) | Bit(kMsgRetainUntil) |
+        Bit(kMsgPolicy),
+    Bit(kMsgMail) | Bit(kMsgRcpt),
+};
+
+constexpr FieldSpec kPolicySpec = {
+    kPolReason,
+    Bit(kPolFile),
+    Bit(kPolTime) | Bit(kPolFile) | Bit(kPolDigest),
+    0,
 };
 
 void PutVarint(std::string* out, uint64_t v) {
@@ -64,6 +103,10 @@ uint64_t ReadBE(std::string_view s) {
   return v;
 }
 
+std::string_view DigestBytes(const Sha256Digest& d) {
+  return std::string_view(reinterpret_cast<const char*>(d.data()), d.size());
+}
+
 void PutField(std::string* out, uint32_t tag, std::string_view value) {
   PutVarint(out, tag);
   PutVarint(out, value.size());
@@ -96,133 +139,216 @@ bool DecodeStringList(std::string_view in, std::vector<std::string>* list) {
 
 Status Corrupt(const std::string& what) { return Status::Corruption("entry: " + what); }
 
-}  // namespace
-
-std::string EncodeMessageEntry(const MessageEntry& entry) {
-  const Envelope& env = entry.envelope;
+std::string Header(EntryKind kind) {
   std::string out(kMagic, sizeof kMagic);
   out.push_back(static_cast<char>(kEntryFormatVersion));
-  out.push_back(static_cast<char>(EntryKind::kMessage));
-  PutField(&out, kTagTime, FixedBE(static_cast<uint64_t>(entry.time_us), 8));
-  PutOptionalField(&out, kTagQueueId, env.queue_id);
-  PutField(&out, kTagMail, EncodeStringList(env.mail));
-  for (const auto& r : env.rcpt) PutField(&out, kTagRcpt, EncodeStringList(r));
-  PutOptionalField(&out, kTagClientAddr, env.client_addr);
-  if (env.client_port != 0) PutField(&out, kTagClientPort, FixedBE(env.client_port, 2));
-  PutOptionalField(&out, kTagClientName, env.client_name);
-  PutOptionalField(&out, kTagHelo, env.helo);
-  PutOptionalField(&out, kTagAuth, env.auth);
-  PutOptionalField(&out, kTagDaemon, env.daemon);
-  PutField(&out, kTagSize, FixedBE(entry.content.size, 8));
-  PutField(&out, kTagSha256,
-           std::string_view(reinterpret_cast<const char*>(entry.content.sha256.data()),
-                            entry.content.sha256.size()));
-  PutField(&out, kTagTxn, FixedBE(entry.content.txn, 8));
-  PutField(&out, kTagChunks, FixedBE(entry.content.chunks, 4));
+  out.push_back(static_cast<char>(kind));
   return out;
 }
 
-Status PeekEntryKind(std::string_view in, EntryKind* kind) {
+std::string EncodeMessage(const MessageEntry& entry) {
+  const Envelope& env = entry.envelope;
+  const Classification& cls = entry.classification;
+  std::string out = Header(EntryKind::kMessage);
+  PutField(&out, kMsgTime, FixedBE(static_cast<uint64_t>(entry.time_us), 8));
+  PutOptionalField(&out, kMsgQueueId, env.queue_id);
+  PutField(&out, kMsgMail, EncodeStringList(env.mail));
+  for (const auto& r : env.rcpt) PutField(&out, kMsgRcpt, EncodeStringList(r));
+  PutOptionalField(&out, kMsgClientAddr, env.client_addr);
+  if (env.client_port != 0) PutField(&out, kMsgClientPort, FixedBE(env.client_port, 2));
+  PutOptionalField(&out, kMsgClientName, env.client_name);
+  PutOptionalField(&out, kMsgHelo, env.helo);
+  PutOptionalField(&out, kMsgAuth, env.auth);
+  PutOptionalField(&out, kMsgDaemon, env.daemon);
+  PutField(&out, kMsgSize, FixedBE(entry.content.size, 8));
+  PutField(&out, kMsgSha256, DigestBytes(entry.content.sha256));
+  PutField(&out, kMsgTxn, FixedBE(entry.content.txn, 8));
+  PutField(&out, kMsgChunks, FixedBE(entry.content.chunks, 4));
+  for (const auto& d : cls.departments) PutOptionalField(&out, kMsgDepartment, d);
+  PutOptionalField(&out, kMsgRetention, cls.retention);
+  PutField(&out, kMsgRetainUntil, FixedBE(static_cast<uint64_t>(cls.retain_until_us), 8));
+  PutField(&out, kMsgPolicy, DigestBytes(cls.policy_digest));
+  return out;
+}
+
+std::string EncodePolicy(const PolicyEntry& entry) {
+  std::string out = Header(EntryKind::kPolicy);
+  PutField(&out, kPolTime, FixedBE(static_cast<uint64_t>(entry.time_us), 8));
+  for (const auto& [path, bytes] : entry.files) {
+    PutField(&out, kPolFile, EncodeStringList({path, bytes}));
+  }
+  PutField(&out, kPolDigest, DigestBytes(entry.digest));
+  PutOptionalField(&out, kPolReason, entry.reason);
+  return out;
+}
+
+// Walks the fields of an entry body, checking the canonical form against spec, and passes
+// each to handle(tag, value), which returns false for a malformed value.
+template <typename Handler>
+Status DecodeFields(std::string_view in, const FieldSpec& spec, Handler handle) {
+  uint32_t last_tag = 0;
+  uint32_t seen = 0;
+  while (!in.empty()) {
+    uint64_t tag, len;
+    if (!GetVarint(&in, &tag)) return Corrupt("truncated field tag");
+    if (tag == 0 || tag > spec.max_tag) return Corrupt("unknown field tag " + std::to_string(tag));
+    if (tag < last_tag || (tag == last_tag && !(spec.repeatable & Bit(tag)))) {
+      return Corrupt("field tag " + std::to_string(tag) + " out of order");
+    }
+    last_tag = static_cast<uint32_t>(tag);
+    seen |= Bit(last_tag);
+    if (!GetVarint(&in, &len)) return Corrupt("truncated field length");
+    if (len > in.size()) return Corrupt("truncated field " + std::to_string(tag));
+    std::string_view value = in.substr(0, len);
+    in.remove_prefix(len);
+    // Writers omit empty optional values: accepting them would give one entry two encodings.
+    bool ok = !(value.empty() && !(spec.may_be_empty & Bit(last_tag))) && handle(last_tag, value);
+    if (!ok) return Corrupt("malformed value of field " + std::to_string(tag));
+  }
+  for (uint32_t tag = 1; tag <= spec.max_tag; ++tag) {
+    if ((spec.required & Bit(tag)) && !(seen & Bit(tag))) {
+      return Corrupt("missing required field " + std::to_string(tag));
+    }
+  }
+  return Status::OK();
+}
+
+bool ReadFixed(std::string_view value, size_t n, uint64_t* out) {
+  if (value.size() != n) return false;
+  *out = ReadBE(value);
+  return true;
+}
+
+bool ReadDigest(std::string_view value, Sha256Digest* out) {
+  if (value.size() != out->size()) return false;
+  std::copy(value.begin(), value.end(), out->begin());
+  return true;
+}
+
+Status DecodeMessage(std::string_view in, MessageEntry* entry) {
+  *entry = MessageEntry();
+  Envelope& env = entry->envelope;
+  Classification& cls = entry->classification;
+  return DecodeFields(in, kMessageSpec, [&](uint32_t tag, std::string_view value) {
+    uint64_t n = 0;
+    switch (tag) {
+      case kMsgTime:
+        if (!ReadFixed(value, 8, &n)) return false;
+        entry->time_us = static_cast<int64_t>(n);
+        return true;
+      case kMsgQueueId:
+        env.queue_id.assign(value);
+        return true;
+      case kMsgMail:
+        return DecodeStringList(value, &env.mail);
+      case kMsgRcpt:
+        env.rcpt.emplace_back();
+        return DecodeStringList(value, &env.rcpt.back());
+      case kMsgClientAddr:
+        env.client_addr.assign(value);
+        return true;
+      case kMsgClientPort:
+        if (!ReadFixed(value, 2, &n) || n == 0) return false;
+        env.client_port = static_cast<uint16_t>(n);
+        return true;
+      case kMsgClientName:
+        env.client_name.assign(value);
+        return true;
+      case kMsgHelo:
+        env.helo.assign(value);
+        return true;
+      case kMsgAuth:
+        env.auth.assign(value);
+        return true;
+      case kMsgDaemon:
+        env.daemon.assign(value);
+        return true;
+      case kMsgSize:
+        return ReadFixed(value, 8, &entry->content.size);
+      case kMsgSha256:
+        return ReadDigest(value, &entry->content.sha256);
+      case kMsgTxn:
+        return ReadFixed(value, 8, &entry->content.txn);
+      case kMsgChunks:
+        if (!ReadFixed(value, 4, &n)) return false;
+        entry->content.chunks = static_cast<uint32_t>(n);
+        return true;
+      case kMsgDepartment:
+        cls.departments.emplace_back(value);
+        return true;
+      case kMsgRetention:
+        cls.retention.assign(value);
+        return true;
+      case kMsgRetainUntil:
+        if (!ReadFixed(value, 8, &n)) return false;
+        cls.retain_until_us = static_cast<int64_t>(n);
+        return true;
+      case kMsgPolicy:
+        return ReadDigest(value, &cls.policy_digest);
+    }
+    return false;
+  });
+}
+
+Status DecodePolicy(std::string_view in, PolicyEntry* entry) {
+  *entry = PolicyEntry();
+  return DecodeFields(in, kPolicySpec, [&](uint32_t tag, std::string_view value) {
+    uint64_t n = 0;
+    std::vector<std::string> file;
+    switch (tag) {
+      case kPolTime:
+        if (!ReadFixed(value, 8, &n)) return false;
+        entry->time_us = static_cast<int64_t>(n);
+        return true;
+      case kPolFile:
+        if (!DecodeStringList(value, &file) || file.size() != 2 || file[0].empty()) return false;
+        entry->files.emplace_back(std::move(file[0]), std::move(file[1]));
+        return true;
+      case kPolDigest:
+        return ReadDigest(value, &entry->digest);
+      case kPolReason:
+        entry->reason.assign(value);
+        return true;
+    }
+    return false;
+  });
+}
+
+}  // namespace
+
+const char* EntryKindName(EntryKind kind) {
+  switch (kind) {
+    case EntryKind::kMessage:
+      return "message";
+    case EntryKind::kPolicy:
+      return "policy";
+  }
+  return "unknown";
+}
+
+std::string EncodeEntry(const Entry& entry) {
+  return entry.kind == EntryKind::kPolicy ? EncodePolicy(entry.policy)
+                                          : EncodeMessage(entry.message);
+}
+
+Status DecodeEntry(std::string_view in, Entry* entry) {
   if (in.size() < 4) return Corrupt("truncated header");
   if (in[0] != kMagic[0] || in[1] != kMagic[1]) return Corrupt("bad magic");
   uint8_t version = static_cast<uint8_t>(in[2]);
   if (version != kEntryFormatVersion) {
     return Corrupt("unknown format version " + std::to_string(version));
   }
-  uint8_t k = static_cast<uint8_t>(in[3]);
-  if (k != static_cast<uint8_t>(EntryKind::kMessage)) {
-    return Corrupt("unknown entry kind " + std::to_string(k));
-  }
-  *kind = static_cast<EntryKind>(k);
-  return Status::OK();
-}
-
-Status DecodeMessageEntry(std::string_view in, MessageEntry* entry) {
-  EntryKind kind;
-  Status s = PeekEntryKind(in, &kind);
-  if (!s.ok()) return s;
-  if (kind != EntryKind::kMessage) return Corrupt("not a message entry");
+  uint8_t kind = static_cast<uint8_t>(in[3]);
   in.remove_prefix(4);
-  *entry = MessageEntry();
-  Envelope& env = entry->envelope;
-  uint32_t last_tag = 0;
-  uint32_t seen = 0;  // bit per tag
-  while (!in.empty()) {
-    uint64_t tag, len;
-    if (!GetVarint(&in, &tag)) return Corrupt("truncated field tag");
-    if (tag == 0 || tag > kTagMax) return Corrupt("unknown field tag " + std::to_string(tag));
-    if (tag < last_tag || (tag == last_tag && tag != kTagRcpt)) {
-      return Corrupt("field tag " + std::to_string(tag) + " out of order");
-    }
-    last_tag = static_cast<uint32_t>(tag);
-    seen |= 1u << tag;
-    if (!GetVarint(&in, &len)) return Corrupt("truncated field length");
-    if (len > in.size()) return Corrupt("truncated field " + std::to_string(tag));
-    std::string_view value = in.substr(0, len);
-    in.remove_prefix(len);
-    auto fixed = [&](size_t n) -> bool { return value.size() == n; };
-    // Writers omit empty optional strings and a zero port: accepting them would give one
-    // entry two encodings.
-    bool ok = !(value.empty() && tag != kTagMail && tag != kTagRcpt);
-    switch (tag) {
-      case kTagTime:
-        ok = fixed(8);
-        if (ok) entry->time_us = static_cast<int64_t>(ReadBE(value));
-        break;
-      case kTagQueueId:
-        env.queue_id.assign(value);
-        break;
-      case kTagMail:
-        ok = DecodeStringList(value, &env.mail);
-        break;
-      case kTagRcpt:
-        env.rcpt.emplace_back();
-        ok = DecodeStringList(value, &env.rcpt.back());
-        break;
-      case kTagClientAddr:
-        env.client_addr.assign(value);
-        break;
-      case kTagClientPort:
-        ok = fixed(2) && ReadBE(value) != 0;
-        if (ok) env.client_port = static_cast<uint16_t>(ReadBE(value));
-        break;
-      case kTagClientName:
-        env.client_name.assign(value);
-        break;
-      case kTagHelo:
-        env.helo.assign(value);
-        break;
-      case kTagAuth:
-        env.auth.assign(value);
-        break;
-      case kTagDaemon:
-        env.daemon.assign(value);
-        break;
-      case kTagSize:
-        ok = fixed(8);
-        if (ok) entry->content.size = ReadBE(value);
-        break;
-      case kTagSha256:
-        ok = fixed(32);
-        if (ok) std::copy(value.begin(), value.end(), entry->content.sha256.begin());
-        break;
-      case kTagTxn:
-        ok = fixed(8);
-        if (ok) entry->content.txn = ReadBE(value);
-        break;
-      case kTagChunks:
-        ok = fixed(4);
-        if (ok) entry->content.chunks = static_cast<uint32_t>(ReadBE(value));
-        break;
-    }
-    if (!ok) return Corrupt("malformed value of field " + std::to_string(tag));
+  switch (kind) {
+    case static_cast<uint8_t>(EntryKind::kMessage):
+      entry->kind = EntryKind::kMessage;
+      return DecodeMessage(in, &entry->message);
+    case static_cast<uint8_t>(EntryKind::kPolicy):
+      entry->kind = EntryKind::kPolicy;
+      return DecodePolicy(in, &entry->policy);
   }
-  for (uint32_t required : {kTagTime, kTagMail, kTagSize, kTagSha256, kTagTxn, kTagChunks}) {
-    if (!(seen & (1u << required))) {
-      return Corrupt("missing required field " + std::to_string(required));
-    }
-  }
-  return Status::OK();
+  return Corrupt("unknown entry kind " + std::to_string(kind));
 }
 
 std::string BareAddress(const std::vector<std::string>& args) {

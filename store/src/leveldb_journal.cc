@@ -27,6 +27,7 @@ namespace mailjournal {
 namespace {
 
 constexpr char kFormat[] = "1";
+constexpr char kLatestPolicyKey[] = "mpolicy";
 
 void AppendBE(std::string* out, uint64_t v, int bytes) {
   for (int i = bytes - 1; i >= 0; --i) out->push_back(static_cast<char>((v >> (8 * i)) & 0xff));
@@ -141,14 +142,50 @@ class LevelDbJournal : public Journal {
     return FromLevelDb(db_->Write(leveldb::WriteOptions(), &batch), "journal: abort");
   }
 
-  Status CommitMessage(MessageEntry* entry, std::string_view final_chunk, uint64_t* seq) override;
+  Status CommitMessage(MessageEntry* message, std::string_view final_chunk,
+                       const Finalizer& finalize, uint64_t* seq) override {
+    if (final_chunk.size() > kMaxChunkSize) return Status::InvalidArgument("chunk too large");
+    Entry entry;
+    entry.kind = EntryKind::kMessage;
+    entry.message = std::move(*message);
+    Status s = Append(&entry, final_chunk, finalize ? &finalize : nullptr, seq);
+    *message = std::move(entry.message);
+    return s;
+  }
+
+  Status AppendPolicy(PolicyEntry* policy, uint64_t* seq) override {
+    Entry entry;
+    entry.kind = EntryKind::kPolicy;
+    entry.policy = std::move(*policy);
+    Status s = Append(&entry, {}, nullptr, seq);
+    *policy = std::move(entry.policy);
+    return s;
+  }
+
+  Status LatestPolicy(uint64_t* seq, PolicyEntry* policy) override {
+    std::string value;
+    leveldb::Status ls = db_->Get(leveldb::ReadOptions(), kLatestPolicyKey, &value);
+    if (ls.IsNotFound()) return Status::NotFound("journal: no policy entry");
+    if (!ls.ok()) return FromLevelDb(ls, "journal: latest policy");
+    if (value.size() != 8) return Status::Corruption("journal: bad latest-policy record");
+    Entry entry;
+    Status s = ReadEntry(ReadBE(value.data(), 8), &entry);
+    if (s.ok() && entry.kind != EntryKind::kPolicy) {
+      s = Status::Corruption("journal: the latest-policy record names a " +
+                             std::string(EntryKindName(entry.kind)) + " entry");
+    }
+    if (!s.ok()) return s;
+    *seq = ReadBE(value.data(), 8);
+    *policy = std::move(entry.policy);
+    return Status::OK();
+  }
 
   uint64_t LastSequence() const override {
     std::lock_guard<std::mutex> l(mu_);
     return last_seq_;
   }
 
-  Status ReadMessage(uint64_t seq, MessageEntry* entry) override {
+  Status ReadEntry(uint64_t seq, Entry* entry) override {
     if (seq == 0 || seq > LastSequence()) {
       return Status::NotFound("entry " + std::to_string(seq) + ": no such entry");
     }
@@ -166,20 +203,25 @@ class LevelDbJournal : public Journal {
 
  private:
   struct Writer {
-    MessageEntry* entry;
+    Entry* entry;
     std::string_view final_chunk;
+    const Finalizer* finalize = nullptr;
     Status status;
     uint64_t seq = 0;
     bool done = false;
     std::condition_variable cv;
   };
 
-  static Status Decode(uint64_t seq, const std::string& value, MessageEntry* entry) {
-    Status s = DecodeMessageEntry(value, entry);
+  static Status Decode(uint64_t seq, const std::string& value, Entry* entry) {
+    Status s = DecodeEntry(value, entry);
     if (!s.ok()) return Status::Corruption("entry " + std::to_string(seq) + ": " + s.message());
     return s;
   }
 
+  // Group commit: queues the entry, and the thread at the head of the queue writes every
+  // queued entry in one synced batch.
+  Status Append(Entry* entry, std::string_view final_chunk, const Finalizer* finalize,
+                uint64_t* seq);
   Status RemoveUncommittedTransactions();
   Status InitMetadata();
   // Records `generation` durably and makes it current.
@@ -241,13 +283,13 @@ Status LevelDbJournal::Open() {
   if (it->Valid() && IsEntryKey(it->key())) last_seq_ = ReadBE(it->key().data() + 1, 8);
   if (!it->status().ok()) return FromLevelDb(it->status(), "journal " + dir);
   if (last_seq_ > 0) {
-    MessageEntry last;
+    Entry last;
     std::string value;
     s = FromLevelDb(db_->Get(leveldb::ReadOptions(), EntryKey(last_seq_), &value),
                     "journal " + dir);
     if (s.ok()) s = Decode(last_seq_, value, &last);
     if (!s.ok()) return s;
-    last_time_us_ = last.time_us;
+    last_time_us_ = last.time_us();
   }
   return Status::OK();
 }
@@ -307,12 +349,12 @@ Status LevelDbJournal::RemoveUncommittedTransactions() {
   return FromLevelDb(db_->Write(wo, &batch), "journal " + options_.dir + ": cleanup");
 }
 
-Status LevelDbJournal::CommitMessage(MessageEntry* entry, std::string_view final_chunk,
-                                     uint64_t* seq) {
-  if (final_chunk.size() > kMaxChunkSize) return Status::InvalidArgument("chunk too large");
+Status LevelDbJournal::Append(Entry* entry, std::string_view final_chunk, const Finalizer* finalize,
+                              uint64_t* seq) {
   Writer w;
   w.entry = entry;
   w.final_chunk = final_chunk;
+  w.finalize = finalize;
 
   std::unique_lock<std::mutex> l(mu_);
   writers_.push_back(&w);
@@ -337,15 +379,24 @@ Status LevelDbJournal::CommitMessage(MessageEntry* entry, std::string_view final
   leveldb::WriteBatch batch;
   uint64_t next = first_seq;
   for (Writer* x : group) {
-    MessageEntry* e = x->entry;
-    e->time_us = now;
-    const ContentRef& c = e->content;
-    if (!x->final_chunk.empty()) {
-      batch.Put(ChunkKey(c.txn, c.chunks - 1),
-                leveldb::Slice(x->final_chunk.data(), x->final_chunk.size()));
+    Entry* e = x->entry;
+    if (e->kind == EntryKind::kMessage) {
+      MessageEntry* m = &e->message;
+      m->time_us = now;
+      if (x->finalize != nullptr) (*x->finalize)(m);
+      const ContentRef& c = m->content;
+      if (!x->final_chunk.empty()) {
+        batch.Put(ChunkKey(c.txn, c.chunks - 1),
+                  leveldb::Slice(x->final_chunk.data(), x->final_chunk.size()));
+      }
+      if (c.chunks > (x->final_chunk.empty() ? 0u : 1u)) batch.Delete(PendingKey(c.txn));
+    } else {
+      e->policy.time_us = now;
+      std::string latest;
+      AppendBE(&latest, next, 8);
+      batch.Put(kLatestPolicyKey, latest);
     }
-    if (c.chunks > (x->final_chunk.empty() ? 0u : 1u)) batch.Delete(PendingKey(c.txn));
-    batch.Put(EntryKey(next), EncodeMessageEntry(*e));
+    batch.Put(EntryKey(next), EncodeEntry(*e));
     x->seq = next++;
   }
   leveldb::WriteOptions wo;
@@ -376,7 +427,7 @@ Status LevelDbJournal::Scan(uint64_t from, bool reverse, const Visitor& visit) {
   std::unique_ptr<leveldb::Iterator> it(db_->NewIterator(leveldb::ReadOptions()));
   it->Seek(EntryKey(from));
   uint64_t expected = from;
-  MessageEntry entry;
+  Entry entry;
   while (expected >= 1 && expected <= last) {
     if (!it->Valid() || !IsEntryKey(it->key()) || ReadBE(it->key().data() + 1, 8) != expected) {
       if (!it->status().ok()) return FromLevelDb(it->status(), "journal scan");
@@ -425,6 +476,17 @@ Status LevelDbJournal::ReadContent(const ContentRef& content, const ChunkSink& s
 }
 
 }  // namespace
+
+Status Journal::ReadMessage(uint64_t seq, MessageEntry* message) {
+  Entry entry;
+  Status s = ReadEntry(seq, &entry);
+  if (s.ok() && entry.kind != EntryKind::kMessage) {
+    s = Status::NotFound("entry " + std::to_string(seq) + " is a " + EntryKindName(entry.kind) +
+                         " entry, not a message");
+  }
+  if (s.ok()) *message = std::move(entry.message);
+  return s;
+}
 
 Status OpenJournal(const JournalOptions& options, std::unique_ptr<Journal>* journal) {
   auto j = std::make_unique<LevelDbJournal>(options);

@@ -10,8 +10,7 @@ struct MessageWriter::HashState {
   Sha256 sha;
 };
 
-MessageWriter::MessageWriter(Journal* journal)
-    : journal_(journal), hash_(new HashState) {
+MessageWriter::MessageWriter(Journal* journal) : journal_(journal), hash_(new HashState) {
   error_ = journal_->BeginTransaction(&txn_);
   buffer_.reserve(kMaxChunkSize);
 }
@@ -40,16 +39,15 @@ Status MessageWriter::Append(std::string_view bytes) {
   return Status::OK();
 }
 
-Status MessageWriter::Commit(const Envelope& envelope, uint64_t* seq, MessageEntry* entry) {
+Status MessageWriter::Commit(MessageEntry entry, const Journal::Finalizer& finalize, uint64_t* seq,
+                             MessageEntry* stored) {
   if (finished_) return Status::Internal("message writer: commit after commit or abort");
   if (!error_.ok()) return error_;
-  MessageEntry e;
-  e.envelope = envelope;
-  e.content.size = size_;
-  e.content.sha256 = hash_->sha.Final();
-  e.content.txn = txn_;
-  e.content.chunks = staged_chunks_ + (buffer_.empty() ? 0 : 1);
-  Status s = journal_->CommitMessage(&e, buffer_, seq);
+  entry.content.size = size_;
+  entry.content.sha256 = hash_->sha.Final();
+  entry.content.txn = txn_;
+  entry.content.chunks = staged_chunks_ + (buffer_.empty() ? 0 : 1);
+  Status s = journal_->CommitMessage(&entry, buffer_, finalize, seq);
   if (!s.ok()) {
     error_ = s;
     Abort();
@@ -57,7 +55,7 @@ Status MessageWriter::Commit(const Envelope& envelope, uint64_t* seq, MessageEnt
   }
   finished_ = true;
   buffer_.clear();
-  if (entry != nullptr) *entry = std::move(e);
+  if (stored != nullptr) *stored = std::move(entry);
   return s;
 }
 

@@ -8,6 +8,8 @@
 #include <cstring>
 
 #include "mailjournal/admin_protocol.h"
+#include "mailjournal/policy_admin.h"
+#include "mailjournal/policy_holder.h"
 
 namespace mailjournal {
 
@@ -122,8 +124,15 @@ class LocalResponse : public ResponseWriter {
 
 class LocalChannel : public Channel {
  public:
+  // The policy operations answer with the journal's newest policy entry (none: "no policy
+  // is in force"); reloading is the daemon's business.
   LocalChannel(std::unique_ptr<Journal> journal, const std::string& dir)
-      : journal_(std::move(journal)), handler_(journal_.get(), ServerInfo{"offline", 0, dir}) {}
+      : journal_(std::move(journal)),
+        policies_("", journal_.get()),
+        handler_(journal_.get(), ServerInfo{"offline", 0, dir}) {
+    policies_.LoadFromJournal();
+    AddPolicyOperations(&policies_, "", &handler_);
+  }
 
   Status Call(const json& request, json* response, const Journal::ChunkSink& payload) override {
     LocalResponse out(response, &payload);
@@ -133,6 +142,7 @@ class LocalChannel : public Channel {
 
  private:
   std::unique_ptr<Journal> journal_;
+  PolicyHolder policies_;
   AdminHandler handler_;
 };
 

@@ -14,6 +14,8 @@
 #include <vector>
 
 #include "channel.h"
+#include "cli.h"
+#include "commands.h"
 #include "mailjournal/admin_protocol.h"
 #include "mailjournal/time_util.h"
 #include "output.h"
@@ -24,37 +26,6 @@ namespace {
 using nlohmann::json;
 
 constexpr char kDefaultSocket[] = "/run/mailjournal/admin.sock";
-
-int ExitCode(const Status& s) {
-  switch (s.code()) {
-    case Status::Code::kOk:
-      return EX_OK;
-    case Status::Code::kNotFound:
-      return EX_NOINPUT;
-    case Status::Code::kCorruption:
-      return EX_DATAERR;
-    case Status::Code::kIOError:
-      return EX_IOERR;
-    case Status::Code::kInvalidArgument:
-      return EX_USAGE;
-    case Status::Code::kBusy:
-      return EX_TEMPFAIL;
-    case Status::Code::kUnavailable:
-      return EX_UNAVAILABLE;
-    case Status::Code::kInternal:
-      return EX_SOFTWARE;
-  }
-  return EX_SOFTWARE;
-}
-
-int Fail(const Status& s) {
-  std::cerr << "mailjournal: " << s.message() << "\n";
-  return ExitCode(s);
-}
-
-Status NoPayload(std::string_view) {
-  return Status::Internal("admin protocol: unexpected payload");
-}
 
 // Parses "N" or "N-M" into sequence numbers.
 Status ParseSeqRange(const std::string& text, std::vector<uint64_t>* seqs) {
@@ -92,43 +63,56 @@ std::string Join(const json& array, const char* sep) {
 std::string Angle(const std::string& addr) { return "<" + addr + ">"; }
 
 void PrintEntryLine(const json& e) {
+  unsigned long long seq = e["seq"].get<uint64_t>();
+  const std::string& time = e["time"].get_ref<const std::string&>();
+  if (e["kind"] != "message") {
+    std::printf("%llu %s %s %s %s\n", seq, time.c_str(), e["kind"].get<std::string>().c_str(),
+                e.value("digest", "").c_str(), e.value("reason", "").c_str());
+    return;
+  }
   std::string rcpt;
   for (const auto& r : e["rcpt"]) rcpt += (rcpt.empty() ? "" : ",") + Angle(r.get<std::string>());
-  std::printf(
-      "%llu %s %s %s -> %s %llu\n", static_cast<unsigned long long>(e["seq"].get<uint64_t>()),
-      e["time"].get<std::string>().c_str(),
-      e["queue_id"].get<std::string>().empty() ? "-" : e["queue_id"].get<std::string>().c_str(),
-      Angle(e["mail_from"].get<std::string>()).c_str(), rcpt.c_str(),
-      static_cast<unsigned long long>(e["size"].get<uint64_t>()));
+  const std::string& qid = e["queue_id"].get_ref<const std::string&>();
+  std::printf("%llu %s %s %s -> %s %llu\n", seq, time.c_str(), qid.empty() ? "-" : qid.c_str(),
+              Angle(e["mail_from"].get<std::string>()).c_str(), rcpt.c_str(),
+              static_cast<unsigned long long>(e["size"].get<uint64_t>()));
 }
 
 void PrintEntryDetails(const json& e) {
-  auto line = [](const char* key, const std::string& value) {
-    std::printf("%-12s %s\n", key, value.c_str());
-  };
-  line("seq:", std::to_string(e["seq"].get<uint64_t>()));
-  line("kind:", e["kind"].get<std::string>());
-  line("time:", e["time"].get<std::string>());
-  line("queue_id:", e["queue_id"].get<std::string>());
+  PrintField("seq", std::to_string(e["seq"].get<uint64_t>()));
+  PrintField("kind", e["kind"].get<std::string>());
+  PrintField("time", e["time"].get<std::string>());
+  if (e["kind"] == "policy") {
+    PrintField("digest", e["digest"].get<std::string>());
+    PrintField("reason", e["reason"].get<std::string>());
+    for (const auto& f : e["files"]) {
+      PrintField("file", f["path"].get<std::string>() + " (" +
+                             std::to_string(f["size"].get<uint64_t>()) + " bytes, sha256 " +
+                             f["sha256"].get<std::string>() + ")");
+    }
+    return;
+  }
+  PrintField("queue_id", e["queue_id"].get<std::string>());
   std::string params = Join(e["mail_params"], " ");
-  line("mail_from:",
-       Angle(e["mail_from"].get<std::string>()) + (params.empty() ? "" : " " + params));
+  PrintField("mail_from",
+             Angle(e["mail_from"].get<std::string>()) + (params.empty() ? "" : " " + params));
   for (size_t i = 0; i < e["rcpt"].size(); ++i) {
     std::string p = Join(e["rcpt_params"][i], " ");
-    line("rcpt:", Angle(e["rcpt"][i].get<std::string>()) + (p.empty() ? "" : " " + p));
+    PrintField("rcpt", Angle(e["rcpt"][i].get<std::string>()) + (p.empty() ? "" : " " + p));
   }
-  line("client:", e["client_name"].get<std::string>() + " [" + e["client_addr"].get<std::string>() +
-                      "]:" + std::to_string(e["client_port"].get<int>()));
-  line("helo:", e["helo"].get<std::string>());
-  line("auth:", e["auth"].get<std::string>());
-  line("daemon:", e["daemon"].get<std::string>());
-  line("size:", std::to_string(e["size"].get<uint64_t>()));
-  line("sha256:", e["sha256"].get<std::string>());
+  PrintField("client", e["client_name"].get<std::string>() + " [" +
+                           e["client_addr"].get<std::string>() +
+                           "]:" + std::to_string(e["client_port"].get<int>()));
+  PrintField("helo", e["helo"].get<std::string>());
+  PrintField("auth", e["auth"].get<std::string>());
+  PrintField("daemon", e["daemon"].get<std::string>());
+  PrintField("size", std::to_string(e["size"].get<uint64_t>()));
+  PrintField("sha256", e["sha256"].get<std::string>());
+  PrintField("departments", Join(e["departments"], ", "));
+  PrintField("retention", e["retention"].get<std::string>() + ", retain until " +
+                              e["retain_until"].get<std::string>());
+  PrintField("policy", e["policy"].get<std::string>());
 }
-
-void PrintJson(const json& j) { std::fputs(ToJsonLine(j).c_str(), stdout); }
-
-json Request(const char* op) { return json{{"v", kAdminProtocolVersion}, {"op", op}}; }
 
 int CmdStatus(Channel* ch, const std::string& format) {
   json resp;
@@ -140,7 +124,7 @@ int CmdStatus(Channel* ch, const std::string& format) {
   } else {
     for (auto it = st.begin(); it != st.end(); ++it) {
       std::string v = it->is_string() ? it->get<std::string>() : it->dump();
-      std::printf("%-10s %s\n", (it.key() + ":").c_str(), v.c_str());
+      PrintField(it.key().c_str(), v, 10);
     }
   }
   return EX_OK;
@@ -150,6 +134,7 @@ struct ListOptions {
   std::string since, until, from, rcpt, format = "text";
   uint64_t limit = 0;  // 0: no limit
   bool reverse = false;
+  bool all = false;  // entries of every kind, not only messages
 };
 
 int CmdList(Channel* ch, const ListOptions& o) {
@@ -159,6 +144,7 @@ int CmdList(Channel* ch, const ListOptions& o) {
   if (!o.from.empty()) req["from"] = o.from;
   if (!o.rcpt.empty()) req["rcpt"] = o.rcpt;
   req["reverse"] = o.reverse;
+  req["all"] = o.all;
   uint64_t printed = 0;
   for (;;) {
     uint64_t want = o.limit == 0 ? kMaxListLimit : std::min(kMaxListLimit, o.limit - printed);
@@ -276,10 +262,11 @@ int main(int argc, char** argv) {
   auto* journal_opt = app.add_option("--journal", journal_dir,
                                      "open the journal directory directly (daemon stopped)");
   app.add_option("--socket", socket_path, "the daemon's admin socket")->excludes(journal_opt);
+  auto formats = CLI::IsMember({"text", "json"});
 
   std::string format = "text";
   auto* status = app.add_subcommand("status", "show the journal's and the daemon's state");
-  status->add_option("--format", format, "text or json")->check(CLI::IsMember({"text", "json"}));
+  status->add_option("--format", format, "text or json")->check(formats);
 
   ListOptions lo;
   auto* list = app.add_subcommand("list", "list journaled messages");
@@ -289,12 +276,13 @@ int main(int argc, char** argv) {
   list->add_option("--rcpt", lo.rcpt, "a recipient address contains this text (any case)");
   list->add_option("--limit", lo.limit, "at most this many entries");
   list->add_flag("--reverse", lo.reverse, "newest first");
-  list->add_option("--format", lo.format, "text or json")->check(CLI::IsMember({"text", "json"}));
+  list->add_flag("--all", lo.all, "entries of every kind (policy loads too), not only messages");
+  list->add_option("--format", lo.format, "text or json")->check(formats);
 
   uint64_t show_seq = 0;
   auto* show = app.add_subcommand("show", "show one entry's envelope and metadata");
   show->add_option("seq", show_seq, "sequence number")->required();
-  show->add_option("--format", format, "text or json")->check(CLI::IsMember({"text", "json"}));
+  show->add_option("--format", format, "text or json")->check(formats);
 
   std::vector<std::string> export_seqs;
   std::string export_format = "eml", out_path;
@@ -303,6 +291,23 @@ int main(int argc, char** argv) {
   exp->add_option("--format", export_format, "eml or mbox")->check(CLI::IsMember({"eml", "mbox"}));
   exp->add_option("-o,--output", out_path, "output file (or directory for several eml)");
 
+  auto* policy = app.add_subcommand("policy", "check, explain, show and reload the policy");
+  policy->require_subcommand(1);
+  std::string policy_file;
+  auto* check = policy->add_subcommand("check", "check a policy file (exit 0, or 78)");
+  check->add_option("file", policy_file, "the policy file")->required();
+  check->add_option("--format", format, "text or json")->check(formats);
+  ExplainOptions eo;
+  auto* explain = policy->add_subcommand("explain", "how a message would be classified");
+  explain->add_option("--policy", eo.policy_file, "this policy file, not the active policy");
+  explain->add_option("--from", eo.from, "the sender address")->required();
+  explain->add_option("--rcpt", eo.rcpts, "a recipient address (repeatable)")->required();
+  explain->add_option("--time", eo.time, "capture time (ISO 8601; default now)");
+  explain->add_option("--format", eo.format, "text or json")->check(formats);
+  auto* policy_show = policy->add_subcommand("show", "the active policy and its digest");
+  policy_show->add_option("--format", format, "text or json")->check(formats);
+  auto* reload = policy->add_subcommand("reload", "make the daemon load its policy file again");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -310,16 +315,24 @@ int main(int argc, char** argv) {
     return rc == 0 ? EX_OK : EX_USAGE;
   }
 
-  std::unique_ptr<Channel> channel;
-  Status s = journal_dir.empty() ? ConnectSocketChannel(
-                                       socket_path.empty() ? kDefaultSocket : socket_path, &channel)
-                                 : OpenLocalChannel(journal_dir, &channel);
-  if (!s.ok()) return Fail(s);
   try {
+    // Commands that need no journal.
+    if (*check) return CmdPolicyCheck(policy_file, format);
+    if (*explain && !eo.policy_file.empty()) return CmdPolicyExplain(nullptr, eo);
+
+    std::unique_ptr<Channel> channel;
+    Status s = journal_dir.empty()
+                   ? ConnectSocketChannel(socket_path.empty() ? kDefaultSocket : socket_path,
+                                          &channel)
+                   : OpenLocalChannel(journal_dir, &channel);
+    if (!s.ok()) return Fail(s);
     if (*status) return CmdStatus(channel.get(), format);
     if (*list) return CmdList(channel.get(), lo);
     if (*show) return CmdShow(channel.get(), show_seq, format);
     if (*exp) return CmdExport(channel.get(), export_seqs, export_format, out_path);
+    if (*explain) return CmdPolicyExplain(channel.get(), eo);
+    if (*policy_show) return CmdPolicyShow(channel.get(), format);
+    if (*reload) return CmdPolicyReload(channel.get());
   } catch (const std::exception& e) {
     return Fail(Status::Internal(e.what()));
   }

@@ -229,6 +229,94 @@ def mbox_expected(entries_and_bytes):
 
 
 # --------------------------------------------------------------------------------------------
+# reaper: cleans up even when the test process is SIGKILLed (ctest timeout)
+
+REAPER_CODE = r"""
+import os, signal, subprocess, sys, time, shutil
+signal.signal(signal.SIGINT, signal.SIG_IGN)
+signal.signal(signal.SIGHUP, signal.SIG_IGN)
+actions = []
+for line in sys.stdin:
+    line = line.rstrip("\n")
+    if line == "done":
+        sys.exit(0)
+    actions.append(line.split(" ", 1))
+def alive(pid):
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return f.read().split(")")[-1].split()[0] != "Z"
+    except OSError:
+        return False
+for kind, arg in reversed(actions):
+    try:
+        if kind == "pid":
+            pid, exe = arg.split(" ", 1)
+            pid = int(pid)
+            try:
+                with open("/proc/%d/cmdline" % pid, "rb") as f:
+                    if exe.encode() not in f.read():
+                        continue
+            except OSError:
+                continue
+            os.kill(pid, signal.SIGTERM)
+            for _ in range(100):
+                if not alive(pid):
+                    break
+                time.sleep(0.1)
+            else:
+                os.kill(pid, signal.SIGKILL)
+        elif kind == "postfix":
+            subprocess.run(["postfix", "-c", arg, "stop"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=60)
+            subprocess.run(["postfix", "-c", arg, "abort"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=60)
+        elif kind == "umount":
+            subprocess.run(["umount", "-l", arg], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=60)
+        elif kind == "rmtree" and not os.environ.get("MJ_E2E_KEEP"):
+            shutil.rmtree(arg, ignore_errors=True)
+    except Exception as exc:
+        sys.stderr.write("mj-e2e reaper: %s %s: %r\n" % (kind, arg, exc))
+"""
+
+
+class Reaper:
+    """A detached helper process told what to undo; if this process dies without saying
+    'done', it stops Postfix, kills the daemon and removes the temp dir by itself."""
+
+    def __init__(self):
+        self.proc = subprocess.Popen([sys.executable, "-c", REAPER_CODE, "mj-e2e-reaper"], stdin=subprocess.PIPE,
+                                     stdout=subprocess.DEVNULL, start_new_session=True)
+
+    def note(self, *words):
+        if self.proc and self.proc.poll() is None:
+            self.proc.stdin.write((" ".join(str(w) for w in words) + "\n").encode())
+            self.proc.stdin.flush()
+
+    def done(self):
+        if self.proc is None:
+            return
+        try:
+            self.proc.stdin.write(b"done\n")
+            self.proc.stdin.close()
+        except OSError:
+            pass
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+        self.proc = None
+
+
+_live_envs = []
+
+
+def close_all_envs():
+    for env in list(_live_envs):
+        try:
+            env.close()
+        except Exception as exc:
+            sys.stderr.write("cleanup failed: %r\n" % exc)
+
+
+# --------------------------------------------------------------------------------------------
 # sinks
 
 class Delivery:
@@ -670,6 +758,7 @@ class Journald:
         self.log_path = os.path.join(base, "mailjournald.log")
         self.proc = None
         self.starts = 0
+        self.on_start = None
 
     @property
     def milter_spec(self):
@@ -693,6 +782,8 @@ class Journald:
             log.flush()
             self.proc = subprocess.Popen(self.argv(), stdin=subprocess.DEVNULL, stdout=log, stderr=log,
                                          start_new_session=True)
+        if self.on_start is not None:
+            self.on_start(self.proc.pid)
         if wait:
             self.wait_ready(timeout)
         return self.proc
@@ -734,6 +825,11 @@ class Journald:
                 return f.read().decode(errors="replace")
         except OSError:
             return ""
+
+    def wait_log(self, text, timeout=10, current=True):
+        """Wait until text (a substring) appears in the log (of the current run by default)."""
+        get = self.current_log if current else self.log_text
+        return wait_until(lambda: text in get(), timeout, "%r in the mailjournald log" % text, diag=get)
 
     def current_log(self):
         """Log of the current (last) run only."""
@@ -846,8 +942,13 @@ class E2E:
         self._stack.close()
 
     def _setup(self):
+        self.reaper = Reaper()
+        self._stack.callback(self.reaper.done)
+        _live_envs.append(self)
+        self._stack.callback(lambda: self in _live_envs and _live_envs.remove(self))
         parent = os.environ.get("MJ_E2E_TMP") or None
         self.base = tempfile.mkdtemp(prefix="mj-e2e-", dir=parent)
+        self.reaper.note("rmtree", self.base)
         self._stack.callback(self._remove_base)
         os.chmod(self.base, 0o755)
         pw = pwd.getpwnam(DAEMON_USER)
@@ -863,14 +964,18 @@ class E2E:
 
         self.sink = make_sink(os.path.join(self.base, "sink"))
         self.sink.start()
+        if isinstance(self.sink, SmtpSinkProcess):
+            self.reaper.note("pid", self.sink.proc.pid, "smtp-sink")
         self._stack.callback(self.sink.stop)
 
         self.daemon = Journald(self.base, self.journal_dir, os.path.join(self.run_dir, "milter.sock"),
                                os.path.join(self.run_dir, "admin.sock"), extra_args=self.daemon_args)
+        self.daemon.on_start = lambda pid: self.reaper.note("pid", pid, self.daemon.binary)
         self._stack.callback(self._stop_daemon_quietly)
         self.tool = Tool(self.daemon.admin_sock, self.journal_dir)
 
         self.postfix = PostfixInstance(self.base, self.sink.port, self.daemon.milter_spec, self.extra_main)
+        self.reaper.note("postfix", self.postfix.conf_dir)
         if isinstance(self.sink, SmtpSinkProcess):
             self.sink.is_complete = lambda qid: re.search(
                 r"\b%s: to=.*status=sent" % re.escape(qid), self.postfix.log()) is not None
@@ -1075,7 +1180,14 @@ def main(needs_binaries=(MAILJOURNALD, MAILJOURNAL)):
     if problems:
         sys.stderr.write("SKIP: " + "; ".join(problems) + "\n")
         sys.exit(SKIP_EXIT)
-    unittest.main(verbosity=2)
+    def interrupted(signum, frame):
+        raise KeyboardInterrupt("signal %d" % signum)
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, interrupted)
+    try:
+        unittest.main(verbosity=2)
+    finally:
+        close_all_envs()
 
 
 def bytes_diff(expected, actual, context=60):

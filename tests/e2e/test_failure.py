@@ -19,6 +19,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -116,6 +117,68 @@ class DaemonDownTest(FailureTestBase):
         entries = self.assert_everything_delivered_is_journaled(env)
         self.assertEqual([e["queue_id"] for e in entries], [r1.queue_id, r3.queue_id])
 
+    def test_daemon_killed_while_staging_a_big_message(self):
+        env = self.make_env()
+        r1 = env.send_ok(msg("before-big"))
+        env.delivery_for(r1.queue_id)
+        db_size = lambda: sum(os.path.getsize(os.path.join(root, f))
+                              for root, _, files in os.walk(env.journal_dir) for f in files
+                              if os.path.exists(os.path.join(root, f)))
+        baseline = db_size()
+        big = corpus.big_message(20 * 1024 * 1024, seed=9, name="killed")
+        result = {}
+        th = threading.Thread(target=lambda: result.setdefault("r", env.send(big, rcpts=["killed@example.net"])))
+        th.start()
+        self.addCleanup(th.join, 120)
+        # the daemon stages content chunks while Postfix streams the body: kill it in the middle
+        harness.wait_until(lambda: db_size() > baseline + 2 * 1024 * 1024 or not th.is_alive(), 60,
+                           "the journal to grow by 2 MB")
+        self.assertTrue(th.is_alive(), "the 20 MB transaction finished before the daemon could be killed")
+        env.daemon.kill()
+        th.join(120)
+        r = result["r"]
+        self.assertFalse(r.accepted, r)
+        self.assertEqual(r.code // 100, 4, r)
+        env.daemon.start()
+        env.daemon.wait_log("last_seq=1")
+        r2 = env.send_ok(msg("after-big-kill"))
+        env.delivery_for(r2.queue_id)
+        entries = self.assert_everything_delivered_is_journaled(env)
+        self.assertEqual([e["queue_id"] for e in entries], [r1.queue_id, r2.queue_id])
+        self.assertFalse([d for d in env.sink.deliveries() if b"killed" in d.raw])
+
+    def test_sigterm_during_a_transaction(self):
+        """Stop while a big message is being staged: exit 0, and the message is either
+        journaled and delivered, or refused with 4xx and not delivered - never one without the other."""
+        env = self.make_env()
+        db_size = lambda: sum(os.path.getsize(os.path.join(root, f))
+                              for root, _, files in os.walk(env.journal_dir) for f in files
+                              if os.path.exists(os.path.join(root, f)))
+        baseline = db_size()
+        big = corpus.big_message(20 * 1024 * 1024, seed=11, name="sigterm")
+        result = {}
+        th = threading.Thread(target=lambda: result.setdefault("r", env.send(big, rcpts=["term@example.net"])))
+        th.start()
+        self.addCleanup(th.join, 120)
+        harness.wait_until(lambda: db_size() > baseline + 2 * 1024 * 1024 or not th.is_alive(), 60,
+                           "the journal to grow by 2 MB")
+        self.assertTrue(th.is_alive(), "the 20 MB transaction finished before SIGTERM could be sent")
+        rc = env.daemon.stop(signal.SIGTERM, timeout=60)
+        th.join(120)
+        self.assertEqual(rc, 0, env.daemon.log_text())
+        r = result["r"]
+        env.daemon.start()
+        if r.accepted:
+            env.delivery_for(r.queue_id)
+            entries = self.assert_everything_delivered_is_journaled(env)
+            self.assertEqual(len(entries), 1)
+            self.assertEqual(env.tool.export(1), big)
+        else:
+            self.assertEqual(r.code // 100, 4, r)
+            env.wait_delivered(0)
+            self.assertEqual(env.sink.count(), 0)
+            self.assertEqual(env.entries(), [])
+
     def test_sigterm_exit_0_and_restart_continues_sequence(self):
         env = self.make_env()
         qids = [env.send_ok(msg("term-%d" % i)).queue_id for i in range(3)]
@@ -126,7 +189,7 @@ class DaemonDownTest(FailureTestBase):
         self.assertEqual(rc, 0, env.daemon.log_text())
         self.assertFalse(os.path.exists(env.daemon.admin_sock) and harness.unix_accepts(env.daemon.admin_sock))
         env.daemon.start()
-        self.assertIn("last_seq=3", env.daemon.current_log())
+        env.daemon.wait_log("last_seq=3")   # the start-up line
         qids.append(env.send_ok(msg("term-after")).queue_id)
         for q in qids:
             env.delivery_for(q)
@@ -160,6 +223,7 @@ class JournalFullTest(FailureTestBase):
                                 "mj-e2e-journal", path], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
             if p.returncode != 0:
                 raise unittest.SkipTest("cannot mount a tmpfs: %s" % p.stderr.decode(errors="replace"))
+            env.reaper.note("umount", path)
             env.add_cleanup(lambda: subprocess.run(["umount", "-l", path]))
         env = self.make_env(prepare_journal=mount_tmpfs)
 
@@ -193,6 +257,22 @@ class JournalFullTest(FailureTestBase):
         status = status.get("status", status)
         self.assertEqual(status["last_seq"], len(entries))
 
+        # the operator grows the file system and restarts the daemon: the journal is intact
+        # (the staged chunks of the failed message are dropped) and mail is journaled again
+        self.assertEqual(env.daemon.stop(), 0, env.daemon.current_log())
+        subprocess.run(["mount", "-o", "remount,size=64m", env.journal_dir], check=True)
+        env.daemon.start()
+        env.daemon.wait_log("last_seq=%d" % len(entries))   # the start-up line
+        r4 = env.send_ok(msg("after-grow"), rcpts=["grown@example.net"])
+        env.delivery_for(r4.queue_id)
+        after = self.assert_everything_delivered_is_journaled(env)
+        self.assertEqual(len(after), len(entries) + 1)
+        self.assertEqual(after[-1]["queue_id"], r4.queue_id)
+        # the 8 MB message fits now
+        r5 = env.send_ok(big, rcpts=["big-again@example.net"])
+        env.delivery_for(r5.queue_id)
+        self.assertEqual(env.tool.export(env.entry_for_qid(r5.queue_id)["seq"]), big)
+
 
 class StartupTest(harness.E2ETestCase):
     """Start-up contract without Postfix."""
@@ -215,9 +295,9 @@ class StartupTest(harness.E2ETestCase):
         shutil.chown(j, user=harness.DAEMON_USER)
         return j
 
-    def common(self, journal):
+    def common(self, journal, mode="0666"):
         return ["--journal", journal, "--milter-socket", "unix:" + os.path.join(self.run_dir, "m.sock"),
-                "--admin-socket", os.path.join(self.run_dir, "a.sock"), "--socket-mode", "0666"]
+                "--admin-socket", os.path.join(self.run_dir, "a.sock"), "--socket-mode", mode]
 
     def test_root_without_user_refused(self):
         if os.geteuid() != 0:
@@ -228,10 +308,14 @@ class StartupTest(harness.E2ETestCase):
     def test_check_mode(self):
         ok = self.start(["-n", "--user", harness.DAEMON_USER] + self.common(self.journal()))
         self.assertEqual(ok.returncode, 0, ok.stderr)
-        bad = self.start(["-n", "--user", harness.DAEMON_USER, "--socket-mode", "99999"] +
-                         self.common(self.journal()))
+        bad = self.start(["-n", "--user", harness.DAEMON_USER] + self.common(self.journal(), mode="99999"))
         self.assertEqual(bad.returncode, 78, bad.stderr)
         self.assertTrue(bad.stderr.strip())
+        # every problem is reported, not only the first
+        bad2 = self.start(["-n", "--user", "no-such-user-mj-e2e"] + self.common(self.journal(), mode="99999"))
+        self.assertEqual(bad2.returncode, 78, bad2.stderr)
+        self.assertIn(b"no-such-user-mj-e2e", bad2.stderr)
+        self.assertIn(b"99999", bad2.stderr)
 
     def test_unknown_option_is_usage_error(self):
         p = self.start(["--no-such-option"])
@@ -243,6 +327,48 @@ class StartupTest(harness.E2ETestCase):
         p = self.start(["--user", harness.DAEMON_USER] + self.common(journal))
         self.assertEqual(p.returncode, 74, p.stderr)
         self.assertEqual(os.listdir(journal), [], "journal files were created as root")
+
+    def test_version_and_help(self):
+        for opt in ("--version", "--help"):
+            with self.subTest(opt=opt):
+                p = subprocess.run([harness.MAILJOURNALD, opt], stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=30)
+                self.assertEqual(p.returncode, 0, p.stderr)
+                self.assertTrue(p.stdout.strip())
+
+    def test_config_file(self):
+        journal = self.journal()
+        conf = os.path.join(self.base, "mailjournald.conf")
+        admin = os.path.join(self.run_dir, "a.sock")
+        milter = os.path.join(self.run_dir, "m.sock")
+        with open(conf, "w") as f:
+            f.write("# test configuration\n\njournal = %s\nmilter_socket = unix:%s\n"
+                    "admin_socket = /nonexistent/overridden-on-the-command-line.sock\n"
+                    "socket_mode = 0640\nuser = %s\n" % (journal, milter, harness.DAEMON_USER))
+        p = self.start(["-n", "-c", conf, "--admin-socket", admin])
+        self.assertEqual(p.returncode, 0, p.stderr)
+        missing = self.start(["-n", "-c", os.path.join(self.base, "no-such.conf")])
+        self.assertEqual(missing.returncode, 78, missing.stderr)
+        with open(os.path.join(self.base, "bad.conf"), "w") as f:
+            f.write("journal = %s\nno_such_key = 1\n" % journal)
+        bad = self.start(["-n", "-c", os.path.join(self.base, "bad.conf"), "--user", harness.DAEMON_USER])
+        self.assertEqual(bad.returncode, 78, bad.stderr)
+        self.assertIn(b"no_such_key", bad.stderr)
+        # really start it from the file: sockets where the file (and the override) say, mode from the file
+        log_path = os.path.join(self.base, "daemon.log")
+        with open(log_path, "wb") as log:
+            proc = subprocess.Popen([harness.MAILJOURNALD, "--foreground", "-c", conf, "--admin-socket", admin],
+                                    stdout=log, stderr=log)
+        self.addCleanup(lambda: proc.poll() is None and (proc.kill(), proc.wait()))
+        harness.wait_until(lambda: proc.poll() is not None or (harness.unix_accepts(milter) and harness.unix_accepts(admin)),
+                           30, "the sockets of the daemon started from a config file")
+        self.assertIsNone(proc.poll(), harness.tail(log_path))
+        for sock in (milter, admin):
+            self.assertEqual(os.stat(sock).st_mode & 0o777, 0o640, sock)
+        st = harness.Tool(socket_path=admin).status()
+        st = st.get("status", st)
+        self.assertEqual(st["journal"], journal)
+        proc.terminate()
+        self.assertEqual(proc.wait(30), 0)
 
     def test_milter_socket_directory_missing(self):
         args = self.common(self.journal())

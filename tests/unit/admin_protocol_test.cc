@@ -41,7 +41,7 @@ struct Fixture {
       env.rcpt = {{"<r" + std::to_string(i) + "@dest.example>"}, {"<audit@bank.example>"}};
       env.queue_id = "Q" + std::to_string(i);
       uint64_t seq;
-      BOOST_REQUIRE(w.Commit(env, &seq, nullptr).ok());
+      BOOST_REQUIRE(w.Commit(TestMessage(env), nullptr, &seq, nullptr).ok());
     }
   }
 
@@ -132,7 +132,7 @@ BOOST_AUTO_TEST_CASE(export_of_damaged_content_keeps_framing_and_fails_in_the_tr
     Envelope env;
     env.mail = {"<a@b>"};
     uint64_t seq;
-    BOOST_REQUIRE(w.Commit(env, &seq, &e).ok());
+    BOOST_REQUIRE(w.Commit(TestMessage(env), nullptr, &seq, &e).ok());
   }
   RawPut(dir.path(), RawChunkKey(e.content.txn, 0), "Subject: x\r\n");  // shortened
   auto j = OpenTestJournal(dir.path());

@@ -23,7 +23,34 @@ MessageEntry SampleEntry() {
     e.content.sha256[i] = static_cast<uint8_t>(i);
   e.content.txn = (7ull << 32) | 3;
   e.content.chunks = 1;
+  e.classification.departments = {"brokerage", "retail"};
+  e.classification.retention = "brokerage-20y";
+  e.classification.retain_until_us = 2426152000123456;
+  e.classification.policy_digest.fill(0xab);
   return e;
+}
+
+// An entry with only the required fields.
+MessageEntry MinimalEntry() {
+  MessageEntry e;
+  e.envelope.mail = {"<>"};
+  e.classification.departments = {"default"};
+  e.classification.retention = "default-7y";
+  return e;
+}
+
+std::string Encode(const MessageEntry& m) {
+  Entry e;
+  e.message = m;
+  return EncodeEntry(e);
+}
+
+Status Decode(std::string_view bytes, MessageEntry* m) {
+  Entry e;
+  Status s = DecodeEntry(bytes, &e);
+  if (s.ok() && e.kind != EntryKind::kMessage) s = Status::Corruption("not a message");
+  if (s.ok()) *m = e.message;
+  return s;
 }
 
 void CheckSame(const MessageEntry& a, const MessageEntry& b) {
@@ -41,112 +68,143 @@ void CheckSame(const MessageEntry& a, const MessageEntry& b) {
   BOOST_TEST((a.content.sha256 == b.content.sha256));
   BOOST_TEST(a.content.txn == b.content.txn);
   BOOST_TEST(a.content.chunks == b.content.chunks);
+  BOOST_TEST(a.classification.departments == b.classification.departments);
+  BOOST_TEST(a.classification.retention == b.classification.retention);
+  BOOST_TEST(a.classification.retain_until_us == b.classification.retain_until_us);
+  BOOST_TEST((a.classification.policy_digest == b.classification.policy_digest));
 }
 
 BOOST_AUTO_TEST_SUITE(entry_encoding)
 
 BOOST_AUTO_TEST_CASE(round_trip_keeps_every_field) {
   MessageEntry in = SampleEntry(), out;
-  std::string bytes = EncodeMessageEntry(in);
-  BOOST_REQUIRE(DecodeMessageEntry(bytes, &out).ok());
+  std::string bytes = Encode(in);
+  BOOST_REQUIRE(Decode(bytes, &out).ok());
   CheckSame(in, out);
-  BOOST_TEST(EncodeMessageEntry(out) == bytes);  // canonical
+  BOOST_TEST(Encode(out) == bytes);  // canonical
 }
 
 BOOST_AUTO_TEST_CASE(minimal_entry_round_trips_with_null_sender_and_no_recipients) {
-  MessageEntry in;
-  in.envelope.mail = {"<>"};
+  MessageEntry in = MinimalEntry();
   MessageEntry out;
-  BOOST_REQUIRE(DecodeMessageEntry(EncodeMessageEntry(in), &out).ok());
+  BOOST_REQUIRE(Decode(Encode(in), &out).ok());
   CheckSame(in, out);
   BOOST_TEST(BareAddress(out.envelope.mail) == "");
 }
 
 BOOST_AUTO_TEST_CASE(header_is_magic_version_kind) {
-  std::string bytes = EncodeMessageEntry(SampleEntry());
+  std::string bytes = Encode(SampleEntry());
   BOOST_TEST(bytes.substr(0, 4) == std::string("MJ\x01\x01", 4));
 }
 
 BOOST_AUTO_TEST_CASE(every_truncation_is_rejected) {
-  std::string bytes = EncodeMessageEntry(SampleEntry());
+  std::string bytes = Encode(SampleEntry());
   MessageEntry out;
   for (size_t n = 0; n < bytes.size(); ++n) {
-    Status s = DecodeMessageEntry(bytes.substr(0, n), &out);
+    Status s = Decode(bytes.substr(0, n), &out);
     BOOST_TEST_CONTEXT("prefix of " << n << " bytes") { BOOST_TEST(s.IsCorruption()); }
   }
 }
 
 BOOST_AUTO_TEST_CASE(unknown_version_is_rejected) {
-  std::string bytes = EncodeMessageEntry(SampleEntry());
+  std::string bytes = Encode(SampleEntry());
   bytes[2] = 2;
   MessageEntry out;
-  Status s = DecodeMessageEntry(bytes, &out);
+  Status s = Decode(bytes, &out);
   BOOST_TEST(s.IsCorruption());
   BOOST_TEST(s.message().find("unknown format version 2") != std::string::npos);
 }
 
 BOOST_AUTO_TEST_CASE(unknown_kind_and_bad_magic_are_rejected) {
-  std::string bytes = EncodeMessageEntry(SampleEntry());
+  std::string bytes = Encode(SampleEntry());
   MessageEntry out;
   std::string kind = bytes;
   kind[3] = 9;
-  BOOST_TEST(DecodeMessageEntry(kind, &out).message().find("unknown entry kind 9") !=
-             std::string::npos);
+  BOOST_TEST(Decode(kind, &out).message().find("unknown entry kind 9") != std::string::npos);
   std::string magic = bytes;
   magic[0] = 'X';
-  BOOST_TEST(DecodeMessageEntry(magic, &out).message().find("bad magic") != std::string::npos);
+  BOOST_TEST(Decode(magic, &out).message().find("bad magic") != std::string::npos);
 }
 
 BOOST_AUTO_TEST_CASE(unknown_tag_is_rejected) {
-  std::string bytes = EncodeMessageEntry(SampleEntry());
-  bytes += std::string("\x0f\x01x", 3);  // tag 15, length 1
+  std::string bytes = Encode(SampleEntry());
+  bytes += std::string("\x13\x01x", 3);  // tag 19, length 1
   MessageEntry out;
-  BOOST_TEST(DecodeMessageEntry(bytes, &out).message().find("unknown field tag 15") !=
-             std::string::npos);
+  BOOST_TEST(Decode(bytes, &out).message().find("unknown field tag 19") != std::string::npos);
 }
 
 BOOST_AUTO_TEST_CASE(out_of_order_and_repeated_tags_are_rejected) {
   MessageEntry out;
-  std::string bytes = EncodeMessageEntry(SampleEntry());
-  std::string repeated = bytes + std::string("\x0e\x04\x00\x00\x00\x01", 6);  // chunks again
-  BOOST_TEST(DecodeMessageEntry(repeated, &out).message().find("out of order") !=
-             std::string::npos);
-  std::string backwards = bytes + std::string("\x02\x01Q", 3);  // queue id after chunks
-  BOOST_TEST(DecodeMessageEntry(backwards, &out).message().find("out of order") !=
-             std::string::npos);
+  std::string bytes = Encode(SampleEntry());
+  std::string repeated = bytes + std::string("\x10\x01x", 3);  // retention again
+  BOOST_TEST(Decode(repeated, &out).message().find("out of order") != std::string::npos);
+  std::string backwards = bytes + std::string("\x02\x01Q", 3);  // queue id at the end
+  BOOST_TEST(Decode(backwards, &out).message().find("out of order") != std::string::npos);
 }
 
 BOOST_AUTO_TEST_CASE(wrong_fixed_length_is_rejected) {
-  MessageEntry e;
-  e.envelope.mail = {"<>"};
-  std::string bytes = EncodeMessageEntry(e);
+  std::string bytes = Encode(MinimalEntry());
   // The time field comes first: tag 1, length 8. Claim 7 and drop one byte.
   BOOST_REQUIRE(bytes[4] == 1 && bytes[5] == 8);
   bytes[5] = 7;
   bytes.erase(6, 1);
   MessageEntry out;
-  BOOST_TEST(DecodeMessageEntry(bytes, &out).message().find("malformed value of field 1") !=
-             std::string::npos);
+  BOOST_TEST(Decode(bytes, &out).message().find("malformed value of field 1") != std::string::npos);
 }
 
 BOOST_AUTO_TEST_CASE(missing_required_field_is_rejected) {
   std::string header("MJ\x01\x01", 4);
   MessageEntry out;
-  BOOST_TEST(DecodeMessageEntry(header, &out).message().find("missing required field 1") !=
-             std::string::npos);
+  BOOST_TEST(Decode(header, &out).message().find("missing required field 1") != std::string::npos);
 }
 
 BOOST_AUTO_TEST_CASE(non_canonical_forms_are_rejected) {
   MessageEntry out;
-  MessageEntry e;
-  e.envelope.mail = {"<>"};
-  std::string bytes = EncodeMessageEntry(e);
+  std::string bytes = Encode(MinimalEntry());
   // An empty queue id (writers omit empty fields) inserted after the time field.
   std::string empty = bytes.substr(0, 14) + std::string("\x02\x00", 2) + bytes.substr(14);
-  BOOST_TEST(DecodeMessageEntry(empty, &out).IsCorruption());
+  BOOST_TEST(Decode(empty, &out).IsCorruption());
   // A non-minimal varint length (0x88 0x00 for 8).
   std::string padded = bytes.substr(0, 5) + std::string("\x88\x00", 2) + bytes.substr(6);
-  BOOST_TEST(DecodeMessageEntry(padded, &out).IsCorruption());
+  BOOST_TEST(Decode(padded, &out).IsCorruption());
+}
+
+BOOST_AUTO_TEST_CASE(message_without_classification_is_rejected) {
+  MessageEntry e = MinimalEntry();
+  e.classification.departments.clear();
+  MessageEntry out;
+  BOOST_TEST(Decode(Encode(e), &out).message().find("missing required field 15") !=
+             std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(policy_entry_round_trips_with_its_files) {
+  Entry in;
+  in.kind = EntryKind::kPolicy;
+  in.policy.time_us = 1795000000000000;
+  in.policy.files = {{"/etc/mailjournal/policy.yaml", "version: 1\n"},
+                     {"/etc/mailjournal/hr/retail.txt", ""}};
+  in.policy.digest.fill(0x5a);
+  in.policy.reason = "start";
+  std::string bytes = EncodeEntry(in);
+  BOOST_TEST(bytes.substr(0, 4) == std::string("MJ\x01\x02", 4));
+  Entry out;
+  BOOST_REQUIRE(DecodeEntry(bytes, &out).ok());
+  BOOST_TEST((out.kind == EntryKind::kPolicy));
+  BOOST_TEST(out.policy.time_us == in.policy.time_us);
+  BOOST_TEST(out.policy.files == in.policy.files);
+  BOOST_TEST((out.policy.digest == in.policy.digest));
+  BOOST_TEST(out.policy.reason == "start");
+  BOOST_TEST(EncodeEntry(out) == bytes);
+  // Every truncation fails, except the one that drops exactly the optional last field
+  // (which the tree's leaf hash, not the decoder, protects).
+  Entry no_reason = in;
+  no_reason.policy.reason.clear();
+  size_t boundary = EncodeEntry(no_reason).size();
+  for (size_t n = 4; n < bytes.size(); ++n) {
+    BOOST_TEST_CONTEXT("prefix of " << n << " bytes") {
+      BOOST_TEST(DecodeEntry(bytes.substr(0, n), &out).IsCorruption() == (n != boundary));
+    }
+  }
 }
 
 BOOST_AUTO_TEST_CASE(bare_address_strips_one_pair_of_brackets) {

@@ -24,7 +24,7 @@ uint64_t CommitBytes(Journal* journal, const std::string& bytes, const std::stri
   BOOST_REQUIRE(w.Append(bytes).ok());
   uint64_t seq = 0;
   MessageEntry entry;
-  Status s = w.Commit(SimpleEnvelope(from), &seq, &entry);
+  Status s = w.Commit(TestMessage(SimpleEnvelope(from)), nullptr, &seq, &entry);
   BOOST_REQUIRE_MESSAGE(s.ok(), s.ToString());
   return seq;
 }
@@ -78,7 +78,7 @@ BOOST_AUTO_TEST_CASE(appends_in_small_pieces_equal_one_append) {
     BOOST_REQUIRE(w.Append(std::string_view(bytes).substr(off, 777)).ok());
   }
   uint64_t seq;
-  BOOST_REQUIRE(w.Commit(SimpleEnvelope("p@q"), &seq, nullptr).ok());
+  BOOST_REQUIRE(w.Commit(TestMessage(SimpleEnvelope("p@q")), nullptr, &seq, nullptr).ok());
   BOOST_TEST(ReadAll(j.get(), seq) == bytes);
 }
 
@@ -104,7 +104,8 @@ BOOST_AUTO_TEST_CASE(group_commit_gives_dense_sequence_numbers_in_commit_order) 
         std::string body = Pattern(20000 + t, t * 1000 + i);
         MessageWriter w(j.get());
         uint64_t seq = 0;
-        if (!w.Append(body).ok() || !w.Commit(SimpleEnvelope(from), &seq, nullptr).ok()) {
+        if (!w.Append(body).ok() ||
+            !w.Commit(TestMessage(SimpleEnvelope(from)), nullptr, &seq, nullptr).ok()) {
           return;
         }
         std::lock_guard<std::mutex> l(mu);
@@ -128,7 +129,8 @@ BOOST_AUTO_TEST_CASE(group_commit_gives_dense_sequence_numbers_in_commit_order) 
   // the order it committed them.
   int64_t last_time = 0;
   std::vector<int> next_of_thread(kThreads, 0);
-  Status s = j->Scan(1, false, [&](uint64_t, const MessageEntry& e) {
+  Status s = j->Scan(1, false, [&](uint64_t, const Entry& entry) {
+    const MessageEntry& e = entry.message;
     BOOST_TEST(e.time_us >= last_time);
     last_time = e.time_us;
     std::string from = BareAddress(e.envelope.mail);
@@ -214,17 +216,75 @@ BOOST_AUTO_TEST_CASE(scan_backwards_and_from_the_middle) {
   auto j = OpenTestJournal(dir.path());
   for (int i = 0; i < 5; ++i) CommitBytes(j.get(), "m", "s" + std::to_string(i) + "@x");
   std::vector<uint64_t> seqs;
-  BOOST_REQUIRE(j->Scan(0, true, [&](uint64_t seq, const MessageEntry&) {
+  BOOST_REQUIRE(j->Scan(0, true, [&](uint64_t seq, const Entry&) {
                    seqs.push_back(seq);
                    return true;
                  }).ok());
   BOOST_TEST(seqs == (std::vector<uint64_t>{5, 4, 3, 2, 1}));
   seqs.clear();
-  BOOST_REQUIRE(j->Scan(3, false, [&](uint64_t seq, const MessageEntry&) {
+  BOOST_REQUIRE(j->Scan(3, false, [&](uint64_t seq, const Entry&) {
                    seqs.push_back(seq);
                    return seq < 4;
                  }).ok());
   BOOST_TEST(seqs == (std::vector<uint64_t>{3, 4}));
+}
+
+BOOST_AUTO_TEST_CASE(finalizer_sees_the_commit_time) {
+  TempDir dir;
+  auto j = OpenTestJournal(dir.path());
+  MessageWriter w(j.get());
+  BOOST_REQUIRE(w.Append("x").ok());
+  uint64_t seq;
+  MessageEntry stored;
+  BOOST_REQUIRE(w.Commit(
+                     TestMessage(SimpleEnvelope("f@x")),
+                     [](MessageEntry* m) { m->classification.retain_until_us = m->time_us + 1000; },
+                     &seq, &stored)
+                    .ok());
+  MessageEntry read;
+  BOOST_REQUIRE(j->ReadMessage(seq, &read).ok());
+  BOOST_TEST(read.time_us > 0);
+  BOOST_TEST(read.classification.retain_until_us == read.time_us + 1000);
+  BOOST_TEST(stored.classification.retain_until_us == read.classification.retain_until_us);
+}
+
+BOOST_AUTO_TEST_CASE(policy_entries_interleave_and_the_latest_is_found) {
+  TempDir dir;
+  {
+    auto j = OpenTestJournal(dir.path());
+    uint64_t seq;
+    PolicyEntry none;
+    BOOST_TEST(j->LatestPolicy(&seq, &none).IsNotFound());
+    PolicyEntry p1;
+    p1.files = {{"/p.yaml", "version: 1 # first"}};
+    p1.reason = "start";
+    BOOST_REQUIRE(j->AppendPolicy(&p1, &seq).ok());
+    BOOST_TEST(seq == 1u);
+    CommitBytes(j.get(), "m", "a@x");
+    PolicyEntry p2;
+    p2.files = {{"/p.yaml", "version: 1 # second"}};
+    p2.reason = "reload (SIGUSR1)";
+    BOOST_REQUIRE(j->AppendPolicy(&p2, &seq).ok());
+    BOOST_TEST(seq == 3u);
+    CommitBytes(j.get(), "m", "b@x");
+  }
+  auto j = OpenTestJournal(dir.path());
+  uint64_t seq = 0;
+  PolicyEntry latest;
+  BOOST_REQUIRE(j->LatestPolicy(&seq, &latest).ok());
+  BOOST_TEST(seq == 3u);
+  BOOST_TEST(latest.reason == "reload (SIGUSR1)");
+  BOOST_TEST(latest.files[0].second == "version: 1 # second");
+  MessageEntry m;
+  BOOST_TEST(j->ReadMessage(3, &m).IsNotFound());  // a policy entry is not a message
+  BOOST_TEST(j->ReadMessage(4, &m).ok());
+  std::vector<EntryKind> kinds;
+  BOOST_REQUIRE(j->Scan(1, false, [&](uint64_t, const Entry& e) {
+                   kinds.push_back(e.kind);
+                   return true;
+                 }).ok());
+  BOOST_TEST((kinds == std::vector<EntryKind>{EntryKind::kPolicy, EntryKind::kMessage,
+                                              EntryKind::kPolicy, EntryKind::kMessage}));
 }
 
 BOOST_AUTO_TEST_CASE(a_changed_chunk_is_reported_as_corruption) {
@@ -267,7 +327,7 @@ BOOST_AUTO_TEST_CASE(a_gap_in_the_sequence_stops_a_scan_with_corruption) {
   RawDelete(dir.path(), RawEntryKey(2));
   auto j = OpenTestJournal(dir.path());
   std::vector<uint64_t> seqs;
-  Status s = j->Scan(1, false, [&](uint64_t seq, const MessageEntry&) {
+  Status s = j->Scan(1, false, [&](uint64_t seq, const Entry&) {
     seqs.push_back(seq);
     return true;
   });

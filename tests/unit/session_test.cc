@@ -5,6 +5,7 @@
 #include <netinet/in.h>
 
 #include <boost/test/unit_test.hpp>
+#include <fstream>
 
 #include "test_util.h"
 
@@ -19,6 +20,32 @@ struct sockaddr_in Loopback(uint16_t port) {
   return addr;
 }
 
+// A journal with a policy in force (entry 1), so messages start at sequence number 2.
+struct Fixture {
+  Fixture()
+      : journal(OpenTestJournal(dir.path())), policies(dir.path() + "/policy.yaml", journal.get()) {
+    std::ofstream(dir.path() + "/policy.yaml") << "version: 1\n"
+                                                  "retention:\n"
+                                                  "  short: 180d\n"
+                                                  "  default-7y: 7y\n"
+                                                  "departments:\n"
+                                                  "  - name: retail\n"
+                                                  "    members: ['@bank.example']\n"
+                                                  "    retention: short\n"
+                                                  "  - name: default\n"
+                                                  "    retention: default-7y\n";
+    std::vector<PolicyError> errors;
+    uint64_t seq = 0;
+    Status s = policies.Load("start", &errors, &seq);
+    BOOST_REQUIRE_MESSAGE(s.ok(),
+                          s.ToString() + (errors.empty() ? "" : ": " + errors[0].ToString()));
+    BOOST_REQUIRE(seq == 1u);
+  }
+  TempDir dir;
+  std::unique_ptr<Journal> journal;
+  PolicyHolder policies;
+};
+
 BOOST_AUTO_TEST_SUITE(capture)
 
 BOOST_AUTO_TEST_CASE(header_bytes_keep_the_value_as_given_and_turn_lf_into_crlf) {
@@ -31,9 +58,9 @@ BOOST_AUTO_TEST_CASE(header_bytes_keep_the_value_as_given_and_turn_lf_into_crlf)
 }
 
 BOOST_AUTO_TEST_CASE(message_is_reconstructed_byte_for_byte_with_its_envelope) {
-  TempDir dir;
-  auto j = OpenTestJournal(dir.path());
-  Session s(j.get());
+  Fixture f;
+  Journal* j = f.journal.get();
+  Session s(j, &f.policies);
   auto addr = Loopback(40123);
   s.Connect("client.example", reinterpret_cast<struct sockaddr*>(&addr), "smtpd");
   s.Helo("helo.example");
@@ -53,12 +80,12 @@ BOOST_AUTO_TEST_CASE(message_is_reconstructed_byte_for_byte_with_its_envelope) {
   MessageEntry e;
   Status st = s.EndOfMessage(&seq, &e);
   BOOST_REQUIRE_MESSAGE(st.ok(), st.ToString());
-  BOOST_TEST(seq == 1u);
-  BOOST_TEST(ReadAll(j.get(), 1) ==
+  BOOST_TEST(seq == 2u);
+  BOOST_TEST(ReadAll(j, 2) ==
              "From: alice@bank.example\r\nSubject:x\r\nX-Folded: one\r\n\ttwo\r\n\r\n"
              "line 1\r\n.leading dot\r\nbare\nlf and \xe4\xb8\xad\r\n");
   MessageEntry stored;
-  BOOST_REQUIRE(j->ReadMessage(1, &stored).ok());
+  BOOST_REQUIRE(j->ReadMessage(2, &stored).ok());
   const Envelope& env = stored.envelope;
   BOOST_TEST(env.queue_id == "4Abc123XyZ");
   BOOST_TEST(env.mail ==
@@ -74,12 +101,50 @@ BOOST_AUTO_TEST_CASE(message_is_reconstructed_byte_for_byte_with_its_envelope) {
   BOOST_TEST(env.helo == "helo.example");
   BOOST_TEST(env.auth == "alice");
   BOOST_TEST(env.daemon == "smtpd");
+  // alice and bob are retail (@bank.example), carol matches nothing: default.
+  const Classification& cls = stored.classification;
+  BOOST_TEST(cls.departments == (std::vector<std::string>{"default", "retail"}));
+  BOOST_TEST(cls.retention == "default-7y");  // the longer of 180d and 7y
+  BOOST_TEST((cls.policy_digest == f.policies.Active()->digest()));
+  Period seven_years{7, 0, "7y"};
+  BOOST_TEST(cls.retain_until_us == RetainUntil(stored.time_us, seven_years));
+}
+
+BOOST_AUTO_TEST_CASE(a_message_keeps_the_policy_it_started_with_across_a_reload) {
+  Fixture f;
+  Journal* j = f.journal.get();
+  Session s(j, &f.policies);
+  s.Connect("c", nullptr, "");
+  BOOST_REQUIRE(s.MailFrom({"<x@bank.example>"}, "").ok());
+  s.Rcpt({"<y@bank.example>"});
+  Sha256Digest before = f.policies.Active()->digest();
+  // Reload a policy in which bank.example is no longer retail.
+  std::ofstream(f.dir.path() + "/policy.yaml", std::ios::trunc)
+      << "version: 1\nretention:\n  default-7y: 7y\ndepartments:\n"
+         "  - name: default\n    retention: default-7y\n";
+  std::vector<PolicyError> errors;
+  uint64_t policy_seq = 0;
+  BOOST_REQUIRE(f.policies.Load("reload (test)", &errors, &policy_seq).ok());
+  BOOST_TEST(policy_seq == 2u);
+  BOOST_REQUIRE(s.EndOfHeaders().ok());
+  uint64_t seq;
+  MessageEntry e;
+  BOOST_REQUIRE(s.EndOfMessage(&seq, &e).ok());
+  BOOST_TEST((e.classification.policy_digest == before));
+  BOOST_TEST(e.classification.departments == std::vector<std::string>{"retail"});
+  // The next message uses the new policy.
+  BOOST_REQUIRE(s.MailFrom({"<x@bank.example>"}, "").ok());
+  s.Rcpt({"<y@bank.example>"});
+  BOOST_REQUIRE(s.EndOfHeaders().ok());
+  BOOST_REQUIRE(s.EndOfMessage(&seq, &e).ok());
+  BOOST_TEST((e.classification.policy_digest == f.policies.Active()->digest()));
+  BOOST_TEST(e.classification.departments == std::vector<std::string>{"default"});
 }
 
 BOOST_AUTO_TEST_CASE(two_messages_on_one_connection_and_an_aborted_one_between) {
-  TempDir dir;
-  auto j = OpenTestJournal(dir.path());
-  Session s(j.get());
+  Fixture f;
+  Journal* j = f.journal.get();
+  Session s(j, &f.policies);
   s.Connect("localhost", nullptr, "pickup");
   s.Helo("h");
   uint64_t seq = 0;
@@ -90,7 +155,7 @@ BOOST_AUTO_TEST_CASE(two_messages_on_one_connection_and_an_aborted_one_between) 
   BOOST_REQUIRE(s.EndOfHeaders().ok());
   BOOST_REQUIRE(s.Body("one\r\n").ok());
   BOOST_REQUIRE(s.EndOfMessage(&seq, &e).ok());
-  BOOST_TEST(seq == 1u);
+  BOOST_TEST(seq == 2u);
 
   BOOST_REQUIRE(s.MailFrom({"<aborted@x>"}, "").ok());  // RSET after RCPT: never recorded
   s.Rcpt({"<r2@x>"});
@@ -101,23 +166,23 @@ BOOST_AUTO_TEST_CASE(two_messages_on_one_connection_and_an_aborted_one_between) 
   BOOST_REQUIRE(s.Header("Subject", " two").ok());
   BOOST_REQUIRE(s.EndOfHeaders().ok());
   BOOST_REQUIRE(s.EndOfMessage(&seq, &e).ok());
-  BOOST_TEST(seq == 2u);
+  BOOST_TEST(seq == 3u);
 
-  BOOST_TEST(j->LastSequence() == 2u);
+  BOOST_TEST(j->LastSequence() == 3u);
   MessageEntry second;
-  BOOST_REQUIRE(j->ReadMessage(2, &second).ok());
+  BOOST_REQUIRE(j->ReadMessage(3, &second).ok());
   BOOST_TEST(BareAddress(second.envelope.mail) == "second@x");
   BOOST_REQUIRE(second.envelope.rcpt.size() == 1u);  // recipients do not leak across messages
   BOOST_TEST(BareAddress(second.envelope.rcpt[0]) == "r3@x");
   BOOST_TEST(second.envelope.helo == "h");  // connection facts carry over
   BOOST_TEST(second.envelope.client_addr == "");
-  BOOST_TEST(ReadAll(j.get(), 2) == "Subject: two\r\n\r\n");
+  BOOST_TEST(ReadAll(j, 3) == "Subject: two\r\n\r\n");
 }
 
 BOOST_AUTO_TEST_CASE(large_body_streams_in_bounded_chunks) {
-  TempDir dir;
-  auto j = OpenTestJournal(dir.path());
-  Session s(j.get());
+  Fixture f;
+  Journal* j = f.journal.get();
+  Session s(j, &f.policies);
   s.Connect("c", nullptr, "");
   BOOST_REQUIRE(s.MailFrom({"<big@x>"}, "").ok());
   s.Rcpt({"<r@x>"});
@@ -132,15 +197,15 @@ BOOST_AUTO_TEST_CASE(large_body_streams_in_bounded_chunks) {
 }
 
 BOOST_AUTO_TEST_CASE(without_leading_space_negotiation_messages_are_refused) {
-  TempDir dir;
-  auto j = OpenTestJournal(dir.path());
-  Session s(j.get());
+  Fixture f;
+  Journal* j = f.journal.get();
+  Session s(j, &f.policies);
   s.set_byte_exact(false);
   Status st = s.MailFrom({"<a@x>"}, "");
   BOOST_TEST(!st.ok());
   BOOST_TEST(st.message().find("SMFIP_HDR_LEADSPC") != std::string::npos);
   BOOST_TEST(!s.in_message());
-  BOOST_TEST(j->LastSequence() == 0u);
+  BOOST_TEST(j->LastSequence() == 1u);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

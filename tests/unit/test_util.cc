@@ -21,6 +21,14 @@ TempDir::~TempDir() {
   std::filesystem::remove_all(path_, ec);
 }
 
+MessageEntry TestMessage(const Envelope& envelope) {
+  MessageEntry m;
+  m.envelope = envelope;
+  m.classification.departments = {"default"};
+  m.classification.retention = "default-7y";
+  return m;
+}
+
 std::unique_ptr<Journal> OpenTestJournal(const std::string& dir) {
   JournalOptions options;
   options.dir = dir;

@@ -20,6 +20,10 @@ class TempDir {
   std::string path_;
 };
 
+// A message entry with this envelope and a fixed classification, ready for
+// MessageWriter::Commit.
+MessageEntry TestMessage(const Envelope& envelope);
+
 // Opens (creating) the journal in dir; fails the test on error.
 std::unique_ptr<Journal> OpenTestJournal(const std::string& dir);
 

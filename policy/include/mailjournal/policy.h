@@ -20,6 +20,7 @@
 #include <memory>
 #include <set>
 #include <string>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -84,6 +85,7 @@ struct MemberRule {
   MatchKind kind;
   std::string pattern;  // normalised: domain lower case; local part per the options
   std::string where;    // "FILE:LINE:COL" of the rule (the include file's line for includes)
+  std::string text;     // as written (the include file's line, trimmed, for includes)
 };
 
 struct Department {
@@ -180,6 +182,18 @@ class Policy {
   std::vector<Role> roles_;
   std::vector<PolicyFile> files_;
   Sha256Digest digest_{};
+
+  // The member rules indexed for matching; built once by the loader.
+  struct RuleRef {
+    size_t department;  // index into departments_
+    size_t rule;        // index into that department's members
+  };
+  void BuildIndex();
+  std::unordered_map<std::string, std::vector<RuleRef>> by_address_;    // normalised address
+  std::unordered_map<std::string, std::vector<RuleRef>> by_domain_;     // domain
+  std::unordered_map<std::string, std::vector<RuleRef>> by_subdomain_;  // parent domain
+  std::vector<RuleRef> globs_;
+  size_t default_department_ = 0;
 };
 
 // Loads the policy at `path` (include and key paths are relative to its directory). On

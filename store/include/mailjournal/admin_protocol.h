@@ -14,6 +14,8 @@
 #define MAILJOURNAL_ADMIN_PROTOCOL_H_
 
 #include <cstdint>
+#include <functional>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
@@ -29,7 +31,8 @@ constexpr int kAdminProtocolVersion = 1;
 constexpr uint64_t kMaxListLimit = 1000;
 
 // The JSON object for one entry, as "list", "show" and "export" return it.
-nlohmann::json EntryToJson(uint64_t seq, const MessageEntry& entry);
+nlohmann::json EntryToJson(uint64_t seq, const Entry& entry);
+nlohmann::json DigestToJson(const Sha256Digest& digest);  // lower-case hex
 
 // {"v":1,"ok":false,"error":{"code":...,"message":...}} for a failed status.
 nlohmann::json ErrorResponse(const Status& status);
@@ -56,10 +59,24 @@ struct ServerInfo {
   std::string journal_dir;
 };
 
+// The answer to a request that failed: writes ErrorResponse(status) and returns what the
+// writer returned.
+inline Status AnswerError(const Status& status, ResponseWriter* out) {
+  return out->Header(ErrorResponse(status));
+}
+// {"v":1,"ok":true}, to which an operation adds its results.
+nlohmann::json OkResponse();
+
 class AdminHandler {
  public:
   // REQUIRES: journal outlives the handler.
   AdminHandler(Journal* journal, ServerInfo info) : journal_(journal), info_(std::move(info)) {}
+
+  // An operation served by another module (e.g. the policy's). It answers through `out`
+  // and returns out's first error, like Handle().
+  using Operation = std::function<Status(const nlohmann::json& request, ResponseWriter* out)>;
+  // REQUIRES: called before the handler serves requests; `op` is not a built-in name.
+  void AddOperation(const std::string& op, Operation fn) { extra_[op] = std::move(fn); }
 
   // Answers one request. Returns the first error of `out` (the peer went away), else OK;
   // errors of the request itself are answered, not returned.
@@ -73,6 +90,7 @@ class AdminHandler {
 
   Journal* const journal_;
   const ServerInfo info_;
+  std::map<std::string, Operation> extra_;
 };
 
 }  // namespace mailjournal

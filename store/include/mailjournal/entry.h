@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "mailjournal/status.h"
@@ -21,7 +22,10 @@ constexpr uint8_t kEntryFormatVersion = 1;
 
 enum class EntryKind : uint8_t {
   kMessage = 1,
+  kPolicy = 2,
 };
+// "message", "policy".
+const char* EntryKindName(EntryKind kind);
 
 // The SMTP envelope and connection facts of one captured message, as the MTA reported them.
 struct Envelope {
@@ -49,23 +53,45 @@ struct ContentRef {
   uint32_t chunks = 0;    // number of chunks, indexed 0..chunks-1
 };
 
+// What the policy in force decided for a message.
+struct Classification {
+  std::vector<std::string> departments;  // at least one ("default" when nothing matched)
+  std::string retention;                 // the retention class that applies
+  int64_t retain_until_us = 0;           // not to be disposed of before this time
+  Sha256Digest policy_digest{};          // the policy that classified it
+};
+
 struct MessageEntry {
   int64_t time_us = 0;  // commit time, microseconds since 1970-01-01T00:00:00Z
   Envelope envelope;
   ContentRef content;
+  Classification classification;
 };
 
-// Returns the canonical encoding of a message entry.
-std::string EncodeMessageEntry(const MessageEntry& entry);
+// The policy that is in force from this entry on: its files, exactly as loaded.
+struct PolicyEntry {
+  int64_t time_us = 0;
+  std::vector<std::pair<std::string, std::string>> files;  // (path, bytes), policy file first
+  Sha256Digest digest{};  // the policy digest (mailjournal.yaml(5))
+  std::string reason;     // why it was loaded: "start", "reload (SIGUSR1)", ...
+};
 
-// Returns the kind of an encoded entry, after checking magic and version.
-// On error returns Corruption and leaves *kind unchanged.
-Status PeekEntryKind(std::string_view encoded, EntryKind* kind);
+// One journal entry of any kind; only the member of its kind is meaningful.
+struct Entry {
+  EntryKind kind = EntryKind::kMessage;
+  MessageEntry message;
+  PolicyEntry policy;
+  int64_t time_us() const { return kind == EntryKind::kMessage ? message.time_us : policy.time_us; }
+};
 
-// Decodes a message entry. On success fills *entry. Returns Corruption (and leaves *entry in
-// an unspecified state) for bad magic, an unknown version or kind, an unknown tag, tags out
-// of canonical order, truncation, a value of the wrong length, or a missing required field.
-Status DecodeMessageEntry(std::string_view encoded, MessageEntry* entry);
+// Returns the canonical encoding of an entry.
+std::string EncodeEntry(const Entry& entry);
+
+// Decodes an entry of any kind. On success fills *entry. Returns Corruption (and leaves
+// *entry in an unspecified state) for bad magic, an unknown version or kind, an unknown
+// tag, tags out of canonical order, truncation, a value of the wrong length, an empty value
+// where writers omit the field, or a missing required field.
+Status DecodeEntry(std::string_view encoded, Entry* entry);
 
 // The address of a MAIL FROM or RCPT TO argument list without its angle brackets:
 // {"<a@b>", "SIZE=1"} -> "a@b"; {"<>"} -> ""; {} -> "".

@@ -51,26 +51,40 @@ class Journal {
   // Removes the first `staged_chunks` chunks of an uncommitted transaction. Idempotent.
   virtual Status AbortTransaction(uint64_t txn, uint32_t staged_chunks) = 0;
 
+  // Called by CommitMessage once the entry's commit time is set and before it is encoded,
+  // so that fields derived from the time (retain-until) are computed from the time the
+  // entry records. Must not block.
+  using Finalizer = std::function<void(MessageEntry* entry)>;
+
   // Appends a message entry durably. `final_chunk`, if not empty, becomes chunk number
   // entry->content.chunks - 1 of transaction entry->content.txn and is written in the same
-  // batch. Blocks until the write is synced to disk. On success sets entry->time_us and
-  // *seq. On error nothing of this entry is in the journal (its staged chunks remain until
-  // aborted) and no sequence number is consumed.
+  // batch. Blocks until the write is synced to disk. On success sets entry->time_us, applies
+  // `finalize` (if set) and sets *seq. On error nothing of this entry is in the journal (its
+  // staged chunks remain until aborted) and no sequence number is consumed.
   // REQUIRES: final_chunk.size() <= kMaxChunkSize.
   virtual Status CommitMessage(MessageEntry* entry, std::string_view final_chunk,
-                               uint64_t* seq) = 0;
+                               const Finalizer& finalize, uint64_t* seq) = 0;
+
+  // Appends a policy entry durably (same guarantees as CommitMessage); sets entry->time_us
+  // and *seq.
+  virtual Status AppendPolicy(PolicyEntry* entry, uint64_t* seq) = 0;
 
   // The highest committed sequence number, 0 for an empty journal.
   virtual uint64_t LastSequence() const = 0;
 
   // Reads entry `seq`. NotFound if seq is 0 or above LastSequence(); Corruption if the
   // stored entry is missing (a gap) or does not decode.
-  virtual Status ReadMessage(uint64_t seq, MessageEntry* entry) = 0;
+  virtual Status ReadEntry(uint64_t seq, Entry* entry) = 0;
+  // Like ReadEntry, for a message; NotFound when entry `seq` is of another kind.
+  Status ReadMessage(uint64_t seq, MessageEntry* message);
+
+  // Finds the newest policy entry. NotFound when the journal has none.
+  virtual Status LatestPolicy(uint64_t* seq, PolicyEntry* entry) = 0;
 
   // Calls visit(seq, entry) for entries starting at `from` and moving forward (or backward
   // when `reverse`), until visit returns false or the journal ends. Stops with Corruption
   // at the first entry that does not decode or at a gap.
-  using Visitor = std::function<bool(uint64_t seq, const MessageEntry& entry)>;
+  using Visitor = std::function<bool(uint64_t seq, const Entry& entry)>;
   virtual Status Scan(uint64_t from, bool reverse, const Visitor& visit) = 0;
 
   // Streams the captured bytes of a message to sink, chunk by chunk, checking that every

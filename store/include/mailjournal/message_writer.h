@@ -32,9 +32,12 @@ class MessageWriter {
   // Commit return the first error.
   Status Append(std::string_view bytes);
 
-  // Commits the message with this envelope; on success sets *seq and *entry (as stored).
-  // After Commit (successful or not) the writer is finished; further calls are errors.
-  Status Commit(const Envelope& envelope, uint64_t* seq, MessageEntry* entry);
+  // Commits the message: `entry` carries its envelope and classification, the writer adds
+  // the content reference; `finalize` as for Journal::CommitMessage. On success sets *seq
+  // and, if not null, *stored (the entry as stored). After Commit (successful or not) the
+  // writer is finished; further calls are errors.
+  Status Commit(MessageEntry entry, const Journal::Finalizer& finalize, uint64_t* seq,
+                MessageEntry* stored);
 
   // Abandons the message and removes what was staged. Idempotent.
   void Abort();

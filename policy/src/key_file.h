@@ -1,0 +1,17 @@
+// Validation of the encryption recipients' key files. Thread-safe.
+#ifndef MAILJOURNAL_POLICY_KEY_FILE_H_
+#define MAILJOURNAL_POLICY_KEY_FILE_H_
+
+#include <string>
+
+namespace mailjournal {
+namespace policy_internal {
+
+// True if `bytes` hold a PEM X.509 certificate or a PEM public key (SubjectPublicKeyInfo)
+// and no private key. Otherwise returns false and sets *reason (e.g. "holds a private key").
+bool CheckPublicKeyFile(const std::string& bytes, std::string* reason);
+
+}  // namespace policy_internal
+}  // namespace mailjournal
+
+#endif  // MAILJOURNAL_POLICY_KEY_FILE_H_

@@ -1,0 +1,134 @@
+#include "mailjournal/policy_admin.h"
+
+#include <time.h>
+
+#include "mailjournal/time_util.h"
+
+namespace mailjournal {
+
+using nlohmann::json;
+
+namespace {
+
+int64_t NowMicros() {
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return static_cast<int64_t>(ts.tv_sec) * 1000000 + ts.tv_nsec / 1000;
+}
+
+Status NoPolicy() { return Status::NotFound("no policy is in force"); }
+
+Status Show(PolicyHolder* holder, ResponseWriter* out) {
+  std::shared_ptr<const Policy> policy = holder->Active();
+  if (policy == nullptr) return AnswerError(NoPolicy(), out);
+  json files = json::array();
+  for (const PolicyFile& f : policy->files()) {
+    files.push_back({{"path", f.path}, {"size", f.bytes.size()}, {"text", f.bytes}});
+  }
+  json resp = OkResponse();
+  resp["policy"] = {
+      {"seq", holder->active_seq()}, {"digest", DigestToJson(policy->digest())}, {"files", files}};
+  return out->Header(resp);
+}
+
+Status Explain(PolicyHolder* holder, const json& request, ResponseWriter* out) {
+  std::shared_ptr<const Policy> policy = holder->Active();
+  if (policy == nullptr) return AnswerError(NoPolicy(), out);
+  std::string from = request.value("from", "");
+  std::vector<std::string> rcpts;
+  auto r = request.find("rcpt");
+  if (r != request.end()) {
+    if (!r->is_array()) return AnswerError(Status::InvalidArgument("rcpt: expected an array"), out);
+    for (const auto& a : *r) {
+      if (!a.is_string()) {
+        return AnswerError(Status::InvalidArgument("rcpt: expected strings"), out);
+      }
+      rcpts.push_back(a.get<std::string>());
+    }
+  }
+  int64_t when = NowMicros();
+  std::string time = request.value("time", "");
+  if (!time.empty()) {
+    Status s = ParseTime(time, &when);
+    if (!s.ok()) return AnswerError(s, out);
+  }
+  json resp = OkResponse();
+  resp["explain"] = ExplainJson(*policy, from, rcpts, when);
+  resp["explain"]["policy_seq"] = holder->active_seq();
+  return out->Header(resp);
+}
+
+Status Reload(PolicyHolder* holder, const std::string& reason, ResponseWriter* out) {
+  std::vector<PolicyError> errors;
+  uint64_t seq = 0;
+  Status s = holder->Load(reason, &errors, &seq);
+  if (!s.ok()) {
+    json resp = ErrorResponse(s);
+    resp["error"]["errors"] = PolicyErrorsJson(errors);
+    return out->Header(resp);
+  }
+  json resp = OkResponse();
+  resp["policy"] = {{"seq", seq}, {"digest", DigestToJson(holder->Active()->digest())}};
+  return out->Header(resp);
+}
+
+json MatchJson(const AddressMatch& m) {
+  return {{"address", m.address},
+          {"normalised", m.normalised},
+          {"departments", m.departments},
+          {"rule", m.rule},
+          {"where", m.where}};
+}
+
+}  // namespace
+
+json PolicyErrorsJson(const std::vector<PolicyError>& errors) {
+  json out = json::array();
+  for (const PolicyError& e : errors) {
+    out.push_back({{"file", e.file},
+                   {"line", e.line},
+                   {"column", e.column},
+                   {"message", e.message},
+                   {"text", e.ToString()}});
+  }
+  return out;
+}
+
+json ExplainJson(const Policy& policy, const std::string& from,
+                 const std::vector<std::string>& rcpts, int64_t capture_us) {
+  Decision d = policy.Classify(from, rcpts, capture_us);
+  json sender = MatchJson(d.matches.front());
+  json recipients = json::array();
+  for (size_t i = 1; i < d.matches.size(); ++i) recipients.push_back(MatchJson(d.matches[i]));
+  json holds = json::array();
+  for (const Hold* h : policy.HoldsCovering(d, capture_us, 0)) {
+    holds.push_back({{"case", h->case_id}, {"reason", h->reason}, {"placed_by", h->placed_by}});
+  }
+  return {{"policy", DigestToJson(policy.digest())},
+          {"time", FormatTimeUtc(capture_us)},
+          {"from", sender},
+          {"rcpt", recipients},
+          {"departments", d.departments},
+          {"retention", d.retention},
+          {"retain_until", FormatTimeUtc(d.retain_until_us)},
+          {"keys", d.keys},
+          {"index", d.index},
+          {"holds", holds}};
+}
+
+void AddPolicyOperations(PolicyHolder* holder, const std::string& reload_reason,
+                         AdminHandler* handler) {
+  handler->AddOperation("policy_show",
+                        [holder](const json&, ResponseWriter* out) { return Show(holder, out); });
+  handler->AddOperation("policy_explain", [holder](const json& request, ResponseWriter* out) {
+    return Explain(holder, request, out);
+  });
+  if (!reload_reason.empty()) {
+    handler->AddOperation("policy_reload",
+                          [holder, reload_reason](const json&, ResponseWriter* out) {
+                            return Reload(holder, reload_reason, out);
+                          });
+  }
+}
+
+}  // namespace mailjournal

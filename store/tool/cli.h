@@ -1,0 +1,28 @@
+// Helpers shared by the mailjournal tool's commands.
+#ifndef MAILJOURNAL_TOOL_CLI_H_
+#define MAILJOURNAL_TOOL_CLI_H_
+
+#include <nlohmann/json.hpp>
+#include <string>
+#include <string_view>
+
+#include "mailjournal/status.h"
+
+namespace mailjournal {
+
+// The sysexits.h code for a status (mailjournal(8), EXIT STATUS).
+int ExitCode(const Status& s);
+// Prints "mailjournal: MESSAGE" on standard error and returns ExitCode(s).
+int Fail(const Status& s);
+// A payload sink for requests that have none.
+Status NoPayload(std::string_view);
+// One JSON object on one line of standard output.
+void PrintJson(const nlohmann::json& j);
+// {"v":1,"op":op}
+nlohmann::json Request(const char* op);
+// "key: value" with the key padded to `width`.
+void PrintField(const char* key, const std::string& value, int width = 12);
+
+}  // namespace mailjournal
+
+#endif  // MAILJOURNAL_TOOL_CLI_H_
