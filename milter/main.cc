@@ -25,6 +25,7 @@
 #include "mailjournal/policy.h"
 #include "mailjournal/policy_admin.h"
 #include "mailjournal/policy_holder.h"
+#include "mailjournal/time_util.h"
 #include "milter_callbacks.h"
 
 namespace mailjournal {
@@ -108,12 +109,6 @@ Status ReloadPolicy(PolicyHolder* policies, const std::string& reason,
     Log(LOG_ERR, "%s", s.message().c_str());
   }
   return s;
-}
-
-int64_t NowMicros() {
-  struct timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  return static_cast<int64_t>(ts.tv_sec) * 1000000 + ts.tv_nsec / 1000;
 }
 
 Status DropPrivileges(const DaemonConfig& config) {

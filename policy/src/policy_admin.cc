@@ -10,12 +10,6 @@ using nlohmann::json;
 
 namespace {
 
-int64_t NowMicros() {
-  struct timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  return static_cast<int64_t>(ts.tv_sec) * 1000000 + ts.tv_nsec / 1000;
-}
-
 Status NoPolicy() { return Status::NotFound("no policy is in force"); }
 
 Status Show(PolicyHolder* holder, ResponseWriter* out) {

@@ -227,7 +227,10 @@ Status AdminHandler::Status_(const json&, ResponseWriter* out) {
           {"last_seq", journal_->LastSequence()},
           {"pid", static_cast<int64_t>(getpid())},
           {"version", MAILJOURNAL_VERSION}};
-  if (info_.start_time_us != 0) st["started"] = FormatTimeUtc(info_.start_time_us);
+  if (info_.start_time_us != 0) {
+    st["started"] = FormatTimeUtc(info_.start_time_us);
+    st["uptime_s"] = (NowMicros() - info_.start_time_us) / 1000000;
+  }
   json resp = OkResponse();
   resp["status"] = st;
   return out->Header(resp);

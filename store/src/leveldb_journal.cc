@@ -21,6 +21,7 @@
 
 #include "mailjournal/journal.h"
 #include "mailjournal/sha256.h"
+#include "mailjournal/time_util.h"
 
 namespace mailjournal {
 
@@ -70,12 +71,6 @@ Status FromLevelDb(const leveldb::Status& s, const std::string& what) {
   if (s.IsNotFound()) return Status::NotFound(what + ": " + s.ToString());
   if (s.IsCorruption()) return Status::Corruption(what + ": " + s.ToString());
   return Status::IOError(what + ": " + s.ToString());
-}
-
-int64_t NowMicros() {
-  struct timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  return static_cast<int64_t>(ts.tv_sec) * 1000000 + ts.tv_nsec / 1000;
 }
 
 // Holds an exclusive flock on DIR/mailjournal.lock, which records the holder's pid.

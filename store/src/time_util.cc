@@ -41,6 +41,12 @@ bool Expect(const std::string& text, size_t* pos, char c) {
 
 }  // namespace
 
+int64_t NowMicros() {
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return static_cast<int64_t>(ts.tv_sec) * 1000000 + ts.tv_nsec / 1000;
+}
+
 std::string FormatTimeUtc(int64_t time_us) {
   struct tm tm = UtcTm(time_us);
   int64_t frac = time_us % 1000000;

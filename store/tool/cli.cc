@@ -31,9 +31,11 @@ int ExitCode(const Status& s) {
   return EX_SOFTWARE;
 }
 
-int Fail(const Status& s) {
+int Fail(const Status& s) { return FailWith(ExitCode(s), s); }
+
+int FailWith(int exit_code, const Status& s) {
   std::cerr << "mailjournal: " << s.message() << "\n";
-  return ExitCode(s);
+  return exit_code;
 }
 
 Status NoPayload(std::string_view) {

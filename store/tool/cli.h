@@ -14,6 +14,8 @@ namespace mailjournal {
 int ExitCode(const Status& s);
 // Prints "mailjournal: MESSAGE" on standard error and returns ExitCode(s).
 int Fail(const Status& s);
+// The same, with another exit code (e.g. EX_CANTCREAT for an output file).
+int FailWith(int exit_code, const Status& s);
 // A payload sink for requests that have none.
 Status NoPayload(std::string_view);
 // One JSON object on one line of standard output.

@@ -214,7 +214,7 @@ int CmdExport(Channel* ch, const std::vector<std::string>& ranges, const std::st
     for (uint64_t seq : seqs) {
       Output out;
       Status s = out.Open(out_path + "/" + std::to_string(seq) + ".eml");
-      if (!s.ok()) return Fail(s);
+      if (!s.ok()) return FailWith(EX_CANTCREAT, s);
       s = fetch(
           seq, [&](std::string_view b) { return out.Write(b); }, &entry);
       if (s.ok()) s = out.Commit();
@@ -224,7 +224,7 @@ int CmdExport(Channel* ch, const std::vector<std::string>& ranges, const std::st
   }
   Output out;
   Status s = out.Open(out_path);
-  if (!s.ok()) return Fail(s);
+  if (!s.ok()) return FailWith(EX_CANTCREAT, s);
   if (format == "eml") {
     s = fetch(
         seqs[0], [&](std::string_view b) { return out.Write(b); }, &entry);
@@ -321,10 +321,10 @@ int main(int argc, char** argv) {
     if (*explain && !eo.policy_file.empty()) return CmdPolicyExplain(nullptr, eo);
 
     std::unique_ptr<Channel> channel;
-    Status s = journal_dir.empty()
-                   ? ConnectSocketChannel(socket_path.empty() ? kDefaultSocket : socket_path,
-                                          &channel)
-                   : OpenLocalChannel(journal_dir, &channel);
+    Status s =
+        journal_dir.empty()
+            ? ConnectSocketChannel(socket_path.empty() ? kDefaultSocket : socket_path, &channel)
+            : OpenLocalChannel(journal_dir, &channel);
     if (!s.ok()) return Fail(s);
     if (*status) return CmdStatus(channel.get(), format);
     if (*list) return CmdList(channel.get(), lo);

@@ -25,7 +25,8 @@ std::string JoinStrings(const json& array, const char* sep) {
 }
 
 std::string MatchText(const json& m) {
-  std::string who = m["address"].get<std::string>().empty() ? "<>" : m["address"].get<std::string>();
+  std::string who =
+      m["address"].get<std::string>().empty() ? "<>" : m["address"].get<std::string>();
   std::string rule = m["rule"].get<std::string>();
   std::string why = rule == "default" ? "no rule matched"
                                       : "rule \"" + rule + "\" at " + m["where"].get<std::string>();
@@ -50,12 +51,6 @@ void PrintExplain(const json& x) {
     PrintField("hold", h["case"].get<std::string>() + ": " + h["reason"].get<std::string>() +
                            " (placed by " + h["placed_by"].get<std::string>() + ")");
   }
-}
-
-int64_t NowMicros() {
-  struct timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  return static_cast<int64_t>(ts.tv_sec) * 1000000 + ts.tv_nsec / 1000;
 }
 
 // Loads a policy file, printing its errors; returns EX_OK or EX_CONFIG.

@@ -17,8 +17,6 @@ import sys
 import tempfile
 import threading
 import shutil
-import time
-import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import corpus    # noqa: E402

@@ -14,7 +14,6 @@ import re
 import socket
 import sys
 import threading
-import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import corpus    # noqa: E402

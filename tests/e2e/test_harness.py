@@ -9,7 +9,6 @@ Run: python3 tests/e2e/test_harness.py   (as root; exit 77 = skipped, prerequisi
 import os
 import re
 import sys
-import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import corpus    # noqa: E402

@@ -9,6 +9,9 @@
 
 namespace mailjournal {
 
+// The current time (CLOCK_REALTIME), microseconds since the epoch.
+int64_t NowMicros();
+
 // "2026-11-27T10:00:00.123456Z" for microseconds since the epoch.
 std::string FormatTimeUtc(int64_t time_us);
 
