@@ -10,6 +10,7 @@ apt-get install -y -qq --no-install-recommends \
   build-essential cmake pkg-config ca-certificates \
   libmilter-dev libleveldb-dev libssl-dev libyaml-cpp-dev \
   libboost-test-dev nlohmann-json3-dev libcli11-dev \
+  clang libclang-rt-14-dev openssl \
   postfix miltertest mandoc python3 procps >/dev/null
 # Debian starts the system Postfix on install; its port 25 is not ours to use.
 if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then

@@ -46,7 +46,8 @@ bool CheckPublicKeyFile(const std::string& bytes, std::string* reason) {
   bool ok = false;
   BioPtr bio = MemoryBio(bytes);
   if (bio) {
-    std::unique_ptr<X509, X509Free> cert(PEM_read_bio_X509(bio.get(), nullptr, NoPassword, nullptr));
+    std::unique_ptr<X509, X509Free> cert(
+        PEM_read_bio_X509(bio.get(), nullptr, NoPassword, nullptr));
     ok = cert != nullptr;
   }
   if (!ok) {

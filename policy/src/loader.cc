@@ -1,11 +1,13 @@
 // The loader: reads mailjournal.yaml(5) with yaml-cpp and checks every key, reporting each
 // problem as FILE:LINE:COL (yaml-cpp marks are 0-based, ours 1-based).
+#include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
 #include <initializer_list>
 #include <map>
 #include <set>
+#include <sstream>
 #include <stdexcept>
 #include <utility>
 
@@ -51,9 +53,8 @@ bool IsValidAccountName(const std::string& name) {
 }
 
 bool IsDigits(const std::string& text) {
-  return !text.empty() && std::all_of(text.begin(), text.end(), [](char c) {
-    return c >= '0' && c <= '9';
-  });
+  return !text.empty() &&
+         std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 
 // Parses decimal digits into *value; false on overflow or anything but digits.
@@ -103,6 +104,32 @@ std::string DirectoryOf(const std::string& path) {
   size_t slash = path.rfind('/');
   return slash == std::string::npos ? "" : path.substr(0, slash + 1);
 }
+
+// A first pass over the parser's events: where documents start, and where aliases ("*name")
+// are. A policy spells every value out: an alias makes the reader resolve references, and
+// lets a small file stand for a huge tree.
+class EventScan : public YAML::EventHandler {
+ public:
+  const std::vector<YAML::Mark>& documents() const { return documents_; }
+  const std::vector<YAML::Mark>& aliases() const { return aliases_; }
+
+  void OnDocumentStart(const YAML::Mark& mark) override { documents_.push_back(mark); }
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnAlias(const YAML::Mark& mark, YAML::anchor_t) override { aliases_.push_back(mark); }
+  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                const std::string&) override {}
+  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                       YAML::EmitterStyle::value) override {}
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                  YAML::EmitterStyle::value) override {}
+  void OnMapEnd() override {}
+
+ private:
+  std::vector<YAML::Mark> documents_;
+  std::vector<YAML::Mark> aliases_;
+};
 
 void AppendBigEndian(uint64_t value, int bytes, std::string* out) {
   for (int i = bytes - 1; i >= 0; --i) out->push_back(static_cast<char>((value >> (8 * i)) & 0xff));
@@ -206,6 +233,8 @@ class PolicyLoader {
   std::map<std::string, YAML::Mark> role_names_;
   std::map<std::pair<MatchKind, std::string>, RuleOwner> rule_owners_;
   std::map<std::string, std::vector<IncludeLine>> includes_;  // readable include files
+  std::map<std::pair<std::string, std::string>, YAML::Mark> include_refs_;  // (dept, file)
+  std::map<std::string, std::string> key_problems_;  // key file -> "" or what is wrong
 };
 
 void PolicyLoader::Error(const YAML::Mark& mark, const std::string& message) {
@@ -239,8 +268,8 @@ bool PolicyLoader::ReadMap(const YAML::Node& node, const YAML::Mark& mark, const
     }
     const std::string& name = key.Scalar();
     if (std::find(names.begin(), names.end(), name) == names.end()) {
-      Error(key.Mark(), "unknown key " + Quoted(name) + " (expected one of: " + Join(names, ", ") +
-                            ")");
+      Error(key.Mark(),
+            "unknown key " + Quoted(name) + " (expected one of: " + Join(names, ", ") + ")");
       continue;
     }
     auto inserted = fields->emplace(name, Field{name, key, value});
@@ -351,13 +380,29 @@ bool PolicyLoader::Load(std::shared_ptr<const Policy>* policy, std::vector<Polic
   }
   policy_.files_.push_back(PolicyFile{path_, bytes});
   try {
-    std::vector<YAML::Node> documents = YAML::LoadAll(bytes);
-    if (documents.empty()) {
+    // Events first, for the first two documents only: yaml-cpp 0.7 neither consumes nor
+    // rejects some stray tokens (a ',' outside a flow collection) and would hand out the
+    // same empty document forever (yaml-cpp issue #1040), so YAML::LoadAll is not used.
+    std::istringstream in(bytes);
+    YAML::Parser parser(in);
+    EventScan scan;
+    for (int i = 0; i < 2 && parser.HandleNextDocument(scan); ++i) {
+    }
+    const std::vector<YAML::Mark>& documents = scan.documents();
+    if (documents.size() == 2 && documents[1].pos == documents[0].pos) {
+      size_t pos = static_cast<size_t>(documents[0].pos);
+      Error(documents[0], "YAML syntax error: unexpected " +
+                              Quoted(pos < bytes.size() ? bytes.substr(pos, 1) : ""));
+    } else if (documents.empty()) {
       FileError(path_, 1, 1, "the policy is empty (expected a map starting with 'version: 1')");
     } else {
-      ParseRoot(documents[0]);
+      for (const YAML::Mark& mark : scan.aliases()) {
+        Error(mark, "YAML aliases are not allowed in a policy (write the value out)");
+      }
+      // With aliases, checked no further: they would multiply the work and the reports.
+      if (scan.aliases().empty()) ParseRoot(YAML::Load(bytes));
       if (documents.size() > 1) {
-        Error(documents[1].Mark(), "a policy is one YAML document; another one starts here");
+        Error(documents[1], "a policy is one YAML document; another one starts here");
       }
     }
   } catch (const YAML::Exception& e) {
@@ -436,7 +481,8 @@ void PolicyLoader::ParseRoot(const YAML::Node& root) {
 void PolicyLoader::ParseOptions(const Field& field) {
   Fields fields;
   if (!ReadMap(field.value, field.mark(), "'options'",
-               {"case_sensitive_local_part", "strip_subaddress", "subaddress_separator"}, &fields)) {
+               {"case_sensitive_local_part", "strip_subaddress", "subaddress_separator"},
+               &fields)) {
     return;
   }
   PolicyOptions& options = policy_.options_;
@@ -604,12 +650,18 @@ void PolicyLoader::ParseInclude(const YAML::Node& node, Department* dept, bool k
   const Field* f = Required(node.Mark(), fields, "include");
   std::string path;
   if (f == nullptr || !GetString(*f, true, &path)) return;
-  const std::vector<IncludeLine>* lines = ReadInclude(Resolve(path), f->mark());
-  if (lines == nullptr) return;
   const std::string resolved = Resolve(path);
+  const std::vector<IncludeLine>* lines = ReadInclude(resolved, f->mark());
+  if (lines == nullptr || !keep) return;
+  auto first = include_refs_.emplace(std::make_pair(dept->name, resolved), f->mark());
+  if (!first.second) {
+    Error(f->mark(), Quoted(resolved) + " is included twice in " + dept->name + " (first at " +
+                         LineCol(first.first->second) + ")");
+    return;
+  }
   for (const IncludeLine& line : *lines) {
-    std::string where = resolved + ":" + std::to_string(line.line) + ":" +
-                        std::to_string(line.column);
+    std::string where =
+        resolved + ":" + std::to_string(line.line) + ":" + std::to_string(line.column);
     AddRule(line.member, line.text, where, resolved, line.line, line.column, dept, keep);
   }
 }
@@ -627,14 +679,14 @@ const std::vector<PolicyLoader::IncludeLine>* PolicyLoader::ReadInclude(const st
   std::vector<IncludeLine>& lines = includes_[path];
   // One address per line; blank lines and lines starting with '#' are skipped. Bad lines
   // are reported here, once, however often the file is included.
-  size_t start = 0;
+  size_t start = bytes.compare(0, 3, "\xEF\xBB\xBF") == 0 ? 3 : 0;  // a UTF-8 byte order mark
   for (int number = 1; start <= bytes.size(); ++number) {
     size_t end = bytes.find('\n', start);
     if (end == std::string::npos) end = bytes.size();
     size_t first = start, last = end;
     while (first < last && (bytes[first] == ' ' || bytes[first] == '\t')) ++first;
-    while (last > first && (bytes[last - 1] == ' ' || bytes[last - 1] == '\t' ||
-                            bytes[last - 1] == '\r')) {
+    while (last > first &&
+           (bytes[last - 1] == ' ' || bytes[last - 1] == '\t' || bytes[last - 1] == '\r')) {
       --last;
     }
     if (first < last && bytes[first] != '#') {
@@ -664,13 +716,13 @@ void PolicyLoader::AddRule(const ParsedMember& member, const std::string& text,
   if (!inserted.second) {
     const RuleOwner& owner = inserted.first->second;
     if (owner.department == dept->name) {
-      FileError(file, line, column,
-                member.pattern + " is listed twice in " + dept->name + " (first at " +
-                    owner.where + ")");
+      FileError(
+          file, line, column,
+          member.pattern + " is listed twice in " + dept->name + " (first at " + owner.where + ")");
     } else {
       FileError(file, line, column,
-                member.pattern + " is a member of both " + owner.department + " and " +
-                    dept->name + " (first at " + owner.where + ")");
+                member.pattern + " is a member of both " + owner.department + " and " + dept->name +
+                    " (first at " + owner.where + ")");
     }
     return;
   }
@@ -689,13 +741,24 @@ void PolicyLoader::ParseKeys(const Field& field, Department* dept) {
   for (const Item& item : items) {
     std::string path = Resolve(item.text);
     if (!CheckUnique(path, item.text, item.mark, &seen)) continue;
-    std::string bytes, error;
-    if (!reader_(path, &bytes, &error)) {
-      Error(item.mark, "cannot read key file " + Quoted(path) + ": " + error);
-    } else if (!CheckPublicKeyFile(bytes, &error)) {
-      Error(item.mark, "key file " + Quoted(path) + " " + error);
-    } else {
+    auto checked = key_problems_.find(path);
+    if (checked == key_problems_.end()) {
+      std::string bytes, error, problem;
+      if (!reader_(path, &bytes, &error)) {
+        problem = "cannot read key file " + Quoted(path) + ": " + error;
+      } else if (!CheckPublicKeyFile(bytes, &error)) {
+        problem = "key file " + Quoted(path) + " " + error;
+      } else {
+        // Public keys are part of the policy: journaled with it and covered by its digest,
+        // so whose keys a message was meant for stays provable after a key rotation.
+        policy_.files_.push_back(PolicyFile{path, bytes});
+      }
+      checked = key_problems_.emplace(path, problem).first;
+    }
+    if (checked->second.empty()) {
       dept->keys.push_back(path);
+    } else {
+      Error(item.mark, checked->second);
     }
   }
 }
@@ -798,20 +861,19 @@ void PolicyLoader::ParseScope(const Field& field, HoldScope* scope) {
     GetList(*f, true, &items);
     for (const YAML::Node& item : items) {
       if (!item.IsScalar()) {
-        Error(item.Mark(), "each entry of 'seqs' must be a number or a range N-M, not " +
-                               Describe(item));
+        Error(item.Mark(),
+              "each entry of 'seqs' must be a number or a range N-M, not " + Describe(item));
         continue;
       }
       const std::string& text = item.Scalar();
       size_t dash = text.find('-');
       uint64_t low = 0, high = 0;
-      bool ok = dash == std::string::npos
-                    ? ParseUint(text, &low) && (high = low, true)
-                    : ParseUint(text.substr(0, dash), &low) &&
-                          ParseUint(text.substr(dash + 1), &high);
+      bool ok = dash == std::string::npos ? ParseUint(text, &low) && (high = low, true)
+                                          : ParseUint(text.substr(0, dash), &low) &&
+                                                ParseUint(text.substr(dash + 1), &high);
       if (!ok || low < 1 || low > high) {
-        Error(item.Mark(), "invalid sequence range " + Quoted(text) +
-                               " (expected N or N-M with 1 <= N <= M)");
+        Error(item.Mark(),
+              "invalid sequence range " + Quoted(text) + " (expected N or N-M with 1 <= N <= M)");
         continue;
       }
       scope->seqs.emplace_back(low, high);

@@ -1,4 +1,6 @@
 // The evaluator: file readers, retention arithmetic and classification.
+#include "mailjournal/policy.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <fnmatch.h>
@@ -11,7 +13,6 @@
 #include <map>
 
 #include "address.h"
-#include "mailjournal/policy.h"
 
 namespace mailjournal {
 
@@ -71,7 +72,8 @@ std::string PolicyError::ToString() const {
 
 FileReader DiskFileReader() {
   return [](const std::string& path, std::string* bytes, std::string* error) {
-    int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    // O_NONBLOCK: a FIFO in place of a file must not hang a reload (fstat refuses it).
+    int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0) {
       *error = strerror(errno);
       return false;

@@ -8,7 +8,9 @@ Everything runs inside one fresh temporary directory:
   Postfix's ``smtp-sink -d`` (``MJ_E2E_SINK=smtp-sink``), see the notes below;
 * mailjournald (``MAILJOURNALD``, default build/milter/mailjournald) listening on a unix
   milter socket and an admin socket in the temp dir, dropping privileges to ``MJ_E2E_USER``
-  (default ``nobody``) because the tests run as root;
+  (default ``nobody``) because the tests run as root, with ``--policy`` naming a policy file
+  written into ``policy/`` in the temp dir (``DEFAULT_POLICY`` unless the test supplies its
+  own YAML text and extra files such as include lists);
 * helpers to send raw messages with smtplib, submit with Postfix's sendmail(1), wait for
   delivery with deadlines, strip Postfix's Received header from a delivered copy, and drive
   the ``mailjournal`` tool (``MAILJOURNAL``, default build/store/mailjournal).
@@ -55,6 +57,20 @@ MYHOSTNAME = "mx.test.invalid"
 SKIP_EXIT = 77  # ctest SKIP_RETURN_CODE
 
 CRLF = b"\r\n"
+
+# The policy every E2E environment gets unless a test supplies its own: one retention class,
+# only the required default department (so every message is "default", 7 years).
+DEFAULT_POLICY = """\
+# mailjournal e2e default policy
+version: 1
+retention:
+  standard: 7y
+departments:
+  - name: default
+    retention: standard
+"""
+DEFAULT_DEPARTMENTS = ["default"]
+DEFAULT_RETENTION = ("standard", 7)   # class name, years
 
 
 class HarnessError(AssertionError):
@@ -202,6 +218,61 @@ def parse_iso(ts):
     if ts.endswith("Z"):
         ts = ts[:-1] + "+00:00"
     return datetime.datetime.fromisoformat(ts)
+
+
+def add_years(t, years):
+    """Calendar arithmetic of the policy: same month, day and time, `years` later; 29 February
+    in a year without one becomes 1 March (never shorter than the period)."""
+    try:
+        return t.replace(year=t.year + years)
+    except ValueError:   # 29 February -> 1 March
+        return t.replace(year=t.year + years, month=3, day=1)
+
+
+def retain_until_for(entry_time, years=0, days=0):
+    """The retain-until time the policy gives a message committed at entry_time (ISO text)."""
+    t = parse_iso(entry_time)
+    return add_years(t, years) + datetime.timedelta(days=days)
+
+
+def write_file_atomic(path, data, mode=0o644):
+    """Write path so that a reader sees either the old or the new content, never a mix."""
+    if isinstance(data, str):
+        data = data.encode("utf-8")
+    tmp = "%s.tmp.%d.%d" % (path, os.getpid(), threading.get_ident())
+    with open(tmp, "wb") as f:
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
+    os.chmod(tmp, mode)
+    os.replace(tmp, path)
+
+
+def write_policy_dir(directory, text, files=None, name="policy.yaml"):
+    """Write a policy file (and extra files, e.g. include lists, relative to it) into
+    directory, readable by the unprivileged daemon; return the policy file's path."""
+    os.makedirs(directory, exist_ok=True)
+    os.chmod(directory, 0o755)
+    for rel, content in (files or {}).items():
+        path = os.path.join(directory, rel)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        write_file_atomic(path, content)
+    path = os.path.join(directory, name)
+    write_file_atomic(path, text)
+    return path
+
+
+def line_col(text, needle, occurrence=1):
+    """1-based (line, column) of the occurrence-th needle in text (columns count characters)."""
+    pos = -1
+    for _ in range(occurrence):
+        pos = text.index(needle, pos + 1)
+    line = text.count("\n", 0, pos) + 1
+    return line, pos - (text.rfind("\n", 0, pos) + 1) + 1
+
+
+LOADED_RE = re.compile(r"policy (\S+) loaded \((.*?)\): seq=(\d+) digest=([0-9a-f]{64})")
+REFUSED_RE = re.compile(r"policy (\S+): (\d+) error\(s\); the running policy stays in force")
 
 
 def mbox_expected(entries_and_bytes):
@@ -382,6 +453,12 @@ class RawSink:
                 self.wfile.flush()
 
             def handle(self):
+                try:
+                    self.converse()
+                except (BrokenPipeError, ConnectionResetError):
+                    pass   # the client went away (e.g. closed right after QUIT)
+
+            def converse(self):
                 self.reply(b"220 rawsink.test.invalid ESMTP\r\n")
                 helo = None
                 mail = None
@@ -747,7 +824,7 @@ class PostfixInstance:
 
 class Journald:
     def __init__(self, base, journal_dir, milter_sock, admin_sock, user=DAEMON_USER, binary=MAILJOURNALD,
-                 extra_args=()):
+                 extra_args=(), policy=None):
         self.base = base
         self.journal_dir = journal_dir
         self.milter_sock = milter_sock
@@ -755,6 +832,7 @@ class Journald:
         self.user = user
         self.binary = binary
         self.extra_args = list(extra_args)
+        self.policy = policy   # the --policy file (None: none given, the daemon's default)
         self.log_path = os.path.join(base, "mailjournald.log")
         self.proc = None
         self.starts = 0
@@ -768,6 +846,8 @@ class Journald:
         a = [self.binary, "--foreground", "--journal", self.journal_dir,
              "--milter-socket", self.milter_spec, "--admin-socket", self.admin_sock,
              "--socket-mode", "0666"]
+        if self.policy is not None:
+            a += ["--policy", self.policy]
         if os.geteuid() == 0 and self.user:
             a += ["--user", self.user]
         return a + self.extra_args
@@ -837,6 +917,29 @@ class Journald:
             f.seek(getattr(self, "_log_offset", 0))
             return f.read().decode(errors="replace")
 
+    def reload_outcomes(self):
+        """The policy load outcomes of the current run, in log order: ("loaded", reason, seq,
+        digest) or ("refused", error_count)."""
+        out = []
+        for line in self.current_log().splitlines():
+            m = LOADED_RE.search(line)
+            if m:
+                out.append(("loaded", m.group(2), int(m.group(3)), m.group(4)))
+                continue
+            m = REFUSED_RE.search(line)
+            if m:
+                out.append(("refused", int(m.group(2))))
+        return out
+
+    def signal_reload(self, timeout=30):
+        """SIGUSR1, then wait for the daemon to log the outcome; return that outcome (see
+        reload_outcomes).  Reloads must not overlap (one at a time from the test)."""
+        before = len(self.reload_outcomes())
+        self.proc.send_signal(signal.SIGUSR1)
+        outcomes = wait_until(lambda: len(self.reload_outcomes()) > before and self.reload_outcomes(),
+                              timeout, "the outcome of the SIGUSR1 reload in the log", diag=self.current_log)
+        return outcomes[before]
+
 
 class Tool:
     def __init__(self, socket_path=None, journal_dir=None, binary=MAILJOURNAL):
@@ -870,8 +973,16 @@ class Tool:
         return self.parse_jsonl(self.ok("list", "--format", "json", *args, journal=journal))
 
     def all_entries(self, journal=False):
-        """Every entry (no --limit: the tool pages through the daemon's 1000-entry cap)."""
+        """Every message entry (no --limit: the tool pages through the daemon's 1000-entry cap).
+        `list` shows message entries only; see every_entry for policy entries too."""
         return self.list(journal=journal)
+
+    def every_entry(self, journal=False):
+        """Entries of every kind (list --all): policy loads and messages, seq 1..last_seq."""
+        return self.list("--all", journal=journal)
+
+    def policy_entries(self, journal=False):
+        return [e for e in self.every_entry(journal=journal) if e["kind"] == "policy"]
 
     def show(self, seq, journal=False):
         out = self.ok("show", str(seq), "--format", "json", journal=journal)
@@ -882,6 +993,43 @@ class Tool:
 
     def export(self, seq, journal=False):
         return self.ok("export", str(seq), journal=journal)
+
+    # -- policy
+    def policy_show(self, journal=False):
+        return json.loads(self.ok("policy", "show", "--format", "json", journal=journal).decode("utf-8"))
+
+    def policy_digest(self, journal=False):
+        return self.policy_show(journal=journal)["digest"]
+
+    def policy_reload(self):
+        """mailjournal policy reload; returns the CompletedProcess (exit 0 or 78)."""
+        return self.run("policy", "reload")
+
+    def policy_check(self, path, *args):
+        return subprocess.run([self.binary, "policy", "check", path] + list(args), stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, timeout=60)
+
+    def policy_explain(self, mail_from, rcpts, policy=None, time=None, fmt="json"):
+        """policy explain through the daemon (policy=None) or with --policy FILE; JSON parsed
+        for fmt="json", text otherwise."""
+        args = ["policy", "explain"]
+        if policy is not None:
+            args += ["--policy", policy]
+        args += ["--from", mail_from]
+        for r in rcpts:
+            args += ["--rcpt", r]
+        if time is not None:
+            args += ["--time", time]
+        args += ["--format", fmt]
+        if policy is not None:
+            cmd = [self.binary] + args   # needs no daemon
+            p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60)
+            if p.returncode != 0:
+                raise HarnessError("%r -> exit %d\nstderr: %s" % (cmd, p.returncode, p.stderr.decode(errors="replace")))
+            out = p.stdout
+        else:
+            out = self.ok(*args)
+        return json.loads(out.decode("utf-8")) if fmt == "json" else out.decode("utf-8")
 
 
 # --------------------------------------------------------------------------------------------
@@ -912,15 +1060,22 @@ QUEUED_AS_RE = re.compile(rb"queued as ([0-9A-Za-z]+)")
 class E2E:
     """Sink + Postfix + (optionally) mailjournald in a fresh temp dir.  Use as a context manager."""
 
-    def __init__(self, start_daemon=True, extra_main=None, daemon_args=(), prepare_journal=None):
+    def __init__(self, start_daemon=True, extra_main=None, daemon_args=(), prepare_journal=None,
+                 policy=None, policy_files=None):
         """prepare_journal(env, path): called after the journal directory exists and before
         anything is started (e.g. to mount a tmpfs there); cleanups it registers with
-        env.add_cleanup run after the daemon has stopped."""
+        env.add_cleanup run after the daemon has stopped.
+
+        policy: the YAML text of the daemon's policy (default DEFAULT_POLICY), written to
+        policy/policy.yaml in the temp dir and passed with --policy; policy_files: extra files
+        {relative path: text} written next to it (include lists, key files)."""
         self._stack = contextlib.ExitStack()
         self.start_daemon = start_daemon
         self.extra_main = extra_main
         self.daemon_args = daemon_args
         self.prepare_journal = prepare_journal
+        self.policy_text = DEFAULT_POLICY if policy is None else policy
+        self.policy_files = dict(policy_files or {})
 
     def add_cleanup(self, fn, *args, **kw):
         self._stack.callback(fn, *args, **kw)
@@ -968,8 +1123,12 @@ class E2E:
             self.reaper.note("pid", self.sink.proc.pid, "smtp-sink")
         self._stack.callback(self.sink.stop)
 
+        self.policy_dir = os.path.join(self.base, "policy")
+        self.policy_path = write_policy_dir(self.policy_dir, self.policy_text, self.policy_files)
+
         self.daemon = Journald(self.base, self.journal_dir, os.path.join(self.run_dir, "milter.sock"),
-                               os.path.join(self.run_dir, "admin.sock"), extra_args=self.daemon_args)
+                               os.path.join(self.run_dir, "admin.sock"), extra_args=self.daemon_args,
+                               policy=self.policy_path)
         self.daemon.on_start = lambda pid: self.reaper.note("pid", pid, self.daemon.binary)
         self._stack.callback(self._stop_daemon_quietly)
         self.tool = Tool(self.daemon.admin_sock, self.journal_dir)
@@ -1115,9 +1274,42 @@ class E2E:
         return wait_until(find, timeout, what, interval=0.1,
                           diag=lambda: self.postfix.queue_listing() + self.diagnostics())
 
+    # -- policy
+    def write_policy(self, text, files=None):
+        """Replace the daemon's policy file (atomically: a reload sees old or new, never a mix)
+        and the given extra files; the daemon reads it at the next reload or start."""
+        self.policy_text = text
+        self.policy_files.update(files or {})
+        write_policy_dir(self.policy_dir, text, files)
+        return self.policy_path
+
+    def reload_policy(self, via="tool", timeout=30):
+        """Reload with `mailjournal policy reload` (via="tool") or SIGUSR1 (via="signal") and
+        return (seq, digest) of the new policy entry; raise if the reload was refused."""
+        if via == "signal":
+            outcome = self.daemon.signal_reload(timeout)
+            if outcome[0] != "loaded":
+                raise HarnessError("SIGUSR1 reload refused: %r\n%s" % (outcome, self.daemon.current_log()[-3000:]))
+            if outcome[1] != "reload (SIGUSR1)":
+                raise HarnessError("unexpected reload reason %r" % (outcome,))
+            return outcome[2], outcome[3]
+        p = self.tool.policy_reload()
+        if p.returncode != 0:
+            raise HarnessError("mailjournal policy reload -> exit %d\nstderr: %s" % (
+                p.returncode, p.stderr.decode(errors="replace")))
+        m = re.match(rb"^policy reloaded: seq=(\d+) digest=([0-9a-f]{64})\n$", p.stdout)
+        if not m:
+            raise HarnessError("unexpected output of mailjournal policy reload: %r" % p.stdout)
+        return int(m.group(1)), m.group(2).decode()
+
     # -- journal helpers
     def entries(self):
+        """The message entries (mailjournal list), oldest first."""
         return self.tool.all_entries()
+
+    def every_entry(self):
+        """Entries of every kind (mailjournal list --all)."""
+        return self.tool.every_entry()
 
     def entries_for_qid(self, queue_id):
         return [e for e in self.entries() if e.get("queue_id") == queue_id]

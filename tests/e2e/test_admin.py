@@ -69,11 +69,14 @@ class AdminTest(harness.E2ETestCase):
         send_batch(cls.env, SECOND_BATCH, cls.sent)
         cls.entries = cls.env.entries()
         cls.tool = cls.env.tool
+        # seq 1 is the policy loaded at start; the messages follow (no reloads in this class)
+        cls.seq = [e["seq"] for e in cls.entries]
+        cls.last_seq = len(cls.entries) + 1
 
     # ---------------------------------------------------------------- list
     def test_list_json(self):
         self.assertEqual(len(self.entries), len(self.sent))
-        self.assertEqual([e["seq"] for e in self.entries], list(range(1, len(self.sent) + 1)))
+        self.assertEqual(self.seq, list(range(2, len(self.sent) + 2)))
         for e, (mail_from, rcpts, r, d) in zip(self.entries, self.sent):
             with self.subTest(seq=e["seq"]):
                 self.assertEqual(e["queue_id"], r.queue_id)
@@ -82,6 +85,48 @@ class AdminTest(harness.E2ETestCase):
                 self.assertEqual(e["size"], len(d.content))
                 self.assertEqual(e["sha256"], harness.sha256(d.content))
                 self.assertEqual(e["client_addr"], "127.0.0.1")
+                self.assertEqual(e["departments"], ["default"])
+                self.assertEqual(e["policy"], self.tool.policy_digest())
+
+    def test_list_all_includes_policy_entries(self):
+        every = self.tool.list("--all")
+        self.assertEqual([e["seq"] for e in every], list(range(1, self.last_seq + 1)))
+        policy, messages = every[0], every[1:]
+        self.assertEqual(messages, self.entries)
+        self.assertEqual(set(policy), {"seq", "kind", "time", "digest", "reason", "files"})
+        self.assertEqual((policy["seq"], policy["kind"], policy["reason"]), (1, "policy", "start"))
+        self.assertEqual(policy["digest"], self.tool.policy_digest())
+        with open(self.env.policy_path, "rb") as f:
+            data = f.read()
+        self.assertEqual(policy["files"], [{"path": self.env.policy_path, "size": len(data),
+                                            "sha256": harness.sha256(data)}])
+        self.assertLessEqual(harness.parse_iso(policy["time"]), harness.parse_iso(messages[0]["time"]))
+        # text: the policy entry as SEQ TIME policy DIGEST REASON, messages as with plain list
+        text = self.tool.ok("list", "--all").decode("utf-8").splitlines()
+        self.assertEqual(text[0], "1 %s policy %s start" % (policy["time"], policy["digest"]))
+        self.assertEqual(text[1:], self.tool.ok("list").decode("utf-8").splitlines())
+        self.assertEqual(self.tool.show(1), policy)
+        # filters select messages only, --all or not
+        self.assertEqual([e["seq"] for e in self.tool.list("--all", "--from", "alice")],
+                         [e["seq"] for e in self.entries if "alice" in e["mail_from"]])
+        self.assertEqual([e["seq"] for e in self.tool.list("--all", "--reverse", "--limit", "2")],
+                         [self.last_seq, self.last_seq - 1])
+        self.assertEqual([e["seq"] for e in self.tool.list("--all", "--limit", "2")], [1, 2])
+
+    def test_show_policy_entry_text(self):
+        out = self.tool.ok("show", "1").decode("utf-8")
+        with open(self.env.policy_path, "rb") as f:
+            data = f.read()
+        self.assertIn("kind:        policy\n", out)
+        self.assertIn("digest:      %s\n" % self.tool.policy_digest(), out)
+        self.assertIn("reason:      start\n", out)
+        self.assertIn("file:        %s (%d bytes, sha256 %s)\n" % (self.env.policy_path, len(data), harness.sha256(data)), out)
+
+    def test_export_policy_entry_refused(self):
+        p = self.tool.run("export", "1")
+        self.assertEqual(p.returncode, 66, p.stderr)
+        self.assertEqual(p.stdout, b"")
+        self.assertEqual(p.stderr, b"mailjournal: entry 1 is a policy entry, not a message\n")
 
     def test_list_text(self):
         out = self.tool.ok("list").decode("utf-8")
@@ -119,21 +164,21 @@ class AdminTest(harness.E2ETestCase):
         bob = [e["seq"] for e in self.entries if any("bob@" in x for x in e["rcpt"])]
         self.assertEqual(len(bob), 3)
         self.assertEqual(self.seqs("--rcpt", "Bob@Example.Net"), bob)
-        self.assertEqual(self.seqs("--rcpt", "erin"), [2])
+        self.assertEqual(self.seqs("--rcpt", "erin"), [self.seq[1]])
 
     def test_list_limit_and_reverse(self):
         all_seqs = [e["seq"] for e in self.entries]
         self.assertEqual(self.seqs("--limit", "2"), all_seqs[:2])
         self.assertEqual(self.seqs("--reverse"), all_seqs[::-1])
         self.assertEqual(self.seqs("--reverse", "--limit", "2"), all_seqs[::-1][:2])
-        self.assertEqual(self.seqs("--from", "alice", "--limit", "1"), [1])
-        self.assertEqual(self.seqs("--from", "alice", "--reverse", "--limit", "1"), [4])
+        self.assertEqual(self.seqs("--from", "alice", "--limit", "1"), [self.seq[0]])
+        self.assertEqual(self.seqs("--from", "alice", "--reverse", "--limit", "1"), [self.seq[3]])
 
     def test_list_since_until(self):
         cut = self.cut
         before = [e["seq"] for e in self.entries if harness.parse_iso(e["time"]) < cut]
         after = [e["seq"] for e in self.entries if harness.parse_iso(e["time"]) >= cut]
-        self.assertEqual(before, list(range(1, self.n_first + 1)))
+        self.assertEqual(before, self.seq[:self.n_first])
         self.assertTrue(after)
         plus8 = cut.astimezone(datetime.timezone(datetime.timedelta(hours=8))).strftime("%Y-%m-%dT%H:%M:%S+08:00")
         for spelling in (iso(cut), plus8):
@@ -145,7 +190,7 @@ class AdminTest(harness.E2ETestCase):
         self.assertEqual(self.seqs("--since", day.isoformat()), before + after)
         self.assertEqual(self.seqs("--until", day.isoformat()), [])
         self.assertEqual(self.seqs("--until", (day + datetime.timedelta(days=1)).isoformat()), before + after)
-        self.assertEqual(self.seqs("--since", iso(cut), "--from", "alice"), [4])
+        self.assertEqual(self.seqs("--since", iso(cut), "--from", "alice"), [self.seq[3]])
 
     def test_list_bad_time_is_usage_error(self):
         p = self.tool.run("list", "--since", "yesterday-ish", timeout=30)
@@ -169,9 +214,12 @@ class AdminTest(harness.E2ETestCase):
         self.assertIn("dave@example.net", out)
         self.assertIn("erin@example.org", out)
         self.assertIn(e["sha256"], out)
+        self.assertIn("departments: default\n", out)
+        self.assertIn("retention:   standard, retain until %s\n" % e["retain_until"], out)
+        self.assertIn("policy:      %s\n" % e["policy"], out)
 
     def test_missing_entry(self):
-        n = len(self.entries) + 100
+        n = self.last_seq + 100
         for args in (("show", str(n)), ("export", str(n))):
             with self.subTest(cmd=args[0]):
                 p = self.tool.run(*args)
@@ -194,11 +242,11 @@ class AdminTest(harness.E2ETestCase):
     def test_export_range_to_directory(self):
         tmp = tempfile.mkdtemp(prefix="mj-e2e-out-")
         self.addCleanup(shutil.rmtree, tmp, True)
-        n = len(self.entries)
-        self.tool.ok("export", "1-%d" % (n - 1), str(n), "-o", tmp)
-        self.assertEqual(sorted(os.listdir(tmp)), sorted("%d.eml" % i for i in range(1, n + 1)))
-        for i, (_, _, _, d) in enumerate(self.sent, 1):
-            with open(os.path.join(tmp, "%d.eml" % i), "rb") as f:
+        first, last = self.seq[0], self.seq[-1]
+        self.tool.ok("export", "%d-%d" % (first, last - 1), str(last), "-o", tmp)
+        self.assertEqual(sorted(os.listdir(tmp)), sorted("%d.eml" % i for i in self.seq))
+        for seq, (_, _, _, d) in zip(self.seq, self.sent):
+            with open(os.path.join(tmp, "%d.eml" % seq), "rb") as f:
                 self.assertEqual(f.read(), d.content)
 
     def test_export_several_to_stdout_is_usage_error(self):
@@ -210,45 +258,50 @@ class AdminTest(harness.E2ETestCase):
         self.assertEqual(p.returncode, 73, p.stderr)
 
     def test_export_mbox(self):
-        n = len(self.entries)
         expected = harness.mbox_expected([(e, d.content) for e, (_, _, _, d) in zip(self.entries, self.sent)])
         # sanity of the expectation itself: From lines in the body were quoted
         self.assertIn(b"\n>From the start of a line\n>>From quoted once\n>>>From quoted twice\n", expected)
         self.assertIn(b"From MAILER-DAEMON ", expected)
-        out = self.tool.ok("export", "1-%d" % n, "--format", "mbox")
+        messages = "%d-%d" % (self.seq[0], self.seq[-1])
+        out = self.tool.ok("export", messages, "--format", "mbox")
         self.assertEqual(out, expected, harness.bytes_diff(expected, out))
         tmp = tempfile.mkdtemp(prefix="mj-e2e-out-")
         self.addCleanup(shutil.rmtree, tmp, True)
         path = os.path.join(tmp, "all.mbox")
-        self.tool.ok("export", "1-%d" % n, "--format", "mbox", "-o", path)
+        self.tool.ok("export", messages, "--format", "mbox", "-o", path)
         with open(path, "rb") as f:
             self.assertEqual(f.read(), expected)
-        one = self.tool.ok("export", "4", "--format", "mbox")
+        one = self.tool.ok("export", str(self.seq[3]), "--format", "mbox")
         self.assertEqual(one, harness.mbox_expected([(self.entries[3], self.sent[3][3].content)]))
 
     # ---------------------------------------------------------------- status, errors
     def test_status(self):
         st = self.tool.status()
         st = st.get("status", st)
-        self.assertEqual(st["last_seq"], len(self.entries))
+        self.assertEqual(st["last_seq"], self.last_seq)   # the policy entry and the messages
+        self.assertEqual(st["mode"], "daemon")
         self.assertEqual(os.path.realpath(st["journal"]), os.path.realpath(self.env.journal_dir))
         self.assertEqual(st["pid"], self.env.daemon.proc.pid)
         self.assertTrue(st["version"])
         text = self.tool.ok("status").decode("utf-8")
-        self.assertRegex(text, r"last_seq\D+%d\b" % len(self.entries))
+        self.assertRegex(text, r"last_seq\D+%d\b" % self.last_seq)
         self.assertIn(str(self.env.daemon.proc.pid), text)
         self.assertIn(self.env.journal_dir, text)
 
-    def test_status_reports_entries_and_uptime(self):
-        # spec: "status: last_seq, entries, journal dir, (daemon: pid, version, uptime)"
+    def test_status_last_seq_counts_entries_and_uptime(self):
+        # seqs are dense, so last_seq is the number of entries of every kind (there is no
+        # separate entries count); the daemon reports its uptime in whole seconds
         st = self.tool.status()
         st = st.get("status", st)
-        self.assertIn("entries", st, st)
-        self.assertEqual(st["entries"], len(self.entries))
-        self.assertTrue("uptime_s" in st or "uptime" in st, st)
+        self.assertEqual(st["last_seq"], len(self.tool.list("--all")))
+        self.assertIsInstance(st["uptime_s"], int)
+        started = harness.parse_iso(st["started"])
+        now = datetime.datetime.now(datetime.timezone.utc)
+        self.assertLessEqual(started, now)
+        self.assertLessEqual(abs((now - started).total_seconds() - st["uptime_s"]), 2, st)
         text = self.tool.ok("status").decode("utf-8")
-        self.assertRegex(text, r"(?m)^entries\W+%d\b" % len(self.entries))
-        self.assertRegex(text, r"(?m)^uptime")
+        self.assertRegex(text, r"(?m)^uptime_s:\s+\d+$")
+        self.assertRegex(text, r"(?m)^started:\s+%s$" % re.escape(st["started"]))
 
     def test_socket_modes(self):
         for sock in (self.env.daemon.milter_sock, self.env.daemon.admin_sock):
@@ -287,42 +340,79 @@ class AdminTest(harness.E2ETestCase):
             self.assertEqual(resp.get("v"), 1, resp)
             return resp
 
-        n = len(self.entries)
+        n = self.last_seq          # seq 1: the policy; 2..n: the messages
+        seq = self.seq
         r = req({"v": 1, "op": "status"})
         self.assertTrue(r["ok"])
         self.assertEqual(r["status"]["last_seq"], n)
         self.assertEqual(r["status"]["pid"], self.env.daemon.proc.pid)
         self.assertEqual(r["status"]["journal"], self.env.journal_dir)
         self.assertTrue(r["status"]["version"])
+        self.assertIsInstance(r["status"]["uptime_s"], int)
+        self.assertNotIn("entries", r["status"])
 
+        # list: messages only unless "all"
         r = req({"v": 1, "op": "list", "limit": 2})
         self.assertTrue(r["ok"])
-        self.assertEqual([e["seq"] for e in r["entries"]], [1, 2])
+        self.assertEqual([e["seq"] for e in r["entries"]], seq[:2])
         self.assertIs(r["more"], True)
-        r = req({"v": 1, "op": "list", "after": 2, "limit": 1000})
-        self.assertEqual([e["seq"] for e in r["entries"]], list(range(3, n + 1)))
+        r = req({"v": 1, "op": "list", "limit": 2, "all": True})
+        self.assertEqual([(e["seq"], e["kind"]) for e in r["entries"]], [(1, "policy"), (2, "message")])
+        self.assertIs(r["more"], True)
+        r = req({"v": 1, "op": "list", "after": seq[1], "limit": 1000})
+        self.assertEqual([e["seq"] for e in r["entries"]], seq[2:])
         self.assertIs(r["more"], False)
         r = req({"v": 1, "op": "list", "reverse": True, "before": n, "limit": 2})
         self.assertEqual([e["seq"] for e in r["entries"]], [n - 1, n - 2])
+        r = req({"v": 1, "op": "list", "reverse": True, "before": 3})
+        self.assertEqual([e["seq"] for e in r["entries"]], [2])
+        r = req({"v": 1, "op": "list", "reverse": True, "before": 3, "all": True})
+        self.assertEqual([e["seq"] for e in r["entries"]], [2, 1])
         r = req({"v": 1, "op": "list", "from": "ALICE", "rcpt": "frank"})
-        self.assertEqual([e["seq"] for e in r["entries"]], [4])
+        self.assertEqual([e["seq"] for e in r["entries"]], [seq[3]])
         self.assertEqual(r["entries"][0], self.entries[3])
+        r = req({"v": 1, "op": "list", "all": "yes"})
+        self.assertFalse(r["ok"])
+        self.assertEqual(r["error"]["code"], "bad_request")
 
-        r = req({"v": 1, "op": "show", "seq": 2})
+        r = req({"v": 1, "op": "show", "seq": seq[1]})
         self.assertTrue(r["ok"])
         self.assertEqual(r["entry"], self.entries[1])
+        r = req({"v": 1, "op": "show", "seq": 1})
+        self.assertTrue(r["ok"])
+        self.assertEqual(r["entry"]["kind"], "policy")
 
-        for seq in (1, n):
-            r = req({"v": 1, "op": "export", "seq": seq})
+        for i in (0, len(seq) - 1):
+            r = req({"v": 1, "op": "export", "seq": seq[i]})
             self.assertTrue(r["ok"], r)
             data = f.read(r["size"])
-            self.assertEqual(data, self.sent[seq - 1][3].content)
-            self.assertEqual(r["entry"]["seq"], seq)
+            self.assertEqual(data, self.sent[i][3].content)
+            self.assertEqual(r["entry"]["seq"], seq[i])
             self.assertEqual(json.loads(f.readline()), {"v": 1, "ok": True})   # trailer
+        r = req({"v": 1, "op": "export", "seq": 1})   # a policy entry has no content
+        self.assertFalse(r["ok"])
+        self.assertEqual(r["error"]["code"], "not_found")
 
         r = req({"v": 1, "op": "show", "seq": n + 5})
         self.assertFalse(r["ok"])
         self.assertEqual(r["error"]["code"], "not_found")
+
+        # the policy operations
+        r = req({"v": 1, "op": "policy_show"})
+        self.assertTrue(r["ok"], r)
+        self.assertEqual(r["policy"]["seq"], 1)
+        self.assertEqual(r["policy"]["digest"], self.tool.policy_digest())
+        with open(self.env.policy_path) as pf:
+            self.assertEqual(r["policy"]["files"], [{"path": self.env.policy_path, "size": len(harness.DEFAULT_POLICY),
+                                                     "text": pf.read()}])
+        r = req({"v": 1, "op": "policy_explain", "from": "a@example.org", "rcpt": ["b@example.net"],
+                 "time": "2024-02-29T12:00:00Z"})
+        self.assertTrue(r["ok"], r)
+        self.assertEqual((r["explain"]["departments"], r["explain"]["retention"], r["explain"]["retain_until"],
+                          r["explain"]["policy_seq"]), (["default"], "standard", "2031-03-01T12:00:00.000000Z", 1))
+        r = req({"v": 1, "op": "policy_explain", "from": "a@example.org", "rcpt": "b@example.net"})
+        self.assertFalse(r["ok"])
+        self.assertEqual(r["error"]["code"], "bad_request")
         r = req({"v": 1, "op": "frobnicate"})
         self.assertFalse(r["ok"])
         self.assertEqual(r["error"]["code"], "bad_request")
@@ -361,7 +451,8 @@ class AdminTest(harness.E2ETestCase):
                 r = json.loads(f.readline())
                 self.assertEqual(r.get("v"), 1, r)
                 self.assertFalse(r["ok"])
-                self.assertEqual(r["error"]["code"], "unsupported_version", r)
+                self.assertEqual(r["error"]["code"], "bad_request", r)
+                self.assertIn("unsupported protocol version", r["error"]["message"])
 
 
 class PagingTest(harness.E2ETestCase):
@@ -397,19 +488,27 @@ class PagingTest(harness.E2ETestCase):
             raise harness.HarnessError("%d messages not accepted, first: %r" % (len(errors), errors[0]))
         cls.env.wait_delivered(cls.N, timeout=300)
 
+    # seq 1 is the policy loaded at start, the messages are 2..N+1
+
     def test_list_returns_everything(self):
         entries = self.env.tool.list()
-        self.assertEqual([e["seq"] for e in entries], list(range(1, self.N + 1)))
+        self.assertEqual([e["seq"] for e in entries], list(range(2, self.N + 2)))
         self.assertEqual(len({e["queue_id"] for e in entries}), self.N)
+        every = self.env.tool.list("--all")
+        self.assertEqual([e["seq"] for e in every], list(range(1, self.N + 2)))
+        self.assertEqual(every[1:], entries)
 
     def test_list_reverse_and_limit_across_pages(self):
+        last = self.N + 1
         rev = [e["seq"] for e in self.env.tool.list("--reverse")]
-        self.assertEqual(rev, list(range(self.N, 0, -1)))
-        self.assertEqual([e["seq"] for e in self.env.tool.list("--limit", "1005")], list(range(1, 1006)))
+        self.assertEqual(rev, list(range(last, 1, -1)))
+        self.assertEqual([e["seq"] for e in self.env.tool.list("--all", "--reverse")], list(range(last, 0, -1)))
+        self.assertEqual([e["seq"] for e in self.env.tool.list("--limit", "1005")], list(range(2, 1007)))
         self.assertEqual([e["seq"] for e in self.env.tool.list("--reverse", "--limit", "1003")],
-                         list(range(self.N, self.N - 1003, -1)))
+                         list(range(last, last - 1003, -1)))
         text = self.env.tool.ok("list").decode().splitlines()
         self.assertEqual(len(text), self.N)
+        self.assertEqual(len(self.env.tool.ok("list", "--all").decode().splitlines()), self.N + 1)
 
     def test_protocol_caps_at_1000(self):
         s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -427,16 +526,18 @@ class PagingTest(harness.E2ETestCase):
         r = json.loads(f.readline())
         self.assertEqual(len(r["entries"]), 1000)
         self.assertIs(r["more"], True)
-        f.write(b'{"v":1,"op":"list","after":1000}\n')
+        self.assertEqual(r["entries"][0]["seq"], 2)
+        self.assertEqual(r["entries"][-1]["seq"], 1001)
+        f.write(b'{"v":1,"op":"list","after":1001}\n')
         f.flush()
         r = json.loads(f.readline())
-        self.assertEqual([e["seq"] for e in r["entries"]], list(range(1001, self.N + 1)))
+        self.assertEqual([e["seq"] for e in r["entries"]], list(range(1002, self.N + 2)))
         self.assertIs(r["more"], False)
 
     def test_export_range_mbox_large(self):
-        out = self.env.tool.ok("export", "1-%d" % self.N, "--format", "mbox")
+        out = self.env.tool.ok("export", "2-%d" % (self.N + 1), "--format", "mbox")
         self.assertEqual(out.count(b"\nFrom pager"), self.N - 1)
-        first = self.env.tool.show(1)["mail_from"]
+        first = self.env.tool.show(2)["mail_from"]
         self.assertTrue(out.startswith(b"From " + first.encode() + b" "), out[:100])
 
 
@@ -468,20 +569,26 @@ class DirectJournalTest(harness.E2ETestCase):
     def test_2_refusal_message_as_specified(self):
         self.assertTrue(self.env.daemon.running())
         p = self.tool.run("status", journal=True)
-        self.assertEqual(p.stderr.rstrip(b"\n"), (
-            "mailjournal: journal %s is in use by a running mailjournald; use --socket PATH"
-            % self.env.journal_dir).encode())
+        self.assertEqual(p.stderr, (
+            "mailjournal: journal %s is in use by process %d (mailjournald, or another mailjournal --journal;"
+            " while the daemon runs, use --socket PATH)\n" % (self.env.journal_dir, self.env.daemon.proc.pid)).encode())
 
     def test_3_offline_answers_equal_socket_answers(self):
+        # seq 1 is the policy loaded at start, the n messages are 2..n+1
         tool, n, sent = self.tool, self.n, self.sent
+        last = n + 1
         via_socket = {
             "list_json": tool.ok("list", "--format", "json"),
+            "list_all": tool.ok("list", "--all", "--format", "json"),
             "list_text": tool.ok("list"),
             "list_filtered": tool.ok("list", "--from", "alice", "--reverse", "--format", "json"),
-            "show": [tool.ok("show", str(i), "--format", "json") for i in range(1, n + 1)],
-            "show_text": [tool.ok("show", str(i)) for i in range(1, n + 1)],
-            "export": [tool.ok("export", str(i)) for i in range(1, n + 1)],
-            "mbox": tool.ok("export", "1-%d" % n, "--format", "mbox"),
+            "show": [tool.ok("show", str(i), "--format", "json") for i in range(1, last + 1)],
+            "show_text": [tool.ok("show", str(i)) for i in range(1, last + 1)],
+            "export": [tool.ok("export", str(i)) for i in range(2, last + 1)],
+            "mbox": tool.ok("export", "2-%d" % last, "--format", "mbox"),
+            "policy_show": tool.ok("policy", "show", "--format", "json"),
+            "explain": tool.ok("policy", "explain", "--from", "alice@example.org", "--rcpt", "bob@example.net",
+                               "--time", "2026-11-27T10:00:00Z", "--format", "json"),
         }
         st_socket = tool.status()
         st_socket = st_socket.get("status", st_socket)
@@ -491,22 +598,35 @@ class DirectJournalTest(harness.E2ETestCase):
         st = tool.status(journal=True)
         st = st.get("status", st)
         self.assertEqual(st["last_seq"], st_socket["last_seq"])
-        self.assertEqual(st["last_seq"], n)
+        self.assertEqual(st["last_seq"], last)
+        self.assertEqual(st["mode"], "offline")
+        self.assertNotIn("uptime_s", st)   # daemon only
         self.assertEqual(os.path.realpath(st["journal"]), os.path.realpath(self.env.journal_dir))
-        self.assertRegex(tool.ok("status", journal=True).decode(), r"last_seq\D+%d\b" % n)
+        self.assertRegex(tool.ok("status", journal=True).decode(), r"last_seq\D+%d\b" % last)
         self.assertEqual(tool.ok("list", "--format", "json", journal=True), via_socket["list_json"])
+        self.assertEqual(tool.ok("list", "--all", "--format", "json", journal=True), via_socket["list_all"])
         self.assertEqual(tool.ok("list", journal=True), via_socket["list_text"])
         self.assertEqual(tool.ok("list", "--from", "alice", "--reverse", "--format", "json", journal=True),
                          via_socket["list_filtered"])
-        for i in range(1, n + 1):
+        for i in range(1, last + 1):
             with self.subTest(seq=i):
                 self.assertEqual(tool.ok("show", str(i), "--format", "json", journal=True), via_socket["show"][i - 1])
                 self.assertEqual(tool.ok("show", str(i), journal=True), via_socket["show_text"][i - 1])
+                if i == 1:
+                    self.assertEqual(tool.run("export", "1", journal=True).returncode, 66)
+                    continue
                 exported = tool.ok("export", str(i), journal=True)
-                self.assertEqual(exported, via_socket["export"][i - 1])
-                self.assertEqual(exported, sent[i - 1][3].content)
-        self.assertEqual(tool.ok("export", "1-%d" % n, "--format", "mbox", journal=True), via_socket["mbox"])
-        p = tool.run("show", str(n + 1), journal=True)
+                self.assertEqual(exported, via_socket["export"][i - 2])
+                self.assertEqual(exported, sent[i - 2][3].content)
+        self.assertEqual(tool.ok("export", "2-%d" % last, "--format", "mbox", journal=True), via_socket["mbox"])
+        # offline, the policy operations answer from the journal's newest policy entry
+        self.assertEqual(tool.ok("policy", "show", "--format", "json", journal=True), via_socket["policy_show"])
+        offline_explain = json.loads(tool.ok("policy", "explain", "--from", "alice@example.org", "--rcpt", "bob@example.net",
+                                             "--time", "2026-11-27T10:00:00Z", "--format", "json", journal=True))
+        self.assertEqual(offline_explain, json.loads(via_socket["explain"]))
+        p = tool.run("policy", "reload", journal=True)   # reloading is the daemon's business
+        self.assertNotEqual(p.returncode, 0)
+        p = tool.run("show", str(last + 1), journal=True)
         self.assertEqual(p.returncode, 66, p.stderr)
 
     def test_4_daemon_takes_journal_back_after_root_used_it(self):
@@ -517,8 +637,11 @@ class DirectJournalTest(harness.E2ETestCase):
         self.env.daemon.start()
         r = self.env.send_ok(case("01-plain-ascii").data)
         self.env.delivery_for(r.queue_id)
-        self.assertEqual(self.env.entry_for_qid(r.queue_id)["seq"], self.n + 1)
-        self.assertEqual(self.env.tool.export(self.n + 1), self.env.delivery_for(r.queue_id).content)
+        # policy (1), n messages, the restart's policy (n + 2), this message (n + 3)
+        self.assertEqual(self.env.entry_for_qid(r.queue_id)["seq"], self.n + 3)
+        self.assertEqual(self.env.tool.export(self.n + 3), self.env.delivery_for(r.queue_id).content)
+        self.assertEqual(self.env.tool.show(self.n + 2)["kind"], "policy")
+        self.assertEqual(self.env.tool.policy_show()["seq"], self.n + 2)
 
 
 if __name__ == "__main__":

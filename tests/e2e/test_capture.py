@@ -24,7 +24,8 @@ SLACK = datetime.timedelta(seconds=2)
 ENTRY_FIELDS = {"seq": int, "kind": str, "time": str, "queue_id": str, "mail_from": str,
                 "mail_params": list, "rcpt": list, "rcpt_params": list, "client_addr": str,
                 "client_port": int, "client_name": str, "helo": str, "auth": str, "daemon": str,
-                "size": int, "sha256": str}
+                "size": int, "sha256": str, "departments": list, "retention": str, "retain_until": str,
+                "policy": str}
 
 
 class CaptureTest(harness.E2ETestCase):
@@ -37,6 +38,7 @@ class CaptureTest(harness.E2ETestCase):
             "mynetworks": "127.0.0.0/8 192.0.2.0/24 198.51.100.0/24 [2001:db8::]/32"})
         cls.env.__enter__()
         cls.addClassCleanup(cls.env.close)
+        cls.policy_digest = cls.env.tool.policy_digest()
 
     # ---------------------------------------------------------------- helpers
     def check_entry(self, entry, result, delivery, mail_from, rcpts, mail_options=(), rcpt_options=None,
@@ -69,7 +71,17 @@ class CaptureTest(harness.E2ETestCase):
                          harness.bytes_diff(expected, exported))
         self.assertEqual(entry["size"], len(exported))
         self.assertEqual(entry["sha256"], harness.sha256(exported))
+        self.check_classification(entry)
         return exported
+
+    def check_classification(self, entry):
+        """The harness's default policy: department default, 7 years from the commit time."""
+        self.assertEqual(entry["departments"], harness.DEFAULT_DEPARTMENTS)
+        cls_name, years = harness.DEFAULT_RETENTION
+        self.assertEqual(entry["retention"], cls_name)
+        self.assertRegex(entry["retain_until"], r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$")
+        self.assertEqual(harness.parse_iso(entry["retain_until"]), harness.retain_until_for(entry["time"], years))
+        self.assertEqual(entry["policy"], self.policy_digest)
 
     def send_and_check(self, data, mail_from="sender@example.org", rcpts=("rcpt@example.net",), **kw):
         r = self.env.send_ok(data, mail_from=mail_from, rcpts=rcpts, **kw)
@@ -289,6 +301,7 @@ class CaptureTest(harness.E2ETestCase):
         self.assertEqual(e["mail_from"], "local-sender@example.org")
         self.assertEqual(e["rcpt"], ["visible@example.net", "second@example.net"])
         self.assertEqual(e["kind"], "message")
+        self.check_classification(e)
         t = harness.parse_iso(e["time"])
         self.assertTrue(t0 - SLACK <= t <= t1 + SLACK)
         exported = self.env.tool.export(e["seq"])
@@ -330,13 +343,26 @@ class CaptureTest(harness.E2ETestCase):
         self.send_and_check(b"Subject: last\r\nMessage-ID: <zz@example.org>\r\nDate: Fri, 27 Nov 2026 10:00:00 +0000\r\n\r\nx\r\n")
         entries = self.env.entries()
         self.assertGreaterEqual(len(entries), 1)
-        self.assertEqual([e["seq"] for e in entries], list(range(1, len(entries) + 1)))
+        # the sequence is dense over entries of every kind: seq 1 is the policy loaded at start,
+        # every other entry is a message (no reloads here), and `list` shows the messages only
+        every = self.env.every_entry()
+        self.assertEqual([e["seq"] for e in every], list(range(1, len(every) + 1)))
+        self.assertEqual([e["kind"] for e in every], ["policy"] + ["message"] * (len(every) - 1))
+        self.assertEqual(every[1:], entries)
+        self.assertEqual(every[0]["reason"], "start")
+        self.assertEqual(every[0]["digest"], self.policy_digest)
+        with open(self.env.policy_path, "rb") as f:
+            policy_bytes = f.read()
+        self.assertEqual(every[0]["files"], [{"path": self.env.policy_path, "size": len(policy_bytes),
+                                              "sha256": harness.sha256(policy_bytes)}])
+        self.assertEqual(self.env.tool.status()["last_seq"], len(every))
         qids = [e["queue_id"] for e in entries]
         self.assertEqual(len(qids), len(set(qids)), "a queue id was journaled twice")
-        times = [harness.parse_iso(e["time"]) for e in entries]
+        times = [harness.parse_iso(e["time"]) for e in every]
         self.assertEqual(times, sorted(times))
         log = self.env.daemon.log_text()
-        self.assertRegex(log, r"mailjournald \S+ started: journal=%s milter=%s admin=%s last_seq=0" % (
+        self.assertIn("policy %s loaded (start): seq=1 digest=%s" % (self.env.policy_path, self.policy_digest), log)
+        self.assertRegex(log, r"mailjournald \S+ started: journal=%s milter=%s admin=%s last_seq=1\n" % (
             re.escape(self.env.journal_dir), re.escape(self.env.daemon.milter_spec),
             re.escape(self.env.daemon.admin_sock)))
         for e in entries:

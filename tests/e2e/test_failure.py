@@ -56,8 +56,16 @@ class FailureTestBase(harness.E2ETestCase):
                 self.assertIn(d.queue_id, by_qid, "delivered but not journaled")
                 exported = env.tool.export(by_qid[d.queue_id]["seq"])
                 self.assertEqual(exported, d.content, harness.bytes_diff(d.content, exported))
-        self.assertEqual([e["seq"] for e in entries], list(range(1, len(entries) + 1)))
+        # dense over entries of every kind; every start of the daemon journals its policy
+        every = env.every_entry()
+        self.assertEqual([e["seq"] for e in every], list(range(1, len(every) + 1)))
+        self.assertEqual([e for e in every if e["kind"] == "message"], entries)
+        self.assertEqual(every[0]["kind"], "policy")
         return entries
+
+    def kinds(self, env):
+        """The kinds of all entries, oldest first, as one string: P = policy, M = message."""
+        return "".join({"policy": "P", "message": "M"}[e["kind"]] for e in env.every_entry())
 
 
 class DaemonDownTest(FailureTestBase):
@@ -90,6 +98,7 @@ class DaemonDownTest(FailureTestBase):
         self.assertEqual(len(entries), 2)
         self.assertEqual({e["queue_id"] for e in entries}, {d_sm.queue_id, r2.queue_id})
         self.assertEqual(env.sink.count(), 2)
+        self.assertEqual(self.kinds(env), "PMM")
 
     def test_daemon_killed_during_session(self):
         env = self.make_env()
@@ -116,6 +125,7 @@ class DaemonDownTest(FailureTestBase):
         env.delivery_for(r3.queue_id)
         entries = self.assert_everything_delivered_is_journaled(env)
         self.assertEqual([e["queue_id"] for e in entries], [r1.queue_id, r3.queue_id])
+        self.assertEqual(self.kinds(env), "PMPM")   # the restart journaled its policy again
 
     def test_daemon_killed_while_staging_a_big_message(self):
         env = self.make_env()
@@ -140,11 +150,15 @@ class DaemonDownTest(FailureTestBase):
         self.assertFalse(r.accepted, r)
         self.assertEqual(r.code // 100, 4, r)
         env.daemon.start()
-        env.daemon.wait_log("last_seq=1")
+        # policy (1), the first message (2); the killed transaction left no entry, and the
+        # restart journals its policy as 3 before it logs the start-up line
+        env.daemon.wait_log("policy %s loaded (start): seq=3 " % env.policy_path)
+        env.daemon.wait_log("last_seq=3")
         r2 = env.send_ok(msg("after-big-kill"))
         env.delivery_for(r2.queue_id)
         entries = self.assert_everything_delivered_is_journaled(env)
         self.assertEqual([e["queue_id"] for e in entries], [r1.queue_id, r2.queue_id])
+        self.assertEqual([e["seq"] for e in entries], [2, 4])
         self.assertFalse([d for d in env.sink.deliveries() if b"killed" in d.raw])
 
     def test_sigterm_during_a_transaction(self):
@@ -172,45 +186,60 @@ class DaemonDownTest(FailureTestBase):
             env.delivery_for(r.queue_id)
             entries = self.assert_everything_delivered_is_journaled(env)
             self.assertEqual(len(entries), 1)
-            self.assertEqual(env.tool.export(1), big)
+            self.assertEqual(entries[0]["seq"], 2)
+            self.assertEqual(env.tool.export(2), big)
+            self.assertEqual(self.kinds(env), "PMP")
         else:
             self.assertEqual(r.code // 100, 4, r)
             env.wait_delivered(0)
             self.assertEqual(env.sink.count(), 0)
             self.assertEqual(env.entries(), [])
+            self.assertEqual(self.kinds(env), "PP")
 
     def test_sigterm_exit_0_and_restart_continues_sequence(self):
         env = self.make_env()
         qids = [env.send_ok(msg("term-%d" % i)).queue_id for i in range(3)]
         status = env.tool.status()
         status = status.get("status", status)
-        self.assertEqual(status["last_seq"], 3)
+        self.assertEqual(status["last_seq"], 4)   # the policy loaded at start, 3 messages
         rc = env.daemon.stop(signal.SIGTERM)
         self.assertEqual(rc, 0, env.daemon.log_text())
+        self.assertIn("mailjournald stopped: last_seq=4", env.daemon.current_log())
         self.assertFalse(os.path.exists(env.daemon.admin_sock) and harness.unix_accepts(env.daemon.admin_sock))
         env.daemon.start()
-        env.daemon.wait_log("last_seq=3")   # the start-up line
+        env.daemon.wait_log("policy %s loaded (start): seq=5 " % env.policy_path)
+        env.daemon.wait_log("last_seq=5")   # the start-up line, after the policy entry
         qids.append(env.send_ok(msg("term-after")).queue_id)
         for q in qids:
             env.delivery_for(q)
         entries = self.assert_everything_delivered_is_journaled(env)
-        self.assertEqual([(e["seq"], e["queue_id"]) for e in entries], list(enumerate(qids, 1)))
+        self.assertEqual([(e["seq"], e["queue_id"]) for e in entries], list(zip([2, 3, 4, 6], qids)))
         # SIGHUP and SIGINT stop it as well (exit 0)
         for sig in (signal.SIGHUP, signal.SIGINT):
             with self.subTest(signal=sig):
                 self.assertEqual(env.daemon.stop(sig), 0, env.daemon.current_log())
                 env.daemon.start()
         r = env.send_ok(msg("term-final"))
-        self.assertEqual(env.entry_for_qid(r.queue_id)["seq"], 5)
+        self.assertEqual(env.entry_for_qid(r.queue_id)["seq"], 9)
+        self.assertEqual(self.kinds(env), "PMMMPMPPM")
 
-    def test_sigusr1_does_not_stop(self):
+    def test_sigusr1_reloads_the_policy_and_does_not_stop(self):
         env = self.make_env()
-        env.daemon.proc.send_signal(signal.SIGUSR1)
-        harness.wait_until(lambda: "reload requested; no policy configured" in env.daemon.current_log(), 10,
-                           "the SIGUSR1 log line", diag=env.daemon.log_text)
+        digest = env.tool.policy_digest()
+        r1 = env.send_ok(msg("before-usr1"))
+        self.assertEqual(env.entry_for_qid(r1.queue_id)["seq"], 2)
+        outcome = env.daemon.signal_reload()
+        self.assertEqual(outcome, ("loaded", "reload (SIGUSR1)", 3, digest))   # same file, same digest
         self.assertTrue(env.daemon.running())
-        r = env.send_ok(msg("after-usr1"))
-        self.assertEqual(env.entry_for_qid(r.queue_id)["seq"], 1)
+        r2 = env.send_ok(msg("after-usr1"))
+        e2 = env.entry_for_qid(r2.queue_id)
+        self.assertEqual(e2["seq"], 4)
+        self.assertEqual(e2["policy"], digest)
+        every = env.every_entry()
+        self.assertEqual([(e["seq"], e["kind"], e.get("reason")) for e in every],
+                         [(1, "policy", "start"), (2, "message", None), (3, "policy", "reload (SIGUSR1)"),
+                          (4, "message", None)])
+        self.assertEqual(env.tool.policy_show()["seq"], 3)
 
 
 class JournalFullTest(FailureTestBase):
@@ -229,7 +258,7 @@ class JournalFullTest(FailureTestBase):
 
         r1 = env.send_ok(msg("small-before"))
         env.delivery_for(r1.queue_id)
-        self.assertEqual(env.entry_for_qid(r1.queue_id)["seq"], 1)
+        self.assertEqual(env.entry_for_qid(r1.queue_id)["seq"], 2)   # 1: the policy
 
         # 8 MB cannot fit into a 4 MB journal
         big = corpus.big_message(8 * 1024 * 1024, seed=7, name="too-big")
@@ -255,19 +284,20 @@ class JournalFullTest(FailureTestBase):
         self.assertFalse([e for e in entries if "big@example.net" in e["rcpt"]])
         status = env.tool.status()
         status = status.get("status", status)
-        self.assertEqual(status["last_seq"], len(entries))
+        self.assertEqual(status["last_seq"], len(entries) + 1)   # + the policy entry
 
         # the operator grows the file system and restarts the daemon: the journal is intact
         # (the staged chunks of the failed message are dropped) and mail is journaled again
         self.assertEqual(env.daemon.stop(), 0, env.daemon.current_log())
         subprocess.run(["mount", "-o", "remount,size=64m", env.journal_dir], check=True)
         env.daemon.start()
-        env.daemon.wait_log("last_seq=%d" % len(entries))   # the start-up line
+        env.daemon.wait_log("last_seq=%d" % (len(entries) + 2))   # the start-up line, after its policy entry
         r4 = env.send_ok(msg("after-grow"), rcpts=["grown@example.net"])
         env.delivery_for(r4.queue_id)
         after = self.assert_everything_delivered_is_journaled(env)
         self.assertEqual(len(after), len(entries) + 1)
         self.assertEqual(after[-1]["queue_id"], r4.queue_id)
+        self.assertEqual(after[-1]["seq"], len(entries) + 3)
         # the 8 MB message fits now
         r5 = env.send_ok(big, rcpts=["big-again@example.net"])
         env.delivery_for(r5.queue_id)
@@ -284,6 +314,7 @@ class StartupTest(harness.E2ETestCase):
         self.run_dir = os.path.join(self.base, "run")
         os.mkdir(self.run_dir)
         shutil.chown(self.run_dir, user=harness.DAEMON_USER)
+        self.policy = harness.write_policy_dir(os.path.join(self.base, "policy"), harness.DEFAULT_POLICY)
 
     def start(self, args, timeout=30):
         return subprocess.run([harness.MAILJOURNALD, "--foreground"] + args, stdout=subprocess.PIPE,
@@ -295,9 +326,10 @@ class StartupTest(harness.E2ETestCase):
         shutil.chown(j, user=harness.DAEMON_USER)
         return j
 
-    def common(self, journal, mode="0666"):
+    def common(self, journal, mode="0666", policy=None):
         return ["--journal", journal, "--milter-socket", "unix:" + os.path.join(self.run_dir, "m.sock"),
-                "--admin-socket", os.path.join(self.run_dir, "a.sock"), "--socket-mode", mode]
+                "--admin-socket", os.path.join(self.run_dir, "a.sock"), "--socket-mode", mode,
+                "--policy", policy or self.policy]
 
     def test_root_without_user_refused(self):
         if os.geteuid() != 0:
@@ -316,6 +348,23 @@ class StartupTest(harness.E2ETestCase):
         self.assertEqual(bad2.returncode, 78, bad2.stderr)
         self.assertIn(b"no-such-user-mj-e2e", bad2.stderr)
         self.assertIn(b"99999", bad2.stderr)
+
+    def test_check_mode_loads_the_policy(self):
+        # -n checks the policy file too, reporting FILE:LINE:COL of the problem
+        text = harness.DEFAULT_POLICY.replace("retention: standard", "retention: nine_years")
+        bad_policy = harness.write_policy_dir(os.path.join(self.base, "bad-policy"), text)
+        bad = self.start(["-n", "--user", harness.DAEMON_USER] + self.common(self.journal(), policy=bad_policy))
+        self.assertEqual(bad.returncode, 78, bad.stderr)
+        line, col = harness.line_col(text, "nine_years")
+        self.assertIn(("mailjournald: %s:%d:%d: unknown retention class 'nine_years'\n" % (bad_policy, line, col)).encode(),
+                      bad.stderr)
+        missing = os.path.join(self.base, "no-such-policy.yaml")
+        p = self.start(["-n", "--user", harness.DAEMON_USER] + self.common(self.journal(), policy=missing))
+        self.assertEqual(p.returncode, 78, p.stderr)
+        self.assertIn(("mailjournald: %s: cannot read policy: " % missing).encode(), p.stderr)
+        relative = self.start(["-n", "--user", harness.DAEMON_USER] + self.common(self.journal(), policy="policy.yaml"))
+        self.assertEqual(relative.returncode, 78, relative.stderr)
+        self.assertIn(b"policy: 'policy.yaml' must be an absolute path", relative.stderr)
 
     def test_unknown_option_is_usage_error(self):
         p = self.start(["--no-such-option"])
@@ -343,7 +392,7 @@ class StartupTest(harness.E2ETestCase):
         with open(conf, "w") as f:
             f.write("# test configuration\n\njournal = %s\nmilter_socket = unix:%s\n"
                     "admin_socket = /nonexistent/overridden-on-the-command-line.sock\n"
-                    "socket_mode = 0640\nuser = %s\n" % (journal, milter, harness.DAEMON_USER))
+                    "socket_mode = 0640\nuser = %s\npolicy = %s\n" % (journal, milter, harness.DAEMON_USER, self.policy))
         p = self.start(["-n", "-c", conf, "--admin-socket", admin])
         self.assertEqual(p.returncode, 0, p.stderr)
         missing = self.start(["-n", "-c", os.path.join(self.base, "no-such.conf")])
@@ -364,9 +413,11 @@ class StartupTest(harness.E2ETestCase):
         self.assertIsNone(proc.poll(), harness.tail(log_path))
         for sock in (milter, admin):
             self.assertEqual(os.stat(sock).st_mode & 0o777, 0o640, sock)
-        st = harness.Tool(socket_path=admin).status()
+        tool = harness.Tool(socket_path=admin)
+        st = tool.status()
         st = st.get("status", st)
         self.assertEqual(st["journal"], journal)
+        self.assertEqual(tool.policy_show()["files"][0]["path"], self.policy)   # the file's policy key
         proc.terminate()
         self.assertEqual(proc.wait(30), 0)
 

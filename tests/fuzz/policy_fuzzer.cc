@@ -29,8 +29,7 @@ void Exercise(const mailjournal::Policy& policy) {
   using mailjournal::Decision;
   const int64_t now = 1795000000000000;  // 2026-11-18
   Decision d = policy.Classify("Alice+x@Bank.Example",
-                               {"", "<bob@x.bank.example>", "postmaster", "a@b@c", "<>", "@"},
-                               now);
+                               {"", "<bob@x.bank.example>", "postmaster", "a@b@c", "<>", "@"}, now);
   if (d.matches.size() != 7 || d.departments.empty() || d.retention.empty()) __builtin_trap();
   policy.HoldsCovering(d, now, 150);
   policy.HoldsCovering(d, INT64_MIN, 0);

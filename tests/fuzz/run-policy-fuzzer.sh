@@ -30,7 +30,7 @@ log="$work/fuzz.log"
 status=0
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:strict_string_checks=1 \
 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-  "$build/tests/fuzz/policy_fuzzer" \
+  timeout --kill-after=30 $((seconds + 300)) "$build/tests/fuzz/policy_fuzzer" \
   -max_total_time="$seconds" -timeout=25 -rss_limit_mb=2048 -max_len=8192 \
   -print_final_stats=1 -dict="$root/tests/fuzz/policy.dict" \
   -artifact_prefix="$work/artifacts/" "$work/corpus" >"$log" 2>&1 || status=$?

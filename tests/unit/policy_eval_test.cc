@@ -49,68 +49,66 @@ const char kRetailList[] =
     "  Dave.Smith@bank.example\n";
 
 const char kBank[] =
-    "version: 1\n"                                    // 1
-    "options:\n"                                      // 2
-    "  strip_subaddress: true\n"                      // 3
-    "retention:\n"                                    // 4
-    "  retail-5y: 5y\n"                               // 5
-    "  brokerage-20y: 20y\n"                          // 6
-    "  insurance-10y: 10y\n"                          // 7
-    "  default-7y: 7y\n"                              // 8
-    "departments:\n"                                  // 9
-    "  - name: retail\n"                              // 10
-    "    members:\n"                                  // 11
-    "      - \"@retail.bank.example\"\n"              // 12
-    "      - \"@*.retail.bank.example\"\n"            // 13
-    "      - Alice@Bank.Example\n"                    // 14
-    "      - include: hr/retail.txt\n"                // 15
-    "    retention: retail-5y\n"                      // 16
-    "    keys: [keys/retail.pem]\n"                   // 17
-    "    index: false\n"                              // 18
-    "  - name: brokerage\n"                           // 19
-    "    members:\n"                                  // 20
-    "      - \"*-desk@bank.example\"\n"               // 21
-    "      - \"@brokerage.bank.example\"\n"           // 22
-    "      - \"@*.bank.example\"\n"                   // 23
-    "      - \"[0-9][0-9]*@ops.bank.example\"\n"      // 24
-    "    retention: brokerage-20y\n"                  // 25
-    "    keys: [keys/brokerage.pem, keys/retail.pem]\n"  // 26
-    "  - name: insurance\n"                           // 27
-    "    members:\n"                                  // 28
-    "      - \"@insurance.bank.example\"\n"           // 29
-    "      - fx-desk@bank.example\n"                  // 30
-    "      - \"risk-*@bank.example\"\n"               // 31
-    "      - \"@*.east.retail.bank.example\"\n"       // 32
-    "      - \"claims-*@retail.bank.example\"\n"      // 33
-    "    retention: insurance-10y\n"                  // 34
-    "    keys: [keys/insurance.pub.pem]\n"            // 35
-    "  - name: default\n"                             // 36
-    "    retention: default-7y\n"                     // 37
-    "holds:\n"                                        // 38
-    "  - case: H-DEPT\n"                              // 39
-    "    reason: brokerage inquiry\n"                 // 40
-    "    placed_by: jane\n"                           // 41
-    "    scope: {departments: [brokerage]}\n"         // 42
-    "  - case: H-ADDR\n"                              // 43
-    "    reason: one customer\n"                      // 44
-    "    placed_by: jane\n"                           // 45
-    "    scope: {addresses: [\"Bob+x@Customer.Example\"]}\n"  // 46
-    "  - case: H-DATE\n"                              // 47
-    "    reason: first half of 2026\n"                // 48
-    "    placed_by: jane\n"                           // 49
-    "    scope: {since: 2026-01-01, until: 2026-07-01}\n"  // 50
-    "  - case: H-SEQ\n"                               // 51
-    "    reason: some messages\n"                     // 52
-    "    placed_by: jane\n"                           // 53
-    "    scope: {seqs: [12, \"100-200\"]}\n"          // 54
-    "  - case: H-AND\n"                               // 55
-    "    reason: retail since March\n"                // 56
-    "    placed_by: jane\n"                           // 57
+    "version: 1\n"                                              // 1
+    "options:\n"                                                // 2
+    "  strip_subaddress: true\n"                                // 3
+    "retention:\n"                                              // 4
+    "  retail-5y: 5y\n"                                         // 5
+    "  brokerage-20y: 20y\n"                                    // 6
+    "  insurance-10y: 10y\n"                                    // 7
+    "  default-7y: 7y\n"                                        // 8
+    "departments:\n"                                            // 9
+    "  - name: retail\n"                                        // 10
+    "    members:\n"                                            // 11
+    "      - \"@retail.bank.example\"\n"                        // 12
+    "      - \"@*.retail.bank.example\"\n"                      // 13
+    "      - Alice@Bank.Example\n"                              // 14
+    "      - include: hr/retail.txt\n"                          // 15
+    "    retention: retail-5y\n"                                // 16
+    "    keys: [keys/retail.pem]\n"                             // 17
+    "    index: false\n"                                        // 18
+    "  - name: brokerage\n"                                     // 19
+    "    members:\n"                                            // 20
+    "      - \"*-desk@bank.example\"\n"                         // 21
+    "      - \"@brokerage.bank.example\"\n"                     // 22
+    "      - \"@*.bank.example\"\n"                             // 23
+    "      - \"[0-9][0-9]*@ops.bank.example\"\n"                // 24
+    "    retention: brokerage-20y\n"                            // 25
+    "    keys: [keys/brokerage.pem, keys/retail.pem]\n"         // 26
+    "  - name: insurance\n"                                     // 27
+    "    members:\n"                                            // 28
+    "      - \"@insurance.bank.example\"\n"                     // 29
+    "      - fx-desk@bank.example\n"                            // 30
+    "      - \"risk-*@bank.example\"\n"                         // 31
+    "      - \"@*.east.retail.bank.example\"\n"                 // 32
+    "      - \"claims-*@retail.bank.example\"\n"                // 33
+    "    retention: insurance-10y\n"                            // 34
+    "    keys: [keys/insurance.pub.pem]\n"                      // 35
+    "  - name: default\n"                                       // 36
+    "    retention: default-7y\n"                               // 37
+    "holds:\n"                                                  // 38
+    "  - case: H-DEPT\n"                                        // 39
+    "    reason: brokerage inquiry\n"                           // 40
+    "    placed_by: jane\n"                                     // 41
+    "    scope: {departments: [brokerage]}\n"                   // 42
+    "  - case: H-ADDR\n"                                        // 43
+    "    reason: one customer\n"                                // 44
+    "    placed_by: jane\n"                                     // 45
+    "    scope: {addresses: [\"Bob+x@Customer.Example\"]}\n"    // 46
+    "  - case: H-DATE\n"                                        // 47
+    "    reason: first half of 2026\n"                          // 48
+    "    placed_by: jane\n"                                     // 49
+    "    scope: {since: 2026-01-01, until: 2026-07-01}\n"       // 50
+    "  - case: H-SEQ\n"                                         // 51
+    "    reason: some messages\n"                               // 52
+    "    placed_by: jane\n"                                     // 53
+    "    scope: {seqs: [12, \"100-200\"]}\n"                    // 54
+    "  - case: H-AND\n"                                         // 55
+    "    reason: retail since March\n"                          // 56
+    "    placed_by: jane\n"                                     // 57
     "    scope: {departments: [retail], since: 2026-03-01}\n";  // 58
 
-std::shared_ptr<const Policy> Bank() {
-  return LoadOrFail(kBank, {{"hr/retail.txt", kRetailList}});
-}
+std::shared_ptr<const Policy> Bank() { return LoadOrFail(kBank, {{"hr/retail.txt", kRetailList}}); }
 
 struct MatchCase {
   const char* address;
@@ -126,44 +124,92 @@ BOOST_AUTO_TEST_CASE(matches_the_most_specific_rule) {
   std::shared_ptr<const Policy> policy = Bank();
   const MatchCase cases[] = {
       // Addresses, whatever the case of local part and domain, with or without brackets.
-      {"alice@bank.example", "alice@bank.example", {"retail"}, "Alice@Bank.Example",
+      {"alice@bank.example",
+       "alice@bank.example",
+       {"retail"},
+       "Alice@Bank.Example",
        "policy.yaml:14:9"},
-      {"<ALICE@bank.EXAMPLE>", "alice@bank.example", {"retail"}, "Alice@Bank.Example",
+      {"<ALICE@bank.EXAMPLE>",
+       "alice@bank.example",
+       {"retail"},
+       "Alice@Bank.Example",
        "policy.yaml:14:9"},
       // Sub-address tags are stripped (strip_subaddress: true).
-      {"alice+news@bank.example", "alice@bank.example", {"retail"}, "Alice@Bank.Example",
+      {"alice+news@bank.example",
+       "alice@bank.example",
+       {"retail"},
+       "Alice@Bank.Example",
        "policy.yaml:14:9"},
       // Include file lines.
-      {"carol@bank.example", "carol@bank.example", {"retail"}, "carol@bank.example",
+      {"carol@bank.example",
+       "carol@bank.example",
+       {"retail"},
+       "carol@bank.example",
        "hr/retail.txt:2:1"},
-      {"dave.smith+x@Bank.Example", "dave.smith@bank.example", {"retail"},
-       "Dave.Smith@bank.example", "hr/retail.txt:3:3"},
+      {"dave.smith+x@Bank.Example",
+       "dave.smith@bank.example",
+       {"retail"},
+       "Dave.Smith@bank.example",
+       "hr/retail.txt:3:3"},
       // An address beats a glob that also matches.
-      {"fx-desk@bank.example", "fx-desk@bank.example", {"insurance"}, "fx-desk@bank.example",
+      {"fx-desk@bank.example",
+       "fx-desk@bank.example",
+       {"insurance"},
+       "fx-desk@bank.example",
        "policy.yaml:30:9"},
       // Globs beat domains and subdomain wildcards.
-      {"eq-desk@bank.example", "eq-desk@bank.example", {"brokerage"}, "*-desk@bank.example",
+      {"eq-desk@bank.example",
+       "eq-desk@bank.example",
+       {"brokerage"},
+       "*-desk@bank.example",
        "policy.yaml:21:9"},
-      {"42ops@ops.bank.example", "42ops@ops.bank.example", {"brokerage"},
-       "[0-9][0-9]*@ops.bank.example", "policy.yaml:24:9"},
+      {"42ops@ops.bank.example",
+       "42ops@ops.bank.example",
+       {"brokerage"},
+       "[0-9][0-9]*@ops.bank.example",
+       "policy.yaml:24:9"},
       // Equally specific globs in two departments: both.
-      {"risk-desk@bank.example", "risk-desk@bank.example", {"brokerage", "insurance"},
-       "*-desk@bank.example", "policy.yaml:21:9"},
+      {"risk-desk@bank.example",
+       "risk-desk@bank.example",
+       {"brokerage", "insurance"},
+       "*-desk@bank.example",
+       "policy.yaml:21:9"},
       // A domain beats a subdomain wildcard of its parent.
-      {"bob@retail.bank.example", "bob@retail.bank.example", {"retail"}, "@retail.bank.example",
+      {"bob@retail.bank.example",
+       "bob@retail.bank.example",
+       {"retail"},
+       "@retail.bank.example",
        "policy.yaml:12:9"},
-      {"claims-7@retail.bank.example", "claims-7@retail.bank.example", {"insurance"},
-       "claims-*@retail.bank.example", "policy.yaml:33:9"},
-      {"bob@Insurance.Bank.Example", "bob@insurance.bank.example", {"insurance"},
-       "@insurance.bank.example", "policy.yaml:29:9"},
+      {"claims-7@retail.bank.example",
+       "claims-7@retail.bank.example",
+       {"insurance"},
+       "claims-*@retail.bank.example",
+       "policy.yaml:33:9"},
+      {"bob@Insurance.Bank.Example",
+       "bob@insurance.bank.example",
+       {"insurance"},
+       "@insurance.bank.example",
+       "policy.yaml:29:9"},
       // Subdomain wildcards: the longest parent wins.
-      {"bob@branch.retail.bank.example", "bob@branch.retail.bank.example", {"retail"},
-       "@*.retail.bank.example", "policy.yaml:13:9"},
-      {"bob@east.retail.bank.example", "bob@east.retail.bank.example", {"retail"},
-       "@*.retail.bank.example", "policy.yaml:13:9"},
-      {"bob@x.east.retail.bank.example", "bob@x.east.retail.bank.example", {"insurance"},
-       "@*.east.retail.bank.example", "policy.yaml:32:9"},
-      {"bob@it.bank.example", "bob@it.bank.example", {"brokerage"}, "@*.bank.example",
+      {"bob@branch.retail.bank.example",
+       "bob@branch.retail.bank.example",
+       {"retail"},
+       "@*.retail.bank.example",
+       "policy.yaml:13:9"},
+      {"bob@east.retail.bank.example",
+       "bob@east.retail.bank.example",
+       {"retail"},
+       "@*.retail.bank.example",
+       "policy.yaml:13:9"},
+      {"bob@x.east.retail.bank.example",
+       "bob@x.east.retail.bank.example",
+       {"insurance"},
+       "@*.east.retail.bank.example",
+       "policy.yaml:32:9"},
+      {"bob@it.bank.example",
+       "bob@it.bank.example",
+       {"brokerage"},
+       "@*.bank.example",
        "policy.yaml:23:9"},
       // "@*.bank.example" does not cover bank.example itself.
       {"bob@bank.example", "bob@bank.example", {"default"}, "default", ""},
@@ -261,11 +307,11 @@ BOOST_AUTO_TEST_CASE(classifies_by_sender_and_every_recipient) {
   BOOST_REQUIRE(d.matches.size() == 3u);
   BOOST_TEST(d.matches[0].rule == "default");
   BOOST_TEST(d.matches[2].address == "dave.smith@bank.example");
-  BOOST_TEST((d.departments ==
-              std::vector<std::string>{"brokerage", "default", "insurance", "retail"}));
+  BOOST_TEST(
+      (d.departments == std::vector<std::string>{"brokerage", "default", "insurance", "retail"}));
   BOOST_TEST(d.retention == "brokerage-20y");
   BOOST_TEST((d.keys == std::vector<std::string>{"keys/brokerage.pem", "keys/retail.pem",
-                                                  "keys/insurance.pub.pem"}));
+                                                 "keys/insurance.pub.pem"}));
 
   // Nobody known: default only.
   d = policy->Classify("x@elsewhere.example", {}, t);
@@ -388,9 +434,13 @@ BOOST_AUTO_TEST_CASE(digest_changes_when_an_include_file_changes) {
   std::shared_ptr<const Policy> commented =
       LoadOrFail(std::string(kBank) + "# reviewed\n", {{"hr/retail.txt", kRetailList}});
   BOOST_TEST((a->digest() != commented->digest()));
-  // The files are journaled as read: the policy, then the include file.
-  BOOST_REQUIRE(changed->files().size() == 2u);
+  // The files are journaled as read: the policy, then the include file and the key files
+  // in the order first referenced.
+  BOOST_REQUIRE(changed->files().size() == 5u);
   BOOST_TEST(changed->files()[1].path == "hr/retail.txt");
+  BOOST_TEST(changed->files()[2].path == "keys/retail.pem");
+  BOOST_TEST(changed->files()[3].path == "keys/brokerage.pem");
+  BOOST_TEST(changed->files()[4].path == "keys/insurance.pub.pem");
   BOOST_TEST(changed->files()[1].bytes == std::string(kRetailList) + "erin@bank.example\n");
 }
 
@@ -398,12 +448,12 @@ BOOST_AUTO_TEST_CASE(matches_internationalised_addresses) {
   std::shared_ptr<const Policy> policy = LoadOrFail(
       "version: 1\nretention: {r: 1y}\ndepartments:\n"
       "  - name: cn\n"
-      "    members: [\"@\xE9\x93\xB6\xE8\xA1\x8C.example\", \"\xE5\xBC\xA0\xE4\xB8\x89@Bank.Example\"]\n"
+      "    members: [\"@\xE9\x93\xB6\xE8\xA1\x8C.example\", "
+      "\"\xE5\xBC\xA0\xE4\xB8\x89@Bank.Example\"]\n"
       "    retention: r\n"
       "  - {name: default, retention: r}\n");
   BOOST_TEST(policy->MatchAddress("li@\xE9\x93\xB6\xE8\xA1\x8C.EXAMPLE").departments[0] == "cn");
-  BOOST_TEST(policy->MatchAddress("\xE5\xBC\xA0\xE4\xB8\x89@bank.example").departments[0] ==
-             "cn");
+  BOOST_TEST(policy->MatchAddress("\xE5\xBC\xA0\xE4\xB8\x89@bank.example").departments[0] == "cn");
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -1,5 +1,7 @@
 // The policy loader: every invalid policy is reported with its exact message and position,
 // every problem at once; valid policies yield exactly the values they spell out.
+#include <sys/stat.h>
+
 #include <boost/test/unit_test.hpp>
 #include <fstream>
 #include <sstream>
@@ -84,127 +86,187 @@ const char kDefaultMembers[] =
 std::vector<InvalidCase> InvalidCases() {
   return {
       // The document and its top level.
-      {"empty file", "", {"policy.yaml:1:1: the policy is empty (expected a map starting with "
-                          "'version: 1')"}},
-      {"comments only", "# nothing here\n", {"policy.yaml:1:1: the policy is empty (expected a "
-                                             "map starting with 'version: 1')"}},
-      {"top level is a list", "- version: 1\n",
+      {"empty file",
+       "",
+       {"policy.yaml:1:1: the policy is empty (expected a map starting with "
+        "'version: 1')"}},
+      {"comments only",
+       "# nothing here\n",
+       {"policy.yaml:1:1: the policy is empty (expected a "
+        "map starting with 'version: 1')"}},
+      {"top level is a list",
+       "- version: 1\n",
        {"policy.yaml:1:1: the policy must be a map, not a list"}},
-      {"top level is a string", "hello\n",
+      {"top level is a string",
+       "hello\n",
        {"policy.yaml:1:1: the policy must be a map, not 'hello'"}},
-      {"syntax error: unclosed flow sequence", "version: 1\nretention: [7y\n",
+      {"syntax error: unclosed flow sequence",
+       "version: 1\nretention: [7y\n",
        {"policy.yaml:3:1: YAML syntax error: end of sequence flow not found"}},
-      {"syntax error: bad indentation", "version: 1\nretention:\n  r7: 7y\n r5: 5y\n",
+      {"syntax error: bad indentation",
+       "version: 1\nretention:\n  r7: 7y\n r5: 5y\n",
        {"policy.yaml:4:2: YAML syntax error: end of map not found"}},
-      {"syntax error: map value in plain scalar", "version: 1\nretention: a: b\n",
+      {"syntax error: map value in plain scalar",
+       "version: 1\nretention: a: b\n",
        {"policy.yaml:2:13: YAML syntax error: illegal map value"}},
-      {"two documents", kMinimal + "---\nversion: 1\n",
-       {"policy.yaml:8:1: a policy is one YAML document; another one starts here"}},
-      {"missing version", "retention:\n  r7: 7y\ndepartments:\n  - name: default\n"
-                          "    retention: r7\n",
+      {"stray comma (yaml-cpp would loop)",
+       "# policy\n  , version: 1\n",
+       {"policy.yaml:2:3: YAML syntax error: unexpected ','"}},
+      {"stray comma alone", ",", {"policy.yaml:1:1: YAML syntax error: unexpected ','"}},
+      {"two documents",
+       kMinimal + "---\nversion: 1\n",
+       {"policy.yaml:7:1: a policy is one YAML document; another one starts here"}},
+      {"aliases",
+       kMinimal + "  - name: retail\n"
+                  "    keys: &k [keys/retail.pem]\n"
+                  "    retention: r7\n"
+                  "  - name: brokerage\n"
+                  "    keys: *k\n"
+                  "    retention: r7\n",
+       {"policy.yaml:11:11: YAML aliases are not allowed in a policy (write the value out)"}},
+      {"missing version",
+       "retention:\n  r7: 7y\ndepartments:\n  - name: default\n"
+       "    retention: r7\n",
        {"policy.yaml:1:1: missing required key 'version'"}},
-      {"version is a string", "version: \"1\"" + kMinimal.substr(10),
+      {"version is a string",
+       "version: \"1\"" + kMinimal.substr(10),
        {"policy.yaml:1:10: 'version' must be an integer, not the string '1'"}},
-      {"version is not an integer", "version: 1.0" + kMinimal.substr(10),
+      {"version is not an integer",
+       "version: 1.0" + kMinimal.substr(10),
        {"policy.yaml:1:10: 'version' must be an integer, not '1.0'"}},
-      {"unsupported version: nothing else is reported", "version: 2\ncolour: blue\n",
+      {"unsupported version: nothing else is reported",
+       "version: 2\ncolour: blue\n",
        {"policy.yaml:1:10: unsupported version 2 (this mailjournal reads version 1)"}},
-      {"unknown top-level key", kMinimal + "retension:\n  r5: 5y\n",
+      {"unknown top-level key",
+       kMinimal + "retension:\n  r5: 5y\n",
        {"policy.yaml:7:1: unknown key 'retension' (expected one of: version, options, "
         "retention, departments, holds, access)"}},
-      {"duplicate top-level key", kMinimal + "version: 1\n",
+      {"duplicate top-level key",
+       kMinimal + "version: 1\n",
        {"policy.yaml:7:1: duplicate key 'version' (first at 1:1)"}},
-      {"non-string key", kMinimal + "? [a, b]\n: c\n",
+      {"non-string key",
+       kMinimal + "? [a, b]\n: c\n",
        {"policy.yaml:7:3: a key must be a string, not a list"}},
-      {"missing retention and departments", "version: 1\n",
+      {"missing retention and departments",
+       "version: 1\n",
        {"policy.yaml:1:1: missing required key 'retention'",
         "policy.yaml:1:1: missing required key 'departments'"}},
 
       // options
-      {"options is a list", "version: 1\noptions: [strip_subaddress]\n" + kMinimal.substr(11),
+      {"options is a list",
+       "version: 1\noptions: [strip_subaddress]\n" + kMinimal.substr(11),
        {"policy.yaml:2:10: 'options' must be a map, not a list"}},
-      {"unknown option", kMinimal + "options:\n  strip_subaddresses: true\n",
+      {"unknown option",
+       kMinimal + "options:\n  strip_subaddresses: true\n",
        {"policy.yaml:8:3: unknown key 'strip_subaddresses' (expected one of: "
         "case_sensitive_local_part, strip_subaddress, subaddress_separator)"}},
-      {"option is not a boolean", kMinimal + "options:\n  case_sensitive_local_part: yes\n",
+      {"option is not a boolean",
+       kMinimal + "options:\n  case_sensitive_local_part: yes\n",
        {"policy.yaml:8:30: 'case_sensitive_local_part' must be true or false, not 'yes'"}},
-      {"quoted boolean", kMinimal + "options:\n  strip_subaddress: \"true\"\n",
+      {"quoted boolean",
+       kMinimal + "options:\n  strip_subaddress: \"true\"\n",
        {"policy.yaml:8:21: 'strip_subaddress' must be true or false, not the string 'true'"}},
-      {"separator of two characters", kMinimal + "options:\n  subaddress_separator: \"++\"\n",
+      {"separator of two characters",
+       kMinimal + "options:\n  subaddress_separator: \"++\"\n",
        {"policy.yaml:8:25: 'subaddress_separator' must be one character other than '@' and "
         "whitespace, not the string '++'"}},
-      {"separator '@'", kMinimal + "options:\n  subaddress_separator: \"@\"\n",
+      {"separator '@'",
+       kMinimal + "options:\n  subaddress_separator: \"@\"\n",
        {"policy.yaml:8:25: 'subaddress_separator' must be one character other than '@' and "
         "whitespace, not the string '@'"}},
-      {"separator a space", kMinimal + "options:\n  subaddress_separator: \" \"\n",
+      {"separator a space",
+       kMinimal + "options:\n  subaddress_separator: \" \"\n",
        {"policy.yaml:8:25: 'subaddress_separator' must be one character other than '@' and "
         "whitespace, not the string ' '"}},
 
       // retention
-      {"retention is a list", "version: 1\nretention: [7y]\ndepartments: []\n",
+      {"retention is a list",
+       "version: 1\nretention: [7y]\ndepartments: []\n",
        {"policy.yaml:2:12: 'retention' must be a map, not a list",
         "policy.yaml:3:14: missing the required department 'default' (it gets every address no "
         "rule matches)"}},
-      {"retention is empty", "version: 1\nretention:\ndepartments:\n  - name: default\n"
-                             "    retention: r7\n",
+      {"retention is empty",
+       "version: 1\nretention:\ndepartments:\n  - name: default\n"
+       "    retention: r7\n",
        {"policy.yaml:2:1: 'retention' must be a map, not empty"}},
-      {"retention names no class", "version: 1\nretention: {}\ndepartments:\n"
-                                   "  - name: default\n    retention: r7\n",
+      {"retention names no class",
+       "version: 1\nretention: {}\ndepartments:\n"
+       "  - name: default\n    retention: r7\n",
        {"policy.yaml:2:12: 'retention' must name at least one class",
         "policy.yaml:5:16: unknown retention class 'r7'"}},
-      {"period in months", "version: 1\nretention:\n  r7: 7m\n" + kMinimal.substr(31),
+      {"period in months",
+       "version: 1\nretention:\n  r7: 7m\n" + kMinimal.substr(31),
        {"policy.yaml:3:7: invalid retention period '7m' (expected a positive number of years or "
         "days, e.g. 7y or 180d)"}},
-      {"period of zero", "version: 1\nretention:\n  r7: 0d\n" + kMinimal.substr(31),
+      {"period of zero",
+       "version: 1\nretention:\n  r7: 0d\n" + kMinimal.substr(31),
        {"policy.yaml:3:7: invalid retention period '0d' (expected a positive number of years or "
         "days, e.g. 7y or 180d)"}},
-      {"period without number", "version: 1\nretention:\n  r7: y\n" + kMinimal.substr(31),
+      {"period without number",
+       "version: 1\nretention:\n  r7: y\n" + kMinimal.substr(31),
        {"policy.yaml:3:7: invalid retention period 'y' (expected a positive number of years or "
         "days, e.g. 7y or 180d)"}},
-      {"period as a bare number", "version: 1\nretention:\n  r7: 7\n" + kMinimal.substr(31),
+      {"period as a bare number",
+       "version: 1\nretention:\n  r7: 7\n" + kMinimal.substr(31),
        {"policy.yaml:3:7: invalid retention period '7' (expected a positive number of years or "
         "days, e.g. 7y or 180d)"}},
-      {"period too long", "version: 1\nretention:\n  r7: 1001y\n" + kMinimal.substr(31),
+      {"period too long",
+       "version: 1\nretention:\n  r7: 1001y\n" + kMinimal.substr(31),
        {"policy.yaml:3:7: retention period '1001y' is too long (at most 1000y or 365000d)"}},
-      {"period overflowing", "version: 1\nretention:\n  r7: 99999999999999999999999d\n" +
-                                 kMinimal.substr(31),
+      {"period overflowing",
+       "version: 1\nretention:\n  r7: 99999999999999999999999d\n" + kMinimal.substr(31),
        {"policy.yaml:3:7: invalid retention period '99999999999999999999999d' (expected a "
         "positive number of years or days, e.g. 7y or 180d)"}},
-      {"period is a list", "version: 1\nretention:\n  r7: [7y]\n" + kMinimal.substr(31),
+      {"period is a list",
+       "version: 1\nretention:\n  r7: [7y]\n" + kMinimal.substr(31),
        {"policy.yaml:3:7: the period of 'r7' must be a string such as 7y or 180d, not a list"}},
-      {"period missing", "version: 1\nretention:\n  r7:\n" + kMinimal.substr(31),
+      {"period missing",
+       "version: 1\nretention:\n  r7:\n" + kMinimal.substr(31),
        {"policy.yaml:3:3: the period of 'r7' must be a string such as 7y or 180d, not empty"}},
-      {"invalid class name", kMinimal.substr(0, 31) + "  Retail 5Y: 5y\n" + kMinimal.substr(31),
+      {"invalid class name",
+       kMinimal.substr(0, 31) + "  Retail 5Y: 5y\n" + kMinimal.substr(31),
        {"policy.yaml:4:3: invalid retention class name 'Retail 5Y' " + std::string(kNameHint)}},
-      {"duplicate class", kMinimal.substr(0, 31) + "  r7: 7d\n" + kMinimal.substr(31),
+      {"duplicate class",
+       kMinimal.substr(0, 31) + "  r7: 7d\n" + kMinimal.substr(31),
        {"policy.yaml:4:3: duplicate retention class 'r7' (first at 3:3)"}},
 
       // departments
-      {"departments is a map", "version: 1\nretention:\n  r7: 7y\ndepartments:\n  default: r7\n",
+      {"departments is a map",
+       "version: 1\nretention:\n  r7: 7y\ndepartments:\n  default: r7\n",
        {"policy.yaml:5:3: 'departments' must be a list, not a map"}},
-      {"no default department", "version: 1\nretention:\n  r7: 7y\ndepartments:\n"
-                                "  - name: retail\n    retention: r7\n",
+      {"no default department",
+       "version: 1\nretention:\n  r7: 7y\ndepartments:\n"
+       "  - name: retail\n    retention: r7\n",
        {"policy.yaml:5:3: missing the required department 'default' (it gets every address no "
         "rule matches)"}},
-      {"department is a string", kMinimal + "  - retail\n",
+      {"department is a string",
+       kMinimal + "  - retail\n",
        {"policy.yaml:7:5: a department must be a map, not 'retail'"}},
-      {"department without name", kMinimal + "  - retention: r7\n",
+      {"department without name",
+       kMinimal + "  - retention: r7\n",
        {"policy.yaml:7:5: missing required key 'name'"}},
-      {"department name with capitals", kMinimal + "  - name: Retail\n    retention: r7\n",
+      {"department name with capitals",
+       kMinimal + "  - name: Retail\n    retention: r7\n",
        {"policy.yaml:7:11: invalid department name 'Retail' " + std::string(kNameHint)}},
-      {"department name is a list", kMinimal + "  - name: [retail]\n    retention: r7\n",
+      {"department name is a list",
+       kMinimal + "  - name: [retail]\n    retention: r7\n",
        {"policy.yaml:7:11: 'name' must be a string, not a list"}},
-      {"duplicate department", kMinimal + "  - name: default\n    retention: r7\n",
+      {"duplicate department",
+       kMinimal + "  - name: default\n    retention: r7\n",
        {"policy.yaml:7:11: duplicate department 'default' (first at 5:11)"}},
-      {"department without retention", kMinimal + "  - name: retail\n",
+      {"department without retention",
+       kMinimal + "  - name: retail\n",
        {"policy.yaml:7:5: missing required key 'retention'"}},
-      {"unknown retention class", kMinimal + "  - name: retail\n    retention: r5\n",
+      {"unknown retention class",
+       kMinimal + "  - name: retail\n    retention: r5\n",
        {"policy.yaml:8:16: unknown retention class 'r5'"}},
-      {"misspelt department key", kMinimal + "  - name: retail\n    retension: r7\n",
+      {"misspelt department key",
+       kMinimal + "  - name: retail\n    retension: r7\n",
        {"policy.yaml:7:5: missing required key 'retention'",
         "policy.yaml:8:5: unknown key 'retension' (expected one of: name, members, retention, "
         "keys, index)"}},
-      {"index is not a boolean", kMinimal + "  - name: retail\n    retention: r7\n    index: on\n",
+      {"index is not a boolean",
+       kMinimal + "  - name: retail\n    retention: r7\n    index: on\n",
        {"policy.yaml:9:12: 'index' must be true or false, not 'on'"}},
       {"default department with members",
        "version: 1\nretention:\n  r7: 7y\ndepartments:\n  - name: default\n"
@@ -212,75 +274,88 @@ std::vector<InvalidCase> InvalidCases() {
        {"policy.yaml:6:5: " + std::string(kDefaultMembers)}},
 
       // members
-      {"members is a string", kMinimal + "  - name: retail\n    members: \"@bank.example\"\n"
-                                         "    retention: r7\n",
+      {"members is a string",
+       kMinimal + "  - name: retail\n    members: \"@bank.example\"\n"
+                  "    retention: r7\n",
        {"policy.yaml:8:14: 'members' must be a list, not the string '@bank.example'"}},
-      {"member is a list", kMinimal + "  - name: retail\n    members: [[a@b.example]]\n"
-                                      "    retention: r7\n",
+      {"member is a list",
+       kMinimal + "  - name: retail\n    members: [[a@b.example]]\n"
+                  "    retention: r7\n",
        {"policy.yaml:8:15: a member must be a string or {include: FILE}, not a list"}},
-      {"address without '@'", kMinimal + "  - name: retail\n    members: [alice]\n"
-                                         "    retention: r7\n",
+      {"address without '@'",
+       kMinimal + "  - name: retail\n    members: [alice]\n"
+                  "    retention: r7\n",
        {"policy.yaml:8:15: invalid member 'alice': expected exactly one '@'"}},
-      {"address with two '@'", kMinimal + "  - name: retail\n    members: [a@b@bank.example]\n"
-                                          "    retention: r7\n",
+      {"address with two '@'",
+       kMinimal + "  - name: retail\n    members: [a@b@bank.example]\n"
+                  "    retention: r7\n",
        {"policy.yaml:8:15: invalid member 'a@b@bank.example': expected exactly one '@'"}},
-      {"empty domain", kMinimal + "  - name: retail\n    members: [\"alice@\", \"@\"]\n"
-                                  "    retention: r7\n",
+      {"empty domain",
+       kMinimal + "  - name: retail\n    members: [\"alice@\", \"@\"]\n"
+                  "    retention: r7\n",
        {"policy.yaml:8:15: invalid member 'alice@': empty domain",
         "policy.yaml:8:25: invalid member '@': empty domain"}},
-      {"empty member", kMinimal + "  - name: retail\n    members: [\"\", \"<>\"]\n"
-                                  "    retention: r7\n",
+      {"empty member",
+       kMinimal + "  - name: retail\n    members: [\"\", \"<>\"]\n"
+                  "    retention: r7\n",
        {"policy.yaml:8:15: invalid member '': empty address",
         "policy.yaml:8:19: invalid member '<>': empty address"}},
-      {"invalid character in domain", kMinimal + "  - name: retail\n"
-                                                 "    members: [a@bank_example.com]\n"
-                                                 "    retention: r7\n",
+      {"invalid character in domain",
+       kMinimal + "  - name: retail\n"
+                  "    members: [a@bank_example.com]\n"
+                  "    retention: r7\n",
        {"policy.yaml:8:15: invalid member 'a@bank_example.com': invalid character '_' in "
         "domain"}},
-      {"empty domain label", kMinimal + "  - name: retail\n"
-                                        "    members: [a@bank..example, \"@.bank.example\"]\n"
-                                        "    retention: r7\n",
+      {"empty domain label",
+       kMinimal + "  - name: retail\n"
+                  "    members: [a@bank..example, \"@.bank.example\"]\n"
+                  "    retention: r7\n",
        {"policy.yaml:8:15: invalid member 'a@bank..example': empty label in domain "
         "'bank..example'",
         "policy.yaml:8:32: invalid member '@.bank.example': empty label in domain "
         "'.bank.example'"}},
-      {"invalid character in local part", kMinimal + "  - name: retail\n"
-                                                     "    members: [\"a b@bank.example\", "
-                                                     "\"a\\tb@bank.example\"]\n"
-                                                     "    retention: r7\n",
+      {"invalid character in local part",
+       kMinimal + "  - name: retail\n"
+                  "    members: [\"a b@bank.example\", "
+                  "\"a\\tb@bank.example\"]\n"
+                  "    retention: r7\n",
        {"policy.yaml:8:15: invalid member 'a b@bank.example': invalid character ' ' in local part",
         "policy.yaml:8:35: invalid member 'a\\x09b@bank.example': invalid character '\\x09' in "
         "local part"}},
-      {"wildcard in the middle of a domain", kMinimal + "  - name: retail\n"
-                                                        "    members: [\"@bank.*.example\"]\n"
-                                                        "    retention: r7\n",
+      {"wildcard in the middle of a domain",
+       kMinimal + "  - name: retail\n"
+                  "    members: [\"@bank.*.example\"]\n"
+                  "    retention: r7\n",
        {"policy.yaml:8:15: invalid member '@bank.*.example': invalid character '*' in domain"}},
-      {"unterminated glob bracket", kMinimal + "  - name: retail\n"
-                                               "    members: [\"[a-z*@bank.example\"]\n"
-                                               "    retention: r7\n",
+      {"unterminated glob bracket",
+       kMinimal + "  - name: retail\n"
+                  "    members: [\"[a-z*@bank.example\"]\n"
+                  "    retention: r7\n",
        {"policy.yaml:8:15: invalid member '[a-z*@bank.example': unterminated '[' in glob"}},
-      {"glob without '@'", kMinimal + "  - name: retail\n    members: [\"*-desk\"]\n"
-                                      "    retention: r7\n",
+      {"glob without '@'",
+       kMinimal + "  - name: retail\n    members: [\"*-desk\"]\n"
+                  "    retention: r7\n",
        {"policy.yaml:8:15: invalid member '*-desk': expected exactly one '@'"}},
-      {"glob with empty domain", kMinimal + "  - name: retail\n    members: [\"*@\"]\n"
-                                            "    retention: r7\n",
+      {"glob with empty domain",
+       kMinimal + "  - name: retail\n    members: [\"*@\"]\n"
+                  "    retention: r7\n",
        {"policy.yaml:8:15: invalid member '*@': empty domain"}},
-      {"same member in two departments", kMinimal +
-                                             "  - name: retail\n"
-                                             "    members: [alice@bank.example]\n"
-                                             "    retention: r7\n"
-                                             "  - name: brokerage\n"
-                                             "    members:\n"
-                                             "      - ALICE@bank.example\n"
-                                             "    retention: r7\n",
+      {"same member in two departments",
+       kMinimal + "  - name: retail\n"
+                  "    members: [alice@bank.example]\n"
+                  "    retention: r7\n"
+                  "  - name: brokerage\n"
+                  "    members:\n"
+                  "      - ALICE@bank.example\n"
+                  "    retention: r7\n",
        {"policy.yaml:12:9: alice@bank.example is a member of both retail and brokerage (first "
         "at policy.yaml:8:15)"}},
-      {"same domain twice in one department", kMinimal +
-                                                  "  - name: retail\n"
-                                                  "    members:\n"
-                                                  "      - \"@Retail.Bank.Example\"\n"
-                                                  "      - \"@retail.bank.example\"\n"
-                                                  "    retention: r7\n",
+      {"same domain twice in one department",
+       kMinimal + "  - name: retail\n"
+                  "    members:\n"
+                  "      - \"@Retail.Bank.Example\"\n"
+                  "      - \"@retail.bank.example\"\n"
+                  "    retention: r7\n",
        {"policy.yaml:10:9: @retail.bank.example is listed twice in retail (first at "
         "policy.yaml:9:9)"}},
       {"sub-addresses collide when stripped",
@@ -295,28 +370,38 @@ std::vector<InvalidCase> InvalidCases() {
         "policy.yaml:10:15)"}},
 
       // include files
-      {"include map with another key", kMinimal + "  - name: retail\n"
-                                                  "    members:\n"
-                                                  "      - file: hr/retail.txt\n"
-                                                  "    retention: r7\n",
+      {"include map with another key",
+       kMinimal + "  - name: retail\n"
+                  "    members:\n"
+                  "      - file: hr/retail.txt\n"
+                  "    retention: r7\n",
        {"policy.yaml:9:9: unknown key 'file' (expected one of: include)",
         "policy.yaml:9:9: missing required key 'include'"}},
-      {"include of a missing file", kMinimal + "  - name: retail\n"
-                                               "    members:\n"
-                                               "      - include: hr/none.txt\n"
-                                               "    retention: r7\n",
+      {"include of a missing file",
+       kMinimal + "  - name: retail\n"
+                  "    members:\n"
+                  "      - include: hr/none.txt\n"
+                  "    retention: r7\n",
        {"policy.yaml:9:18: cannot read include file 'hr/none.txt': No such file or directory"}},
-      {"include of an empty path", kMinimal + "  - name: retail\n"
-                                              "    members:\n"
-                                              "      - include: \"\"\n"
-                                              "    retention: r7\n",
+      {"include of an empty path",
+       kMinimal + "  - name: retail\n"
+                  "    members:\n"
+                  "      - include: \"\"\n"
+                  "    retention: r7\n",
        {"policy.yaml:9:18: 'include' must not be empty"}},
+      {"include twice in one department",
+       kMinimal + "  - name: retail\n"
+                  "    members:\n"
+                  "      - include: hr/r.txt\n"
+                  "      - include: hr/r.txt\n"
+                  "    retention: r7\n",
+       {"policy.yaml:10:18: 'hr/r.txt' is included twice in retail (first at 9:18)"},
+       {{"hr/r.txt", "a@bank.example\n"}}},
       {"bad lines in an include file",
-       kMinimal +
-           "  - name: retail\n"
-           "    members:\n"
-           "      - include: hr/bad.txt\n"
-           "    retention: r7\n",
+       kMinimal + "  - name: retail\n"
+                  "    members:\n"
+                  "      - include: hr/bad.txt\n"
+                  "    retention: r7\n",
        {"hr/bad.txt:2:3: invalid address 'bob': expected exactly one '@'",
         "hr/bad.txt:4:1: invalid address '@bank.example': expected an address, not a domain",
         "hr/bad.txt:5:2: invalid address '*-desk@bank.example': expected an address, not a glob"},
@@ -324,63 +409,68 @@ std::vector<InvalidCase> InvalidCases() {
          "alice@bank.example\n  bob\n# carol@bank.example\n@bank.example\n\t*-desk@bank.example"
          "\r\n\n"}}},
       {"include file member also in another department",
-       kMinimal +
-           "  - name: retail\n"
-           "    members:\n"
-           "      - include: hr/retail.txt\n"
-           "    retention: r7\n"
-           "  - name: brokerage\n"
-           "    members: [\"<Dave@BANK.example>\"]\n"
-           "    retention: r7\n",
+       kMinimal + "  - name: retail\n"
+                  "    members:\n"
+                  "      - include: hr/retail.txt\n"
+                  "    retention: r7\n"
+                  "  - name: brokerage\n"
+                  "    members: [\"<Dave@BANK.example>\"]\n"
+                  "    retention: r7\n",
        {"policy.yaml:12:15: dave@bank.example is a member of both retail and brokerage (first "
         "at hr/retail.txt:2:1)"},
        {{"hr/retail.txt", "carol@bank.example\nDAVE@bank.example\n"}}},
 
       // keys
-      {"key file missing", kMinimal + "  - name: retail\n    retention: r7\n"
-                                      "    keys: [keys/none.pem]\n",
+      {"key file missing",
+       kMinimal + "  - name: retail\n    retention: r7\n"
+                  "    keys: [keys/none.pem]\n",
        {"policy.yaml:9:12: cannot read key file 'keys/none.pem': No such file or directory"}},
-      {"key file is not PEM", kMinimal + "  - name: retail\n    retention: r7\n"
-                                         "    keys: [keys/junk.pem]\n",
+      {"key file is not PEM",
+       kMinimal + "  - name: retail\n    retention: r7\n"
+                  "    keys: [keys/junk.pem]\n",
        {"policy.yaml:9:12: key file 'keys/junk.pem' holds no PEM certificate or public key"}},
-      {"key file holds a private key", kMinimal + "  - name: retail\n    retention: r7\n"
-                                                  "    keys: [keys/private.pem]\n",
+      {"key file holds a private key",
+       kMinimal + "  - name: retail\n    retention: r7\n"
+                  "    keys: [keys/private.pem]\n",
        {"policy.yaml:9:12: key file 'keys/private.pem' holds a private key (give only the "
         "certificate or public key)"}},
-      {"key file listed twice", kMinimal + "  - name: retail\n    retention: r7\n"
-                                           "    keys: [keys/retail.pem, keys/retail.pem]\n",
+      {"key file listed twice",
+       kMinimal + "  - name: retail\n    retention: r7\n"
+                  "    keys: [keys/retail.pem, keys/retail.pem]\n",
        {"policy.yaml:9:29: 'keys/retail.pem' is listed twice (first at 9:12)"}},
-      {"keys is a string", kMinimal + "  - name: retail\n    retention: r7\n"
-                                      "    keys: keys/retail.pem\n",
+      {"keys is a string",
+       kMinimal + "  - name: retail\n    retention: r7\n"
+                  "    keys: keys/retail.pem\n",
        {"policy.yaml:9:11: 'keys' must be a list, not 'keys/retail.pem'"}},
-      {"key entry is a map", kMinimal + "  - name: retail\n    retention: r7\n"
-                                        "    keys: [{file: keys/retail.pem}]\n",
+      {"key entry is a map",
+       kMinimal + "  - name: retail\n    retention: r7\n"
+                  "    keys: [{file: keys/retail.pem}]\n",
        {"policy.yaml:9:12: each entry of 'keys' must be a string, not a map"}},
 
       // holds
-      {"holds is a map", kMinimal + "holds:\n  case: X\n",
+      {"holds is a map",
+       kMinimal + "holds:\n  case: X\n",
        {"policy.yaml:8:3: 'holds' must be a list, not a map"}},
-      {"hold missing every key", kMinimal + "holds:\n  - {}\n",
+      {"hold missing every key",
+       kMinimal + "holds:\n  - {}\n",
        {"policy.yaml:8:5: missing required key 'case'",
         "policy.yaml:8:5: missing required key 'reason'",
         "policy.yaml:8:5: missing required key 'placed_by'",
         "policy.yaml:8:5: missing required key 'scope'"}},
       {"hold with empty reason and unknown key",
-       kMinimal +
-           "holds:\n"
-           "  - case: C-1\n"
-           "    reason: \"\"\n"
-           "    placed_by: jane\n"
-           "    scope: {since: 2026-01-01}\n"
-           "    expires: 2027-01-01\n",
+       kMinimal + "holds:\n"
+                  "  - case: C-1\n"
+                  "    reason: \"\"\n"
+                  "    placed_by: jane\n"
+                  "    scope: {since: 2026-01-01}\n"
+                  "    expires: 2027-01-01\n",
        {"policy.yaml:9:13: 'reason' must not be empty",
         "policy.yaml:12:5: unknown key 'expires' (expected one of: case, reason, placed_by, "
         "scope)"}},
       {"duplicate hold case",
-       kMinimal +
-           "holds:\n"
-           "  - {case: C-1, reason: r, placed_by: jane, scope: {seqs: [1]}}\n"
-           "  - {case: C-1, reason: r, placed_by: jane, scope: {seqs: [2]}}\n",
+       kMinimal + "holds:\n"
+                  "  - {case: C-1, reason: r, placed_by: jane, scope: {seqs: [1]}}\n"
+                  "  - {case: C-1, reason: r, placed_by: jane, scope: {seqs: [2]}}\n",
        {"policy.yaml:9:12: duplicate hold case 'C-1' (first at 8:12)"}},
       {"hold scope with no criterion",
        kMinimal + "holds:\n  - {case: C-1, reason: r, placed_by: jane, scope: {}}\n",
@@ -393,58 +483,53 @@ std::vector<InvalidCase> InvalidCases() {
         "policy.yaml:8:53: unknown key 'dept' (expected one of: departments, addresses, since, "
         "until, seqs)"}},
       {"hold on an unknown department",
-       kMinimal +
-           "holds:\n"
-           "  - case: C-1\n"
-           "    reason: r\n"
-           "    placed_by: jane\n"
-           "    scope:\n"
-           "      departments: [default, legal]\n",
+       kMinimal + "holds:\n"
+                  "  - case: C-1\n"
+                  "    reason: r\n"
+                  "    placed_by: jane\n"
+                  "    scope:\n"
+                  "      departments: [default, legal]\n",
        {"policy.yaml:12:30: unknown department 'legal'"}},
       {"hold on an empty department list",
        kMinimal + "holds:\n  - {case: C-1, reason: r, placed_by: jane, scope: {departments: []}}\n",
        {"policy.yaml:8:66: 'departments' must not be empty"}},
       {"hold on a domain instead of an address",
-       kMinimal +
-           "holds:\n"
-           "  - case: C-1\n"
-           "    reason: r\n"
-           "    placed_by: jane\n"
-           "    scope:\n"
-           "      addresses: [\"@bank.example\", bob@bank.example, BOB@bank.example]\n",
+       kMinimal + "holds:\n"
+                  "  - case: C-1\n"
+                  "    reason: r\n"
+                  "    placed_by: jane\n"
+                  "    scope:\n"
+                  "      addresses: [\"@bank.example\", bob@bank.example, BOB@bank.example]\n",
        {"policy.yaml:12:19: invalid address '@bank.example': expected an address, not a domain",
         "policy.yaml:12:54: 'BOB@bank.example' is listed twice (first at 12:36)"}},
       {"hold with an invalid date",
-       kMinimal +
-           "holds:\n"
-           "  - case: C-1\n"
-           "    reason: r\n"
-           "    placed_by: jane\n"
-           "    scope:\n"
-           "      since: 2026-13-01\n"
-           "      until: next week\n",
+       kMinimal + "holds:\n"
+                  "  - case: C-1\n"
+                  "    reason: r\n"
+                  "    placed_by: jane\n"
+                  "    scope:\n"
+                  "      since: 2026-13-01\n"
+                  "      until: next week\n",
        {"policy.yaml:12:14: invalid 'since' time '2026-13-01' (expected ISO 8601, e.g. "
         "2026-11-27 or 2026-11-27T10:00:00Z)",
         "policy.yaml:13:14: invalid 'until' time 'next week' (expected ISO 8601, e.g. 2026-11-27 "
         "or 2026-11-27T10:00:00Z)"}},
       {"hold ending before it starts",
-       kMinimal +
-           "holds:\n"
-           "  - case: C-1\n"
-           "    reason: r\n"
-           "    placed_by: jane\n"
-           "    scope:\n"
-           "      since: 2026-07-01\n"
-           "      until: 2026-07-01\n",
+       kMinimal + "holds:\n"
+                  "  - case: C-1\n"
+                  "    reason: r\n"
+                  "    placed_by: jane\n"
+                  "    scope:\n"
+                  "      since: 2026-07-01\n"
+                  "      until: 2026-07-01\n",
        {"policy.yaml:13:14: 'until' must be later than 'since'"}},
       {"hold with bad sequence ranges",
-       kMinimal +
-           "holds:\n"
-           "  - case: C-1\n"
-           "    reason: r\n"
-           "    placed_by: jane\n"
-           "    scope:\n"
-           "      seqs: [0, \"200-100\", x, 1-2-3, -5, [1, 2], 18446744073709551616]\n",
+       kMinimal + "holds:\n"
+                  "  - case: C-1\n"
+                  "    reason: r\n"
+                  "    placed_by: jane\n"
+                  "    scope:\n"
+                  "      seqs: [0, \"200-100\", x, 1-2-3, -5, [1, 2], 18446744073709551616]\n",
        {"policy.yaml:12:14: invalid sequence range '0' (expected N or N-M with 1 <= N <= M)",
         "policy.yaml:12:17: invalid sequence range '200-100' (expected N or N-M with 1 <= N <= "
         "M)",
@@ -456,38 +541,36 @@ std::vector<InvalidCase> InvalidCases() {
         "with 1 <= N <= M)"}},
 
       // access
-      {"access is a map", kMinimal + "access:\n  role: x\n",
+      {"access is a map",
+       kMinimal + "access:\n  role: x\n",
        {"policy.yaml:8:3: 'access' must be a list, not a map"}},
       {"role without users or groups",
        kMinimal + "access:\n  - {role: auditors, departments: [\"*\"], operations: [verify]}\n",
        {"policy.yaml:8:5: a role must name at least one user or group ('users', 'groups')"}},
       {"role with an unknown operation",
-       kMinimal +
-           "access:\n"
-           "  - role: auditors\n"
-           "    users: [ann]\n"
-           "    departments: [\"*\"]\n"
-           "    operations: [verify, delete, verify]\n",
+       kMinimal + "access:\n"
+                  "  - role: auditors\n"
+                  "    users: [ann]\n"
+                  "    departments: [\"*\"]\n"
+                  "    operations: [verify, delete, verify]\n",
        {"policy.yaml:11:26: unknown operation 'delete' (expected one of: search, read, export, "
         "hold, purge, verify, audit, policy)",
         "policy.yaml:11:34: 'verify' is listed twice (first at 11:18)"}},
       {"duplicate role",
-       kMinimal +
-           "access:\n"
-           "  - {role: a, users: [ann], departments: [default], operations: [read]}\n"
-           "  - {role: a, users: [bob], departments: [default], operations: [read]}\n",
+       kMinimal + "access:\n"
+                  "  - {role: a, users: [ann], departments: [default], operations: [read]}\n"
+                  "  - {role: a, users: [bob], departments: [default], operations: [read]}\n",
        {"policy.yaml:9:12: duplicate role 'a' (first at 8:12)"}},
       {"role name with a blank",
        kMinimal + "access:\n  - {role: a b, users: [ann], departments: [\"*\"], "
                   "operations: [read]}\n",
        {"policy.yaml:8:12: invalid role name 'a b' " + std::string(kNameHint)}},
       {"role with all departments and one more",
-       kMinimal +
-           "access:\n"
-           "  - role: a\n"
-           "    groups: [staff]\n"
-           "    departments: [\"*\", default, legal]\n"
-           "    operations: [read]\n",
+       kMinimal + "access:\n"
+                  "  - role: a\n"
+                  "    groups: [staff]\n"
+                  "    departments: [\"*\", default, legal]\n"
+                  "    operations: [read]\n",
        {"policy.yaml:10:19: '*' (all departments) must be the only entry of 'departments'",
         "policy.yaml:10:33: unknown department 'legal'"}},
       {"role missing departments and operations",
@@ -515,33 +598,33 @@ BOOST_AUTO_TEST_CASE(reports_each_invalid_policy_exactly) {
 
 BOOST_AUTO_TEST_CASE(reports_every_error_at_once) {
   const std::string yaml =
-      "version: 1\n"                             // 1
-      "options:\n"                               // 2
-      "  strip_subaddress: maybe\n"              // 3
-      "retention:\n"                             // 4
-      "  r7: 7y\n"                               // 5
-      "  r5: five years\n"                       // 6
-      "departments:\n"                           // 7
-      "  - name: retail\n"                       // 8
+      "version: 1\n"                               // 1
+      "options:\n"                                 // 2
+      "  strip_subaddress: maybe\n"                // 3
+      "retention:\n"                               // 4
+      "  r7: 7y\n"                                 // 5
+      "  r5: five years\n"                         // 6
+      "departments:\n"                             // 7
+      "  - name: retail\n"                         // 8
       "    members: [alice, \"@bank.example\"]\n"  // 9
-      "    retention: r6\n"                      // 10
-      "    keys: [keys/none.pem]\n"              // 11
-      "  - name: brokerage\n"                    // 12
-      "    members:\n"                           // 13
-      "      - \"@bank.example\"\n"              // 14
-      "      - include: hr/b.txt\n"              // 15
-      "    retention: r7\n"                      // 16
-      "holds:\n"                                 // 17
-      "  - case: X\n"                            // 18
-      "    reason: r\n"                          // 19
-      "    placed_by: p\n"                       // 20
-      "    scope: {departments: [legal]}\n"      // 21
-      "access:\n"                                // 22
-      "  - role: r\n"                            // 23
-      "    users: [u]\n"                         // 24
-      "    departments: [retail]\n"              // 25
-      "    operations: [read, write]\n"          // 26
-      "colour: blue\n";                          // 27
+      "    retention: r6\n"                        // 10
+      "    keys: [keys/none.pem]\n"                // 11
+      "  - name: brokerage\n"                      // 12
+      "    members:\n"                             // 13
+      "      - \"@bank.example\"\n"                // 14
+      "      - include: hr/b.txt\n"                // 15
+      "    retention: r7\n"                        // 16
+      "holds:\n"                                   // 17
+      "  - case: X\n"                              // 18
+      "    reason: r\n"                            // 19
+      "    placed_by: p\n"                         // 20
+      "    scope: {departments: [legal]}\n"        // 21
+      "access:\n"                                  // 22
+      "  - role: r\n"                              // 23
+      "    users: [u]\n"                           // 24
+      "    departments: [retail]\n"                // 25
+      "    operations: [read, write]\n"            // 26
+      "colour: blue\n";                            // 27
   Loaded loaded = Load(yaml, {{"hr/b.txt", "ok@bank.example\nnot an address\n"}});
   BOOST_TEST(!loaded.ok);
   std::vector<std::string> want = {
@@ -577,8 +660,7 @@ BOOST_AUTO_TEST_CASE(loads_every_key_of_a_complete_policy) {
   BOOST_TEST(p.options().subaddress_separator == '+');
 
   BOOST_REQUIRE(p.retention().size() == 5u);
-  const char* names[] = {"retail-5y", "brokerage-20y", "insurance-10y", "default-7y",
-                         "trash-180d"};
+  const char* names[] = {"retail-5y", "brokerage-20y", "insurance-10y", "default-7y", "trash-180d"};
   uint32_t years[] = {5, 20, 10, 7, 0};
   uint32_t days[] = {0, 0, 0, 0, 180};
   for (size_t i = 0; i < 5; ++i) {
@@ -669,8 +751,12 @@ BOOST_AUTO_TEST_CASE(loads_every_key_of_a_complete_policy) {
   BOOST_TEST((sup.departments == std::vector<std::string>{"retail", "insurance"}));
   BOOST_TEST((sup.operations == std::set<Operation>{Operation::kSearch, Operation::kRead}));
 
-  // The journaled files: the policy, then the include file, byte for byte.
-  BOOST_REQUIRE(p.files().size() == 2u);
+  // The journaled files: the policy, then the include file and the (public) key files in
+  // the order first referenced, byte for byte.
+  BOOST_REQUIRE(p.files().size() == 5u);
+  BOOST_TEST(p.files()[2].bytes == ReadCaseFile("keys/retail.pem"));
+  BOOST_TEST(p.files()[3].bytes == ReadCaseFile("keys/brokerage.pem"));
+  BOOST_TEST(p.files()[4].bytes == ReadCaseFile("keys/insurance.pub.pem"));
   BOOST_TEST(p.files()[0].path == "policy.yaml");
   BOOST_TEST(p.files()[0].bytes == ReadCaseFile("bank.yaml"));
   BOOST_TEST(p.files()[1].path == "hr/retail.txt");
@@ -772,6 +858,14 @@ BOOST_AUTO_TEST_CASE(unreadable_policy_has_no_position) {
   BOOST_TEST(!LoadPolicy(dir.path(), DiskFileReader(), &policy, &errors));
   BOOST_REQUIRE(errors.size() == 1u);
   BOOST_TEST(errors[0].ToString() == dir.path() + ": cannot read policy: not a regular file");
+
+  // A FIFO is refused at once rather than waited on.
+  std::string fifo = dir.path() + "/fifo.yaml";
+  BOOST_REQUIRE(mkfifo(fifo.c_str(), 0600) == 0);
+  errors.clear();
+  BOOST_TEST(!LoadPolicy(fifo, DiskFileReader(), &policy, &errors));
+  BOOST_REQUIRE(errors.size() == 1u);
+  BOOST_TEST(errors[0].ToString() == fifo + ": cannot read policy: not a regular file");
 }
 
 BOOST_AUTO_TEST_CASE(loads_from_disk_relative_to_the_policy_directory) {
@@ -795,8 +889,7 @@ BOOST_AUTO_TEST_CASE(loads_from_disk_relative_to_the_policy_directory) {
   BOOST_REQUIRE(std::remove((etc + "/keys/insurance.pub.pem").c_str()) == 0);
   BOOST_TEST(!LoadPolicy(etc + "/mailjournal.yaml", DiskFileReader(), &policy, &errors));
   BOOST_REQUIRE(errors.size() == 1u);
-  BOOST_TEST(errors[0].ToString() == etc + "/mailjournal.yaml:35:12: cannot read key file '" +
-                                         etc +
+  BOOST_TEST(errors[0].ToString() == etc + "/mailjournal.yaml:35:12: cannot read key file '" + etc +
                                          "/keys/insurance.pub.pem': No such file or directory");
 }
 
@@ -822,10 +915,41 @@ BOOST_AUTO_TEST_CASE(accepts_a_freshly_generated_certificate_and_public_key) {
   BOOST_TEST(got == want, boost::test_tools::per_element());
 }
 
+BOOST_AUTO_TEST_CASE(include_files_may_have_a_byte_order_mark_and_crlf) {
+  std::string yaml = kMinimal +
+                     "  - name: retail\n"
+                     "    members: [{include: hr/r.txt}]\n"
+                     "    retention: r7\n";
+  Loaded loaded = Load(yaml, {{"hr/r.txt",
+                               "\xEF\xBB\xBF"
+                               "Alice@Bank.Example\r\n\r\n\tbob@bank.example \r\n"}});
+  BOOST_REQUIRE(loaded.ok);
+  const std::vector<MemberRule>& members = loaded.policy->departments()[1].members;
+  BOOST_REQUIRE(members.size() == 2u);
+  BOOST_TEST(members[0].pattern == "alice@bank.example");
+  BOOST_TEST(members[0].text == "Alice@Bank.Example");
+  BOOST_TEST(members[0].where == "hr/r.txt:1:1");
+  BOOST_TEST(members[1].pattern == "bob@bank.example");
+  BOOST_TEST(members[1].where == "hr/r.txt:3:2");
+}
+
+BOOST_AUTO_TEST_CASE(options_apply_wherever_they_are_written) {
+  Loaded loaded =
+      Load(kMinimal +
+           "  - {name: retail, members: [Bob+X@bank.example], retention: r7}\n"
+           "holds:\n"
+           "  - {case: C, reason: r, placed_by: p, scope: {addresses: [BOB+y@bank.example]}}\n"
+           "options: {case_sensitive_local_part: true, strip_subaddress: true}\n");
+  BOOST_REQUIRE(loaded.ok);
+  BOOST_TEST(loaded.policy->departments()[1].members[0].pattern == "Bob@bank.example");
+  BOOST_TEST(loaded.policy->holds()[0].scope.addresses ==
+             std::vector<std::string>{"BOB@bank.example"});
+}
+
 BOOST_AUTO_TEST_CASE(names_operations) {
-  for (Operation op : {Operation::kSearch, Operation::kRead, Operation::kExport, Operation::kHold,
-                       Operation::kPurge, Operation::kVerify, Operation::kAudit,
-                       Operation::kPolicy}) {
+  for (Operation op :
+       {Operation::kSearch, Operation::kRead, Operation::kExport, Operation::kHold,
+        Operation::kPurge, Operation::kVerify, Operation::kAudit, Operation::kPolicy}) {
     Operation back;
     BOOST_REQUIRE(ParseOperation(OperationName(op), &back));
     BOOST_TEST((back == op));

@@ -39,7 +39,8 @@ struct PolicyError {
 };
 
 // One file a policy was loaded from, with its exact bytes: the policy file first, then each
-// included member list in the order first referenced. Paths are as the loader opened them.
+// included member list and each key file in the order first referenced. Paths are as the
+// loader opened them.
 struct PolicyFile {
   std::string path;
   std::string bytes;
@@ -97,10 +98,10 @@ struct Department {
 };
 
 struct HoldScope {
-  std::vector<std::string> departments;  // any of the message's departments
-  std::vector<std::string> addresses;    // normalised; the sender or any recipient
-  int64_t since_us = INT64_MIN;          // capture time >= since
-  int64_t until_us = INT64_MAX;          // capture time < until
+  std::vector<std::string> departments;             // any of the message's departments
+  std::vector<std::string> addresses;               // normalised; the sender or any recipient
+  int64_t since_us = INT64_MIN;                     // capture time >= since
+  int64_t until_us = INT64_MAX;                     // capture time < until
   std::vector<std::pair<uint64_t, uint64_t>> seqs;  // inclusive ranges of sequence numbers
 };
 
@@ -152,7 +153,7 @@ class Policy {
   const std::vector<Department>& departments() const { return departments_; }
   const std::vector<Hold>& holds() const { return holds_; }
   const std::vector<Role>& roles() const { return roles_; }
-  // The policy file and included files, exactly as read (to be journaled).
+  // The policy file, included member lists and key files, exactly as read (journaled).
   const std::vector<PolicyFile>& files() const { return files_; }
   // SHA-256 over the files: for each file in order, u32 big-endian path length, path,
   // u64 big-endian byte count, bytes.
