@@ -10,13 +10,6 @@
 namespace mailjournal {
 namespace {
 
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 // Writes messages through MboxrdWriter, each split into pieces of `piece` bytes.
 std::string Mbox(const std::vector<std::string>& messages, size_t piece) {
   TempDir dir;

@@ -6,17 +6,10 @@
 
 #include "mailjournal/policy.h"
 #include "mailjournal/time_util.h"
+#include "test_util.h"
 
 namespace mailjournal {
 namespace {
-
-std::string ReadCaseFile(const std::string& name) {
-  std::ifstream in(std::string(MAILJOURNAL_POLICY_CASES) + "/" + name, std::ios::binary);
-  BOOST_REQUIRE_MESSAGE(in, "cannot open test file " << name);
-  std::ostringstream out;
-  out << in.rdbuf();
-  return out.str();
-}
 
 int64_t Time(const std::string& text) {
   int64_t t = 0;

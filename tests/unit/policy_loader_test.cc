@@ -14,14 +14,6 @@
 namespace mailjournal {
 namespace {
 
-std::string ReadCaseFile(const std::string& name) {
-  std::ifstream in(std::string(MAILJOURNAL_POLICY_CASES) + "/" + name, std::ios::binary);
-  BOOST_REQUIRE_MESSAGE(in, "cannot open test file " << name);
-  std::ostringstream out;
-  out << in.rdbuf();
-  return out.str();
-}
-
 void WriteFile(const std::string& path, const std::string& bytes) {
   std::ofstream out(path, std::ios::binary);
   out << bytes;

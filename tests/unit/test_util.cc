@@ -5,6 +5,8 @@
 
 #include <boost/test/unit_test.hpp>
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 
 namespace mailjournal {
 
@@ -19,6 +21,19 @@ TempDir::TempDir() {
 TempDir::~TempDir() {
   std::error_code ec;
   std::filesystem::remove_all(path_, ec);
+}
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream out;
+  out << in.rdbuf();
+  return out.str();
+}
+
+std::string ReadCaseFile(const std::string& name) {
+  std::string path = std::string(MAILJOURNAL_POLICY_CASES) + "/" + name;
+  BOOST_REQUIRE_MESSAGE(std::ifstream(path).good(), "cannot open test file " << name);
+  return ReadFile(path);
 }
 
 MessageEntry TestMessage(const Envelope& envelope) {

@@ -24,6 +24,11 @@ class TempDir {
 // MessageWriter::Commit.
 MessageEntry TestMessage(const Envelope& envelope);
 
+// The whole content of a file ("" when it cannot be read).
+std::string ReadFile(const std::string& path);
+// A file of tests/unit/policy_cases; fails the test when it cannot be read.
+std::string ReadCaseFile(const std::string& name);
+
 // Opens (creating) the journal in dir; fails the test on error.
 std::unique_ptr<Journal> OpenTestJournal(const std::string& dir);
 
