@@ -49,7 +49,7 @@ sigset_t BlockSignals() {
 }
 
 Status ReloadPolicy(PolicyHolder* policies, const std::string& reason,
-                    std::vector<PolicyError>* errors = nullptr);
+                    std::vector<PolicyError>* errors = nullptr, uint64_t* seq = nullptr);
 
 // Reloads the policy on SIGUSR1 until stopped: Stop() sets the flag and wakes the thread
 // with SIGUSR1 itself.
@@ -93,12 +93,13 @@ std::string UnixSocketPath(const std::string& spec) {
 }
 
 // Loads the policy file into `policies` (journaling it) and logs the outcome; the problems
-// found are also appended to *errors when it is not null.
+// found are also appended to *errors, and the entry's number set in *seq, when not null.
 Status ReloadPolicy(PolicyHolder* policies, const std::string& reason,
-                    std::vector<PolicyError>* errors) {
+                    std::vector<PolicyError>* errors, uint64_t* seq_out) {
   std::vector<PolicyError> found;
   uint64_t seq = 0;
   Status s = policies->Load(reason, &found, &seq);
+  if (seq_out != nullptr) *seq_out = seq;
   for (const PolicyError& e : found) Log(LOG_ERR, "%s", e.ToString().c_str());
   if (errors != nullptr) errors->insert(errors->end(), found.begin(), found.end());
   if (s.ok()) {
@@ -243,7 +244,12 @@ int Run(int argc, char** argv) {
 
   // 6. Serve: the admin socket, the reload signal, then libmilter until a stop signal.
   AdminHandler handler(journal.get(), ServerInfo{"daemon", NowMicros(), config.journal});
-  AddPolicyOperations(&policies, "reload (admin socket)", &handler);
+  AddPolicyOperations(
+      &policies,
+      [&policies](std::vector<PolicyError>* errors, uint64_t* seq) {
+        return ReloadPolicy(&policies, "reload (admin socket)", errors, seq);
+      },
+      &handler);
   admin.Start(&handler);
   ReloadSignalThread reloader(&policies);
   OpenMilterJournal(journal.get(), &policies);

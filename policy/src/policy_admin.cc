@@ -52,10 +52,10 @@ Status Explain(PolicyHolder* holder, const json& request, ResponseWriter* out) {
   return out->Header(resp);
 }
 
-Status Reload(PolicyHolder* holder, const std::string& reason, ResponseWriter* out) {
+Status Reload(PolicyHolder* holder, const PolicyReloader& reload, ResponseWriter* out) {
   std::vector<PolicyError> errors;
   uint64_t seq = 0;
-  Status s = holder->Load(reason, &errors, &seq);
+  Status s = reload(&errors, &seq);
   if (!s.ok()) {
     json resp = ErrorResponse(s);
     resp["error"]["errors"] = PolicyErrorsJson(errors);
@@ -110,18 +110,16 @@ json ExplainJson(const Policy& policy, const std::string& from,
           {"holds", holds}};
 }
 
-void AddPolicyOperations(PolicyHolder* holder, const std::string& reload_reason,
-                         AdminHandler* handler) {
+void AddPolicyOperations(PolicyHolder* holder, PolicyReloader reload, AdminHandler* handler) {
   handler->AddOperation("policy_show",
                         [holder](const json&, ResponseWriter* out) { return Show(holder, out); });
   handler->AddOperation("policy_explain", [holder](const json& request, ResponseWriter* out) {
     return Explain(holder, request, out);
   });
-  if (!reload_reason.empty()) {
-    handler->AddOperation("policy_reload",
-                          [holder, reload_reason](const json&, ResponseWriter* out) {
-                            return Reload(holder, reload_reason, out);
-                          });
+  if (reload) {
+    handler->AddOperation("policy_reload", [holder, reload](const json&, ResponseWriter* out) {
+      return Reload(holder, reload, out);
+    });
   }
 }
 

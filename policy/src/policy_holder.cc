@@ -7,8 +7,9 @@ Status PolicyHolder::Load(const std::string& reason, std::vector<PolicyError>* e
   std::lock_guard<std::mutex> load_lock(load_mu_);
   std::shared_ptr<const Policy> policy;
   if (!LoadPolicy(path_, DiskFileReader(), &policy, errors)) {
-    return Status::InvalidArgument("policy " + path_ + ": " + std::to_string(errors->size()) +
-                                   " error(s); the running policy stays in force");
+    return Status::InvalidArgument(
+        "policy " + path_ + ": " + std::to_string(errors->size()) + " error(s); " +
+        (Active() == nullptr ? "no policy is in force" : "the running policy stays in force"));
   }
   PolicyEntry entry;
   for (const PolicyFile& f : policy->files()) entry.files.emplace_back(f.path, f.bytes);

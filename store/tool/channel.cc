@@ -131,7 +131,7 @@ class LocalChannel : public Channel {
         policies_("", journal_.get()),
         handler_(journal_.get(), ServerInfo{"offline", 0, dir}) {
     policies_.LoadFromJournal();
-    AddPolicyOperations(&policies_, "", &handler_);
+    AddPolicyOperations(&policies_, nullptr, &handler_);
   }
 
   Status Call(const json& request, json* response, const Journal::ChunkSink& payload) override {

@@ -5,6 +5,7 @@
 #ifndef MAILJOURNAL_POLICY_ADMIN_H_
 #define MAILJOURNAL_POLICY_ADMIN_H_
 
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -15,10 +16,12 @@
 
 namespace mailjournal {
 
-// REQUIRES: holder outlives the handler. `reload_reason` "" leaves policy_reload out
-// (offline tools cannot reload the daemon's policy).
-void AddPolicyOperations(PolicyHolder* holder, const std::string& reload_reason,
-                         AdminHandler* handler);
+// Reloads the policy file (and logs the outcome); as PolicyHolder::Load.
+using PolicyReloader = std::function<Status(std::vector<PolicyError>* errors, uint64_t* seq)>;
+
+// REQUIRES: holder outlives the handler. A null `reload` leaves policy_reload out (offline
+// tools cannot reload the daemon's policy).
+void AddPolicyOperations(PolicyHolder* holder, PolicyReloader reload, AdminHandler* handler);
 
 // What "policy explain" reports for a message from `from` to `rcpts` captured at
 // `capture_us`: every address's departments and matching rule, the merged departments,
