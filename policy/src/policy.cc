@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <climits>
 #include <map>
 
@@ -254,15 +255,25 @@ AddressMatch Policy::MatchAddress(const std::string& address) const {
   return match;
 }
 
+std::string CanonicalPolicyPath(const std::string& path) {
+  std::error_code ec;
+  std::filesystem::path absolute = std::filesystem::absolute(path, ec);
+  return ec ? path : absolute.lexically_normal().string();
+}
+
 Decision Policy::Classify(const std::string& from, const std::vector<std::string>& rcpts,
                           int64_t capture_us) const {
   Decision decision;
   decision.matches.push_back(MatchAddress(from));
   for (const std::string& rcpt : rcpts) decision.matches.push_back(MatchAddress(rcpt));
+  // The departments of the addresses some rule matched; `default` only when none did
+  // (an outside correspondent does not pull a department's mail into `default`).
   for (const AddressMatch& m : decision.matches) {
+    if (m.rule == "default") continue;
     decision.departments.insert(decision.departments.end(), m.departments.begin(),
                                 m.departments.end());
   }
+  if (decision.departments.empty()) decision.departments.push_back("default");
   std::sort(decision.departments.begin(), decision.departments.end());
   decision.departments.erase(std::unique(decision.departments.begin(), decision.departments.end()),
                              decision.departments.end());

@@ -28,7 +28,11 @@ Status Show(PolicyHolder* holder, ResponseWriter* out) {
 Status Explain(PolicyHolder* holder, const json& request, ResponseWriter* out) {
   std::shared_ptr<const Policy> policy = holder->Active();
   if (policy == nullptr) return AnswerError(NoPolicy(), out);
-  std::string from = request.value("from", "");
+  auto f = request.find("from");
+  if (f != request.end() && !f->is_string()) {
+    return AnswerError(Status::InvalidArgument("from: expected a string"), out);
+  }
+  std::string from = f == request.end() ? "" : f->get<std::string>();
   std::vector<std::string> rcpts;
   auto r = request.find("rcpt");
   if (r != request.end()) {

@@ -56,7 +56,7 @@ void PrintExplain(const json& x) {
 // Loads a policy file, printing its errors; returns EX_OK or EX_CONFIG.
 int LoadOrReport(const std::string& file, std::shared_ptr<const Policy>* policy) {
   std::vector<PolicyError> errors;
-  if (LoadPolicy(file, DiskFileReader(), policy, &errors)) return EX_OK;
+  if (LoadPolicy(CanonicalPolicyPath(file), DiskFileReader(), policy, &errors)) return EX_OK;
   for (const PolicyError& e : errors) std::cerr << e.ToString() << "\n";
   return EX_CONFIG;
 }
@@ -66,7 +66,7 @@ int LoadOrReport(const std::string& file, std::shared_ptr<const Policy>* policy)
 int CmdPolicyCheck(const std::string& file, const std::string& format) {
   std::shared_ptr<const Policy> policy;
   std::vector<PolicyError> errors;
-  bool ok = LoadPolicy(file, DiskFileReader(), &policy, &errors);
+  bool ok = LoadPolicy(CanonicalPolicyPath(file), DiskFileReader(), &policy, &errors);
   if (format == "json") {
     json out{{"file", file}, {"ok", ok}, {"errors", PolicyErrorsJson(errors)}};
     if (ok) out["digest"] = DigestToJson(policy->digest());

@@ -84,8 +84,8 @@ POLICY_B = BANK_POLICY.format(brokerage_marker=MARKER_LINE, insurance_marker="")
 POLICY_FILES = {"lists/brokerage-staff.txt": BROKERAGE_LIST}
 YEARS = {"retail_5y": 5, "general_7y": 7, "insurance_10y": 10, "brokerage_20y": 20}
 # how each policy classifies mail from the marker to an outside address
-MARKER_DECISION = {"A": (["default", "insurance"], "insurance_10y"),
-                   "B": (["brokerage", "default"], "brokerage_20y")}
+MARKER_DECISION = {"A": (["insurance"], "insurance_10y"),
+                   "B": (["brokerage"], "brokerage_20y")}
 
 
 class Case:
@@ -105,12 +105,13 @@ class Case:
 
 
 CASES = [
-    # the sender alone decides (brokerage by the include list); the outside recipient is default
-    Case("sender-only", "trader.jane@bank.example", ["client@partner.example"], ["brokerage", "default"],
+    # the sender alone decides (brokerage by the include list); the outside recipient does not
+    # add default to the message
+    Case("sender-only", "trader.jane@bank.example", ["client@partner.example"], ["brokerage"],
          "brokerage_20y"),
     # a recipient alone decides
     Case("recipient-only", "customer@partner.example", ["claims@insurance.bank.example"],
-         ["default", "insurance"], "insurance_10y"),
+         ["insurance"], "insurance_10y"),
     # between three departments: union, the longest retention wins
     Case("three-departments", "alice@retail.bank.example", ["bob@insurance.bank.example", "fx-desk@bank.example"],
          ["brokerage", "insurance", "retail"], "brokerage_20y"),
@@ -131,8 +132,8 @@ CASES = [
     # nothing matches: default; "@*.branches.bank.example" covers subdomains, not the domain itself
     Case("unmatched", "someone@partner.example", ["x@branches.bank.example", "y@bank.example"], ["default"],
          "general_7y"),
-    # the null sender belongs to default
-    Case("null-sender", "", ["claims@insurance.bank.example"], ["default", "insurance"], "insurance_10y"),
+    # the null sender matches no rule; the recipient decides
+    Case("null-sender", "", ["claims@insurance.bank.example"], ["insurance"], "insurance_10y"),
 ]
 
 
@@ -232,7 +233,7 @@ class ClassificationTest(PolicyTestBase):
     def test_show_text_has_the_decision(self):
         e = self.entry(CASES[0])
         out = self.env.tool.ok("show", str(e["seq"])).decode("utf-8")
-        self.assertIn("departments: brokerage, default\n", out)
+        self.assertIn("departments: brokerage\n", out)
         self.assertIn("retention:   brokerage_20y, retain until %s\n" % e["retain_until"], out)
         self.assertIn("policy:      %s\n" % self.digest, out)
 
@@ -290,7 +291,7 @@ class ClassificationTest(PolicyTestBase):
             ("someone@partner.example", ["default"], "default", ""),
         ]
         self.assertEqual([(m["normalised"], m["departments"], m["rule"], m["where"]) for m in x["rcpt"]], expected)
-        self.assertEqual((x["departments"], x["retention"]), (["brokerage", "default", "retail"], "brokerage_20y"))
+        self.assertEqual((x["departments"], x["retention"]), (["brokerage", "retail"], "brokerage_20y"))
         text = self.env.tool.ok("policy", "explain", "--from", "", "--rcpt", "trader.jane+deals@bank.example").decode()
         self.assertIn("\nfrom:        <> -> default (no rule matched)\n", text)
         self.assertIn("\nrcpt:        trader.jane+deals@bank.example -> brokerage (rule \"trader.jane@bank.example\" at %s)\n"
@@ -303,7 +304,7 @@ class ClassificationTest(PolicyTestBase):
         leap = "2024-02-29T10:00:00Z"
         for rcpts, retention, until in (
                 (["alice@retail.bank.example"], "retail_5y", "2029-03-01T10:00:00.000000Z"),
-                (["x@partner.example"], "general_7y", "2031-03-01T10:00:00.000000Z"),
+                (["x@partner.example"], "retail_5y", "2029-03-01T10:00:00.000000Z"),
                 (["claims@insurance.bank.example"], "insurance_10y", "2034-03-01T10:00:00.000000Z"),
                 (["fx-desk@bank.example", "claims@insurance.bank.example"], "brokerage_20y", "2044-02-29T10:00:00.000000Z")):
             with self.subTest(rcpts=rcpts):

@@ -9,9 +9,10 @@
 // recipients. Each address belongs to the department(s) of its most specific matching
 // member rule (address > glob > domain > subdomain wildcard, the longer suffix winning among
 // subdomain wildcards); equally specific matches in several departments put the address in
-// all of them; an address no rule matches belongs to the `default` department. The message
-// gets the longest retention of its departments (compared by the retain-until date it
-// yields) and is encrypted to the union of their keys.
+// all of them. A message none of whose addresses any rule matches belongs to the `default`
+// department (an unmatched correspondent does not add `default` to a department's mail).
+// The message gets the longest retention of its departments (compared by the retain-until
+// date it yields) and is encrypted to the union of their keys.
 #ifndef MAILJOURNAL_POLICY_H_
 #define MAILJOURNAL_POLICY_H_
 
@@ -196,6 +197,11 @@ class Policy {
   std::vector<RuleRef> globs_;
   size_t default_department_ = 0;
 };
+
+// The spelling of a policy file's path that loaders should use: absolute and lexically
+// normal ("policy.yaml" in /etc/mailjournal -> "/etc/mailjournal/policy.yaml"). The digest
+// covers the paths, so the same file then always has the same digest.
+std::string CanonicalPolicyPath(const std::string& path);
 
 // Loads the policy at `path` (include and key paths are relative to its directory). On
 // success returns true and sets *policy; otherwise returns false, leaves *policy unchanged

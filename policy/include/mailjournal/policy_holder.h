@@ -25,7 +25,8 @@ class PolicyHolder {
  public:
   // REQUIRES: journal outlives the holder. `path` may be "" for a holder that only loads
   // from the journal.
-  PolicyHolder(std::string path, Journal* journal) : path_(std::move(path)), journal_(journal) {}
+  PolicyHolder(const std::string& path, Journal* journal)
+      : path_(path.empty() ? path : CanonicalPolicyPath(path)), journal_(journal) {}
 
   // Loads the policy file. On success appends a policy entry (with `reason`), makes the
   // policy active and sets *seq to the entry's sequence number. Otherwise returns
