@@ -9,8 +9,8 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <filesystem>
 #include <climits>
+#include <filesystem>
 #include <map>
 
 #include "address.h"
