@@ -11,6 +11,7 @@ apt-get install -y -qq --no-install-recommends \
   libmilter-dev libleveldb-dev libssl-dev libyaml-cpp-dev \
   libboost-test-dev nlohmann-json3-dev libcli11-dev \
   clang libclang-rt-14-dev openssl \
+  libzstd-dev zstd \
   postfix miltertest mandoc python3 procps >/dev/null
 # Debian starts the system Postfix on install; its port 25 is not ours to use.
 if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then

@@ -1,0 +1,216 @@
+#include "mailjournal/seal.h"
+
+#include <openssl/bio.h>
+#include <openssl/cms.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/rsa.h>
+#include <openssl/x509.h>
+#include <zstd.h>
+
+namespace mailjournal {
+
+namespace {
+
+struct BioFree {
+  void operator()(BIO* b) const { BIO_free_all(b); }
+};
+struct CmsFree {
+  void operator()(CMS_ContentInfo* c) const { CMS_ContentInfo_free(c); }
+};
+struct X509Free {
+  void operator()(X509* x) const { X509_free(x); }
+};
+struct PkeyFree {
+  void operator()(EVP_PKEY* k) const { EVP_PKEY_free(k); }
+};
+struct ZstdCFree {
+  void operator()(ZSTD_CCtx* c) const { ZSTD_freeCCtx(c); }
+};
+struct ZstdDFree {
+  void operator()(ZSTD_DCtx* d) const { ZSTD_freeDCtx(d); }
+};
+using BioPtr = std::unique_ptr<BIO, BioFree>;
+using CmsPtr = std::unique_ptr<CMS_ContentInfo, CmsFree>;
+using X509Ptr = std::unique_ptr<X509, X509Free>;
+using PkeyPtr = std::unique_ptr<EVP_PKEY, PkeyFree>;
+
+constexpr int kZstdLevel = 3;
+
+// Drains OpenSSL's error queue into "what: reason; reason".
+std::string OpenSslErrors(const std::string& what) {
+  std::string out = what;
+  const char* sep = ": ";
+  while (unsigned long e = ERR_get_error()) {
+    char buf[256];
+    ERR_error_string_n(e, buf, sizeof buf);
+    out += sep;
+    out += buf;
+    sep = "; ";
+  }
+  return out;
+}
+
+BioPtr MemoryBio(std::string_view bytes) {
+  return BioPtr(BIO_new_mem_buf(bytes.data(), static_cast<int>(bytes.size())));
+}
+
+}  // namespace
+
+struct Sealer::State {
+  CmsPtr cms;
+  BioPtr sink;           // memory BIO receiving sealed bytes; owned separately from the chain
+  BIO* chain = nullptr;  // BIO_new_CMS(sink): plaintext (compressed) goes in here
+  std::unique_ptr<ZSTD_CCtx, ZstdCFree> zstd;
+  std::string compressed;  // scratch buffer for zstd output
+  std::string sealed;      // produced, not yet taken
+  Status error;
+  bool finished = false;
+};
+
+Sealer::Sealer(std::unique_ptr<State> state) : state_(std::move(state)) {}
+
+Sealer::~Sealer() {
+  // Free the filter BIOs BIO_new_CMS pushed, down to (not including) the sink.
+  BIO* b = state_->chain;
+  while (b != nullptr && b != state_->sink.get()) {
+    BIO* next = BIO_pop(b);
+    BIO_free(b);
+    b = next;
+  }
+}
+
+Status Sealer::Create(const std::vector<std::string>& certificates_pem,
+                      std::unique_ptr<Sealer>* sealer) {
+  if (certificates_pem.empty()) return Status::InvalidArgument("seal: no recipient certificate");
+  ERR_clear_error();
+  auto state = std::make_unique<State>();
+  state->cms.reset(CMS_AuthEnvelopedData_create(EVP_aes_256_gcm()));
+  if (!state->cms) return Status::Internal(OpenSslErrors("seal: cannot create CMS envelope"));
+  for (const std::string& pem : certificates_pem) {
+    BioPtr bio = MemoryBio(pem);
+    X509Ptr cert(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr));
+    if (!cert) return Status::InvalidArgument(OpenSslErrors("seal: bad recipient certificate"));
+    EVP_PKEY* key = X509_get0_pubkey(cert.get());
+    if (key == nullptr || EVP_PKEY_get_base_id(key) != EVP_PKEY_RSA) {
+      return Status::InvalidArgument("seal: recipient certificate does not hold an RSA key");
+    }
+    CMS_RecipientInfo* ri = CMS_add1_recipient_cert(state->cms.get(), cert.get(), CMS_KEY_PARAM);
+    EVP_PKEY_CTX* ctx = ri == nullptr ? nullptr : CMS_RecipientInfo_get0_pkey_ctx(ri);
+    if (ctx == nullptr || EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_OAEP_PADDING) <= 0) {
+      return Status::Internal(OpenSslErrors("seal: cannot add recipient"));
+    }
+  }
+  state->sink.reset(BIO_new(BIO_s_mem()));
+  state->chain = state->sink ? BIO_new_CMS(state->sink.get(), state->cms.get()) : nullptr;
+  if (state->chain == nullptr) return Status::Internal(OpenSslErrors("seal: cannot start"));
+  state->zstd.reset(ZSTD_createCCtx());
+  if (!state->zstd ||
+      ZSTD_isError(
+          ZSTD_CCtx_setParameter(state->zstd.get(), ZSTD_c_compressionLevel, kZstdLevel)) ||
+      ZSTD_isError(ZSTD_CCtx_setParameter(state->zstd.get(), ZSTD_c_checksumFlag, 1))) {
+    return Status::Internal("seal: cannot set up zstd");
+  }
+  state->compressed.resize(ZSTD_CStreamOutSize());
+  sealer->reset(new Sealer(std::move(state)));
+  return Status::OK();
+}
+
+Status Sealer::Drain() {
+  char* data = nullptr;
+  long n = BIO_get_mem_data(state_->sink.get(), &data);
+  if (n > 0) {
+    state_->sealed.append(data, static_cast<size_t>(n));
+    BIO_reset(state_->sink.get());
+  }
+  return Status::OK();
+}
+
+Status Sealer::Append(std::string_view plaintext) {
+  State& st = *state_;
+  if (!st.error.ok()) return st.error;
+  if (st.finished) return st.error = Status::Internal("seal: append after finish");
+  ZSTD_inBuffer in{plaintext.data(), plaintext.size(), 0};
+  while (in.pos < in.size) {
+    ZSTD_outBuffer out{&st.compressed[0], st.compressed.size(), 0};
+    size_t r = ZSTD_compressStream2(st.zstd.get(), &out, &in, ZSTD_e_continue);
+    if (ZSTD_isError(r))
+      return st.error = Status::Internal(std::string("seal: zstd: ") + ZSTD_getErrorName(r));
+    if (out.pos > 0 && BIO_write(st.chain, st.compressed.data(), static_cast<int>(out.pos)) !=
+                           static_cast<int>(out.pos)) {
+      return st.error = Status::Internal(OpenSslErrors("seal: encrypt"));
+    }
+  }
+  return Drain();
+}
+
+Status Sealer::Finish() {
+  State& st = *state_;
+  if (!st.error.ok()) return st.error;
+  if (st.finished) return st.error = Status::Internal("seal: finished twice");
+  st.finished = true;
+  ZSTD_inBuffer in{nullptr, 0, 0};
+  size_t remaining;
+  do {
+    ZSTD_outBuffer out{&st.compressed[0], st.compressed.size(), 0};
+    remaining = ZSTD_compressStream2(st.zstd.get(), &out, &in, ZSTD_e_end);
+    if (ZSTD_isError(remaining)) {
+      return st.error =
+                 Status::Internal(std::string("seal: zstd: ") + ZSTD_getErrorName(remaining));
+    }
+    if (out.pos > 0 && BIO_write(st.chain, st.compressed.data(), static_cast<int>(out.pos)) !=
+                           static_cast<int>(out.pos)) {
+      return st.error = Status::Internal(OpenSslErrors("seal: encrypt"));
+    }
+  } while (remaining != 0);
+  // Flushing the CMS BIO finishes the encryption and writes the tag and the BER ends.
+  if (BIO_flush(st.chain) != 1) return st.error = Status::Internal(OpenSslErrors("seal: finish"));
+  return Drain();
+}
+
+std::string Sealer::Take() {
+  std::string out;
+  out.swap(state_->sealed);
+  return out;
+}
+
+Status Unseal(std::string_view sealed, const std::string& private_key_pem,
+              const std::string& passphrase, std::string* plaintext) {
+  ERR_clear_error();
+  BioPtr key_bio = MemoryBio(private_key_pem);
+  PkeyPtr key(PEM_read_bio_PrivateKey(key_bio.get(), nullptr, nullptr,
+                                      const_cast<char*>(passphrase.c_str())));
+  if (!key) return Status::InvalidArgument(OpenSslErrors("unseal: cannot read the private key"));
+  BioPtr in = MemoryBio(sealed);
+  CmsPtr cms(d2i_CMS_bio(in.get(), nullptr));
+  if (!cms) return Status::Corruption(OpenSslErrors("unseal: not a CMS structure"));
+  BioPtr out(BIO_new(BIO_s_mem()));
+  // With a certificate OpenSSL would pick the recipient by issuer and serial; without one
+  // it tries the key on every recipient, which is what a key file alone allows.
+  if (CMS_decrypt(cms.get(), key.get(), nullptr, nullptr, out.get(), CMS_BINARY) != 1) {
+    unsigned long e = ERR_peek_last_error();
+    std::string why = OpenSslErrors("unseal");
+    if (ERR_GET_REASON(e) == CMS_R_NO_MATCHING_RECIPIENT) return Status::NotFound(why);
+    return Status::Corruption(why);
+  }
+  char* data = nullptr;
+  long n = BIO_get_mem_data(out.get(), &data);
+  std::unique_ptr<ZSTD_DCtx, ZstdDFree> zstd(ZSTD_createDCtx());
+  std::string result;
+  std::string buf(ZSTD_DStreamOutSize(), '\0');
+  ZSTD_inBuffer zin{data, n > 0 ? static_cast<size_t>(n) : 0, 0};
+  size_t r = 1;
+  while (zin.pos < zin.size) {
+    ZSTD_outBuffer zout{&buf[0], buf.size(), 0};
+    r = ZSTD_decompressStream(zstd.get(), &zout, &zin);
+    if (ZSTD_isError(r)) {
+      return Status::Corruption(std::string("unseal: zstd: ") + ZSTD_getErrorName(r));
+    }
+    result.append(buf.data(), zout.pos);
+  }
+  if (r != 0) return Status::Corruption("unseal: the compressed content is truncated");
+  plaintext->swap(result);
+  return Status::OK();
+}
+
+}  // namespace mailjournal

@@ -1,0 +1,142 @@
+// Sealing: round trips, several recipients, wrong keys and tampering, and the standard
+// command path (openssl cms | zstd -d) that works without our code.
+#include "mailjournal/seal.h"
+
+#include <boost/test/unit_test.hpp>
+#include <cstdlib>
+#include <fstream>
+
+#include "test_util.h"
+
+namespace mailjournal {
+namespace {
+
+void WriteBytes(const std::string& path, const std::string& bytes) {
+  std::ofstream(path, std::ios::binary | std::ios::trunc) << bytes;
+}
+
+// RSA-3072 key pairs made once for the suite with the openssl command.
+struct Keys {
+  Keys() {
+    for (const char* name : {"retail", "escrow", "other"}) {
+      std::string base = dir.path() + "/" + name;
+      std::string cmd = "openssl req -x509 -newkey rsa:3072 -nodes -keyout " + base + ".key -out " +
+                        base + ".crt -subj /CN=" + name + " -days 2 2>/dev/null";
+      BOOST_REQUIRE(std::system(cmd.c_str()) == 0);
+    }
+  }
+  std::string Cert(const char* name) const { return ReadFile(dir.path() + "/" + name + ".crt"); }
+  std::string Key(const char* name) const { return ReadFile(dir.path() + "/" + name + ".key"); }
+  TempDir dir;
+};
+
+const Keys& TestKeys() {
+  static Keys* keys = new Keys;
+  return *keys;
+}
+
+std::string Pattern(size_t n) {
+  std::string s(n, '\0');
+  uint32_t x = 12345;
+  for (size_t i = 0; i < n; ++i) {
+    x = x * 1103515245 + 12345;
+    s[i] = static_cast<char>(i % 7 == 0 ? (x >> 16) : 'a' + i % 26);
+  }
+  return s;
+}
+
+// Seals `plaintext` fed in pieces of `piece` bytes.
+std::string Seal(const std::string& plaintext, const std::vector<std::string>& certs,
+                 size_t piece = 65536) {
+  std::unique_ptr<Sealer> sealer;
+  Status s = Sealer::Create(certs, &sealer);
+  BOOST_REQUIRE_MESSAGE(s.ok(), s.ToString());
+  std::string sealed;
+  for (size_t off = 0; off < plaintext.size(); off += piece) {
+    BOOST_REQUIRE(sealer->Append(std::string_view(plaintext).substr(off, piece)).ok());
+    sealed += sealer->Take();
+  }
+  s = sealer->Finish();
+  BOOST_REQUIRE_MESSAGE(s.ok(), s.ToString());
+  return sealed + sealer->Take();
+}
+
+BOOST_AUTO_TEST_SUITE(seal)
+
+BOOST_AUTO_TEST_CASE(round_trips_at_every_interesting_size) {
+  const Keys& k = TestKeys();
+  for (size_t size : {size_t{0}, size_t{1}, size_t{65535}, size_t{65536}, size_t{25} << 20}) {
+    BOOST_TEST_CONTEXT("size " << size) {
+      std::string plaintext = Pattern(size);
+      std::string sealed = Seal(plaintext, {k.Cert("retail")});
+      BOOST_TEST(!sealed.empty());
+      std::string opened;
+      Status s = Unseal(sealed, k.Key("retail"), "", &opened);
+      BOOST_REQUIRE_MESSAGE(s.ok(), s.ToString());
+      BOOST_TEST((opened == plaintext));
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(each_recipient_opens_it_alone_and_others_cannot) {
+  const Keys& k = TestKeys();
+  std::string plaintext = "Subject: two departments\r\n\r\n\xe4\xbf\x9d\xe6\x9c\xac\r\n";
+  std::string sealed = Seal(plaintext, {k.Cert("retail"), k.Cert("escrow")}, 3);
+  for (const char* name : {"retail", "escrow"}) {
+    std::string opened;
+    BOOST_REQUIRE(Unseal(sealed, k.Key(name), "", &opened).ok());
+    BOOST_TEST(opened == plaintext);
+  }
+  std::string opened = "untouched";
+  Status s = Unseal(sealed, k.Key("other"), "", &opened);
+  BOOST_TEST(!s.ok());
+  BOOST_TEST(opened == "untouched");
+}
+
+BOOST_AUTO_TEST_CASE(a_flipped_byte_anywhere_fails_with_no_output) {
+  const Keys& k = TestKeys();
+  std::string plaintext = Pattern(200000);
+  std::string sealed = Seal(plaintext, {k.Cert("retail")});
+  // Offsets in the recipient info (wrapped key), the content (ciphertext) and the end
+  // (authentication tag and BER end-of-contents).
+  for (size_t off :
+       {size_t{300}, size_t{600}, sealed.size() / 2, sealed.size() - 40, sealed.size() - 20}) {
+    BOOST_TEST_CONTEXT("offset " << off) {
+      std::string bad = sealed;
+      bad[off] ^= 0x01;
+      std::string opened = "untouched";
+      Status s = Unseal(bad, k.Key("retail"), "", &opened);
+      BOOST_TEST(!s.ok());
+      BOOST_TEST(opened == "untouched");
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(the_standard_tools_open_it) {
+  const Keys& k = TestKeys();
+  TempDir dir;
+  std::string plaintext = Pattern(300000) + "\r\n.\r\nFrom the end\r\n";
+  WriteBytes(dir.path() + "/m.cms", Seal(plaintext, {k.Cert("retail"), k.Cert("escrow")}));
+  std::string cmd = "openssl cms -decrypt -binary -inform DER -in " + dir.path() +
+                    "/m.cms -inkey " + k.dir.path() + "/escrow.key | zstd -q -d > " + dir.path() +
+                    "/m.eml";
+  BOOST_REQUIRE(std::system(cmd.c_str()) == 0);
+  BOOST_TEST((ReadFile(dir.path() + "/m.eml") == plaintext));
+}
+
+BOOST_AUTO_TEST_CASE(non_rsa_recipient_is_refused) {
+  TempDir dir;
+  std::string cmd = "openssl req -x509 -newkey ed25519 -nodes -keyout " + dir.path() +
+                    "/e.key -out " + dir.path() + "/e.crt -subj /CN=e -days 2 2>/dev/null";
+  BOOST_REQUIRE(std::system(cmd.c_str()) == 0);
+  std::unique_ptr<Sealer> sealer;
+  Status s = Sealer::Create({ReadFile(dir.path() + "/e.crt")}, &sealer);
+  BOOST_TEST(s.message().find("RSA") != std::string::npos);
+  BOOST_TEST(!Sealer::Create({}, &sealer).ok());
+  BOOST_TEST(!Sealer::Create({"not a certificate"}, &sealer).ok());
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+}  // namespace
+}  // namespace mailjournal
