@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "channel.h"
+#include "keygen.h"
 
 namespace mailjournal {
 
@@ -23,6 +24,14 @@ int CmdPolicyCheck(const std::string& file, const std::string& format);
 int CmdPolicyExplain(Channel* channel, const ExplainOptions& options);
 int CmdPolicyShow(Channel* channel, const std::string& format);
 int CmdPolicyReload(Channel* channel);
+
+// keygen: writes DIR/NAME.key and DIR/NAME.crt (GenerateDepartmentKey) and prints the
+// certificate's fingerprint. The passphrase comes from the first line of passphrase_file,
+// or when that is "" from a prompt, twice. Exit 0; 64 for bad arguments or passphrase;
+// 66 when passphrase_file cannot be opened; 73 when a file cannot be created or written
+// (an existing file is never overwritten); 70 when OpenSSL fails.
+int CmdKeygen(const KeygenOptions& options, const std::string& passphrase_file,
+              const std::string& format);
 
 }  // namespace mailjournal
 

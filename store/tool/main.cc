@@ -308,6 +308,17 @@ int main(int argc, char** argv) {
   policy_show->add_option("--format", format, "text or json")->check(formats);
   auto* reload = policy->add_subcommand("reload", "make the daemon load its policy file again");
 
+  KeygenOptions ko;
+  std::string passphrase_file;
+  auto* keygen = app.add_subcommand("keygen", "make a department's key pair and certificate");
+  keygen->add_option("--department", ko.department, "the department's name")->required();
+  keygen->add_option("-o,--output", ko.dir, "the directory for NAME.key and NAME.crt")->required();
+  keygen->add_option("--passphrase-file", passphrase_file,
+                     "read the passphrase from this file's first line (default: prompt)");
+  keygen->add_option("--days", ko.days, "certificate validity in days (default 36500)")
+      ->check(CLI::Range(1, kKeygenMaxDays));
+  keygen->add_option("--format", format, "text or json")->check(formats);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -319,6 +330,7 @@ int main(int argc, char** argv) {
     // Commands that need no journal.
     if (*check) return CmdPolicyCheck(policy_file, format);
     if (*explain && !eo.policy_file.empty()) return CmdPolicyExplain(nullptr, eo);
+    if (*keygen) return CmdKeygen(ko, passphrase_file, format);
 
     std::unique_ptr<Channel> channel;
     Status s =
