@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <openssl/rand.h>
 
 namespace mailjournal {
 
@@ -55,9 +56,47 @@ void Session::QueueId(const std::string& id) {
   if (!id.empty()) envelope_.queue_id = id;
 }
 
+Status Session::Decide() {
+  decided_ = true;
+  std::vector<std::string> rcpts;
+  for (const auto& r : envelope_.rcpt) rcpts.push_back(BareAddress(r));
+  decision_ = policy_->Classify(BareAddress(envelope_.mail), rcpts, 0);
+  if (decision_.keys.empty()) return Status::OK();
+  // The certificates are part of the policy's files (journaled with it).
+  std::vector<std::string> certificates;
+  for (const std::string& key : decision_.keys) {
+    const PolicyFile* file = nullptr;
+    for (const PolicyFile& f : policy_->files()) {
+      if (f.path == key) file = &f;
+    }
+    if (file == nullptr) return Status::Internal("policy: key file " + key + " not loaded");
+    certificates.push_back(file->bytes);
+  }
+  Status s = Sealer::Create(certificates, &sealer_);
+  if (!s.ok()) return s;
+  sealing_ = Sealing();
+  sealing_.sealed = true;
+  sealing_.recipients = sealer_->recipients();
+  if (RAND_bytes(sealing_.salt.data(), static_cast<int>(sealing_.salt.size())) != 1) {
+    return Status::Internal("seal: no random bytes for the salt");
+  }
+  plain_hash_ = std::make_unique<Sha256>();
+  plain_hash_->Update(
+      std::string_view(reinterpret_cast<const char*>(sealing_.salt.data()), sealing_.salt.size()));
+  return Status::OK();
+}
+
 Status Session::Append(std::string_view bytes) {
   if (writer_ == nullptr) return Status::Internal("message data outside a transaction");
-  return writer_->Append(bytes);
+  Status s;
+  if (!decided_) s = Decide();
+  if (!s.ok()) return s;
+  if (sealer_ == nullptr) return writer_->Append(bytes);
+  plain_hash_->Update(bytes);
+  sealing_.plain_size += bytes.size();
+  s = sealer_->Append(bytes);
+  if (s.ok()) s = writer_->Append(sealer_->Take());
+  return s;
 }
 
 Status Session::Header(std::string_view name, std::string_view value) {
@@ -70,9 +109,17 @@ Status Session::Body(std::string_view chunk) { return Append(chunk); }
 
 Status Session::EndOfMessage(uint64_t* seq, MessageEntry* entry) {
   if (writer_ == nullptr) return Status::Internal("end of message outside a transaction");
-  std::vector<std::string> rcpts;
-  for (const auto& r : envelope_.rcpt) rcpts.push_back(BareAddress(r));
-  Decision decision = policy_->Classify(BareAddress(envelope_.mail), rcpts, 0);
+  Status sealed = decided_ ? Status::OK() : Decide();
+  if (sealed.ok() && sealer_ != nullptr) {
+    sealed = sealer_->Finish();
+    if (sealed.ok()) sealed = writer_->Append(sealer_->Take());
+    if (sealed.ok()) sealing_.plain_digest = plain_hash_->Final();
+  }
+  if (!sealed.ok()) {
+    AbortMessage();
+    return sealed;
+  }
+  const Decision& decision = decision_;
   const RetentionClass* retention = policy_->FindRetention(decision.retention);
   if (retention == nullptr) {
     AbortMessage();
@@ -83,27 +130,35 @@ Status Session::EndOfMessage(uint64_t* seq, MessageEntry* entry) {
   message.classification.departments = decision.departments;
   message.classification.retention = decision.retention;
   message.classification.policy_digest = policy_->digest();
+  message.sealing = sealing_;
   // Retention counts from the commit time the entry records.
   Period period = retention->period;
   auto finalize = [period](MessageEntry* m) {
     m->classification.retain_until_us = RetainUntil(m->time_us, period);
   };
   Status s = writer_->Commit(std::move(message), finalize, seq, entry);
+  ResetMessage();
+  return s;
+}
+
+void Session::ResetMessage() {
   writer_.reset();
   policy_.reset();
-  return s;
+  decided_ = false;
+  decision_ = Decision();
+  sealer_.reset();
+  sealing_ = Sealing();
+  plain_hash_.reset();
 }
 
 void Session::AbortMessage() {
   if (writer_ != nullptr) writer_->Abort();
-  writer_.reset();
-  policy_.reset();
+  ResetMessage();
 }
 
 void Session::AbandonMessage() {
   if (writer_ != nullptr) writer_->Abandon();
-  writer_.reset();
-  policy_.reset();
+  ResetMessage();
 }
 
 }  // namespace mailjournal

@@ -11,6 +11,10 @@
 // headers adds CRLF; body chunks are appended verbatim. Bytes stream into the journal as
 // they arrive (MessageWriter), so memory per session stays bounded.
 //
+// The message is classified when its first byte arrives (every recipient is known by
+// then). When its departments name keys, the bytes are sealed on the way (Sealer) and
+// only the sealed form reaches the journal.
+//
 // Thread-safety: libmilter never runs two callbacks of one connection at once, but may run
 // them on different threads; a Session is used by one thread at a time.
 #ifndef MAILJOURNAL_MILTER_SESSION_H_
@@ -28,6 +32,8 @@
 #include "mailjournal/message_writer.h"
 #include "mailjournal/policy.h"
 #include "mailjournal/policy_holder.h"
+#include "mailjournal/seal.h"
+#include "mailjournal/sha256.h"
 #include "mailjournal/status.h"
 
 namespace mailjournal {
@@ -78,6 +84,10 @@ class Session {
 
  private:
   Status Append(std::string_view bytes);
+  // Forgets the message in progress (after its writer committed, aborted or abandoned).
+  void ResetMessage();
+  // Classifies the message and, when it has recipients' keys, starts sealing.
+  Status Decide();
 
   Journal* const journal_;
   const PolicyHolder* const policies_;
@@ -85,6 +95,11 @@ class Session {
   Envelope connection_;                   // connection facts, copied into each message's envelope
   Envelope envelope_;                     // the message in progress
   std::unique_ptr<MessageWriter> writer_;
+  bool decided_ = false;
+  Decision decision_;
+  std::unique_ptr<Sealer> sealer_;  // null: stored as captured
+  Sealing sealing_;
+  std::unique_ptr<Sha256> plain_hash_;  // SHA-256(salt || captured bytes)
   bool byte_exact_ = true;
 };
 

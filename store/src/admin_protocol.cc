@@ -122,7 +122,7 @@ json MessageToJson(uint64_t seq, const MessageEntry& entry) {
   json mail_params = json::array();
   for (size_t i = 1; i < env.mail.size(); ++i) mail_params.push_back(env.mail[i]);
   const Sha256Digest& d = entry.content.sha256;
-  return json{
+  json out{
       {"seq", seq},
       {"kind", "message"},
       {"time", FormatTimeUtc(entry.time_us)},
@@ -143,7 +143,20 @@ json MessageToJson(uint64_t seq, const MessageEntry& entry) {
       {"retention", entry.classification.retention},
       {"retain_until", FormatTimeUtc(entry.classification.retain_until_us)},
       {"policy", DigestToJson(entry.classification.policy_digest)},
+      {"sealed", entry.sealing.sealed},
   };
+  if (entry.sealing.sealed) {
+    const Sealing& seal = entry.sealing;
+    json recipients = json::array();
+    for (const auto& r : seal.recipients) recipients.push_back(DigestToJson(r));
+    out["seal"] = {
+        {"plain_size", seal.plain_size},
+        {"salt", HexEncode(std::string_view(reinterpret_cast<const char*>(seal.salt.data()),
+                                            seal.salt.size()))},
+        {"plain_digest", DigestToJson(seal.plain_digest)},
+        {"recipients", recipients}};
+  }
+  return out;
 }
 
 json PolicyToJson(uint64_t seq, const PolicyEntry& entry) {

@@ -29,6 +29,10 @@ enum MessageTag : uint32_t {
   kMsgRetention = 16,
   kMsgRetainUntil = 17,
   kMsgPolicy = 18,
+  kMsgPlainSize = 19,
+  kMsgSalt = 20,
+  kMsgPlainDigest = 21,
+  kMsgRecipient = 22,
 };
 
 // Policy entry tags.
@@ -50,8 +54,8 @@ struct FieldSpec {
 constexpr uint32_t Bit(uint32_t tag) { return 1u << tag; }
 
 constexpr FieldSpec kMessageSpec = {
-    kMsgPolicy,
-    Bit(kMsgRcpt) | Bit(kMsgDepartment),
+    kMsgRecipient,
+    Bit(kMsgRcpt) | Bit(kMsgDepartment) | Bit(kMsgRecipient),
     Bit(kMsgTime) | Bit(kMsgMail) | Bit(kMsgSize) | Bit(kMsgSha256) | Bit(kMsgTxn) |
         Bit(kMsgChunks) | Bit(kMsgDepartment) | Bit(kMsgRetention) | Bit(kMsgRetainUntil) |
         Bit(kMsgPolicy),
@@ -168,6 +172,14 @@ std::string EncodeMessage(const MessageEntry& entry) {
   PutOptionalField(&out, kMsgRetention, cls.retention);
   PutField(&out, kMsgRetainUntil, FixedBE(static_cast<uint64_t>(cls.retain_until_us), 8));
   PutField(&out, kMsgPolicy, DigestBytes(cls.policy_digest));
+  const Sealing& seal = entry.sealing;
+  if (seal.sealed) {
+    PutField(&out, kMsgPlainSize, FixedBE(seal.plain_size, 8));
+    PutField(&out, kMsgSalt,
+             std::string_view(reinterpret_cast<const char*>(seal.salt.data()), seal.salt.size()));
+    PutField(&out, kMsgPlainDigest, DigestBytes(seal.plain_digest));
+    for (const auto& r : seal.recipients) PutField(&out, kMsgRecipient, DigestBytes(r));
+  }
   return out;
 }
 
@@ -184,8 +196,10 @@ std::string EncodePolicy(const PolicyEntry& entry) {
 
 // Walks the fields of an entry body, checking the canonical form against spec, and passes
 // each to handle(tag, value), which returns false for a malformed value.
+// *seen_out, when not null, receives the set of tags seen (bit per tag).
 template <typename Handler>
-Status DecodeFields(std::string_view in, const FieldSpec& spec, Handler handle) {
+Status DecodeFields(std::string_view in, const FieldSpec& spec, Handler handle,
+                    uint32_t* seen_out = nullptr) {
   uint32_t last_tag = 0;
   uint32_t seen = 0;
   while (!in.empty()) {
@@ -210,6 +224,7 @@ Status DecodeFields(std::string_view in, const FieldSpec& spec, Handler handle) 
       return Corrupt("missing required field " + std::to_string(tag));
     }
   }
+  if (seen_out != nullptr) *seen_out = seen;
   return Status::OK();
 }
 
@@ -229,65 +244,89 @@ Status DecodeMessage(std::string_view in, MessageEntry* entry) {
   *entry = MessageEntry();
   Envelope& env = entry->envelope;
   Classification& cls = entry->classification;
-  return DecodeFields(in, kMessageSpec, [&](uint32_t tag, std::string_view value) {
-    uint64_t n = 0;
-    switch (tag) {
-      case kMsgTime:
-        if (!ReadFixed(value, 8, &n)) return false;
-        entry->time_us = static_cast<int64_t>(n);
-        return true;
-      case kMsgQueueId:
-        env.queue_id.assign(value);
-        return true;
-      case kMsgMail:
-        return DecodeStringList(value, &env.mail);
-      case kMsgRcpt:
-        env.rcpt.emplace_back();
-        return DecodeStringList(value, &env.rcpt.back());
-      case kMsgClientAddr:
-        env.client_addr.assign(value);
-        return true;
-      case kMsgClientPort:
-        if (!ReadFixed(value, 2, &n) || n == 0) return false;
-        env.client_port = static_cast<uint16_t>(n);
-        return true;
-      case kMsgClientName:
-        env.client_name.assign(value);
-        return true;
-      case kMsgHelo:
-        env.helo.assign(value);
-        return true;
-      case kMsgAuth:
-        env.auth.assign(value);
-        return true;
-      case kMsgDaemon:
-        env.daemon.assign(value);
-        return true;
-      case kMsgSize:
-        return ReadFixed(value, 8, &entry->content.size);
-      case kMsgSha256:
-        return ReadDigest(value, &entry->content.sha256);
-      case kMsgTxn:
-        return ReadFixed(value, 8, &entry->content.txn);
-      case kMsgChunks:
-        if (!ReadFixed(value, 4, &n)) return false;
-        entry->content.chunks = static_cast<uint32_t>(n);
-        return true;
-      case kMsgDepartment:
-        cls.departments.emplace_back(value);
-        return true;
-      case kMsgRetention:
-        cls.retention.assign(value);
-        return true;
-      case kMsgRetainUntil:
-        if (!ReadFixed(value, 8, &n)) return false;
-        cls.retain_until_us = static_cast<int64_t>(n);
-        return true;
-      case kMsgPolicy:
-        return ReadDigest(value, &cls.policy_digest);
-    }
-    return false;
-  });
+  uint32_t seen = 0;
+  Status s = DecodeFields(
+      in, kMessageSpec,
+      [&](uint32_t tag, std::string_view value) {
+        uint64_t n = 0;
+        switch (tag) {
+          case kMsgTime:
+            if (!ReadFixed(value, 8, &n)) return false;
+            entry->time_us = static_cast<int64_t>(n);
+            return true;
+          case kMsgQueueId:
+            env.queue_id.assign(value);
+            return true;
+          case kMsgMail:
+            return DecodeStringList(value, &env.mail);
+          case kMsgRcpt:
+            env.rcpt.emplace_back();
+            return DecodeStringList(value, &env.rcpt.back());
+          case kMsgClientAddr:
+            env.client_addr.assign(value);
+            return true;
+          case kMsgClientPort:
+            if (!ReadFixed(value, 2, &n) || n == 0) return false;
+            env.client_port = static_cast<uint16_t>(n);
+            return true;
+          case kMsgClientName:
+            env.client_name.assign(value);
+            return true;
+          case kMsgHelo:
+            env.helo.assign(value);
+            return true;
+          case kMsgAuth:
+            env.auth.assign(value);
+            return true;
+          case kMsgDaemon:
+            env.daemon.assign(value);
+            return true;
+          case kMsgSize:
+            return ReadFixed(value, 8, &entry->content.size);
+          case kMsgSha256:
+            return ReadDigest(value, &entry->content.sha256);
+          case kMsgTxn:
+            return ReadFixed(value, 8, &entry->content.txn);
+          case kMsgChunks:
+            if (!ReadFixed(value, 4, &n)) return false;
+            entry->content.chunks = static_cast<uint32_t>(n);
+            return true;
+          case kMsgDepartment:
+            cls.departments.emplace_back(value);
+            return true;
+          case kMsgRetention:
+            cls.retention.assign(value);
+            return true;
+          case kMsgRetainUntil:
+            if (!ReadFixed(value, 8, &n)) return false;
+            cls.retain_until_us = static_cast<int64_t>(n);
+            return true;
+          case kMsgPolicy:
+            return ReadDigest(value, &cls.policy_digest);
+          case kMsgPlainSize:
+            entry->sealing.sealed = true;
+            return ReadFixed(value, 8, &entry->sealing.plain_size);
+          case kMsgSalt:
+            if (value.size() != entry->sealing.salt.size()) return false;
+            std::copy(value.begin(), value.end(), entry->sealing.salt.begin());
+            return true;
+          case kMsgPlainDigest:
+            return ReadDigest(value, &entry->sealing.plain_digest);
+          case kMsgRecipient:
+            entry->sealing.recipients.emplace_back();
+            return ReadDigest(value, &entry->sealing.recipients.back());
+        }
+        return false;
+      },
+      &seen);
+  if (!s.ok()) return s;
+  // The sealing fields come all together or not at all.
+  constexpr uint32_t kSealing =
+      Bit(kMsgPlainSize) | Bit(kMsgSalt) | Bit(kMsgPlainDigest) | Bit(kMsgRecipient);
+  if ((seen & kSealing) != 0 && (seen & kSealing) != kSealing) {
+    return Corrupt("incomplete sealing fields");
+  }
+  return Status::OK();
 }
 
 Status DecodePolicy(std::string_view in, PolicyEntry* entry) {
@@ -365,6 +404,24 @@ std::string HexEncode(std::string_view bytes) {
   for (unsigned char c : bytes) {
     out.push_back(kDigits[c >> 4]);
     out.push_back(kDigits[c & 0xf]);
+  }
+  return out;
+}
+
+std::string HexDecode(std::string_view hex) {
+  auto nibble = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+  };
+  if (hex.size() % 2 != 0) return "";
+  std::string out;
+  out.reserve(hex.size() / 2);
+  for (size_t i = 0; i < hex.size(); i += 2) {
+    int hi = nibble(hex[i]), lo = nibble(hex[i + 1]);
+    if (hi < 0 || lo < 0) return "";
+    out.push_back(static_cast<char>(hi << 4 | lo));
   }
   return out;
 }

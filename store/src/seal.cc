@@ -64,6 +64,7 @@ struct Sealer::State {
   std::unique_ptr<ZSTD_CCtx, ZstdCFree> zstd;
   std::string compressed;  // scratch buffer for zstd output
   std::string sealed;      // produced, not yet taken
+  std::vector<Sha256Digest> recipients;
   Status error;
   bool finished = false;
 };
@@ -95,6 +96,13 @@ Status Sealer::Create(const std::vector<std::string>& certificates_pem,
     if (key == nullptr || EVP_PKEY_get_base_id(key) != EVP_PKEY_RSA) {
       return Status::InvalidArgument("seal: recipient certificate does not hold an RSA key");
     }
+    Sha256Digest fingerprint;
+    unsigned int len = 0;
+    if (X509_digest(cert.get(), EVP_sha256(), fingerprint.data(), &len) != 1 ||
+        len != fingerprint.size()) {
+      return Status::Internal(OpenSslErrors("seal: cannot fingerprint a certificate"));
+    }
+    state->recipients.push_back(fingerprint);
     CMS_RecipientInfo* ri = CMS_add1_recipient_cert(state->cms.get(), cert.get(), CMS_KEY_PARAM);
     EVP_PKEY_CTX* ctx = ri == nullptr ? nullptr : CMS_RecipientInfo_get0_pkey_ctx(ri);
     if (ctx == nullptr || EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_OAEP_PADDING) <= 0) {
@@ -168,18 +176,20 @@ Status Sealer::Finish() {
   return Drain();
 }
 
+const std::vector<Sha256Digest>& Sealer::recipients() const { return state_->recipients; }
+
 std::string Sealer::Take() {
   std::string out;
   out.swap(state_->sealed);
   return out;
 }
 
-Status Unseal(std::string_view sealed, const std::string& private_key_pem,
-              const std::string& passphrase, std::string* plaintext) {
+Status Unseal(std::string_view sealed, const std::string& private_key_pem, const char* passphrase,
+              std::string* plaintext) {
   ERR_clear_error();
   BioPtr key_bio = MemoryBio(private_key_pem);
-  PkeyPtr key(PEM_read_bio_PrivateKey(key_bio.get(), nullptr, nullptr,
-                                      const_cast<char*>(passphrase.c_str())));
+  PkeyPtr key(
+      PEM_read_bio_PrivateKey(key_bio.get(), nullptr, nullptr, const_cast<char*>(passphrase)));
   if (!key) return Status::InvalidArgument(OpenSslErrors("unseal: cannot read the private key"));
   BioPtr in = MemoryBio(sealed);
   CmsPtr cms(d2i_CMS_bio(in.get(), nullptr));

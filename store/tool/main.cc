@@ -4,19 +4,26 @@
 // admin socket (--socket, the default) or the journal directory opened directly
 // (--journal, only while the daemon is stopped). Output is made from the responses alone,
 // so it is the same either way.
+#include <openssl/crypto.h>
 #include <sys/stat.h>
 #include <sysexits.h>
 
 #include <CLI/CLI.hpp>
 #include <cstdio>
+#include <fstream>
+#include <functional>
 #include <iostream>
+#include <iterator>
 #include <string>
 #include <vector>
 
 #include "channel.h"
 #include "cli.h"
 #include "commands.h"
+#include "keygen.h"
 #include "mailjournal/admin_protocol.h"
+#include "mailjournal/seal.h"
+#include "mailjournal/sha256.h"
 #include "mailjournal/time_util.h"
 #include "output.h"
 
@@ -186,68 +193,157 @@ bool IsDirectory(const std::string& path) {
   return stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
 }
 
-int CmdExport(Channel* ch, const std::vector<std::string>& ranges, const std::string& format,
-              const std::string& out_path) {
+struct ExportOptions {
+  std::string format = "eml";  // eml or mbox
+  std::string out_path;
+  bool sealed = false;                 // write sealed messages as stored (CMS), not opened
+  std::vector<std::string> key_files;  // private keys that may open sealed messages
+  std::string passphrase_file;         // "": OpenSSL prompts when a key is encrypted
+};
+
+// The private keys and passphrase an export may use to open sealed messages.
+struct Opener {
+  std::vector<std::string> keys_pem;
+  Passphrase passphrase;
+  bool has_passphrase = false;
+
+  Status Load(const ExportOptions& o) {
+    for (const std::string& path : o.key_files) {
+      std::string pem;
+      std::ifstream in(path, std::ios::binary);
+      if (!in) return Status::NotFound(path + ": cannot read the key file");
+      pem.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+      keys_pem.push_back(std::move(pem));
+    }
+    if (o.passphrase_file.empty()) return Status::OK();
+    has_passphrase = true;
+    return ReadPassphraseFile(o.passphrase_file, &passphrase);
+  }
+
+  // Opens a sealed message and checks it against its entry's size and salted digest.
+  Status Open(const json& entry, const std::string& sealed, std::string* plaintext) const {
+    const json& seal = entry["seal"];
+    std::string fingerprints;
+    for (const auto& r : seal["recipients"]) {
+      fingerprints += (fingerprints.empty() ? "" : ", ") + r.get<std::string>();
+    }
+    std::string what = "message " + std::to_string(entry["seq"].get<uint64_t>());
+    for (const std::string& pem : keys_pem) {
+      Status s = Unseal(sealed, pem, has_passphrase ? passphrase.data() : nullptr, plaintext);
+      if (s.IsNotFound() || s.code() == Status::Code::kInvalidArgument) continue;
+      if (!s.ok()) return Status::Corruption(what + ": " + s.message());
+      Sha256 salted;
+      std::string salt = HexDecode(seal["salt"].get<std::string>());
+      salted.Update(salt);
+      salted.Update(*plaintext);
+      Sha256Digest d = salted.Final();
+      if (plaintext->size() != seal["plain_size"].get<uint64_t>() ||
+          DigestToJson(d) != seal["plain_digest"]) {
+        return Status::Corruption(what + ": opened, but not the captured bytes its entry records");
+      }
+      return Status::OK();
+    }
+    return Status::NotFound(what +
+                            " is sealed; it opens with the private key of a certificate "
+                            "with SHA-256 fingerprint " +
+                            fingerprints + " (--key FILE)");
+  }
+};
+
+// Calls on_entry with a message's entry, then passes its captured bytes to sink (or, with
+// --sealed, the sealed bytes as stored).
+Status FetchMessage(Channel* ch, uint64_t seq, const ExportOptions& o, const Opener& opener,
+                    const std::function<Status(const json&)>& on_entry,
+                    const Journal::ChunkSink& sink) {
+  json req = Request("show");
+  req["seq"] = seq;
+  json shown;
+  Status s = ch->Call(req, &shown, NoPayload);
+  if (!s.ok()) return s;
+  const json& entry = shown["entry"];
+  if (entry["kind"] != "message") {
+    return Status::NotFound("entry " + std::to_string(seq) + " is a " +
+                            entry["kind"].get<std::string>() + " entry, not a message");
+  }
+  s = on_entry(entry);
+  if (!s.ok()) return s;
+  req = Request("export");
+  req["seq"] = seq;
+  json resp;
+  if (!entry.value("sealed", false) || o.sealed) return ch->Call(req, &resp, sink);
+  std::string sealed, plaintext;
+  s = ch->Call(req, &resp, [&](std::string_view b) {
+    sealed.append(b);
+    return Status::OK();
+  });
+  if (s.ok()) s = opener.Open(entry, sealed, &plaintext);
+  if (s.ok()) s = sink(plaintext);
+  OPENSSL_cleanse(&plaintext[0], plaintext.size());
+  return s;
+}
+
+int CmdExport(Channel* ch, const std::vector<std::string>& ranges, const ExportOptions& o) {
   std::vector<uint64_t> seqs;
   for (const auto& r : ranges) {
     Status s = ParseSeqRange(r, &seqs);
     if (!s.ok()) return Fail(s);
   }
-  bool per_file = format == "eml" && seqs.size() > 1;
-  if (per_file && !IsDirectory(out_path)) {
+  if (o.sealed && o.format != "eml") {
+    return Fail(Status::InvalidArgument("--sealed writes the stored form: use --format eml"));
+  }
+  Opener opener;
+  Status s = opener.Load(o);
+  if (!s.ok()) return Fail(s);
+  bool per_file = o.format == "eml" && seqs.size() > 1;
+  if (per_file && !IsDirectory(o.out_path)) {
     return Fail(Status::InvalidArgument(
         "exporting several messages as eml needs -o DIR (an existing directory)"));
   }
-  if (!per_file && IsDirectory(out_path)) {
-    return Fail(Status::InvalidArgument(out_path + ": is a directory; give a file name"));
+  if (!per_file && IsDirectory(o.out_path)) {
+    return Fail(Status::InvalidArgument(o.out_path + ": is a directory; give a file name"));
   }
-  auto fetch = [&](uint64_t seq, const Journal::ChunkSink& sink, json* entry) {
-    json req = Request("export");
-    req["seq"] = seq;
-    json resp;
-    Status s = ch->Call(req, &resp, sink);
-    if (resp.contains("entry")) *entry = resp["entry"];
-    return s;
+  auto no_header = [](const json&) { return Status::OK(); };
+  // A sealed message that no key opens is a refusal (77), not a damaged journal.
+  auto fail = [](const Status& st) {
+    return st.IsNotFound() && st.message().find("is sealed") != std::string::npos
+               ? FailWith(EX_NOPERM, st)
+               : Fail(st);
   };
-  json entry;
   if (per_file) {
     for (uint64_t seq : seqs) {
       Output out;
-      Status s = out.Open(out_path + "/" + std::to_string(seq) + ".eml");
+      s = out.Open(o.out_path + "/" + std::to_string(seq) + ".eml");
       if (!s.ok()) return FailWith(EX_CANTCREAT, s);
-      s = fetch(
-          seq, [&](std::string_view b) { return out.Write(b); }, &entry);
+      s = FetchMessage(ch, seq, o, opener, no_header,
+                       [&](std::string_view b) { return out.Write(b); });
       if (s.ok()) s = out.Commit();
-      if (!s.ok()) return Fail(s);
+      if (!s.ok()) return fail(s);
     }
     return EX_OK;
   }
   Output out;
-  Status s = out.Open(out_path);
+  s = out.Open(o.out_path);
   if (!s.ok()) return FailWith(EX_CANTCREAT, s);
-  if (format == "eml") {
-    s = fetch(
-        seqs[0], [&](std::string_view b) { return out.Write(b); }, &entry);
+  if (o.format == "eml") {
+    s = FetchMessage(ch, seqs[0], o, opener, no_header,
+                     [&](std::string_view b) { return out.Write(b); });
   } else {
     MboxrdWriter mbox(&out);
     for (uint64_t seq : seqs) {
       // The "From " line needs the sender and time before the first payload byte.
-      json req = Request("show");
-      req["seq"] = seq;
-      json shown;
-      int64_t time_us = 0;
-      s = ch->Call(req, &shown, NoPayload);
-      if (s.ok()) s = ParseTime(shown["entry"]["time"].get<std::string>(), &time_us);
-      if (s.ok()) s = mbox.Begin(shown["entry"]["mail_from"].get<std::string>(), time_us);
-      if (s.ok())
-        s = fetch(
-            seq, [&](std::string_view b) { return mbox.Write(b); }, &entry);
+      auto begin = [&](const json& entry) {
+        int64_t time_us = 0;
+        Status st = ParseTime(entry["time"].get<std::string>(), &time_us);
+        return st.ok() ? mbox.Begin(entry["mail_from"].get<std::string>(), time_us) : st;
+      };
+      s = FetchMessage(ch, seq, o, opener, begin,
+                       [&](std::string_view b) { return mbox.Write(b); });
       if (s.ok()) s = mbox.End();
       if (!s.ok()) break;
     }
   }
   if (s.ok()) s = out.Commit();
-  return s.ok() ? EX_OK : Fail(s);
+  return s.ok() ? EX_OK : fail(s);
 }
 
 }  // namespace
@@ -285,11 +381,14 @@ int main(int argc, char** argv) {
   show->add_option("--format", format, "text or json")->check(formats);
 
   std::vector<std::string> export_seqs;
-  std::string export_format = "eml", out_path;
+  ExportOptions xo;
   auto* exp = app.add_subcommand("export", "write captured messages as eml or mbox");
   exp->add_option("seq", export_seqs, "sequence numbers N or ranges N-M")->required();
-  exp->add_option("--format", export_format, "eml or mbox")->check(CLI::IsMember({"eml", "mbox"}));
-  exp->add_option("-o,--output", out_path, "output file (or directory for several eml)");
+  exp->add_option("--format", xo.format, "eml or mbox")->check(CLI::IsMember({"eml", "mbox"}));
+  exp->add_option("-o,--output", xo.out_path, "output file (or directory for several eml)");
+  exp->add_option("--key", xo.key_files, "private key that opens sealed messages (repeatable)");
+  exp->add_option("--passphrase-file", xo.passphrase_file, "the keys' passphrase (first line)");
+  exp->add_flag("--sealed", xo.sealed, "write sealed messages as stored (CMS), unopened");
 
   auto* policy = app.add_subcommand("policy", "check, explain, show and reload the policy");
   policy->require_subcommand(1);
@@ -341,7 +440,7 @@ int main(int argc, char** argv) {
     if (*status) return CmdStatus(channel.get(), format);
     if (*list) return CmdList(channel.get(), lo);
     if (*show) return CmdShow(channel.get(), show_seq, format);
-    if (*exp) return CmdExport(channel.get(), export_seqs, export_format, out_path);
+    if (*exp) return CmdExport(channel.get(), export_seqs, xo);
     if (*explain) return CmdPolicyExplain(channel.get(), eo);
     if (*policy_show) return CmdPolicyShow(channel.get(), format);
     if (*reload) return CmdPolicyReload(channel.get());

@@ -128,9 +128,9 @@ BOOST_AUTO_TEST_CASE(unknown_kind_and_bad_magic_are_rejected) {
 
 BOOST_AUTO_TEST_CASE(unknown_tag_is_rejected) {
   std::string bytes = Encode(SampleEntry());
-  bytes += std::string("\x13\x01x", 3);  // tag 19, length 1
+  bytes += std::string("\x17\x01x", 3);  // tag 23, length 1
   MessageEntry out;
-  BOOST_TEST(Decode(bytes, &out).message().find("unknown field tag 19") != std::string::npos);
+  BOOST_TEST(Decode(bytes, &out).message().find("unknown field tag 23") != std::string::npos);
 }
 
 BOOST_AUTO_TEST_CASE(out_of_order_and_repeated_tags_are_rejected) {
@@ -167,6 +167,33 @@ BOOST_AUTO_TEST_CASE(non_canonical_forms_are_rejected) {
   // A non-minimal varint length (0x88 0x00 for 8).
   std::string padded = bytes.substr(0, 5) + std::string("\x88\x00", 2) + bytes.substr(6);
   BOOST_TEST(Decode(padded, &out).IsCorruption());
+}
+
+BOOST_AUTO_TEST_CASE(sealing_fields_round_trip_and_come_all_together) {
+  MessageEntry in = SampleEntry();
+  in.sealing.sealed = true;
+  in.sealing.plain_size = 20000;
+  in.sealing.salt.fill(0x11);
+  in.sealing.plain_digest.fill(0x22);
+  in.sealing.recipients = {Sha256Digest{}, Sha256Digest{}};
+  in.sealing.recipients[1].fill(0x33);
+  std::string bytes = Encode(in);
+  MessageEntry out;
+  BOOST_REQUIRE(Decode(bytes, &out).ok());
+  BOOST_TEST(out.sealing.sealed);
+  BOOST_TEST(out.sealing.plain_size == 20000u);
+  BOOST_TEST((out.sealing.salt == in.sealing.salt));
+  BOOST_TEST((out.sealing.plain_digest == in.sealing.plain_digest));
+  BOOST_TEST((out.sealing.recipients == in.sealing.recipients));
+  BOOST_TEST(Encode(out) == bytes);
+  // Without its recipients (the last fields) the group is incomplete.
+  MessageEntry partial = in;
+  partial.sealing.recipients.clear();
+  BOOST_TEST(Decode(Encode(partial), &out).message().find("incomplete sealing fields") !=
+             std::string::npos);
+  MessageEntry plain;
+  BOOST_REQUIRE(Decode(Encode(SampleEntry()), &plain).ok());
+  BOOST_TEST(!plain.sealing.sealed);
 }
 
 BOOST_AUTO_TEST_CASE(message_without_classification_is_rejected) {

@@ -5,6 +5,8 @@
 #include <netinet/in.h>
 
 #include <boost/test/unit_test.hpp>
+#include <cstdlib>
+#include <filesystem>
 #include <fstream>
 
 #include "test_util.h"
@@ -207,6 +209,75 @@ BOOST_AUTO_TEST_CASE(without_leading_space_negotiation_messages_are_refused) {
   BOOST_TEST(st.message().find("SMFIP_HDR_LEADSPC") != std::string::npos);
   BOOST_TEST(!s.in_message());
   BOOST_TEST(j->LastSequence() == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(mail_of_a_department_with_keys_is_sealed_and_no_plaintext_reaches_disk) {
+  TempDir dir;
+  std::string cmd = "openssl req -x509 -newkey rsa:3072 -nodes -keyout " + dir.path() +
+                    "/retail.key -out " + dir.path() + "/retail.crt -subj /CN=retail -days 2" +
+                    " 2>/dev/null";
+  BOOST_REQUIRE(std::system(cmd.c_str()) == 0);
+  std::ofstream(dir.path() + "/policy.yaml") << "version: 1\n"
+                                                "retention: {short: 180d, long: 7y}\n"
+                                                "departments:\n"
+                                                "  - name: retail\n"
+                                                "    members: ['@bank.example']\n"
+                                                "    retention: short\n"
+                                                "    keys: [retail.crt]\n"
+                                                "  - name: default\n"
+                                                "    retention: long\n";
+  uint64_t seq = 0;
+  std::string sealed_bytes;
+  MessageEntry e;
+  const std::string marker = "Zebraquokka4711";
+  std::string plaintext = "Subject: " + marker + "\r\n\r\n" + std::string(100000, 'b') + marker;
+  {
+    auto journal = OpenTestJournal(dir.path() + "/journal");
+    PolicyHolder policies(dir.path() + "/policy.yaml", journal.get());
+    std::vector<PolicyError> errors;
+    BOOST_REQUIRE(policies.Load("start", &errors, &seq).ok());
+    Session s(journal.get(), &policies);
+    s.Connect("c", nullptr, "");
+    BOOST_REQUIRE(s.MailFrom({"<ann@bank.example>"}, "").ok());
+    s.Rcpt({"<customer@example.net>"});
+    BOOST_REQUIRE(s.Header("Subject", " " + marker).ok());
+    BOOST_REQUIRE(s.EndOfHeaders().ok());
+    BOOST_REQUIRE(s.Body(std::string(100000, 'b') + marker).ok());
+    Status st = s.EndOfMessage(&seq, &e);
+    BOOST_REQUIRE_MESSAGE(st.ok(), st.ToString());
+    sealed_bytes = ReadAll(journal.get(), seq);
+
+    // Mail that no department with keys touches is stored as captured.
+    BOOST_REQUIRE(s.MailFrom({"<x@example.org>"}, "").ok());
+    s.Rcpt({"<y@example.net>"});
+    BOOST_REQUIRE(s.EndOfHeaders().ok());
+    uint64_t plain_seq;
+    MessageEntry plain;
+    BOOST_REQUIRE(s.EndOfMessage(&plain_seq, &plain).ok());
+    BOOST_TEST(!plain.sealing.sealed);
+    BOOST_TEST(ReadAll(journal.get(), plain_seq) == "\r\n");
+  }
+  BOOST_TEST(e.sealing.sealed);
+  BOOST_TEST(e.sealing.plain_size == plaintext.size());
+  BOOST_TEST(e.sealing.recipients.size() == 1u);
+  BOOST_TEST(e.content.size == sealed_bytes.size());
+  BOOST_TEST(sealed_bytes.find(marker) == std::string::npos);
+  std::string opened;
+  Status st = Unseal(sealed_bytes, ReadFile(dir.path() + "/retail.key"), "", &opened);
+  BOOST_REQUIRE_MESSAGE(st.ok(), st.ToString());
+  BOOST_TEST((opened == plaintext));
+  Sha256 salted;
+  salted.Update(std::string_view(reinterpret_cast<const char*>(e.sealing.salt.data()),
+                                 e.sealing.salt.size()));
+  salted.Update(opened);
+  BOOST_TEST((salted.Final() == e.sealing.plain_digest));
+  // No file under the journal directory holds the marker (LevelDB's log and tables).
+  for (const auto& f : std::filesystem::recursive_directory_iterator(dir.path() + "/journal")) {
+    if (!f.is_regular_file()) continue;
+    BOOST_TEST_CONTEXT(f.path()) {
+      BOOST_TEST(ReadFile(f.path().string()).find(marker) == std::string::npos);
+    }
+  }
 }
 
 BOOST_AUTO_TEST_SUITE_END()

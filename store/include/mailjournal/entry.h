@@ -61,11 +61,23 @@ struct Classification {
   Sha256Digest policy_digest{};          // the policy that classified it
 };
 
+// How a message's content was sealed (mailjournal/seal.h). When `sealed`, the content
+// the journal stores (ContentRef) is the sealed CMS structure, and these describe the
+// captured bytes inside it.
+struct Sealing {
+  bool sealed = false;
+  uint64_t plain_size = 0;               // number of captured bytes
+  std::array<uint8_t, 16> salt{};        // random per message
+  Sha256Digest plain_digest{};           // SHA-256(salt || captured bytes)
+  std::vector<Sha256Digest> recipients;  // SHA-256 of each recipient certificate (DER)
+};
+
 struct MessageEntry {
   int64_t time_us = 0;  // commit time, microseconds since 1970-01-01T00:00:00Z
   Envelope envelope;
   ContentRef content;
   Classification classification;
+  Sealing sealing;
 };
 
 // The policy that is in force from this entry on: its files, exactly as loaded.
@@ -98,6 +110,8 @@ Status DecodeEntry(std::string_view encoded, Entry* entry);
 std::string BareAddress(const std::vector<std::string>& args);
 
 std::string HexEncode(std::string_view bytes);
+// The inverse of HexEncode; "" for text that is not an even number of hex digits.
+std::string HexDecode(std::string_view hex);
 
 }  // namespace mailjournal
 

@@ -18,6 +18,7 @@
 #include <string_view>
 #include <vector>
 
+#include "mailjournal/entry.h"
 #include "mailjournal/status.h"
 
 namespace mailjournal {
@@ -39,6 +40,9 @@ class Sealer {
   // Moves out the sealed bytes produced so far (possibly none).
   std::string Take();
 
+  // SHA-256 of each recipient certificate (DER), in the order given.
+  const std::vector<Sha256Digest>& recipients() const;
+
  private:
   struct State;
   explicit Sealer(std::unique_ptr<State> state);
@@ -46,12 +50,13 @@ class Sealer {
   std::unique_ptr<State> state_;
 };
 
-// Opens sealed bytes with a PEM private key (encrypted PKCS#8 with `passphrase`, or plain).
+// Opens sealed bytes with a PEM private key (encrypted PKCS#8 with the NUL-terminated
+// `passphrase`, or plain).
 // On success sets *plaintext to the captured bytes. Corruption when the structure or its
 // authentication tag does not check (nothing is returned then); InvalidArgument when the
 // key cannot be read; NotFound when the key is not one of the recipients'.
-Status Unseal(std::string_view sealed, const std::string& private_key_pem,
-              const std::string& passphrase, std::string* plaintext);
+Status Unseal(std::string_view sealed, const std::string& private_key_pem, const char* passphrase,
+              std::string* plaintext);
 
 }  // namespace mailjournal
 
