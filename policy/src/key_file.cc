@@ -43,24 +43,29 @@ bool CheckPublicKeyFile(const std::string& bytes, std::string* reason) {
     *reason = "holds a private key (give only the certificate or public key)";
     return false;
   }
-  bool ok = false;
+  // Sealing (mailjournal/seal.h) names each CMS recipient by its certificate and wraps
+  // the message key with RSA-OAEP: a bare public key or another key type cannot serve.
   BioPtr bio = MemoryBio(bytes);
-  if (bio) {
-    std::unique_ptr<X509, X509Free> cert(
-        PEM_read_bio_X509(bio.get(), nullptr, NoPassword, nullptr));
-    ok = cert != nullptr;
+  std::unique_ptr<X509, X509Free> cert(
+      bio ? PEM_read_bio_X509(bio.get(), nullptr, NoPassword, nullptr) : nullptr);
+  ERR_clear_error();  // a failed attempt leaves errors on this thread's queue
+  if (!cert) {
+    *reason =
+        "holds no PEM certificate (a bare public key cannot name a CMS recipient; "
+        "make one with mailjournal keygen)";
+    return false;
   }
-  if (!ok) {
-    bio = MemoryBio(bytes);
-    if (bio) {
-      std::unique_ptr<EVP_PKEY, PkeyFree> key(
-          PEM_read_bio_PUBKEY(bio.get(), nullptr, NoPassword, nullptr));
-      ok = key != nullptr;
-    }
+  EVP_PKEY* key = X509_get0_pubkey(cert.get());
+  if (key == nullptr || EVP_PKEY_get_base_id(key) != EVP_PKEY_RSA) {
+    *reason = "holds a certificate whose key is not RSA (sealing uses RSA-OAEP)";
+    return false;
   }
-  ERR_clear_error();  // the failed attempts leave errors on this thread's queue
-  if (!ok) *reason = "holds no PEM certificate or public key";
-  return ok;
+  if (EVP_PKEY_get_bits(key) < 2048) {
+    *reason =
+        "holds an RSA key of " + std::to_string(EVP_PKEY_get_bits(key)) + " bits (at least 2048)";
+    return false;
+  }
+  return true;
 }
 
 }  // namespace policy_internal

@@ -7,7 +7,8 @@
 namespace mailjournal {
 namespace policy_internal {
 
-// True if `bytes` hold a PEM X.509 certificate or a PEM public key (SubjectPublicKeyInfo)
+// True if `bytes` hold a PEM X.509 certificate with an RSA key of at least 2048 bits (what
+// sealing needs: a CMS recipient named by its certificate, RSA-OAEP key transport)
 // and no private key. Otherwise returns false and sets *reason (e.g. "holds a private key").
 bool CheckPublicKeyFile(const std::string& bytes, std::string* reason);
 

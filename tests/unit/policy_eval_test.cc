@@ -25,7 +25,7 @@ std::shared_ptr<const Policy> LoadOrFail(const std::string& yaml,
       {"policy.yaml", yaml},
       {"keys/retail.pem", ReadCaseFile("keys/retail.pem")},
       {"keys/brokerage.pem", ReadCaseFile("keys/brokerage.pem")},
-      {"keys/insurance.pub.pem", ReadCaseFile("keys/insurance.pub.pem")},
+      {"keys/insurance.pem", ReadCaseFile("keys/insurance.pem")},
   };
   for (PolicyFile& f : extra) files.push_back(std::move(f));
   std::shared_ptr<const Policy> policy;
@@ -76,7 +76,7 @@ const char kBank[] =
     "      - \"@*.east.retail.bank.example\"\n"                 // 32
     "      - \"claims-*@retail.bank.example\"\n"                // 33
     "    retention: insurance-10y\n"                            // 34
-    "    keys: [keys/insurance.pub.pem]\n"                      // 35
+    "    keys: [keys/insurance.pem]\n"                      // 35
     "  - name: default\n"                                       // 36
     "    retention: default-7y\n"                               // 37
     "holds:\n"                                                  // 38
@@ -305,7 +305,7 @@ BOOST_AUTO_TEST_CASE(classifies_by_sender_and_every_recipient) {
   BOOST_TEST((d.departments == std::vector<std::string>{"brokerage", "insurance", "retail"}));
   BOOST_TEST(d.retention == "brokerage-20y");
   BOOST_TEST((d.keys == std::vector<std::string>{"keys/brokerage.pem", "keys/retail.pem",
-                                                 "keys/insurance.pub.pem"}));
+                                                 "keys/insurance.pem"}));
 
   // Nobody known: default only.
   d = policy->Classify("x@elsewhere.example", {}, t);
@@ -434,7 +434,7 @@ BOOST_AUTO_TEST_CASE(digest_changes_when_an_include_file_changes) {
   BOOST_TEST(changed->files()[1].path == "hr/retail.txt");
   BOOST_TEST(changed->files()[2].path == "keys/retail.pem");
   BOOST_TEST(changed->files()[3].path == "keys/brokerage.pem");
-  BOOST_TEST(changed->files()[4].path == "keys/insurance.pub.pem");
+  BOOST_TEST(changed->files()[4].path == "keys/insurance.pem");
   BOOST_TEST(changed->files()[1].bytes == std::string(kRetailList) + "erin@bank.example\n");
 }
 

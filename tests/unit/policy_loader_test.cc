@@ -25,7 +25,7 @@ std::vector<PolicyFile> KeyFiles() {
   return {
       {"keys/retail.pem", ReadCaseFile("keys/retail.pem")},
       {"keys/brokerage.pem", ReadCaseFile("keys/brokerage.pem")},
-      {"keys/insurance.pub.pem", ReadCaseFile("keys/insurance.pub.pem")},
+      {"keys/insurance.pem", ReadCaseFile("keys/insurance.pem")},
       {"keys/junk.pem", "this is not PEM\n"},
       {"keys/private.pem", "-----BEGIN PRIVATE KEY-----\nMIIB\n-----END PRIVATE KEY-----\n"},
   };
@@ -420,7 +420,8 @@ std::vector<InvalidCase> InvalidCases() {
       {"key file is not PEM",
        kMinimal + "  - name: retail\n    retention: r7\n"
                   "    keys: [keys/junk.pem]\n",
-       {"policy.yaml:9:12: key file 'keys/junk.pem' holds no PEM certificate or public key"}},
+       {"policy.yaml:9:12: key file 'keys/junk.pem' holds no PEM certificate (a bare public key "
+        "cannot name a CMS recipient; make one with mailjournal keygen)"}},
       {"key file holds a private key",
        kMinimal + "  - name: retail\n    retention: r7\n"
                   "    keys: [keys/private.pem]\n",
@@ -702,7 +703,7 @@ BOOST_AUTO_TEST_CASE(loads_every_key_of_a_complete_policy) {
   BOOST_TEST((brokerage.keys == std::vector<std::string>{"keys/brokerage.pem", "keys/retail.pem"}));
   BOOST_TEST(brokerage.index);
   const Department& insurance = p.departments()[2];
-  BOOST_TEST(insurance.keys == std::vector<std::string>{"keys/insurance.pub.pem"});
+  BOOST_TEST(insurance.keys == std::vector<std::string>{"keys/insurance.pem"});
   BOOST_TEST(insurance.index);  // the default
   const Department& dflt = p.departments()[3];
   BOOST_TEST(dflt.name == "default");
@@ -748,7 +749,7 @@ BOOST_AUTO_TEST_CASE(loads_every_key_of_a_complete_policy) {
   BOOST_REQUIRE(p.files().size() == 5u);
   BOOST_TEST(p.files()[2].bytes == ReadCaseFile("keys/retail.pem"));
   BOOST_TEST(p.files()[3].bytes == ReadCaseFile("keys/brokerage.pem"));
-  BOOST_TEST(p.files()[4].bytes == ReadCaseFile("keys/insurance.pub.pem"));
+  BOOST_TEST(p.files()[4].bytes == ReadCaseFile("keys/insurance.pem"));
   BOOST_TEST(p.files()[0].path == "policy.yaml");
   BOOST_TEST(p.files()[0].bytes == ReadCaseFile("bank.yaml"));
   BOOST_TEST(p.files()[1].path == "hr/retail.txt");
@@ -866,7 +867,7 @@ BOOST_AUTO_TEST_CASE(loads_from_disk_relative_to_the_policy_directory) {
   BOOST_REQUIRE(std::system(("mkdir -p " + etc + "/hr " + etc + "/keys").c_str()) == 0);
   WriteFile(etc + "/mailjournal.yaml", ReadCaseFile("bank.yaml"));
   WriteFile(etc + "/hr/retail.txt", ReadCaseFile("hr/retail.txt"));
-  for (const char* key : {"keys/retail.pem", "keys/brokerage.pem", "keys/insurance.pub.pem"}) {
+  for (const char* key : {"keys/retail.pem", "keys/brokerage.pem", "keys/insurance.pem"}) {
     WriteFile(etc + "/" + key, ReadCaseFile(key));
   }
   std::shared_ptr<const Policy> policy;
@@ -878,32 +879,47 @@ BOOST_AUTO_TEST_CASE(loads_from_disk_relative_to_the_policy_directory) {
   BOOST_TEST(policy->departments()[0].members[3].where == etc + "/hr/retail.txt:2:1");
 
   // A key file that disappears makes the same policy invalid, with the path it tried.
-  BOOST_REQUIRE(std::remove((etc + "/keys/insurance.pub.pem").c_str()) == 0);
+  BOOST_REQUIRE(std::remove((etc + "/keys/insurance.pem").c_str()) == 0);
   BOOST_TEST(!LoadPolicy(etc + "/mailjournal.yaml", DiskFileReader(), &policy, &errors));
   BOOST_REQUIRE(errors.size() == 1u);
   BOOST_TEST(errors[0].ToString() == etc + "/mailjournal.yaml:35:12: cannot read key file '" + etc +
-                                         "/keys/insurance.pub.pem': No such file or directory");
+                                         "/keys/insurance.pem': No such file or directory");
 }
 
-BOOST_AUTO_TEST_CASE(accepts_a_freshly_generated_certificate_and_public_key) {
+BOOST_AUTO_TEST_CASE(accepts_only_rsa_certificates_as_keys) {
   TempDir dir;
   std::string cmd = "cd " + dir.path() +
                     " && openssl req -x509 -newkey rsa:3072 -nodes -subj /CN=x -days 36500"
                     " -keyout k.pem -out cert.pem >/dev/null 2>&1"
-                    " && openssl pkey -in k.pem -pubout -out pub.pem 2>/dev/null";
+                    " && openssl pkey -in k.pem -pubout -out pub.pem 2>/dev/null"
+                    " && openssl req -x509 -newkey rsa:1024 -nodes -subj /CN=x -days 2"
+                    " -keyout k1024.pem -out short.pem >/dev/null 2>&1"
+                    " && openssl req -x509 -newkey ed25519 -nodes -subj /CN=x -days 2"
+                    " -keyout ked.pem -out ed.pem >/dev/null 2>&1";
   BOOST_REQUIRE(std::system(cmd.c_str()) == 0);
-  WriteFile(dir.path() + "/p.yaml", kMinimal +
-                                        "  - name: retail\n"
-                                        "    retention: r7\n"
-                                        "    keys: [cert.pem, pub.pem, k.pem]\n");
+  WriteFile(dir.path() + "/p.yaml",
+            kMinimal +
+                "  - name: retail\n"
+                "    retention: r7\n"
+                "    keys: [cert.pem, pub.pem, k.pem, short.pem, ed.pem]\n");
   std::shared_ptr<const Policy> policy;
   std::vector<PolicyError> errors;
   BOOST_TEST(!LoadPolicy(dir.path() + "/p.yaml", DiskFileReader(), &policy, &errors));
   std::vector<std::string> got;
   for (const PolicyError& e : errors) got.push_back(e.ToString());
-  std::vector<std::string> want = {dir.path() + "/p.yaml:9:31: key file '" + dir.path() +
-                                   "/k.pem' holds a private key (give only the certificate or "
-                                   "public key)"};
+  // Only the RSA certificate can seal: a bare public key, a private key, a short RSA key and
+  // another key type are refused.
+  std::string at = dir.path() + "/p.yaml:9:";
+  std::vector<std::string> want = {
+      at + "22: key file '" + dir.path() +
+          "/pub.pem' holds no PEM certificate (a bare public key cannot name a CMS recipient; "
+          "make one with mailjournal keygen)",
+      at + "31: key file '" + dir.path() +
+          "/k.pem' holds a private key (give only the certificate or public key)",
+      at + "38: key file '" + dir.path() +
+          "/short.pem' holds an RSA key of 1024 bits (at least 2048)",
+      at + "49: key file '" + dir.path() +
+          "/ed.pem' holds a certificate whose key is not RSA (sealing uses RSA-OAEP)"};
   BOOST_TEST(got == want, boost::test_tools::per_element());
 }
 
