@@ -197,10 +197,26 @@ Status Unseal(std::string_view sealed, const std::string& private_key_pem, const
   BioPtr out(BIO_new(BIO_s_mem()));
   // With a certificate OpenSSL would pick the recipient by issuer and serial; without one
   // it tries the key on every recipient, which is what a key file alone allows.
-  if (CMS_decrypt(cms.get(), key.get(), nullptr, nullptr, out.get(), CMS_BINARY) != 1) {
-    unsigned long e = ERR_peek_last_error();
-    std::string why = OpenSslErrors("unseal");
-    if (ERR_GET_REASON(e) == CMS_R_NO_MATCHING_RECIPIENT) return Status::NotFound(why);
+  // CMS_DEBUG_DECRYPT turns off the countermeasure against padding oracles (a wrong key
+  // would otherwise yield a random content key and fail only at the GCM tag): this runs
+  // offline, on the officer's machine, where no oracle is exposed, and it lets a key that
+  // is not a recipient's be told apart from damaged content.
+  if (CMS_decrypt(cms.get(), key.get(), nullptr, nullptr, out.get(),
+                  CMS_BINARY | CMS_DEBUG_DECRYPT) != 1) {
+    // The key did not unwrap any recipient's content key (RSA-OAEP decoding fails): not
+    // this message's key. Anything else (the GCM tag, the structure) is damage.
+    bool not_a_recipient = false;
+    std::string why = "unseal";
+    const char* sep = ": ";
+    while (unsigned long e = ERR_get_error()) {
+      not_a_recipient = not_a_recipient || ERR_GET_LIB(e) == ERR_LIB_RSA ||
+                        ERR_GET_REASON(e) == CMS_R_NO_MATCHING_RECIPIENT;
+      char buf[256];
+      ERR_error_string_n(e, buf, sizeof buf);
+      why = why + sep + buf;
+      sep = "; ";
+    }
+    if (not_a_recipient) return Status::NotFound(why);
     return Status::Corruption(why);
   }
   char* data = nullptr;

@@ -228,10 +228,14 @@ struct Opener {
       fingerprints += (fingerprints.empty() ? "" : ", ") + r.get<std::string>();
     }
     std::string what = "message " + std::to_string(entry["seq"].get<uint64_t>());
+    Status damaged;  // the first key that reached the content and found it damaged
     for (const std::string& pem : keys_pem) {
       Status s = Unseal(sealed, pem, has_passphrase ? passphrase.data() : nullptr, plaintext);
       if (s.IsNotFound() || s.code() == Status::Code::kInvalidArgument) continue;
-      if (!s.ok()) return Status::Corruption(what + ": " + s.message());
+      if (!s.ok()) {
+        if (damaged.ok()) damaged = Status::Corruption(what + ": " + s.message());
+        continue;
+      }
       Sha256 salted;
       std::string salt = HexDecode(seal["salt"].get<std::string>());
       salted.Update(salt);
@@ -243,6 +247,7 @@ struct Opener {
       }
       return Status::OK();
     }
+    if (!damaged.ok()) return damaged;
     return Status::NotFound(what +
                             " is sealed; it opens with the private key of a certificate "
                             "with SHA-256 fingerprint " +

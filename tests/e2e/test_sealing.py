@@ -83,6 +83,22 @@ class SealingTest(harness.E2ETestCase):
         self.assertNotEqual(p.returncode, 0)
         self.assertEqual(p.stdout, b"")
 
+    def test_a_foreign_key_is_refused_and_the_right_one_after_it_is_tried(self):
+        other = os.path.join(self.keys, "other")
+        os.makedirs(other, exist_ok=True)
+        p = subprocess.run([harness.MAILJOURNAL, "keygen", "--department", "other", "-o", other,
+                            "--passphrase-file", self.passfile],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=120)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        foreign = os.path.join(other, "other.key")
+        p = self.tool("export", str(self.entry["seq"]), "--key", foreign, "--passphrase-file", self.passfile)
+        self.assertEqual(p.returncode, 77, p.stderr)
+        self.assertEqual(p.stdout, b"")
+        p = self.tool("export", str(self.entry["seq"]), "--key", foreign,
+                      "--key", os.path.join(self.keys, "retail.key"), "--passphrase-file", self.passfile)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertEqual(p.stdout, self.delivered)
+
     def test_standard_tools_open_the_stored_form(self):
         p = self.tool("export", "--sealed", str(self.entry["seq"]))
         self.assertEqual(p.returncode, 0, p.stderr)
