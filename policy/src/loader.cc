@@ -32,16 +32,6 @@ constexpr uint32_t kMaxDays = 365000;
 constexpr char kIntTag[] = "tag:yaml.org,2002:int";
 constexpr char kBoolTag[] = "tag:yaml.org,2002:bool";
 
-bool IsValidName(const std::string& name) {
-  if (name.empty()) return false;
-  for (size_t i = 0; i < name.size(); ++i) {
-    char c = name[i];
-    bool alnum = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
-    if (!alnum && (i == 0 || (c != '_' && c != '.' && c != '-'))) return false;
-  }
-  return true;
-}
-
 // Unix user and group names: no blanks, control characters, ':' or ','.
 bool IsValidAccountName(const std::string& name) {
   if (name.empty()) return false;
@@ -531,7 +521,7 @@ void PolicyLoader::ParseRetention(const Field& field) {
                             LineCol(inserted.first->second) + ")");
       continue;
     }
-    if (!IsValidName(name)) {
+    if (!IsValidPolicyName(name)) {
       Error(key.Mark(), "invalid retention class name " + Quoted(name) + " " + kNameHint);
       continue;
     }
@@ -586,7 +576,7 @@ void PolicyLoader::ParseDepartment(const YAML::Node& node) {
     std::string name;
     if (GetString(*f, false, &name)) {
       auto previous = department_names_.find(name);
-      if (!IsValidName(name)) {
+      if (!IsValidPolicyName(name)) {
         Error(f->mark(), "invalid department name " + Quoted(name) + " " + kNameHint);
       } else if (previous != department_names_.end()) {
         Error(f->mark(), "duplicate department " + Quoted(name) + " (first at " +
@@ -897,7 +887,7 @@ void PolicyLoader::ParseRole(const YAML::Node& node) {
   if (const Field* f = Required(node.Mark(), fields, "role")) {
     if (GetString(*f, false, &role.name)) {
       auto previous = role_names_.find(role.name);
-      if (!IsValidName(role.name)) {
+      if (!IsValidPolicyName(role.name)) {
         Error(f->mark(), "invalid role name " + Quoted(role.name) + " " + kNameHint);
       } else if (previous != role_names_.end()) {
         Error(f->mark(), "duplicate role " + Quoted(role.name) + " (first at " +

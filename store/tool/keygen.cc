@@ -19,6 +19,8 @@
 #include <ctime>
 #include <memory>
 
+#include "mailjournal/policy.h"
+
 namespace mailjournal {
 
 namespace {
@@ -281,20 +283,10 @@ Status PromptNewPassphrase(const std::string& what, Passphrase* passphrase) {
   return s;
 }
 
-bool IsValidDepartmentName(const std::string& name) {
-  if (name.empty()) return false;
-  for (size_t i = 0; i < name.size(); ++i) {
-    char c = name[i];
-    bool alnum = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
-    if (!alnum && (i == 0 || (c != '_' && c != '.' && c != '-'))) return false;
-  }
-  return true;
-}
-
 Status GenerateDepartmentKey(const KeygenOptions& options, const Passphrase& passphrase,
                              KeygenResult* result) {
   const std::string& dept = options.department;
-  if (!IsValidDepartmentName(dept)) {
+  if (!IsValidPolicyName(dept)) {
     return Status::InvalidArgument("invalid department name '" + dept +
                                    "' (a lower-case letter or digit, then letters, digits, "
                                    "'_', '.' or '-', as in mailjournal.yaml(5))");

@@ -60,12 +60,8 @@ Status ReadPassphraseFile(const std::string& path, Passphrase* passphrase);
 // IOError when the prompt fails or is interrupted; *passphrase is then cleared.
 Status PromptNewPassphrase(const std::string& what, Passphrase* passphrase);
 
-// True for a department name as mailjournal.yaml(5) allows it: [a-z0-9] then
-// [a-z0-9_.-]*. Such a name is also a safe file name.
-bool IsValidDepartmentName(const std::string& name);
-
 struct KeygenOptions {
-  std::string department;  // see IsValidDepartmentName
+  std::string department;  // see IsValidPolicyName (mailjournal/policy.h)
   std::string dir;         // an existing directory
   int days = kKeygenDefaultDays;
 };

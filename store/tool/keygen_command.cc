@@ -6,13 +6,14 @@
 #include "cli.h"
 #include "commands.h"
 #include "keygen.h"
+#include "mailjournal/policy.h"
 
 namespace mailjournal {
 
 int CmdKeygen(const KeygenOptions& options, const std::string& passphrase_file,
               const std::string& format) {
   // Check the arguments before asking for a passphrase.
-  if (!IsValidDepartmentName(options.department)) {
+  if (!IsValidPolicyName(options.department)) {
     return Fail(Status::InvalidArgument("invalid department name '" + options.department +
                                         "' (see mailjournal.yaml(5))"));
   }

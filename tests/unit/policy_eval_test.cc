@@ -76,7 +76,7 @@ const char kBank[] =
     "      - \"@*.east.retail.bank.example\"\n"                 // 32
     "      - \"claims-*@retail.bank.example\"\n"                // 33
     "    retention: insurance-10y\n"                            // 34
-    "    keys: [keys/insurance.pem]\n"                      // 35
+    "    keys: [keys/insurance.pem]\n"                          // 35
     "  - name: default\n"                                       // 36
     "    retention: default-7y\n"                               // 37
     "holds:\n"                                                  // 38

@@ -198,6 +198,10 @@ class Policy {
   size_t default_department_ = 0;
 };
 
+// True for a name of a department, retention class or role: [a-z0-9] then [a-z0-9_.-]*.
+// Such a name is also a safe file name.
+bool IsValidPolicyName(const std::string& name);
+
 // The spelling of a policy file's path that loaders should use: absolute and lexically
 // normal ("policy.yaml" in /etc/mailjournal -> "/etc/mailjournal/policy.yaml"). The digest
 // covers the paths, so the same file then always has the same digest.
