@@ -178,7 +178,7 @@ int Run(int argc, char** argv) {
   if (check_only && errors.empty()) {
     std::shared_ptr<const Policy> policy;
     std::vector<PolicyError> policy_errors;
-    LoadPolicy(config.policy, DiskFileReader(), &policy, &policy_errors);
+    LoadPolicy(CanonicalPolicyPath(config.policy), DiskFileReader(), &policy, &policy_errors);
     for (const PolicyError& e : policy_errors) errors.push_back(e.ToString());
   }
   if (!errors.empty() || check_only) {
