@@ -162,10 +162,8 @@ json MessageToJson(uint64_t seq, const MessageEntry& entry) {
 json PolicyToJson(uint64_t seq, const PolicyEntry& entry) {
   json files = json::array();
   for (const auto& [path, bytes] : entry.files) {
-    Sha256 sha;
-    sha.Update(bytes);
     files.push_back(
-        {{"path", path}, {"size", bytes.size()}, {"sha256", DigestToJson(sha.Final())}});
+        {{"path", path}, {"size", bytes.size()}, {"sha256", DigestToJson(Sha256::Of(bytes))}});
   }
   return json{{"seq", seq},
               {"kind", "policy"},

@@ -8,6 +8,8 @@
 #include <openssl/x509.h>
 #include <zstd.h>
 
+#include "mailjournal/sha256.h"
+
 namespace mailjournal {
 
 namespace {
@@ -55,6 +57,16 @@ BioPtr MemoryBio(std::string_view bytes) {
   return BioPtr(BIO_new_mem_buf(bytes.data(), static_cast<int>(bytes.size())));
 }
 
+// SHA-256 of the key's DER SubjectPublicKeyInfo.
+Status SpkiFingerprint(EVP_PKEY* key, Sha256Digest* fingerprint) {
+  unsigned char* der = nullptr;
+  int len = i2d_PUBKEY(key, &der);
+  if (len <= 0) return Status::Internal(OpenSslErrors("cannot encode a public key"));
+  *fingerprint = Sha256::Of(std::string_view(reinterpret_cast<const char*>(der), len));
+  OPENSSL_free(der);
+  return Status::OK();
+}
+
 }  // namespace
 
 struct Sealer::State {
@@ -97,11 +109,8 @@ Status Sealer::Create(const std::vector<std::string>& certificates_pem,
       return Status::InvalidArgument("seal: recipient certificate does not hold an RSA key");
     }
     Sha256Digest fingerprint;
-    unsigned int len = 0;
-    if (X509_digest(cert.get(), EVP_sha256(), fingerprint.data(), &len) != 1 ||
-        len != fingerprint.size()) {
-      return Status::Internal(OpenSslErrors("seal: cannot fingerprint a certificate"));
-    }
+    Status s = SpkiFingerprint(key, &fingerprint);
+    if (!s.ok()) return s;
     state->recipients.push_back(fingerprint);
     CMS_RecipientInfo* ri = CMS_add1_recipient_cert(state->cms.get(), cert.get(), CMS_KEY_PARAM);
     EVP_PKEY_CTX* ctx = ri == nullptr ? nullptr : CMS_RecipientInfo_get0_pkey_ctx(ri);
@@ -184,40 +193,55 @@ std::string Sealer::Take() {
   return out;
 }
 
-Status Unseal(std::string_view sealed, const std::string& private_key_pem, const char* passphrase,
-              std::string* plaintext) {
+Status CertificateKeyFingerprint(std::string_view certificate_pem, Sha256Digest* fingerprint) {
   ERR_clear_error();
-  BioPtr key_bio = MemoryBio(private_key_pem);
-  PkeyPtr key(
-      PEM_read_bio_PrivateKey(key_bio.get(), nullptr, nullptr, const_cast<char*>(passphrase)));
-  if (!key) return Status::InvalidArgument(OpenSslErrors("unseal: cannot read the private key"));
+  BioPtr bio = MemoryBio(certificate_pem);
+  X509Ptr cert(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr));
+  EVP_PKEY* key = cert ? X509_get0_pubkey(cert.get()) : nullptr;
+  if (key == nullptr) return Status::InvalidArgument(OpenSslErrors("not a PEM certificate"));
+  return SpkiFingerprint(key, fingerprint);
+}
+
+struct OpeningKey::State {
+  PkeyPtr key;
+};
+
+OpeningKey::OpeningKey(std::unique_ptr<State> state, const Sha256Digest& fingerprint)
+    : state_(std::move(state)), fingerprint_(fingerprint) {}
+
+OpeningKey::~OpeningKey() = default;
+
+Status OpeningKey::Load(const std::string& private_key_pem, const char* passphrase,
+                        std::unique_ptr<OpeningKey>* key) {
+  ERR_clear_error();
+  auto state = std::make_unique<State>();
+  BioPtr bio = MemoryBio(private_key_pem);
+  state->key.reset(
+      PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, const_cast<char*>(passphrase)));
+  if (!state->key) return Status::InvalidArgument(OpenSslErrors("cannot read the private key"));
+  if (EVP_PKEY_get_base_id(state->key.get()) != EVP_PKEY_RSA) {
+    return Status::InvalidArgument("the private key is not an RSA key");
+  }
+  Sha256Digest fingerprint;
+  Status s = SpkiFingerprint(state->key.get(), &fingerprint);
+  if (!s.ok()) return s;
+  key->reset(new OpeningKey(std::move(state), fingerprint));
+  return Status::OK();
+}
+
+Status OpeningKey::Open(std::string_view sealed, std::string* plaintext) const {
+  ERR_clear_error();
   BioPtr in = MemoryBio(sealed);
   CmsPtr cms(d2i_CMS_bio(in.get(), nullptr));
-  if (!cms) return Status::Corruption(OpenSslErrors("unseal: not a CMS structure"));
+  if (!cms) return Status::Corruption(OpenSslErrors("not a CMS structure"));
   BioPtr out(BIO_new(BIO_s_mem()));
-  // With a certificate OpenSSL would pick the recipient by issuer and serial; without one
-  // it tries the key on every recipient, which is what a key file alone allows.
-  // CMS_DEBUG_DECRYPT turns off the countermeasure against padding oracles (a wrong key
-  // would otherwise yield a random content key and fail only at the GCM tag): this runs
-  // offline, on the officer's machine, where no oracle is exposed, and it lets a key that
-  // is not a recipient's be told apart from damaged content.
-  if (CMS_decrypt(cms.get(), key.get(), nullptr, nullptr, out.get(),
+  // Without a certificate OpenSSL tries the key on every recipient. CMS_DEBUG_DECRYPT turns
+  // off the countermeasure against padding oracles (a key that unwraps nothing would get a
+  // random content key and fail only at the GCM tag): this runs offline, on the officer's
+  // machine, where no oracle is exposed, and the error then says where it failed.
+  if (CMS_decrypt(cms.get(), state_->key.get(), nullptr, nullptr, out.get(),
                   CMS_BINARY | CMS_DEBUG_DECRYPT) != 1) {
-    // The key did not unwrap any recipient's content key (RSA-OAEP decoding fails): not
-    // this message's key. Anything else (the GCM tag, the structure) is damage.
-    bool not_a_recipient = false;
-    std::string why = "unseal";
-    const char* sep = ": ";
-    while (unsigned long e = ERR_get_error()) {
-      not_a_recipient = not_a_recipient || ERR_GET_LIB(e) == ERR_LIB_RSA ||
-                        ERR_GET_REASON(e) == CMS_R_NO_MATCHING_RECIPIENT;
-      char buf[256];
-      ERR_error_string_n(e, buf, sizeof buf);
-      why = why + sep + buf;
-      sep = "; ";
-    }
-    if (not_a_recipient) return Status::NotFound(why);
-    return Status::Corruption(why);
+    return Status::Corruption(OpenSslErrors("the sealed content does not open"));
   }
   char* data = nullptr;
   long n = BIO_get_mem_data(out.get(), &data);
@@ -229,12 +253,10 @@ Status Unseal(std::string_view sealed, const std::string& private_key_pem, const
   while (zin.pos < zin.size) {
     ZSTD_outBuffer zout{&buf[0], buf.size(), 0};
     r = ZSTD_decompressStream(zstd.get(), &zout, &zin);
-    if (ZSTD_isError(r)) {
-      return Status::Corruption(std::string("unseal: zstd: ") + ZSTD_getErrorName(r));
-    }
+    if (ZSTD_isError(r)) return Status::Corruption(std::string("zstd: ") + ZSTD_getErrorName(r));
     result.append(buf.data(), zout.pos);
   }
-  if (r != 0) return Status::Corruption("unseal: the compressed content is truncated");
+  if (r != 0) return Status::Corruption("the compressed content is truncated");
   plaintext->swap(result);
   return Status::OK();
 }

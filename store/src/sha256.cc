@@ -25,4 +25,10 @@ Sha256Digest Sha256::Final() {
   return digest;
 }
 
+Sha256Digest Sha256::Of(std::string_view bytes) {
+  Sha256 sha;
+  sha.Update(bytes);
+  return sha.Final();
+}
+
 }  // namespace mailjournal

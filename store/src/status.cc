@@ -18,6 +18,7 @@ constexpr CodeNameEntry kCodeNames[] = {
     {Status::Code::kBusy, "busy"},
     {Status::Code::kUnavailable, "unavailable"},
     {Status::Code::kInternal, "internal"},
+    {Status::Code::kPermissionDenied, "permission_denied"},
 };
 }  // namespace
 

@@ -27,6 +27,8 @@ int ExitCode(const Status& s) {
       return EX_UNAVAILABLE;
     case Status::Code::kInternal:
       return EX_SOFTWARE;
+    case Status::Code::kPermissionDenied:
+      return EX_NOPERM;
   }
   return EX_SOFTWARE;
 }

@@ -20,6 +20,7 @@
 #include <memory>
 
 #include "mailjournal/policy.h"
+#include "mailjournal/seal.h"
 
 namespace mailjournal {
 
@@ -180,21 +181,6 @@ Status MakeCertificate(EVP_PKEY* pkey, const std::string& department, int days, 
   return Status::OK();
 }
 
-Status Fingerprint(X509* cert, std::string* hex) {
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  if (X509_digest(cert, EVP_sha256(), md, &len) != 1) {
-    return OpenSslError("cannot compute the certificate's fingerprint");
-  }
-  static const char kHex[] = "0123456789abcdef";
-  hex->clear();
-  for (unsigned int i = 0; i < len; ++i) {
-    hex->push_back(kHex[md[i] >> 4]);
-    hex->push_back(kHex[md[i] & 15]);
-  }
-  return Status::OK();
-}
-
 std::string NotAfterDay(X509* cert) {
   struct tm tm;
   char buf[32];
@@ -328,8 +314,8 @@ Status GenerateDepartmentKey(const KeygenOptions& options, const Passphrase& pas
     return OpenSslError("cannot write the certificate as PEM");
   }
   std::string cert_pem = MemoryBioBytes(bio.get());
-  std::string fingerprint;
-  s = Fingerprint(cert.get(), &fingerprint);
+  Sha256Digest fingerprint;
+  s = CertificateKeyFingerprint(cert_pem, &fingerprint);
   if (!s.ok()) return s;
 
   CreatedFile key_file, cert_file;
@@ -349,7 +335,8 @@ Status GenerateDepartmentKey(const KeygenOptions& options, const Passphrase& pas
   cert_file.Keep();
   result->key_path = key_path;
   result->certificate_path = cert_path;
-  result->fingerprint = fingerprint;
+  result->fingerprint = HexEncode(
+      std::string_view(reinterpret_cast<const char*>(fingerprint.data()), fingerprint.size()));
   result->not_after = NotAfterDay(cert.get());
   return Status::OK();
 }

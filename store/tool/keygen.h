@@ -69,7 +69,7 @@ struct KeygenOptions {
 struct KeygenResult {
   std::string key_path;          // DIR/NAME.key
   std::string certificate_path;  // DIR/NAME.crt
-  std::string fingerprint;       // SHA-256 of the DER certificate, lower-case hex
+  std::string fingerprint;       // the key's fingerprint (CertificateKeyFingerprint), hex
   std::string not_after;         // the certificate's last valid day, e.g. "2126-11-03"
 };
 

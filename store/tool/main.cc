@@ -4,26 +4,22 @@
 // admin socket (--socket, the default) or the journal directory opened directly
 // (--journal, only while the daemon is stopped). Output is made from the responses alone,
 // so it is the same either way.
-#include <openssl/crypto.h>
 #include <sys/stat.h>
 #include <sysexits.h>
 
 #include <CLI/CLI.hpp>
 #include <cstdio>
-#include <fstream>
 #include <functional>
 #include <iostream>
-#include <iterator>
 #include <string>
 #include <vector>
 
 #include "channel.h"
 #include "cli.h"
 #include "commands.h"
+#include "fetch.h"
 #include "keygen.h"
 #include "mailjournal/admin_protocol.h"
-#include "mailjournal/seal.h"
-#include "mailjournal/sha256.h"
 #include "mailjournal/time_util.h"
 #include "output.h"
 
@@ -174,18 +170,65 @@ int CmdList(Channel* ch, const ListOptions& o) {
   return EX_OK;
 }
 
-int CmdShow(Channel* ch, uint64_t seq, const std::string& format) {
-  json req = Request("show");
-  req["seq"] = seq;
-  json resp;
-  Status s = ch->Call(req, &resp, NoPayload);
-  if (!s.ok()) return Fail(s);
-  if (format == "json") {
-    PrintJson(resp["entry"]);
-  } else {
-    PrintEntryDetails(resp["entry"]);
+// The private keys that may open sealed messages, and their passphrase.
+struct KeyOptions {
+  std::vector<std::string> files;
+  std::string passphrase_file;  // "": OpenSSL prompts when a key is encrypted
+
+  void AddTo(CLI::App* command) {
+    command->add_option("--key", files, "private key that opens sealed messages (repeatable)");
+    command->add_option("--passphrase-file", passphrase_file, "the keys' passphrase (first line)");
   }
-  return EX_OK;
+};
+
+struct ShowOptions {
+  uint64_t seq = 0;
+  std::string format = "text";
+  bool body = false;  // also print the captured message (opened when sealed)
+  KeyOptions keys;
+};
+
+void PrintEntry(const json& entry, const std::string& format) {
+  if (format == "json") {
+    PrintJson(entry);
+  } else {
+    PrintEntryDetails(entry);
+  }
+}
+
+int CmdShow(Channel* ch, const ShowOptions& o) {
+  if (!o.body) {
+    json req = Request("show");
+    req["seq"] = o.seq;
+    json resp;
+    Status s = ch->Call(req, &resp, NoPayload);
+    if (!s.ok()) return Fail(s);
+    PrintEntry(resp["entry"], o.format);
+    return EX_OK;
+  }
+  if (o.format == "json") return Fail(Status::InvalidArgument("--body prints text: omit --format"));
+  Opener opener;
+  Status s = opener.Load(o.keys.files, o.keys.passphrase_file);
+  if (!s.ok()) return Fail(s);
+  // The metadata comes first, then an empty line and the message exactly as captured.
+  bool started = false;
+  s = FetchMessage(
+      ch, o.seq, FetchForm::kCaptured, opener,
+      [&](const json& entry) {
+        PrintEntry(entry, o.format);
+        std::fflush(stdout);
+        return Status::OK();
+      },
+      [&](std::string_view bytes) {
+        if (!started && std::fputs("\n", stdout) == EOF) return Status::IOError("standard output");
+        started = true;
+        if (std::fwrite(bytes.data(), 1, bytes.size(), stdout) != bytes.size()) {
+          return Status::IOError("standard output: write failed");
+        }
+        return Status::OK();
+      });
+  if (s.ok() && std::fflush(stdout) != 0) s = Status::IOError("standard output: write failed");
+  return s.ok() ? EX_OK : Fail(s);
 }
 
 bool IsDirectory(const std::string& path) {
@@ -196,96 +239,9 @@ bool IsDirectory(const std::string& path) {
 struct ExportOptions {
   std::string format = "eml";  // eml or mbox
   std::string out_path;
-  bool sealed = false;                 // write sealed messages as stored (CMS), not opened
-  std::vector<std::string> key_files;  // private keys that may open sealed messages
-  std::string passphrase_file;         // "": OpenSSL prompts when a key is encrypted
+  bool sealed = false;  // write sealed messages as stored (CMS), not opened
+  KeyOptions keys;
 };
-
-// The private keys and passphrase an export may use to open sealed messages.
-struct Opener {
-  std::vector<std::string> keys_pem;
-  Passphrase passphrase;
-  bool has_passphrase = false;
-
-  Status Load(const ExportOptions& o) {
-    for (const std::string& path : o.key_files) {
-      std::string pem;
-      std::ifstream in(path, std::ios::binary);
-      if (!in) return Status::NotFound(path + ": cannot read the key file");
-      pem.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-      keys_pem.push_back(std::move(pem));
-    }
-    if (o.passphrase_file.empty()) return Status::OK();
-    has_passphrase = true;
-    return ReadPassphraseFile(o.passphrase_file, &passphrase);
-  }
-
-  // Opens a sealed message and checks it against its entry's size and salted digest.
-  Status Open(const json& entry, const std::string& sealed, std::string* plaintext) const {
-    const json& seal = entry["seal"];
-    std::string fingerprints;
-    for (const auto& r : seal["recipients"]) {
-      fingerprints += (fingerprints.empty() ? "" : ", ") + r.get<std::string>();
-    }
-    std::string what = "message " + std::to_string(entry["seq"].get<uint64_t>());
-    Status damaged;  // the first key that reached the content and found it damaged
-    for (const std::string& pem : keys_pem) {
-      Status s = Unseal(sealed, pem, has_passphrase ? passphrase.data() : nullptr, plaintext);
-      if (s.IsNotFound() || s.code() == Status::Code::kInvalidArgument) continue;
-      if (!s.ok()) {
-        if (damaged.ok()) damaged = Status::Corruption(what + ": " + s.message());
-        continue;
-      }
-      Sha256 salted;
-      std::string salt = HexDecode(seal["salt"].get<std::string>());
-      salted.Update(salt);
-      salted.Update(*plaintext);
-      Sha256Digest d = salted.Final();
-      if (plaintext->size() != seal["plain_size"].get<uint64_t>() ||
-          DigestToJson(d) != seal["plain_digest"]) {
-        return Status::Corruption(what + ": opened, but not the captured bytes its entry records");
-      }
-      return Status::OK();
-    }
-    if (!damaged.ok()) return damaged;
-    return Status::NotFound(what +
-                            " is sealed; it opens with the private key of a certificate "
-                            "with SHA-256 fingerprint " +
-                            fingerprints + " (--key FILE)");
-  }
-};
-
-// Calls on_entry with a message's entry, then passes its captured bytes to sink (or, with
-// --sealed, the sealed bytes as stored).
-Status FetchMessage(Channel* ch, uint64_t seq, const ExportOptions& o, const Opener& opener,
-                    const std::function<Status(const json&)>& on_entry,
-                    const Journal::ChunkSink& sink) {
-  json req = Request("show");
-  req["seq"] = seq;
-  json shown;
-  Status s = ch->Call(req, &shown, NoPayload);
-  if (!s.ok()) return s;
-  const json& entry = shown["entry"];
-  if (entry["kind"] != "message") {
-    return Status::NotFound("entry " + std::to_string(seq) + " is a " +
-                            entry["kind"].get<std::string>() + " entry, not a message");
-  }
-  s = on_entry(entry);
-  if (!s.ok()) return s;
-  req = Request("export");
-  req["seq"] = seq;
-  json resp;
-  if (!entry.value("sealed", false) || o.sealed) return ch->Call(req, &resp, sink);
-  std::string sealed, plaintext;
-  s = ch->Call(req, &resp, [&](std::string_view b) {
-    sealed.append(b);
-    return Status::OK();
-  });
-  if (s.ok()) s = opener.Open(entry, sealed, &plaintext);
-  if (s.ok()) s = sink(plaintext);
-  OPENSSL_cleanse(&plaintext[0], plaintext.size());
-  return s;
-}
 
 int CmdExport(Channel* ch, const std::vector<std::string>& ranges, const ExportOptions& o) {
   std::vector<uint64_t> seqs;
@@ -297,8 +253,9 @@ int CmdExport(Channel* ch, const std::vector<std::string>& ranges, const ExportO
     return Fail(Status::InvalidArgument("--sealed writes the stored form: use --format eml"));
   }
   Opener opener;
-  Status s = opener.Load(o);
+  Status s = opener.Load(o.keys.files, o.keys.passphrase_file);
   if (!s.ok()) return Fail(s);
+  FetchForm form = o.sealed ? FetchForm::kStored : FetchForm::kCaptured;
   bool per_file = o.format == "eml" && seqs.size() > 1;
   if (per_file && !IsDirectory(o.out_path)) {
     return Fail(Status::InvalidArgument(
@@ -308,21 +265,15 @@ int CmdExport(Channel* ch, const std::vector<std::string>& ranges, const ExportO
     return Fail(Status::InvalidArgument(o.out_path + ": is a directory; give a file name"));
   }
   auto no_header = [](const json&) { return Status::OK(); };
-  // A sealed message that no key opens is a refusal (77), not a damaged journal.
-  auto fail = [](const Status& st) {
-    return st.IsNotFound() && st.message().find("is sealed") != std::string::npos
-               ? FailWith(EX_NOPERM, st)
-               : Fail(st);
-  };
   if (per_file) {
     for (uint64_t seq : seqs) {
       Output out;
       s = out.Open(o.out_path + "/" + std::to_string(seq) + ".eml");
       if (!s.ok()) return FailWith(EX_CANTCREAT, s);
-      s = FetchMessage(ch, seq, o, opener, no_header,
+      s = FetchMessage(ch, seq, form, opener, no_header,
                        [&](std::string_view b) { return out.Write(b); });
       if (s.ok()) s = out.Commit();
-      if (!s.ok()) return fail(s);
+      if (!s.ok()) return Fail(s);
     }
     return EX_OK;
   }
@@ -330,7 +281,7 @@ int CmdExport(Channel* ch, const std::vector<std::string>& ranges, const ExportO
   s = out.Open(o.out_path);
   if (!s.ok()) return FailWith(EX_CANTCREAT, s);
   if (o.format == "eml") {
-    s = FetchMessage(ch, seqs[0], o, opener, no_header,
+    s = FetchMessage(ch, seqs[0], form, opener, no_header,
                      [&](std::string_view b) { return out.Write(b); });
   } else {
     MboxrdWriter mbox(&out);
@@ -341,14 +292,14 @@ int CmdExport(Channel* ch, const std::vector<std::string>& ranges, const ExportO
         Status st = ParseTime(entry["time"].get<std::string>(), &time_us);
         return st.ok() ? mbox.Begin(entry["mail_from"].get<std::string>(), time_us) : st;
       };
-      s = FetchMessage(ch, seq, o, opener, begin,
+      s = FetchMessage(ch, seq, form, opener, begin,
                        [&](std::string_view b) { return mbox.Write(b); });
       if (s.ok()) s = mbox.End();
       if (!s.ok()) break;
     }
   }
   if (s.ok()) s = out.Commit();
-  return s.ok() ? EX_OK : fail(s);
+  return s.ok() ? EX_OK : Fail(s);
 }
 
 }  // namespace
@@ -380,10 +331,12 @@ int main(int argc, char** argv) {
   list->add_flag("--all", lo.all, "entries of every kind (policy loads too), not only messages");
   list->add_option("--format", lo.format, "text or json")->check(formats);
 
-  uint64_t show_seq = 0;
+  ShowOptions so;
   auto* show = app.add_subcommand("show", "show one entry's envelope and metadata");
-  show->add_option("seq", show_seq, "sequence number")->required();
-  show->add_option("--format", format, "text or json")->check(formats);
+  show->add_option("seq", so.seq, "sequence number")->required();
+  show->add_option("--format", so.format, "text or json")->check(formats);
+  show->add_flag("--body", so.body, "also print the message (sealed ones need --key)");
+  so.keys.AddTo(show);
 
   std::vector<std::string> export_seqs;
   ExportOptions xo;
@@ -391,8 +344,7 @@ int main(int argc, char** argv) {
   exp->add_option("seq", export_seqs, "sequence numbers N or ranges N-M")->required();
   exp->add_option("--format", xo.format, "eml or mbox")->check(CLI::IsMember({"eml", "mbox"}));
   exp->add_option("-o,--output", xo.out_path, "output file (or directory for several eml)");
-  exp->add_option("--key", xo.key_files, "private key that opens sealed messages (repeatable)");
-  exp->add_option("--passphrase-file", xo.passphrase_file, "the keys' passphrase (first line)");
+  xo.keys.AddTo(exp);
   exp->add_flag("--sealed", xo.sealed, "write sealed messages as stored (CMS), unopened");
 
   auto* policy = app.add_subcommand("policy", "check, explain, show and reload the policy");
@@ -444,7 +396,7 @@ int main(int argc, char** argv) {
     if (!s.ok()) return Fail(s);
     if (*status) return CmdStatus(channel.get(), format);
     if (*list) return CmdList(channel.get(), lo);
-    if (*show) return CmdShow(channel.get(), show_seq, format);
+    if (*show) return CmdShow(channel.get(), so);
     if (*exp) return CmdExport(channel.get(), export_seqs, xo);
     if (*explain) return CmdPolicyExplain(channel.get(), eo);
     if (*policy_show) return CmdPolicyShow(channel.get(), format);

@@ -269,19 +269,16 @@ BOOST_AUTO_TEST_CASE(certificate_is_self_signed_for_the_key_with_key_enciphermen
   BOOST_TEST(k.result.not_after.size() == 10u);
 }
 
-BOOST_AUTO_TEST_CASE(fingerprint_is_what_openssl_x509_prints) {
+BOOST_AUTO_TEST_CASE(fingerprint_is_the_public_key_digest_openssl_prints_from_either_file) {
+  // The SHA-256 of the DER SubjectPublicKeyInfo, from the certificate or the private key.
   const SharedKey& k = Shared();
-  std::string out =
-      Run("openssl x509 -noout -fingerprint -sha256 -in " + k.result.certificate_path);
-  // "sha256 Fingerprint=AB:CD:..." -> "abcd..."
-  std::string hex;
-  for (char c : out.substr(out.find('=') + 1)) {
-    if (std::isxdigit(static_cast<unsigned char>(c))) {
-      hex += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    }
-  }
-  BOOST_TEST(hex.size() == 64u);
-  BOOST_TEST(k.result.fingerprint == hex);
+  std::string from_cert = Run("openssl x509 -noout -pubkey -in " + k.result.certificate_path +
+                              " | openssl pkey -pubin -outform DER | sha256sum");
+  std::string from_key = Run("openssl pkey -passin file:" + k.passphrase_file + " -in " +
+                             k.result.key_path + " -pubout -outform DER | sha256sum");
+  BOOST_TEST(k.result.fingerprint.size() == 64u);
+  BOOST_TEST(from_cert.substr(0, 64) == k.result.fingerprint);
+  BOOST_TEST(from_key.substr(0, 64) == k.result.fingerprint);
 }
 
 BOOST_AUTO_TEST_CASE(certificate_loads_as_a_policy_key_and_the_private_key_does_not) {

@@ -61,6 +61,14 @@ std::string Seal(const std::string& plaintext, const std::vector<std::string>& c
   return sealed + sealer->Take();
 }
 
+// Opens with the PEM private key (unencrypted).
+Status Open(const std::string& sealed, const std::string& key_pem, std::string* plaintext) {
+  std::unique_ptr<OpeningKey> key;
+  Status s = OpeningKey::Load(key_pem, "", &key);
+  BOOST_REQUIRE_MESSAGE(s.ok(), s.ToString());
+  return key->Open(sealed, plaintext);
+}
+
 BOOST_AUTO_TEST_SUITE(seal)
 
 BOOST_AUTO_TEST_CASE(round_trips_at_every_interesting_size) {
@@ -71,7 +79,7 @@ BOOST_AUTO_TEST_CASE(round_trips_at_every_interesting_size) {
       std::string sealed = Seal(plaintext, {k.Cert("retail")});
       BOOST_TEST(!sealed.empty());
       std::string opened;
-      Status s = Unseal(sealed, k.Key("retail"), "", &opened);
+      Status s = Open(sealed, k.Key("retail"), &opened);
       BOOST_REQUIRE_MESSAGE(s.ok(), s.ToString());
       BOOST_TEST((opened == plaintext));
     }
@@ -84,12 +92,12 @@ BOOST_AUTO_TEST_CASE(each_recipient_opens_it_alone_and_others_cannot) {
   std::string sealed = Seal(plaintext, {k.Cert("retail"), k.Cert("escrow")}, 3);
   for (const char* name : {"retail", "escrow"}) {
     std::string opened;
-    BOOST_REQUIRE(Unseal(sealed, k.Key(name), "", &opened).ok());
+    BOOST_REQUIRE(Open(sealed, k.Key(name), &opened).ok());
     BOOST_TEST(opened == plaintext);
   }
   std::string opened = "untouched";
-  Status s = Unseal(sealed, k.Key("other"), "", &opened);
-  BOOST_TEST(s.IsNotFound());  // not a recipient's key: not "damaged content"
+  Status s = Open(sealed, k.Key("other"), &opened);
+  BOOST_TEST(s.IsCorruption());  // callers tell a foreign key by its fingerprint first
   BOOST_TEST(opened == "untouched");
 }
 
@@ -105,9 +113,8 @@ BOOST_AUTO_TEST_CASE(a_flipped_byte_anywhere_fails_with_no_output) {
       std::string bad = sealed;
       bad[off] ^= 0x01;
       std::string opened = "untouched";
-      Status s = Unseal(bad, k.Key("retail"), "", &opened);
-      BOOST_TEST(!s.ok());
-      if (off == sealed.size() / 2) BOOST_TEST(s.IsCorruption());  // in the ciphertext
+      Status s = Open(bad, k.Key("retail"), &opened);
+      BOOST_TEST(s.IsCorruption());
       BOOST_TEST(opened == "untouched");
     }
   }
@@ -123,6 +130,42 @@ BOOST_AUTO_TEST_CASE(the_standard_tools_open_it) {
                     "/m.eml";
   BOOST_REQUIRE(std::system(cmd.c_str()) == 0);
   BOOST_TEST((ReadFile(dir.path() + "/m.eml") == plaintext));
+}
+
+BOOST_AUTO_TEST_CASE(a_key_has_one_fingerprint_from_certificate_sealer_and_private_key) {
+  const Keys& k = TestKeys();
+  std::unique_ptr<Sealer> sealer;
+  BOOST_REQUIRE(Sealer::Create({k.Cert("retail"), k.Cert("escrow")}, &sealer).ok());
+  for (size_t i = 0; i < 2; ++i) {
+    const char* name = i == 0 ? "retail" : "escrow";
+    Sha256Digest from_cert;
+    BOOST_REQUIRE(CertificateKeyFingerprint(k.Cert(name), &from_cert).ok());
+    std::unique_ptr<OpeningKey> key;
+    BOOST_REQUIRE(OpeningKey::Load(k.Key(name), "", &key).ok());
+    BOOST_TEST((key->fingerprint() == from_cert));
+    BOOST_TEST((sealer->recipients()[i] == from_cert));
+  }
+  BOOST_TEST((sealer->recipients()[0] != sealer->recipients()[1]));
+  Sha256Digest d;
+  BOOST_TEST(
+      (CertificateKeyFingerprint("no certificate", &d).code() == Status::Code::kInvalidArgument));
+}
+
+BOOST_AUTO_TEST_CASE(a_wrong_passphrase_or_a_non_key_is_refused_on_load) {
+  const Keys& k = TestKeys();
+  TempDir dir;
+  std::string cmd = "openssl pkey -in " + k.dir.path() +
+                    "/retail.key -aes256 -passout pass:right -out " + dir.path() + "/enc.key";
+  BOOST_REQUIRE(std::system(cmd.c_str()) == 0);
+  std::unique_ptr<OpeningKey> key;
+  BOOST_TEST((OpeningKey::Load(ReadFile(dir.path() + "/enc.key"), "wrong", &key).code() ==
+              Status::Code::kInvalidArgument));
+  BOOST_TEST(
+      (OpeningKey::Load(k.Cert("retail"), "", &key).code() == Status::Code::kInvalidArgument));
+  BOOST_REQUIRE(OpeningKey::Load(ReadFile(dir.path() + "/enc.key"), "right", &key).ok());
+  std::string opened;
+  BOOST_REQUIRE(key->Open(Seal("x", {k.Cert("retail")}), &opened).ok());
+  BOOST_TEST(opened == "x");
 }
 
 BOOST_AUTO_TEST_CASE(non_rsa_recipient_is_refused) {

@@ -263,7 +263,9 @@ BOOST_AUTO_TEST_CASE(mail_of_a_department_with_keys_is_sealed_and_no_plaintext_r
   BOOST_TEST(e.content.size == sealed_bytes.size());
   BOOST_TEST(sealed_bytes.find(marker) == std::string::npos);
   std::string opened;
-  Status st = Unseal(sealed_bytes, ReadFile(dir.path() + "/retail.key"), "", &opened);
+  std::unique_ptr<OpeningKey> key;
+  BOOST_REQUIRE(OpeningKey::Load(ReadFile(dir.path() + "/retail.key"), "", &key).ok());
+  Status st = key->Open(sealed_bytes, &opened);
   BOOST_REQUIRE_MESSAGE(st.ok(), st.ToString());
   BOOST_TEST((opened == plaintext));
   Sha256 salted;

@@ -40,7 +40,7 @@ class Sealer {
   // Moves out the sealed bytes produced so far (possibly none).
   std::string Take();
 
-  // SHA-256 of each recipient certificate (DER), in the order given.
+  // The key fingerprint (KeyFingerprint) of each recipient, in the order given.
   const std::vector<Sha256Digest>& recipients() const;
 
  private:
@@ -50,13 +50,41 @@ class Sealer {
   std::unique_ptr<State> state_;
 };
 
-// Opens sealed bytes with a PEM private key (encrypted PKCS#8 with the NUL-terminated
-// `passphrase`, or plain).
-// On success sets *plaintext to the captured bytes. Corruption when the structure or its
-// authentication tag does not check (nothing is returned then); InvalidArgument when the
-// key cannot be read; NotFound when the key is not one of the recipients'.
-Status Unseal(std::string_view sealed, const std::string& private_key_pem, const char* passphrase,
-              std::string* plaintext);
+// A key's fingerprint: the SHA-256 of its DER SubjectPublicKeyInfo. It is the same whether
+// computed from the certificate, the public key or the private key, so
+//   openssl pkey -in KEY.key -pubout -outform DER | sha256sum
+// prints it from the private key alone. Sets *fingerprint from a PEM X.509 certificate;
+// InvalidArgument when `certificate_pem` holds none.
+Status CertificateKeyFingerprint(std::string_view certificate_pem, Sha256Digest* fingerprint);
+
+// An officer's private key, loaded once, that opens the sealed messages it is a recipient
+// of. Thread-compatible: const methods may run concurrently.
+class OpeningKey {
+ public:
+  // Reads a PEM private key (encrypted PKCS#8 with the NUL-terminated `passphrase`, or
+  // plain; null `passphrase`: OpenSSL prompts on the terminal). InvalidArgument when it
+  // cannot be read (wrong passphrase, not a key) or is not an RSA key.
+  static Status Load(const std::string& private_key_pem, const char* passphrase,
+                     std::unique_ptr<OpeningKey>* key);
+  ~OpeningKey();
+  OpeningKey(const OpeningKey&) = delete;
+  OpeningKey& operator=(const OpeningKey&) = delete;
+
+  // This key's fingerprint (CertificateKeyFingerprint of its certificate).
+  const Sha256Digest& fingerprint() const { return fingerprint_; }
+
+  // Opens sealed bytes. On success sets *plaintext to the captured bytes. Corruption when
+  // this key unwraps no recipient's content key (a damaged wrapped key, or a key that is
+  // not a recipient's: callers check the recipients' fingerprints first) or when the
+  // structure or its authentication tag does not check; nothing is returned then.
+  Status Open(std::string_view sealed, std::string* plaintext) const;
+
+ private:
+  struct State;
+  explicit OpeningKey(std::unique_ptr<State> state, const Sha256Digest& fingerprint);
+  std::unique_ptr<State> state_;
+  Sha256Digest fingerprint_;
+};
 
 }  // namespace mailjournal
 

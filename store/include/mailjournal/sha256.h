@@ -18,6 +18,8 @@ class Sha256 {
   void Update(std::string_view bytes);
   // Finishes the hash. REQUIRES: called once.
   Sha256Digest Final();
+  // The digest of one string.
+  static Sha256Digest Of(std::string_view bytes);
 
  private:
   struct Free {

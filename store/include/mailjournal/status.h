@@ -15,13 +15,14 @@ class Status {
  public:
   enum class Code {
     kOk,
-    kNotFound,         // the named object does not exist
-    kCorruption,       // stored data failed a check: the journal is not intact
-    kIOError,          // the operating system or LevelDB reported an I/O failure
-    kInvalidArgument,  // the caller's input is malformed
-    kBusy,             // the resource is held by another process (the journal lock)
-    kUnavailable,      // a peer (the daemon) cannot be reached
-    kInternal,         // a broken invariant or an unexpected exception
+    kNotFound,          // the named object does not exist
+    kCorruption,        // stored data failed a check: the journal is not intact
+    kIOError,           // the operating system or LevelDB reported an I/O failure
+    kInvalidArgument,   // the caller's input is malformed
+    kBusy,              // the resource is held by another process (the journal lock)
+    kUnavailable,       // a peer (the daemon) cannot be reached
+    kInternal,          // a broken invariant or an unexpected exception
+    kPermissionDenied,  // the caller may not do this (e.g. holds no key that opens it)
   };
 
   Status() = default;  // ok
@@ -36,6 +37,9 @@ class Status {
   static Status Busy(std::string msg) { return Status(Code::kBusy, std::move(msg)); }
   static Status Unavailable(std::string msg) { return Status(Code::kUnavailable, std::move(msg)); }
   static Status Internal(std::string msg) { return Status(Code::kInternal, std::move(msg)); }
+  static Status PermissionDenied(std::string msg) {
+    return Status(Code::kPermissionDenied, std::move(msg));
+  }
   // For decoding a status that crossed a process boundary (the admin protocol).
   static Status FromCode(Code code, std::string msg) { return Status(code, std::move(msg)); }
 
