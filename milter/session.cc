@@ -61,16 +61,14 @@ Status Session::Decide() {
   std::vector<std::string> rcpts;
   for (const auto& r : envelope_.rcpt) rcpts.push_back(BareAddress(r));
   decision_ = policy_->Classify(BareAddress(envelope_.mail), rcpts, 0);
-  if (decision_.keys.empty()) return Status::OK();
+  // Every message is sealed; a loaded policy gives every message a key.
+  if (decision_.keys.empty()) return Status::Internal("policy: no key to seal this message to");
   // The certificates are part of the policy's files (journaled with it).
   std::vector<std::string> certificates;
   for (const std::string& key : decision_.keys) {
-    const PolicyFile* file = nullptr;
-    for (const PolicyFile& f : policy_->files()) {
-      if (f.path == key) file = &f;
-    }
-    if (file == nullptr) return Status::Internal("policy: key file " + key + " not loaded");
-    certificates.push_back(file->bytes);
+    const std::string* bytes = policy_->FileBytes(key);
+    if (bytes == nullptr) return Status::Internal("policy: key file " + key + " not loaded");
+    certificates.push_back(*bytes);
   }
   Status s = Sealer::Create(certificates, &sealer_);
   if (!s.ok()) return s;
@@ -91,7 +89,6 @@ Status Session::Append(std::string_view bytes) {
   Status s;
   if (!decided_) s = Decide();
   if (!s.ok()) return s;
-  if (sealer_ == nullptr) return writer_->Append(bytes);
   plain_hash_->Update(bytes);
   sealing_.plain_size += bytes.size();
   s = sealer_->Append(bytes);
@@ -110,7 +107,7 @@ Status Session::Body(std::string_view chunk) { return Append(chunk); }
 Status Session::EndOfMessage(uint64_t* seq, MessageEntry* entry) {
   if (writer_ == nullptr) return Status::Internal("end of message outside a transaction");
   Status sealed = decided_ ? Status::OK() : Decide();
-  if (sealed.ok() && sealer_ != nullptr) {
+  if (sealed.ok()) {
     sealed = sealer_->Finish();
     if (sealed.ok()) sealed = writer_->Append(sealer_->Take());
     if (sealed.ok()) sealing_.plain_digest = plain_hash_->Final();

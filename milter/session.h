@@ -12,8 +12,8 @@
 // they arrive (MessageWriter), so memory per session stays bounded.
 //
 // The message is classified when its first byte arrives (every recipient is known by
-// then). When its departments name keys, the bytes are sealed on the way (Sealer) and
-// only the sealed form reaches the journal.
+// then), and its bytes are sealed on the way (Sealer) to its departments' keys and the
+// escrow keys: only the sealed form reaches the journal.
 //
 // Thread-safety: libmilter never runs two callbacks of one connection at once, but may run
 // them on different threads; a Session is used by one thread at a time.
@@ -86,7 +86,7 @@ class Session {
   Status Append(std::string_view bytes);
   // Forgets the message in progress (after its writer committed, aborted or abandoned).
   void ResetMessage();
-  // Classifies the message and, when it has recipients' keys, starts sealing.
+  // Classifies the message and starts sealing it.
   Status Decide();
 
   Journal* const journal_;
@@ -97,7 +97,7 @@ class Session {
   std::unique_ptr<MessageWriter> writer_;
   bool decided_ = false;
   Decision decision_;
-  std::unique_ptr<Sealer> sealer_;  // null: stored as captured
+  std::unique_ptr<Sealer> sealer_;  // set by Decide()
   Sealing sealing_;
   std::unique_ptr<Sha256> plain_hash_;  // SHA-256(salt || captured bytes)
   bool byte_exact_ = true;

@@ -6,8 +6,10 @@ to a local sink, with mailjournald as its milter, all in one temporary directory
 removed at the end.
 """
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tests", "e2e"))
 import harness  # noqa: E402
@@ -15,6 +17,7 @@ import harness  # noqa: E402
 REPO = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
 POLICY = os.path.join(REPO, "contrib", "policy.yaml")
 POLICY_FILES = ["policy/brokerage-staff.txt"]  # include lists, relative to the policy
+KEY_HOLDERS = ["retail", "brokerage", "insurance", "escrow"]  # keys/NAME.crt in the policy
 
 MESSAGES = [
     ("alice@retail.bank.example", ["bob@securities.bank.example", "client@example.net"],
@@ -40,6 +43,16 @@ def show(tool_args, env, check=True):
         raise SystemExit("demo: mailjournal exited %d" % rc)
 
 
+def make_keys(directory, passphrase_file):
+    """The officers' key pairs, as `mailjournal keygen` makes them on their own machines."""
+    for name in KEY_HOLDERS:
+        cmd = [harness.MAILJOURNAL, "keygen", "--department", name, "-o", directory,
+               "--passphrase-file", passphrase_file]
+        print("$ " + " ".join(cmd))
+        sys.stdout.flush()
+        subprocess.run(cmd, check=True)
+
+
 def main():
     problems = harness.require_environment() + harness.require_binaries(
         harness.MAILJOURNALD, harness.MAILJOURNAL)
@@ -51,6 +64,24 @@ def main():
             files[rel] = f.read()
     with open(POLICY) as f:
         policy = f.read()
+    keys = tempfile.mkdtemp(prefix="mailjournal-demo-keys-")
+    try:
+        passphrase = os.path.join(keys, "passphrase")
+        with open(passphrase, "w") as f:
+            f.write("demo passphrase, never use it\n")
+        make_keys(keys, passphrase)
+        for name in KEY_HOLDERS:
+            with open(os.path.join(keys, name + ".crt")) as f:
+                files["keys/%s.crt" % name] = f.read()
+        run(policy, files, keys, passphrase)
+    finally:
+        shutil.rmtree(keys, ignore_errors=True)
+
+
+def run(policy, files, keys, passphrase):
+    # The journal starts with the policy entry and one key entry per key it names.
+    first = 2 + len(KEY_HOLDERS)
+    retail_key = os.path.join(keys, "retail.key")
     with harness.E2E(policy=policy, policy_files=files) as env:
         print("Postfix listens on 127.0.0.1:%d; mailjournald on %s" % (
             env.postfix.smtp_port, env.daemon.milter_spec))
@@ -61,12 +92,23 @@ def main():
         print("Postfix delivered %d messages; each was journaled before Postfix said 250." %
               len(MESSAGES))
         show(["list", "--all"], env)
-        show(["show", "2"], env)
+        show(["show", str(first + 1)], env)
+        # Every message is sealed: without a key, only the metadata; the retail officer's key
+        # opens the retail message (the tool decrypts; the daemon holds no private key).
+        show(["export", str(first)], env, check=False)
+        show(["show", "--body", "--key", retail_key, "--passphrase-file", passphrase, str(first)],
+             env)
         show(["policy", "explain", "--from", "alice@retail.bank.example",
               "--rcpt", "bob@securities.bank.example", "--rcpt", "client@example.net"], env)
-        show(["export", "2"], env)
         show(["list", "--format", "json", "--limit", "1"], env)
-        show(["export", "--format", "mbox", "1-3"], env)
+        # The stored form is standard CMS: openssl and zstd open it without our software.
+        cms = os.path.join(keys, "m.cms")
+        show(["export", "--sealed", "-o", cms, str(first)], env)
+        pipeline = ("openssl cms -decrypt -binary -inform DER -in %s -inkey %s -passin file:%s"
+                    " | zstd -dq" % (cms, os.path.join(keys, "escrow.key"), passphrase))
+        print("\n$ " + pipeline)
+        sys.stdout.flush()
+        subprocess.run(pipeline, shell=True, check=True)
         show(["status"], env)
         print("\nThe daemon's log:")
         print(env.daemon.log_text())

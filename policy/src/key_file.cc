@@ -9,6 +9,8 @@
 #include <climits>
 #include <memory>
 
+#include "mailjournal/seal.h"
+
 namespace mailjournal {
 namespace policy_internal {
 
@@ -34,7 +36,7 @@ BioPtr MemoryBio(const std::string& bytes) {
 
 }  // namespace
 
-bool CheckPublicKeyFile(const std::string& bytes, std::string* reason) {
+bool CheckPublicKeyFile(const std::string& bytes, Sha256Digest* fingerprint, std::string* reason) {
   if (bytes.size() > INT_MAX) {
     *reason = "is too large";
     return false;
@@ -63,6 +65,11 @@ bool CheckPublicKeyFile(const std::string& bytes, std::string* reason) {
   if (EVP_PKEY_get_bits(key) < 2048) {
     *reason =
         "holds an RSA key of " + std::to_string(EVP_PKEY_get_bits(key)) + " bits (at least 2048)";
+    return false;
+  }
+  Status s = CertificateKeyFingerprint(bytes, fingerprint);
+  if (!s.ok()) {
+    *reason = "cannot be fingerprinted: " + s.message();
     return false;
   }
   return true;

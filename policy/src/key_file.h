@@ -4,13 +4,16 @@
 
 #include <string>
 
+#include "mailjournal/entry.h"
+
 namespace mailjournal {
 namespace policy_internal {
 
 // True if `bytes` hold a PEM X.509 certificate with an RSA key of at least 2048 bits (what
 // sealing needs: a CMS recipient named by its certificate, RSA-OAEP key transport)
-// and no private key. Otherwise returns false and sets *reason (e.g. "holds a private key").
-bool CheckPublicKeyFile(const std::string& bytes, std::string* reason);
+// and no private key, and sets *fingerprint to the key's fingerprint (mailjournal/seal.h).
+// Otherwise returns false and sets *reason (e.g. "holds a private key").
+bool CheckPublicKeyFile(const std::string& bytes, Sha256Digest* fingerprint, std::string* reason);
 
 }  // namespace policy_internal
 }  // namespace mailjournal

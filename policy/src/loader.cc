@@ -201,7 +201,10 @@ class PolicyLoader {
   const std::vector<IncludeLine>* ReadInclude(const std::string& path, const YAML::Mark& mark);
   void AddRule(const ParsedMember& member, const std::string& text, const std::string& where,
                const std::string& file, int line, int column, Department* dept, bool keep);
-  void ParseKeys(const Field& field, Department* dept);
+  // Reads a list of key files into *keys (resolved paths).
+  void ParseKeys(const Field& field, std::vector<std::string>* keys);
+  // Every message must be sealed: each department needs a key unless there is an escrow key.
+  void CheckEveryDepartmentHasAKey(bool escrow_given);
   void ParseHolds(const Field& field);
   void ParseHold(const YAML::Node& node);
   void ParseScope(const Field& field, HoldScope* scope);
@@ -219,6 +222,7 @@ class PolicyLoader {
   bool have_retention_ = false;    // the retention map could be read
   bool have_departments_ = false;  // the departments list could be read
   std::map<std::string, YAML::Mark> department_names_;
+  std::vector<std::pair<std::string, YAML::Mark>> keyless_departments_;  // no `keys` given
   std::map<std::string, YAML::Mark> hold_cases_;
   std::map<std::string, YAML::Mark> role_names_;
   std::map<std::pair<MatchKind, std::string>, RuleOwner> rule_owners_;
@@ -458,12 +462,15 @@ void PolicyLoader::ParseRoot(const YAML::Node& root) {
 
   Fields fields;
   ReadMap(root, root.Mark(), "the policy",
-          {"version", "options", "retention", "departments", "holds", "access"}, &fields);
+          {"version", "options", "retention", "departments", "escrow", "holds", "access"}, &fields);
   uint64_t version = 0;
   if (const Field* f = Required(root.Mark(), fields, "version")) GetInteger(*f, &version);
   if (const Field* f = Optional(fields, "options")) ParseOptions(*f);
   if (const Field* f = Required(root.Mark(), fields, "retention")) ParseRetention(*f);
   if (const Field* f = Required(root.Mark(), fields, "departments")) ParseDepartments(*f);
+  const Field* escrow = Optional(fields, "escrow");
+  if (escrow != nullptr) ParseKeys(*escrow, &policy_.escrow_);
+  CheckEveryDepartmentHasAKey(escrow != nullptr);
   if (const Field* f = Optional(fields, "holds")) ParseHolds(*f);
   if (const Field* f = Optional(fields, "access")) ParseAccess(*f);
 }
@@ -605,7 +612,11 @@ void PolicyLoader::ParseDepartment(const YAML::Node& node) {
       dept.retention = name;
     }
   }
-  if (const Field* f = Optional(fields, "keys")) ParseKeys(*f, &dept);
+  if (const Field* f = Optional(fields, "keys")) {
+    ParseKeys(*f, &dept.keys);
+  } else if (keep) {
+    keyless_departments_.emplace_back(dept.name, node.Mark());
+  }
   if (const Field* f = Optional(fields, "index")) GetBool(*f, &dept.index);
   if (keep) policy_.departments_.push_back(std::move(dept));
 }
@@ -724,9 +735,18 @@ void PolicyLoader::AddRule(const ParsedMember& member, const std::string& text,
   dept->members.push_back(std::move(rule));
 }
 
-void PolicyLoader::ParseKeys(const Field& field, Department* dept) {
+void PolicyLoader::CheckEveryDepartmentHasAKey(bool escrow_given) {
+  if (escrow_given) return;
+  for (const auto& [name, mark] : keyless_departments_) {
+    Error(mark, "department " + Quoted(name) +
+                    " has no keys and the policy names no escrow key: its mail could not be "
+                    "sealed (give it 'keys' or add 'escrow')");
+  }
+}
+
+void PolicyLoader::ParseKeys(const Field& field, std::vector<std::string>* keys) {
   std::vector<Item> items;
-  GetStringList(field, false, &items);
+  GetStringList(field, true, &items);
   std::map<std::string, YAML::Mark> seen;
   for (const Item& item : items) {
     std::string path = Resolve(item.text);
@@ -734,11 +754,13 @@ void PolicyLoader::ParseKeys(const Field& field, Department* dept) {
     auto checked = key_problems_.find(path);
     if (checked == key_problems_.end()) {
       std::string bytes, error, problem;
+      Sha256Digest fingerprint;
       if (!reader_(path, &bytes, &error)) {
         problem = "cannot read key file " + Quoted(path) + ": " + error;
-      } else if (!CheckPublicKeyFile(bytes, &error)) {
+      } else if (!CheckPublicKeyFile(bytes, &fingerprint, &error)) {
         problem = "key file " + Quoted(path) + " " + error;
       } else {
+        policy_.key_fingerprints_[path] = fingerprint;
         // Public keys are part of the policy: journaled with it and covered by its digest,
         // so whose keys a message was meant for stays provable after a key rotation.
         policy_.files_.push_back(PolicyFile{path, bytes});
@@ -746,7 +768,7 @@ void PolicyLoader::ParseKeys(const Field& field, Department* dept) {
       checked = key_problems_.emplace(path, problem).first;
     }
     if (checked->second.empty()) {
-      dept->keys.push_back(path);
+      keys->push_back(path);
     } else {
       Error(item.mark, checked->second);
     }

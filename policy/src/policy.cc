@@ -19,6 +19,11 @@ namespace mailjournal {
 
 namespace {
 
+// Appends `value` unless `list` holds it already.
+void AddUnique(const std::string& value, std::vector<std::string>* list) {
+  if (std::find(list->begin(), list->end(), value) == list->end()) list->push_back(value);
+}
+
 constexpr int64_t kMicrosPerDay = 86400LL * 1000000;
 constexpr off_t kMaxFileBytes = 64 << 20;
 
@@ -164,6 +169,31 @@ int64_t RetainUntil(int64_t capture_us, const Period& period) {
   return Clamp(result);
 }
 
+std::vector<PolicyKey> Policy::Keys() const {
+  std::vector<PolicyKey> keys;
+  auto add = [&](const std::string& department, const std::string& file) {
+    const Sha256Digest* fingerprint = KeyFingerprint(file);
+    keys.push_back(PolicyKey{department, file, fingerprint ? *fingerprint : Sha256Digest{}});
+  };
+  for (const Department& d : departments_) {
+    for (const std::string& file : d.keys) add(d.name, file);
+  }
+  for (const std::string& file : escrow_) add("", file);
+  return keys;
+}
+
+const Sha256Digest* Policy::KeyFingerprint(const std::string& file) const {
+  auto it = key_fingerprints_.find(file);
+  return it == key_fingerprints_.end() ? nullptr : &it->second;
+}
+
+const std::string* Policy::FileBytes(const std::string& path) const {
+  for (const PolicyFile& f : files_) {
+    if (f.path == path) return &f.bytes;
+  }
+  return nullptr;
+}
+
 const Department* Policy::FindDepartment(const std::string& name) const {
   for (const Department& d : departments_) {
     if (d.name == name) return &d;
@@ -293,11 +323,7 @@ Decision Policy::Classify(const std::string& from, const std::vector<std::string
     const Department* dept = FindDepartment(name);
     if (dept == nullptr) continue;
     decision.index = decision.index || dept->index;
-    for (const std::string& key : dept->keys) {
-      if (std::find(decision.keys.begin(), decision.keys.end(), key) == decision.keys.end()) {
-        decision.keys.push_back(key);
-      }
-    }
+    for (const std::string& key : dept->keys) AddUnique(key, &decision.keys);
     const RetentionClass* cls = FindRetention(dept->retention);
     if (cls == nullptr) continue;
     int64_t until = RetainUntil(capture_us, cls->period);
@@ -309,6 +335,7 @@ Decision Policy::Classify(const std::string& from, const std::vector<std::string
       have_retention = true;
     }
   }
+  for (const std::string& key : escrow_) AddUnique(key, &decision.keys);
   return decision;
 }
 

@@ -102,6 +102,11 @@ json ExplainJson(const Policy& policy, const std::string& from,
   for (const Hold* h : policy.HoldsCovering(d, capture_us, 0)) {
     holds.push_back({{"case", h->case_id}, {"reason", h->reason}, {"placed_by", h->placed_by}});
   }
+  json fingerprints = json::array();
+  for (const std::string& key : d.keys) {
+    const Sha256Digest* f = policy.KeyFingerprint(key);
+    fingerprints.push_back(f ? DigestToJson(*f) : json(""));
+  }
   return {{"policy", DigestToJson(policy.digest())},
           {"time", FormatTimeUtc(capture_us)},
           {"from", sender},
@@ -110,6 +115,7 @@ json ExplainJson(const Policy& policy, const std::string& from,
           {"retention", d.retention},
           {"retain_until", FormatTimeUtc(d.retain_until_us)},
           {"keys", d.keys},
+          {"key_fingerprints", fingerprints},
           {"index", d.index},
           {"holds", holds}};
 }

@@ -173,6 +173,18 @@ json PolicyToJson(uint64_t seq, const PolicyEntry& entry) {
               {"files", files}};
 }
 
+json KeyToJson(uint64_t seq, const KeyEntry& entry) {
+  return json{{"seq", seq},
+              {"kind", "key"},
+              {"time", FormatTimeUtc(entry.time_us)},
+              {"action", KeyActionName(entry.action)},
+              {"department", entry.department},
+              {"escrow", entry.department.empty()},
+              {"fingerprint", DigestToJson(entry.fingerprint)},
+              {"file", entry.file},
+              {"policy", DigestToJson(entry.policy_digest)}};
+}
+
 }  // namespace
 
 json OkResponse() { return json{{"v", kAdminProtocolVersion}, {"ok", true}}; }
@@ -182,8 +194,15 @@ json DigestToJson(const Sha256Digest& d) {
 }
 
 json EntryToJson(uint64_t seq, const Entry& entry) {
-  return entry.kind == EntryKind::kPolicy ? PolicyToJson(seq, entry.policy)
-                                          : MessageToJson(seq, entry.message);
+  switch (entry.kind) {
+    case EntryKind::kPolicy:
+      return PolicyToJson(seq, entry.policy);
+    case EntryKind::kKey:
+      return KeyToJson(seq, entry.key);
+    case EntryKind::kMessage:
+      break;
+  }
+  return MessageToJson(seq, entry.message);
 }
 
 json ErrorResponse(const Status& status) {

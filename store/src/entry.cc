@@ -43,6 +43,16 @@ enum PolicyTag : uint32_t {
   kPolReason = 4,
 };
 
+// Key entry tags.
+enum KeyTag : uint32_t {
+  kKeyTime = 1,
+  kKeyAction = 2,
+  kKeyDepartment = 3,
+  kKeyFingerprint = 4,
+  kKeyFile = 5,
+  kKeyPolicy = 6,
+};
+
 // The shape of one entry kind's fields.
 struct FieldSpec {
   uint32_t max_tag;
@@ -66,6 +76,13 @@ constexpr FieldSpec kPolicySpec = {
     kPolReason,
     Bit(kPolFile),
     Bit(kPolTime) | Bit(kPolFile) | Bit(kPolDigest),
+    0,
+};
+
+constexpr FieldSpec kKeySpec = {
+    kKeyPolicy,
+    0,
+    Bit(kKeyTime) | Bit(kKeyAction) | Bit(kKeyFingerprint) | Bit(kKeyFile) | Bit(kKeyPolicy),
     0,
 };
 
@@ -191,6 +208,17 @@ std::string EncodePolicy(const PolicyEntry& entry) {
   }
   PutField(&out, kPolDigest, DigestBytes(entry.digest));
   PutOptionalField(&out, kPolReason, entry.reason);
+  return out;
+}
+
+std::string EncodeKey(const KeyEntry& entry) {
+  std::string out = Header(EntryKind::kKey);
+  PutField(&out, kKeyTime, FixedBE(static_cast<uint64_t>(entry.time_us), 8));
+  PutField(&out, kKeyAction, FixedBE(static_cast<uint8_t>(entry.action), 1));
+  PutOptionalField(&out, kKeyDepartment, entry.department);
+  PutField(&out, kKeyFingerprint, DigestBytes(entry.fingerprint));
+  PutField(&out, kKeyFile, entry.file);
+  PutField(&out, kKeyPolicy, DigestBytes(entry.policy_digest));
   return out;
 }
 
@@ -353,6 +381,34 @@ Status DecodePolicy(std::string_view in, PolicyEntry* entry) {
   });
 }
 
+Status DecodeKey(std::string_view in, KeyEntry* entry) {
+  *entry = KeyEntry();
+  return DecodeFields(in, kKeySpec, [&](uint32_t tag, std::string_view value) {
+    uint64_t n = 0;
+    switch (tag) {
+      case kKeyTime:
+        if (!ReadFixed(value, 8, &n)) return false;
+        entry->time_us = static_cast<int64_t>(n);
+        return true;
+      case kKeyAction:
+        if (!ReadFixed(value, 1, &n) || (n != 1 && n != 2)) return false;
+        entry->action = static_cast<KeyAction>(n);
+        return true;
+      case kKeyDepartment:
+        entry->department.assign(value);
+        return true;
+      case kKeyFingerprint:
+        return ReadDigest(value, &entry->fingerprint);
+      case kKeyFile:
+        entry->file.assign(value);
+        return true;
+      case kKeyPolicy:
+        return ReadDigest(value, &entry->policy_digest);
+    }
+    return false;
+  });
+}
+
 }  // namespace
 
 const char* EntryKindName(EntryKind kind) {
@@ -361,13 +417,52 @@ const char* EntryKindName(EntryKind kind) {
       return "message";
     case EntryKind::kPolicy:
       return "policy";
+    case EntryKind::kKey:
+      return "key";
   }
   return "unknown";
 }
 
+const char* KeyActionName(KeyAction action) {
+  return action == KeyAction::kAdded ? "added" : "removed";
+}
+
+int64_t Entry::time_us() const {
+  switch (kind) {
+    case EntryKind::kMessage:
+      return message.time_us;
+    case EntryKind::kPolicy:
+      return policy.time_us;
+    case EntryKind::kKey:
+      return key.time_us;
+  }
+  return 0;
+}
+
+void Entry::set_time_us(int64_t t) {
+  switch (kind) {
+    case EntryKind::kMessage:
+      message.time_us = t;
+      return;
+    case EntryKind::kPolicy:
+      policy.time_us = t;
+      return;
+    case EntryKind::kKey:
+      key.time_us = t;
+      return;
+  }
+}
+
 std::string EncodeEntry(const Entry& entry) {
-  return entry.kind == EntryKind::kPolicy ? EncodePolicy(entry.policy)
-                                          : EncodeMessage(entry.message);
+  switch (entry.kind) {
+    case EntryKind::kMessage:
+      return EncodeMessage(entry.message);
+    case EntryKind::kPolicy:
+      return EncodePolicy(entry.policy);
+    case EntryKind::kKey:
+      return EncodeKey(entry.key);
+  }
+  return "";
 }
 
 Status DecodeEntry(std::string_view in, Entry* entry) {
@@ -386,6 +481,9 @@ Status DecodeEntry(std::string_view in, Entry* entry) {
     case static_cast<uint8_t>(EntryKind::kPolicy):
       entry->kind = EntryKind::kPolicy;
       return DecodePolicy(in, &entry->policy);
+    case static_cast<uint8_t>(EntryKind::kKey):
+      entry->kind = EntryKind::kKey;
+      return DecodeKey(in, &entry->key);
   }
   return Corrupt("unknown entry kind " + std::to_string(kind));
 }

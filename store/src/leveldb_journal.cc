@@ -143,18 +143,19 @@ class LevelDbJournal : public Journal {
     Entry entry;
     entry.kind = EntryKind::kMessage;
     entry.message = std::move(*message);
-    Status s = Append(&entry, final_chunk, finalize ? &finalize : nullptr, seq);
+    Status s = Append(&entry, 1, final_chunk, finalize ? &finalize : nullptr, seq);
     *message = std::move(entry.message);
     return s;
   }
 
-  Status AppendPolicy(PolicyEntry* policy, uint64_t* seq) override {
-    Entry entry;
-    entry.kind = EntryKind::kPolicy;
-    entry.policy = std::move(*policy);
-    Status s = Append(&entry, {}, nullptr, seq);
-    *policy = std::move(entry.policy);
-    return s;
+  Status AppendEntries(std::vector<Entry>* entries, uint64_t* first_seq) override {
+    if (entries->empty()) return Status::InvalidArgument("journal: no entries to append");
+    for (const Entry& e : *entries) {
+      if (e.kind == EntryKind::kMessage) {
+        return Status::InvalidArgument("journal: messages are appended with CommitMessage");
+      }
+    }
+    return Append(entries->data(), entries->size(), {}, nullptr, first_seq);
   }
 
   Status LatestPolicy(uint64_t* seq, PolicyEntry* policy) override {
@@ -198,7 +199,8 @@ class LevelDbJournal : public Journal {
 
  private:
   struct Writer {
-    Entry* entry;
+    Entry* entries;  // written with consecutive sequence numbers
+    size_t count;
     std::string_view final_chunk;
     const Finalizer* finalize = nullptr;
     Status status;
@@ -215,8 +217,8 @@ class LevelDbJournal : public Journal {
 
   // Group commit: queues the entry, and the thread at the head of the queue writes every
   // queued entry in one synced batch.
-  Status Append(Entry* entry, std::string_view final_chunk, const Finalizer* finalize,
-                uint64_t* seq);
+  Status Append(Entry* entries, size_t count, std::string_view final_chunk,
+                const Finalizer* finalize, uint64_t* seq);
   Status RemoveUncommittedTransactions();
   Status InitMetadata();
   // Records `generation` durably and makes it current.
@@ -344,10 +346,11 @@ Status LevelDbJournal::RemoveUncommittedTransactions() {
   return FromLevelDb(db_->Write(wo, &batch), "journal " + options_.dir + ": cleanup");
 }
 
-Status LevelDbJournal::Append(Entry* entry, std::string_view final_chunk, const Finalizer* finalize,
-                              uint64_t* seq) {
+Status LevelDbJournal::Append(Entry* entries, size_t count, std::string_view final_chunk,
+                              const Finalizer* finalize, uint64_t* seq) {
   Writer w;
-  w.entry = entry;
+  w.entries = entries;
+  w.count = count;
   w.final_chunk = final_chunk;
   w.finalize = finalize;
 
@@ -374,25 +377,26 @@ Status LevelDbJournal::Append(Entry* entry, std::string_view final_chunk, const 
   leveldb::WriteBatch batch;
   uint64_t next = first_seq;
   for (Writer* x : group) {
-    Entry* e = x->entry;
-    if (e->kind == EntryKind::kMessage) {
-      MessageEntry* m = &e->message;
-      m->time_us = now;
-      if (x->finalize != nullptr) (*x->finalize)(m);
-      const ContentRef& c = m->content;
-      if (!x->final_chunk.empty()) {
-        batch.Put(ChunkKey(c.txn, c.chunks - 1),
-                  leveldb::Slice(x->final_chunk.data(), x->final_chunk.size()));
+    x->seq = next;
+    for (size_t i = 0; i < x->count; ++i) {
+      Entry* e = &x->entries[i];
+      e->set_time_us(now);
+      if (e->kind == EntryKind::kMessage) {
+        MessageEntry* m = &e->message;
+        if (x->finalize != nullptr) (*x->finalize)(m);
+        const ContentRef& c = m->content;
+        if (!x->final_chunk.empty()) {
+          batch.Put(ChunkKey(c.txn, c.chunks - 1),
+                    leveldb::Slice(x->final_chunk.data(), x->final_chunk.size()));
+        }
+        if (c.chunks > (x->final_chunk.empty() ? 0u : 1u)) batch.Delete(PendingKey(c.txn));
+      } else if (e->kind == EntryKind::kPolicy) {
+        std::string latest;
+        AppendBE(&latest, next, 8);
+        batch.Put(kLatestPolicyKey, latest);
       }
-      if (c.chunks > (x->final_chunk.empty() ? 0u : 1u)) batch.Delete(PendingKey(c.txn));
-    } else {
-      e->policy.time_us = now;
-      std::string latest;
-      AppendBE(&latest, next, 8);
-      batch.Put(kLatestPolicyKey, latest);
+      batch.Put(EntryKey(next++), EncodeEntry(*e));
     }
-    batch.Put(EntryKey(next), EncodeEntry(*e));
-    x->seq = next++;
   }
   leveldb::WriteOptions wo;
   wo.sync = true;

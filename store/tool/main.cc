@@ -65,9 +65,22 @@ std::string Join(const json& array, const char* sep) {
 
 std::string Angle(const std::string& addr) { return "<" + addr + ">"; }
 
+// "department=retail" or "escrow".
+std::string KeyHolder(const json& key_entry) {
+  return key_entry["escrow"].get<bool>()
+             ? "escrow"
+             : "department=" + key_entry["department"].get<std::string>();
+}
+
 void PrintEntryLine(const json& e) {
   unsigned long long seq = e["seq"].get<uint64_t>();
   const std::string& time = e["time"].get_ref<const std::string&>();
+  if (e["kind"] == "key") {
+    std::printf("%llu %s key %s %s %s %s\n", seq, time.c_str(),
+                e["action"].get<std::string>().c_str(), KeyHolder(e).c_str(),
+                e["fingerprint"].get<std::string>().c_str(), e["file"].get<std::string>().c_str());
+    return;
+  }
   if (e["kind"] != "message") {
     std::printf("%llu %s %s %s %s\n", seq, time.c_str(), e["kind"].get<std::string>().c_str(),
                 e.value("digest", "").c_str(), e.value("reason", "").c_str());
@@ -93,6 +106,14 @@ void PrintEntryDetails(const json& e) {
                              std::to_string(f["size"].get<uint64_t>()) + " bytes, sha256 " +
                              f["sha256"].get<std::string>() + ")");
     }
+    return;
+  }
+  if (e["kind"] == "key") {
+    PrintField("action", e["action"].get<std::string>());
+    PrintField("holder", KeyHolder(e));
+    PrintField("fingerprint", e["fingerprint"].get<std::string>());
+    PrintField("file", e["file"].get<std::string>());
+    PrintField("policy", e["policy"].get<std::string>());
     return;
   }
   PrintField("queue_id", e["queue_id"].get<std::string>());

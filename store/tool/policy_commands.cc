@@ -44,7 +44,10 @@ void PrintExplain(const json& x) {
   PrintField("departments", JoinStrings(x["departments"], ", "));
   PrintField("retention", x["retention"].get<std::string>() + ", retain until " +
                               x["retain_until"].get<std::string>());
-  PrintField("keys", x["keys"].empty() ? "(none)" : JoinStrings(x["keys"], ", "));
+  for (size_t i = 0; i < x["keys"].size(); ++i) {
+    PrintField("key", x["keys"][i].get<std::string>() + " (fingerprint " +
+                          x["key_fingerprints"][i].get<std::string>() + ")");
+  }
   PrintField("index", x["index"].get<bool>() ? "yes" : "no");
   if (x["holds"].empty()) PrintField("holds", "(none by department, address or date)");
   for (const auto& h : x["holds"]) {

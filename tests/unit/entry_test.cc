@@ -234,6 +234,45 @@ BOOST_AUTO_TEST_CASE(policy_entry_round_trips_with_its_files) {
   }
 }
 
+BOOST_AUTO_TEST_CASE(key_entry_round_trips_and_rejects_bad_actions_and_truncation) {
+  Entry in;
+  in.kind = EntryKind::kKey;
+  in.key.time_us = 1795000000000000;
+  in.key.action = KeyAction::kRemoved;
+  in.key.department = "retail";
+  in.key.fingerprint.fill(0x11);
+  in.key.file = "/etc/mailjournal/keys/retail.crt";
+  in.key.policy_digest.fill(0x22);
+  std::string bytes = EncodeEntry(in);
+  BOOST_TEST(bytes.substr(0, 4) == std::string("MJ\x01\x03", 4));
+  Entry out;
+  BOOST_REQUIRE(DecodeEntry(bytes, &out).ok());
+  BOOST_TEST((out.kind == EntryKind::kKey));
+  BOOST_TEST(out.time_us() == in.key.time_us);
+  BOOST_TEST((out.key.action == KeyAction::kRemoved));
+  BOOST_TEST(out.key.department == "retail");
+  BOOST_TEST((out.key.fingerprint == in.key.fingerprint));
+  BOOST_TEST(out.key.file == in.key.file);
+  BOOST_TEST((out.key.policy_digest == in.key.policy_digest));
+  BOOST_TEST(EncodeEntry(out) == bytes);
+  for (size_t n = 4; n < bytes.size(); ++n) {
+    BOOST_TEST_CONTEXT("prefix of " << n << " bytes") {
+      BOOST_TEST(DecodeEntry(bytes.substr(0, n), &out).IsCorruption());
+    }
+  }
+  // An escrow key has no department; the action byte is 1 or 2 only.
+  in.key.department.clear();
+  in.key.action = KeyAction::kAdded;
+  bytes = EncodeEntry(in);
+  BOOST_REQUIRE(DecodeEntry(bytes, &out).ok());
+  BOOST_TEST(out.key.department.empty());
+  BOOST_TEST(std::string(KeyActionName(out.key.action)) == "added");
+  size_t action = bytes.find(std::string("\x02\x01\x01", 3), 4);
+  BOOST_REQUIRE(action != std::string::npos);
+  bytes[action + 2] = 3;
+  BOOST_TEST(DecodeEntry(bytes, &out).IsCorruption());
+}
+
 BOOST_AUTO_TEST_CASE(bare_address_strips_one_pair_of_brackets) {
   BOOST_TEST(BareAddress({"<a@b>", "SIZE=1"}) == "a@b");
   BOOST_TEST(BareAddress({"a@b"}) == "a@b");

@@ -255,18 +255,29 @@ BOOST_AUTO_TEST_CASE(policy_entries_interleave_and_the_latest_is_found) {
     uint64_t seq;
     PolicyEntry none;
     BOOST_TEST(j->LatestPolicy(&seq, &none).IsNotFound());
-    PolicyEntry p1;
-    p1.files = {{"/p.yaml", "version: 1 # first"}};
-    p1.reason = "start";
-    BOOST_REQUIRE(j->AppendPolicy(&p1, &seq).ok());
+    std::vector<Entry> p1(1);
+    p1[0].kind = EntryKind::kPolicy;
+    p1[0].policy.files = {{"/p.yaml", "version: 1 # first"}};
+    p1[0].policy.reason = "start";
+    BOOST_REQUIRE(j->AppendEntries(&p1, &seq).ok());
     BOOST_TEST(seq == 1u);
+    BOOST_TEST(p1[0].time_us() > 0);
     CommitBytes(j.get(), "m", "a@x");
-    PolicyEntry p2;
-    p2.files = {{"/p.yaml", "version: 1 # second"}};
-    p2.reason = "reload (SIGUSR1)";
-    BOOST_REQUIRE(j->AppendPolicy(&p2, &seq).ok());
+    // A policy and the key entries its load made, in one write.
+    std::vector<Entry> p2(3);
+    p2[0].kind = EntryKind::kPolicy;
+    p2[0].policy.files = {{"/p.yaml", "version: 1 # second"}};
+    p2[0].policy.reason = "reload (SIGUSR1)";
+    p2[1].kind = p2[2].kind = EntryKind::kKey;
+    p2[1].key.file = p2[2].key.file = "/k.crt";
+    p2[2].key.action = KeyAction::kRemoved;
+    BOOST_REQUIRE(j->AppendEntries(&p2, &seq).ok());
     BOOST_TEST(seq == 3u);
+    BOOST_TEST(p2[2].time_us() == p2[0].time_us());
     CommitBytes(j.get(), "m", "b@x");
+    std::vector<Entry> none_given, message(1);
+    BOOST_TEST((j->AppendEntries(&none_given, &seq).code() == Status::Code::kInvalidArgument));
+    BOOST_TEST((j->AppendEntries(&message, &seq).code() == Status::Code::kInvalidArgument));
   }
   auto j = OpenTestJournal(dir.path());
   uint64_t seq = 0;
@@ -277,14 +288,15 @@ BOOST_AUTO_TEST_CASE(policy_entries_interleave_and_the_latest_is_found) {
   BOOST_TEST(latest.files[0].second == "version: 1 # second");
   MessageEntry m;
   BOOST_TEST(j->ReadMessage(3, &m).IsNotFound());  // a policy entry is not a message
-  BOOST_TEST(j->ReadMessage(4, &m).ok());
+  BOOST_TEST(j->ReadMessage(6, &m).ok());
   std::vector<EntryKind> kinds;
   BOOST_REQUIRE(j->Scan(1, false, [&](uint64_t, const Entry& e) {
                    kinds.push_back(e.kind);
                    return true;
                  }).ok());
-  BOOST_TEST((kinds == std::vector<EntryKind>{EntryKind::kPolicy, EntryKind::kMessage,
-                                              EntryKind::kPolicy, EntryKind::kMessage}));
+  BOOST_TEST(
+      (kinds == std::vector<EntryKind>{EntryKind::kPolicy, EntryKind::kMessage, EntryKind::kPolicy,
+                                       EntryKind::kKey, EntryKind::kKey, EntryKind::kMessage}));
 }
 
 BOOST_AUTO_TEST_CASE(a_changed_chunk_is_reported_as_corruption) {

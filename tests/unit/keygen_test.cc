@@ -295,7 +295,9 @@ BOOST_AUTO_TEST_CASE(certificate_loads_as_a_policy_key_and_the_private_key_does_
            key_file +
            "]\n"
            "  - name: default\n"
-           "    retention: archive-20y\n";
+           "    retention: archive-20y\n"
+           "    keys: [" +
+           key_file + "]\n";
   };
   std::string path = k.dir.path() + "/policy.yaml";
   WriteFile(path, policy_text("brokerage.crt"));

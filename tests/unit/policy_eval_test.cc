@@ -18,14 +18,16 @@ int64_t Time(const std::string& text) {
   return t;
 }
 
-// Loads `yaml` as policy.yaml with the test keys and the given member lists.
+// Loads `yaml` as policy.yaml with the test keys and the given member lists. Every policy
+// here gets the same escrow key as its last line, so departments need no keys of their own.
 std::shared_ptr<const Policy> LoadOrFail(const std::string& yaml,
                                          std::vector<PolicyFile> extra = {}) {
   std::vector<PolicyFile> files = {
-      {"policy.yaml", yaml},
+      {"policy.yaml", yaml + "escrow: [keys/escrow.pem]\n"},
       {"keys/retail.pem", ReadCaseFile("keys/retail.pem")},
       {"keys/brokerage.pem", ReadCaseFile("keys/brokerage.pem")},
       {"keys/insurance.pem", ReadCaseFile("keys/insurance.pem")},
+      {"keys/escrow.pem", ReadCaseFile("keys/escrow.pem")},
   };
   for (PolicyFile& f : extra) files.push_back(std::move(f));
   std::shared_ptr<const Policy> policy;
@@ -273,10 +275,12 @@ BOOST_AUTO_TEST_CASE(classifies_by_sender_and_every_recipient) {
   BOOST_TEST(d.matches[0].departments == std::vector<std::string>{"retail"});
   BOOST_TEST(d.matches[1].departments == std::vector<std::string>{"brokerage"});
   BOOST_TEST((d.departments == std::vector<std::string>{"brokerage", "retail"}));
-  // The longest retention wins; the keys are the union, in first-occurrence order.
+  // The longest retention wins; the keys are the union, in first-occurrence order, then the
+  // escrow key.
   BOOST_TEST(d.retention == "brokerage-20y");
   BOOST_TEST(FormatTimeUtc(d.retain_until_us) == "2046-11-27T10:00:00.000000Z");
-  BOOST_TEST((d.keys == std::vector<std::string>{"keys/brokerage.pem", "keys/retail.pem"}));
+  BOOST_TEST((d.keys == std::vector<std::string>{"keys/brokerage.pem", "keys/retail.pem",
+                                                 "keys/escrow.pem"}));
   BOOST_TEST(d.index);  // brokerage indexes, retail does not
 
   // Retail alone: no index; its own retention and key.
@@ -284,7 +288,7 @@ BOOST_AUTO_TEST_CASE(classifies_by_sender_and_every_recipient) {
   BOOST_TEST(d.departments == std::vector<std::string>{"retail"});
   BOOST_TEST(d.retention == "retail-5y");
   BOOST_TEST(FormatTimeUtc(d.retain_until_us) == "2031-11-27T10:00:00.000000Z");
-  BOOST_TEST(d.keys == std::vector<std::string>{"keys/retail.pem"});
+  BOOST_TEST((d.keys == std::vector<std::string>{"keys/retail.pem", "keys/escrow.pem"}));
   BOOST_TEST(!d.index);
 
   // An outside correspondent does not add the default department: mail with a customer
@@ -294,7 +298,7 @@ BOOST_AUTO_TEST_CASE(classifies_by_sender_and_every_recipient) {
   BOOST_TEST(d.matches[1].departments == std::vector<std::string>{"default"});
   BOOST_TEST(d.departments == std::vector<std::string>{"retail"});
   BOOST_TEST(d.retention == "retail-5y");
-  BOOST_TEST(d.keys == std::vector<std::string>{"keys/retail.pem"});
+  BOOST_TEST((d.keys == std::vector<std::string>{"keys/retail.pem", "keys/escrow.pem"}));
   BOOST_TEST(!d.index);
 
   // The null sender matches no rule; a recipient in three departments at once.
@@ -305,14 +309,14 @@ BOOST_AUTO_TEST_CASE(classifies_by_sender_and_every_recipient) {
   BOOST_TEST((d.departments == std::vector<std::string>{"brokerage", "insurance", "retail"}));
   BOOST_TEST(d.retention == "brokerage-20y");
   BOOST_TEST((d.keys == std::vector<std::string>{"keys/brokerage.pem", "keys/retail.pem",
-                                                 "keys/insurance.pem"}));
+                                                 "keys/insurance.pem", "keys/escrow.pem"}));
 
   // Nobody known: default only.
   d = policy->Classify("x@elsewhere.example", {}, t);
   BOOST_TEST(d.departments == std::vector<std::string>{"default"});
   BOOST_TEST(d.retention == "default-7y");
   BOOST_TEST(FormatTimeUtc(d.retain_until_us) == "2033-11-27T10:00:00.000000Z");
-  BOOST_TEST(d.keys.empty());
+  BOOST_TEST(d.keys == std::vector<std::string>{"keys/escrow.pem"});  // default has none
   BOOST_TEST(d.index);
 }
 
@@ -430,7 +434,7 @@ BOOST_AUTO_TEST_CASE(digest_changes_when_an_include_file_changes) {
   BOOST_TEST((a->digest() != commented->digest()));
   // The files are journaled as read: the policy, then the include file and the key files
   // in the order first referenced.
-  BOOST_REQUIRE(changed->files().size() == 5u);
+  BOOST_REQUIRE(changed->files().size() == 6u);
   BOOST_TEST(changed->files()[1].path == "hr/retail.txt");
   BOOST_TEST(changed->files()[2].path == "keys/retail.pem");
   BOOST_TEST(changed->files()[3].path == "keys/brokerage.pem");

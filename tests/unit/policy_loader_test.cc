@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "mailjournal/policy.h"
+#include "mailjournal/seal.h"
 #include "mailjournal/sha256.h"
 #include "mailjournal/time_util.h"
 #include "test_util.h"
@@ -26,6 +27,7 @@ std::vector<PolicyFile> KeyFiles() {
       {"keys/retail.pem", ReadCaseFile("keys/retail.pem")},
       {"keys/brokerage.pem", ReadCaseFile("keys/brokerage.pem")},
       {"keys/insurance.pem", ReadCaseFile("keys/insurance.pem")},
+      {"keys/escrow.pem", ReadCaseFile("keys/escrow.pem")},
       {"keys/junk.pem", "this is not PEM\n"},
       {"keys/private.pem", "-----BEGIN PRIVATE KEY-----\nMIIB\n-----END PRIVATE KEY-----\n"},
   };
@@ -51,11 +53,13 @@ Loaded Load(const std::string& yaml, std::vector<PolicyFile> extra = {}) {
   return loaded;
 }
 
-// Six lines: the smallest valid policy. Cases append from line 7.
+// Seven lines: the smallest valid policy (departments need no keys: there is an escrow key).
+// Cases append from line 8.
 const std::string kMinimal =
     "version: 1\n"
     "retention:\n"
     "  r7: 7y\n"
+    "escrow: [keys/insurance.pem]\n"
     "departments:\n"
     "  - name: default\n"
     "    retention: r7\n";
@@ -107,7 +111,7 @@ std::vector<InvalidCase> InvalidCases() {
       {"stray comma alone", ",", {"policy.yaml:1:1: YAML syntax error: unexpected ','"}},
       {"two documents",
        kMinimal + "---\nversion: 1\n",
-       {"policy.yaml:7:1: a policy is one YAML document; another one starts here"}},
+       {"policy.yaml:8:1: a policy is one YAML document; another one starts here"}},
       {"aliases",
        kMinimal + "  - name: retail\n"
                   "    keys: &k [keys/retail.pem]\n"
@@ -115,10 +119,10 @@ std::vector<InvalidCase> InvalidCases() {
                   "  - name: brokerage\n"
                   "    keys: *k\n"
                   "    retention: r7\n",
-       {"policy.yaml:11:11: YAML aliases are not allowed in a policy (write the value out)"}},
+       {"policy.yaml:12:11: YAML aliases are not allowed in a policy (write the value out)"}},
       {"missing version",
        "retention:\n  r7: 7y\ndepartments:\n  - name: default\n"
-       "    retention: r7\n",
+       "    retention: r7\nescrow: [keys/insurance.pem]\n",
        {"policy.yaml:1:1: missing required key 'version'"}},
       {"version is a string",
        "version: \"1\"" + kMinimal.substr(10),
@@ -131,14 +135,14 @@ std::vector<InvalidCase> InvalidCases() {
        {"policy.yaml:1:10: unsupported version 2 (this mailjournal reads version 1)"}},
       {"unknown top-level key",
        kMinimal + "retension:\n  r5: 5y\n",
-       {"policy.yaml:7:1: unknown key 'retension' (expected one of: version, options, "
-        "retention, departments, holds, access)"}},
+       {"policy.yaml:8:1: unknown key 'retension' (expected one of: version, options, "
+        "retention, departments, escrow, holds, access)"}},
       {"duplicate top-level key",
        kMinimal + "version: 1\n",
-       {"policy.yaml:7:1: duplicate key 'version' (first at 1:1)"}},
+       {"policy.yaml:8:1: duplicate key 'version' (first at 1:1)"}},
       {"non-string key",
        kMinimal + "? [a, b]\n: c\n",
-       {"policy.yaml:7:3: a key must be a string, not a list"}},
+       {"policy.yaml:8:3: a key must be a string, not a list"}},
       {"missing retention and departments",
        "version: 1\n",
        {"policy.yaml:1:1: missing required key 'retention'",
@@ -150,25 +154,25 @@ std::vector<InvalidCase> InvalidCases() {
        {"policy.yaml:2:10: 'options' must be a map, not a list"}},
       {"unknown option",
        kMinimal + "options:\n  strip_subaddresses: true\n",
-       {"policy.yaml:8:3: unknown key 'strip_subaddresses' (expected one of: "
+       {"policy.yaml:9:3: unknown key 'strip_subaddresses' (expected one of: "
         "case_sensitive_local_part, strip_subaddress, subaddress_separator)"}},
       {"option is not a boolean",
        kMinimal + "options:\n  case_sensitive_local_part: yes\n",
-       {"policy.yaml:8:30: 'case_sensitive_local_part' must be true or false, not 'yes'"}},
+       {"policy.yaml:9:30: 'case_sensitive_local_part' must be true or false, not 'yes'"}},
       {"quoted boolean",
        kMinimal + "options:\n  strip_subaddress: \"true\"\n",
-       {"policy.yaml:8:21: 'strip_subaddress' must be true or false, not the string 'true'"}},
+       {"policy.yaml:9:21: 'strip_subaddress' must be true or false, not the string 'true'"}},
       {"separator of two characters",
        kMinimal + "options:\n  subaddress_separator: \"++\"\n",
-       {"policy.yaml:8:25: 'subaddress_separator' must be one character other than '@' and "
+       {"policy.yaml:9:25: 'subaddress_separator' must be one character other than '@' and "
         "whitespace, not the string '++'"}},
       {"separator '@'",
        kMinimal + "options:\n  subaddress_separator: \"@\"\n",
-       {"policy.yaml:8:25: 'subaddress_separator' must be one character other than '@' and "
+       {"policy.yaml:9:25: 'subaddress_separator' must be one character other than '@' and "
         "whitespace, not the string '@'"}},
       {"separator a space",
        kMinimal + "options:\n  subaddress_separator: \" \"\n",
-       {"policy.yaml:8:25: 'subaddress_separator' must be one character other than '@' and "
+       {"policy.yaml:9:25: 'subaddress_separator' must be one character other than '@' and "
         "whitespace, not the string ' '"}},
 
       // retention
@@ -179,11 +183,11 @@ std::vector<InvalidCase> InvalidCases() {
         "rule matches)"}},
       {"retention is empty",
        "version: 1\nretention:\ndepartments:\n  - name: default\n"
-       "    retention: r7\n",
+       "    retention: r7\nescrow: [keys/insurance.pem]\n",
        {"policy.yaml:2:1: 'retention' must be a map, not empty"}},
       {"retention names no class",
        "version: 1\nretention: {}\ndepartments:\n"
-       "  - name: default\n    retention: r7\n",
+       "  - name: default\n    retention: r7\nescrow: [keys/insurance.pem]\n",
        {"policy.yaml:2:12: 'retention' must name at least one class",
         "policy.yaml:5:16: unknown retention class 'r7'"}},
       {"period in months",
@@ -228,110 +232,131 @@ std::vector<InvalidCase> InvalidCases() {
        {"policy.yaml:5:3: 'departments' must be a list, not a map"}},
       {"no default department",
        "version: 1\nretention:\n  r7: 7y\ndepartments:\n"
-       "  - name: retail\n    retention: r7\n",
+       "  - name: retail\n    retention: r7\nescrow: [keys/insurance.pem]\n",
        {"policy.yaml:5:3: missing the required department 'default' (it gets every address no "
         "rule matches)"}},
       {"department is a string",
        kMinimal + "  - retail\n",
-       {"policy.yaml:7:5: a department must be a map, not 'retail'"}},
+       {"policy.yaml:8:5: a department must be a map, not 'retail'"}},
       {"department without name",
        kMinimal + "  - retention: r7\n",
-       {"policy.yaml:7:5: missing required key 'name'"}},
+       {"policy.yaml:8:5: missing required key 'name'"}},
       {"department name with capitals",
        kMinimal + "  - name: Retail\n    retention: r7\n",
-       {"policy.yaml:7:11: invalid department name 'Retail' " + std::string(kNameHint)}},
+       {"policy.yaml:8:11: invalid department name 'Retail' " + std::string(kNameHint)}},
       {"department name is a list",
        kMinimal + "  - name: [retail]\n    retention: r7\n",
-       {"policy.yaml:7:11: 'name' must be a string, not a list"}},
+       {"policy.yaml:8:11: 'name' must be a string, not a list"}},
       {"duplicate department",
        kMinimal + "  - name: default\n    retention: r7\n",
-       {"policy.yaml:7:11: duplicate department 'default' (first at 5:11)"}},
+       {"policy.yaml:8:11: duplicate department 'default' (first at 6:11)"}},
       {"department without retention",
        kMinimal + "  - name: retail\n",
-       {"policy.yaml:7:5: missing required key 'retention'"}},
+       {"policy.yaml:8:5: missing required key 'retention'"}},
       {"unknown retention class",
        kMinimal + "  - name: retail\n    retention: r5\n",
-       {"policy.yaml:8:16: unknown retention class 'r5'"}},
+       {"policy.yaml:9:16: unknown retention class 'r5'"}},
       {"misspelt department key",
        kMinimal + "  - name: retail\n    retension: r7\n",
-       {"policy.yaml:7:5: missing required key 'retention'",
-        "policy.yaml:8:5: unknown key 'retension' (expected one of: name, members, retention, "
+       {"policy.yaml:8:5: missing required key 'retention'",
+        "policy.yaml:9:5: unknown key 'retension' (expected one of: name, members, retention, "
         "keys, index)"}},
       {"index is not a boolean",
        kMinimal + "  - name: retail\n    retention: r7\n    index: on\n",
-       {"policy.yaml:9:12: 'index' must be true or false, not 'on'"}},
+       {"policy.yaml:10:12: 'index' must be true or false, not 'on'"}},
       {"default department with members",
        "version: 1\nretention:\n  r7: 7y\ndepartments:\n  - name: default\n"
-       "    members: [\"@bank.example\"]\n    retention: r7\n",
+       "    members: [\"@bank.example\"]\n    retention: r7\nescrow: [keys/insurance.pem]\n",
        {"policy.yaml:6:5: " + std::string(kDefaultMembers)}},
+      {"departments without keys and no escrow",
+       "version: 1\nretention:\n  r7: 7y\ndepartments:\n"
+       "  - name: retail\n    members: [\"@r.example\"]\n    retention: r7\n"
+       "  - name: default\n    retention: r7\n",
+       {"policy.yaml:5:5: department 'retail' has no keys and the policy names no escrow key: "
+        "its mail could not be sealed (give it 'keys' or add 'escrow')",
+        "policy.yaml:8:5: department 'default' has no keys and the policy names no escrow key: "
+        "its mail could not be sealed (give it 'keys' or add 'escrow')"}},
+      {"empty key list",
+       kMinimal + "  - name: retail\n    retention: r7\n    keys: []\n",
+       {"policy.yaml:10:11: 'keys' must not be empty"}},
+      {"unreadable escrow key",
+       "version: 1\nretention:\n  r7: 7y\nescrow: [keys/none.pem, keys/private.pem]\n"
+       "departments:\n  - name: default\n    retention: r7\n",
+       {"policy.yaml:4:10: cannot read key file 'keys/none.pem': No such file or directory",
+        "policy.yaml:4:25: key file 'keys/private.pem' holds a private key (give only the "
+        "certificate or public key)"}},
+      {"escrow is not a list",
+       "version: 1\nretention:\n  r7: 7y\nescrow: keys/escrow.pem\n"
+       "departments:\n  - name: default\n    retention: r7\n",
+       {"policy.yaml:4:9: 'escrow' must be a list, not 'keys/escrow.pem'"}},
 
       // members
       {"members is a string",
        kMinimal + "  - name: retail\n    members: \"@bank.example\"\n"
                   "    retention: r7\n",
-       {"policy.yaml:8:14: 'members' must be a list, not the string '@bank.example'"}},
+       {"policy.yaml:9:14: 'members' must be a list, not the string '@bank.example'"}},
       {"member is a list",
        kMinimal + "  - name: retail\n    members: [[a@b.example]]\n"
                   "    retention: r7\n",
-       {"policy.yaml:8:15: a member must be a string or {include: FILE}, not a list"}},
+       {"policy.yaml:9:15: a member must be a string or {include: FILE}, not a list"}},
       {"address without '@'",
        kMinimal + "  - name: retail\n    members: [alice]\n"
                   "    retention: r7\n",
-       {"policy.yaml:8:15: invalid member 'alice': expected exactly one '@'"}},
+       {"policy.yaml:9:15: invalid member 'alice': expected exactly one '@'"}},
       {"address with two '@'",
        kMinimal + "  - name: retail\n    members: [a@b@bank.example]\n"
                   "    retention: r7\n",
-       {"policy.yaml:8:15: invalid member 'a@b@bank.example': expected exactly one '@'"}},
+       {"policy.yaml:9:15: invalid member 'a@b@bank.example': expected exactly one '@'"}},
       {"empty domain",
        kMinimal + "  - name: retail\n    members: [\"alice@\", \"@\"]\n"
                   "    retention: r7\n",
-       {"policy.yaml:8:15: invalid member 'alice@': empty domain",
-        "policy.yaml:8:25: invalid member '@': empty domain"}},
+       {"policy.yaml:9:15: invalid member 'alice@': empty domain",
+        "policy.yaml:9:25: invalid member '@': empty domain"}},
       {"empty member",
        kMinimal + "  - name: retail\n    members: [\"\", \"<>\"]\n"
                   "    retention: r7\n",
-       {"policy.yaml:8:15: invalid member '': empty address",
-        "policy.yaml:8:19: invalid member '<>': empty address"}},
+       {"policy.yaml:9:15: invalid member '': empty address",
+        "policy.yaml:9:19: invalid member '<>': empty address"}},
       {"invalid character in domain",
        kMinimal + "  - name: retail\n"
                   "    members: [a@bank_example.com]\n"
                   "    retention: r7\n",
-       {"policy.yaml:8:15: invalid member 'a@bank_example.com': invalid character '_' in "
+       {"policy.yaml:9:15: invalid member 'a@bank_example.com': invalid character '_' in "
         "domain"}},
       {"empty domain label",
        kMinimal + "  - name: retail\n"
                   "    members: [a@bank..example, \"@.bank.example\"]\n"
                   "    retention: r7\n",
-       {"policy.yaml:8:15: invalid member 'a@bank..example': empty label in domain "
+       {"policy.yaml:9:15: invalid member 'a@bank..example': empty label in domain "
         "'bank..example'",
-        "policy.yaml:8:32: invalid member '@.bank.example': empty label in domain "
+        "policy.yaml:9:32: invalid member '@.bank.example': empty label in domain "
         "'.bank.example'"}},
       {"invalid character in local part",
        kMinimal + "  - name: retail\n"
                   "    members: [\"a b@bank.example\", "
                   "\"a\\tb@bank.example\"]\n"
                   "    retention: r7\n",
-       {"policy.yaml:8:15: invalid member 'a b@bank.example': invalid character ' ' in local part",
-        "policy.yaml:8:35: invalid member 'a\\x09b@bank.example': invalid character '\\x09' in "
+       {"policy.yaml:9:15: invalid member 'a b@bank.example': invalid character ' ' in local part",
+        "policy.yaml:9:35: invalid member 'a\\x09b@bank.example': invalid character '\\x09' in "
         "local part"}},
       {"wildcard in the middle of a domain",
        kMinimal + "  - name: retail\n"
                   "    members: [\"@bank.*.example\"]\n"
                   "    retention: r7\n",
-       {"policy.yaml:8:15: invalid member '@bank.*.example': invalid character '*' in domain"}},
+       {"policy.yaml:9:15: invalid member '@bank.*.example': invalid character '*' in domain"}},
       {"unterminated glob bracket",
        kMinimal + "  - name: retail\n"
                   "    members: [\"[a-z*@bank.example\"]\n"
                   "    retention: r7\n",
-       {"policy.yaml:8:15: invalid member '[a-z*@bank.example': unterminated '[' in glob"}},
+       {"policy.yaml:9:15: invalid member '[a-z*@bank.example': unterminated '[' in glob"}},
       {"glob without '@'",
        kMinimal + "  - name: retail\n    members: [\"*-desk\"]\n"
                   "    retention: r7\n",
-       {"policy.yaml:8:15: invalid member '*-desk': expected exactly one '@'"}},
+       {"policy.yaml:9:15: invalid member '*-desk': expected exactly one '@'"}},
       {"glob with empty domain",
        kMinimal + "  - name: retail\n    members: [\"*@\"]\n"
                   "    retention: r7\n",
-       {"policy.yaml:8:15: invalid member '*@': empty domain"}},
+       {"policy.yaml:9:15: invalid member '*@': empty domain"}},
       {"same member in two departments",
        kMinimal + "  - name: retail\n"
                   "    members: [alice@bank.example]\n"
@@ -340,16 +365,16 @@ std::vector<InvalidCase> InvalidCases() {
                   "    members:\n"
                   "      - ALICE@bank.example\n"
                   "    retention: r7\n",
-       {"policy.yaml:12:9: alice@bank.example is a member of both retail and brokerage (first "
-        "at policy.yaml:8:15)"}},
+       {"policy.yaml:13:9: alice@bank.example is a member of both retail and brokerage (first "
+        "at policy.yaml:9:15)"}},
       {"same domain twice in one department",
        kMinimal + "  - name: retail\n"
                   "    members:\n"
                   "      - \"@Retail.Bank.Example\"\n"
                   "      - \"@retail.bank.example\"\n"
                   "    retention: r7\n",
-       {"policy.yaml:10:9: @retail.bank.example is listed twice in retail (first at "
-        "policy.yaml:9:9)"}},
+       {"policy.yaml:11:9: @retail.bank.example is listed twice in retail (first at "
+        "policy.yaml:10:9)"}},
       {"sub-addresses collide when stripped",
        "version: 1\noptions:\n  strip_subaddress: true\n" + kMinimal.substr(11) +
            "  - name: retail\n"
@@ -358,8 +383,8 @@ std::vector<InvalidCase> InvalidCases() {
            "  - name: brokerage\n"
            "    members: [bob+trades@bank.example]\n"
            "    retention: r7\n",
-       {"policy.yaml:13:15: bob@bank.example is a member of both retail and brokerage (first at "
-        "policy.yaml:10:15)"}},
+       {"policy.yaml:14:15: bob@bank.example is a member of both retail and brokerage (first at "
+        "policy.yaml:11:15)"}},
 
       // include files
       {"include map with another key",
@@ -367,27 +392,27 @@ std::vector<InvalidCase> InvalidCases() {
                   "    members:\n"
                   "      - file: hr/retail.txt\n"
                   "    retention: r7\n",
-       {"policy.yaml:9:9: unknown key 'file' (expected one of: include)",
-        "policy.yaml:9:9: missing required key 'include'"}},
+       {"policy.yaml:10:9: unknown key 'file' (expected one of: include)",
+        "policy.yaml:10:9: missing required key 'include'"}},
       {"include of a missing file",
        kMinimal + "  - name: retail\n"
                   "    members:\n"
                   "      - include: hr/none.txt\n"
                   "    retention: r7\n",
-       {"policy.yaml:9:18: cannot read include file 'hr/none.txt': No such file or directory"}},
+       {"policy.yaml:10:18: cannot read include file 'hr/none.txt': No such file or directory"}},
       {"include of an empty path",
        kMinimal + "  - name: retail\n"
                   "    members:\n"
                   "      - include: \"\"\n"
                   "    retention: r7\n",
-       {"policy.yaml:9:18: 'include' must not be empty"}},
+       {"policy.yaml:10:18: 'include' must not be empty"}},
       {"include twice in one department",
        kMinimal + "  - name: retail\n"
                   "    members:\n"
                   "      - include: hr/r.txt\n"
                   "      - include: hr/r.txt\n"
                   "    retention: r7\n",
-       {"policy.yaml:10:18: 'hr/r.txt' is included twice in retail (first at 9:18)"},
+       {"policy.yaml:11:18: 'hr/r.txt' is included twice in retail (first at 10:18)"},
        {{"hr/r.txt", "a@bank.example\n"}}},
       {"bad lines in an include file",
        kMinimal + "  - name: retail\n"
@@ -408,7 +433,7 @@ std::vector<InvalidCase> InvalidCases() {
                   "  - name: brokerage\n"
                   "    members: [\"<Dave@BANK.example>\"]\n"
                   "    retention: r7\n",
-       {"policy.yaml:12:15: dave@bank.example is a member of both retail and brokerage (first "
+       {"policy.yaml:13:15: dave@bank.example is a member of both retail and brokerage (first "
         "at hr/retail.txt:2:1)"},
        {{"hr/retail.txt", "carol@bank.example\nDAVE@bank.example\n"}}},
 
@@ -416,40 +441,40 @@ std::vector<InvalidCase> InvalidCases() {
       {"key file missing",
        kMinimal + "  - name: retail\n    retention: r7\n"
                   "    keys: [keys/none.pem]\n",
-       {"policy.yaml:9:12: cannot read key file 'keys/none.pem': No such file or directory"}},
+       {"policy.yaml:10:12: cannot read key file 'keys/none.pem': No such file or directory"}},
       {"key file is not PEM",
        kMinimal + "  - name: retail\n    retention: r7\n"
                   "    keys: [keys/junk.pem]\n",
-       {"policy.yaml:9:12: key file 'keys/junk.pem' holds no PEM certificate (a bare public key "
+       {"policy.yaml:10:12: key file 'keys/junk.pem' holds no PEM certificate (a bare public key "
         "cannot name a CMS recipient; make one with mailjournal keygen)"}},
       {"key file holds a private key",
        kMinimal + "  - name: retail\n    retention: r7\n"
                   "    keys: [keys/private.pem]\n",
-       {"policy.yaml:9:12: key file 'keys/private.pem' holds a private key (give only the "
+       {"policy.yaml:10:12: key file 'keys/private.pem' holds a private key (give only the "
         "certificate or public key)"}},
       {"key file listed twice",
        kMinimal + "  - name: retail\n    retention: r7\n"
                   "    keys: [keys/retail.pem, keys/retail.pem]\n",
-       {"policy.yaml:9:29: 'keys/retail.pem' is listed twice (first at 9:12)"}},
+       {"policy.yaml:10:29: 'keys/retail.pem' is listed twice (first at 10:12)"}},
       {"keys is a string",
        kMinimal + "  - name: retail\n    retention: r7\n"
                   "    keys: keys/retail.pem\n",
-       {"policy.yaml:9:11: 'keys' must be a list, not 'keys/retail.pem'"}},
+       {"policy.yaml:10:11: 'keys' must be a list, not 'keys/retail.pem'"}},
       {"key entry is a map",
        kMinimal + "  - name: retail\n    retention: r7\n"
                   "    keys: [{file: keys/retail.pem}]\n",
-       {"policy.yaml:9:12: each entry of 'keys' must be a string, not a map"}},
+       {"policy.yaml:10:12: each entry of 'keys' must be a string, not a map"}},
 
       // holds
       {"holds is a map",
        kMinimal + "holds:\n  case: X\n",
-       {"policy.yaml:8:3: 'holds' must be a list, not a map"}},
+       {"policy.yaml:9:3: 'holds' must be a list, not a map"}},
       {"hold missing every key",
        kMinimal + "holds:\n  - {}\n",
-       {"policy.yaml:8:5: missing required key 'case'",
-        "policy.yaml:8:5: missing required key 'reason'",
-        "policy.yaml:8:5: missing required key 'placed_by'",
-        "policy.yaml:8:5: missing required key 'scope'"}},
+       {"policy.yaml:9:5: missing required key 'case'",
+        "policy.yaml:9:5: missing required key 'reason'",
+        "policy.yaml:9:5: missing required key 'placed_by'",
+        "policy.yaml:9:5: missing required key 'scope'"}},
       {"hold with empty reason and unknown key",
        kMinimal + "holds:\n"
                   "  - case: C-1\n"
@@ -457,23 +482,23 @@ std::vector<InvalidCase> InvalidCases() {
                   "    placed_by: jane\n"
                   "    scope: {since: 2026-01-01}\n"
                   "    expires: 2027-01-01\n",
-       {"policy.yaml:9:13: 'reason' must not be empty",
-        "policy.yaml:12:5: unknown key 'expires' (expected one of: case, reason, placed_by, "
+       {"policy.yaml:10:13: 'reason' must not be empty",
+        "policy.yaml:13:5: unknown key 'expires' (expected one of: case, reason, placed_by, "
         "scope)"}},
       {"duplicate hold case",
        kMinimal + "holds:\n"
                   "  - {case: C-1, reason: r, placed_by: jane, scope: {seqs: [1]}}\n"
                   "  - {case: C-1, reason: r, placed_by: jane, scope: {seqs: [2]}}\n",
-       {"policy.yaml:9:12: duplicate hold case 'C-1' (first at 8:12)"}},
+       {"policy.yaml:10:12: duplicate hold case 'C-1' (first at 9:12)"}},
       {"hold scope with no criterion",
        kMinimal + "holds:\n  - {case: C-1, reason: r, placed_by: jane, scope: {}}\n",
-       {"policy.yaml:8:52: 'scope' names no criterion (expected at least one of: departments, "
+       {"policy.yaml:9:52: 'scope' names no criterion (expected at least one of: departments, "
         "addresses, since, until, seqs)"}},
       {"hold scope with unknown key",
        kMinimal + "holds:\n  - {case: C-1, reason: r, placed_by: jane, scope: {dept: [x]}}\n",
-       {"policy.yaml:8:52: 'scope' names no criterion (expected at least one of: departments, "
+       {"policy.yaml:9:52: 'scope' names no criterion (expected at least one of: departments, "
         "addresses, since, until, seqs)",
-        "policy.yaml:8:53: unknown key 'dept' (expected one of: departments, addresses, since, "
+        "policy.yaml:9:53: unknown key 'dept' (expected one of: departments, addresses, since, "
         "until, seqs)"}},
       {"hold on an unknown department",
        kMinimal + "holds:\n"
@@ -482,10 +507,10 @@ std::vector<InvalidCase> InvalidCases() {
                   "    placed_by: jane\n"
                   "    scope:\n"
                   "      departments: [default, legal]\n",
-       {"policy.yaml:12:30: unknown department 'legal'"}},
+       {"policy.yaml:13:30: unknown department 'legal'"}},
       {"hold on an empty department list",
        kMinimal + "holds:\n  - {case: C-1, reason: r, placed_by: jane, scope: {departments: []}}\n",
-       {"policy.yaml:8:66: 'departments' must not be empty"}},
+       {"policy.yaml:9:66: 'departments' must not be empty"}},
       {"hold on a domain instead of an address",
        kMinimal + "holds:\n"
                   "  - case: C-1\n"
@@ -493,8 +518,8 @@ std::vector<InvalidCase> InvalidCases() {
                   "    placed_by: jane\n"
                   "    scope:\n"
                   "      addresses: [\"@bank.example\", bob@bank.example, BOB@bank.example]\n",
-       {"policy.yaml:12:19: invalid address '@bank.example': expected an address, not a domain",
-        "policy.yaml:12:54: 'BOB@bank.example' is listed twice (first at 12:36)"}},
+       {"policy.yaml:13:19: invalid address '@bank.example': expected an address, not a domain",
+        "policy.yaml:13:54: 'BOB@bank.example' is listed twice (first at 13:36)"}},
       {"hold with an invalid date",
        kMinimal + "holds:\n"
                   "  - case: C-1\n"
@@ -503,9 +528,9 @@ std::vector<InvalidCase> InvalidCases() {
                   "    scope:\n"
                   "      since: 2026-13-01\n"
                   "      until: next week\n",
-       {"policy.yaml:12:14: invalid 'since' time '2026-13-01' (expected ISO 8601, e.g. "
+       {"policy.yaml:13:14: invalid 'since' time '2026-13-01' (expected ISO 8601, e.g. "
         "2026-11-27 or 2026-11-27T10:00:00Z)",
-        "policy.yaml:13:14: invalid 'until' time 'next week' (expected ISO 8601, e.g. 2026-11-27 "
+        "policy.yaml:14:14: invalid 'until' time 'next week' (expected ISO 8601, e.g. 2026-11-27 "
         "or 2026-11-27T10:00:00Z)"}},
       {"hold ending before it starts",
        kMinimal + "holds:\n"
@@ -515,7 +540,7 @@ std::vector<InvalidCase> InvalidCases() {
                   "    scope:\n"
                   "      since: 2026-07-01\n"
                   "      until: 2026-07-01\n",
-       {"policy.yaml:13:14: 'until' must be later than 'since'"}},
+       {"policy.yaml:14:14: 'until' must be later than 'since'"}},
       {"hold with bad sequence ranges",
        kMinimal + "holds:\n"
                   "  - case: C-1\n"
@@ -523,55 +548,55 @@ std::vector<InvalidCase> InvalidCases() {
                   "    placed_by: jane\n"
                   "    scope:\n"
                   "      seqs: [0, \"200-100\", x, 1-2-3, -5, [1, 2], 18446744073709551616]\n",
-       {"policy.yaml:12:14: invalid sequence range '0' (expected N or N-M with 1 <= N <= M)",
-        "policy.yaml:12:17: invalid sequence range '200-100' (expected N or N-M with 1 <= N <= "
+       {"policy.yaml:13:14: invalid sequence range '0' (expected N or N-M with 1 <= N <= M)",
+        "policy.yaml:13:17: invalid sequence range '200-100' (expected N or N-M with 1 <= N <= "
         "M)",
-        "policy.yaml:12:28: invalid sequence range 'x' (expected N or N-M with 1 <= N <= M)",
-        "policy.yaml:12:31: invalid sequence range '1-2-3' (expected N or N-M with 1 <= N <= M)",
-        "policy.yaml:12:38: invalid sequence range '-5' (expected N or N-M with 1 <= N <= M)",
-        "policy.yaml:12:42: each entry of 'seqs' must be a number or a range N-M, not a list",
-        "policy.yaml:12:50: invalid sequence range '18446744073709551616' (expected N or N-M "
+        "policy.yaml:13:28: invalid sequence range 'x' (expected N or N-M with 1 <= N <= M)",
+        "policy.yaml:13:31: invalid sequence range '1-2-3' (expected N or N-M with 1 <= N <= M)",
+        "policy.yaml:13:38: invalid sequence range '-5' (expected N or N-M with 1 <= N <= M)",
+        "policy.yaml:13:42: each entry of 'seqs' must be a number or a range N-M, not a list",
+        "policy.yaml:13:50: invalid sequence range '18446744073709551616' (expected N or N-M "
         "with 1 <= N <= M)"}},
 
       // access
       {"access is a map",
        kMinimal + "access:\n  role: x\n",
-       {"policy.yaml:8:3: 'access' must be a list, not a map"}},
+       {"policy.yaml:9:3: 'access' must be a list, not a map"}},
       {"role without users or groups",
        kMinimal + "access:\n  - {role: auditors, departments: [\"*\"], operations: [verify]}\n",
-       {"policy.yaml:8:5: a role must name at least one user or group ('users', 'groups')"}},
+       {"policy.yaml:9:5: a role must name at least one user or group ('users', 'groups')"}},
       {"role with an unknown operation",
        kMinimal + "access:\n"
                   "  - role: auditors\n"
                   "    users: [ann]\n"
                   "    departments: [\"*\"]\n"
                   "    operations: [verify, delete, verify]\n",
-       {"policy.yaml:11:26: unknown operation 'delete' (expected one of: search, read, export, "
+       {"policy.yaml:12:26: unknown operation 'delete' (expected one of: search, read, export, "
         "hold, purge, verify, audit, policy)",
-        "policy.yaml:11:34: 'verify' is listed twice (first at 11:18)"}},
+        "policy.yaml:12:34: 'verify' is listed twice (first at 12:18)"}},
       {"duplicate role",
        kMinimal + "access:\n"
                   "  - {role: a, users: [ann], departments: [default], operations: [read]}\n"
                   "  - {role: a, users: [bob], departments: [default], operations: [read]}\n",
-       {"policy.yaml:9:12: duplicate role 'a' (first at 8:12)"}},
+       {"policy.yaml:10:12: duplicate role 'a' (first at 9:12)"}},
       {"role name with a blank",
        kMinimal + "access:\n  - {role: a b, users: [ann], departments: [\"*\"], "
                   "operations: [read]}\n",
-       {"policy.yaml:8:12: invalid role name 'a b' " + std::string(kNameHint)}},
+       {"policy.yaml:9:12: invalid role name 'a b' " + std::string(kNameHint)}},
       {"role with all departments and one more",
        kMinimal + "access:\n"
                   "  - role: a\n"
                   "    groups: [staff]\n"
                   "    departments: [\"*\", default, legal]\n"
                   "    operations: [read]\n",
-       {"policy.yaml:10:19: '*' (all departments) must be the only entry of 'departments'",
-        "policy.yaml:10:33: unknown department 'legal'"}},
+       {"policy.yaml:11:19: '*' (all departments) must be the only entry of 'departments'",
+        "policy.yaml:11:33: unknown department 'legal'"}},
       {"role missing departments and operations",
        kMinimal + "access:\n  - role: a\n    users: [\"jane doe\", \"\"]\n",
-       {"policy.yaml:8:5: missing required key 'departments'",
-        "policy.yaml:8:5: missing required key 'operations'",
-        "policy.yaml:9:13: invalid user name 'jane doe'",
-        "policy.yaml:9:25: empty entry in 'users'"}},
+       {"policy.yaml:9:5: missing required key 'departments'",
+        "policy.yaml:9:5: missing required key 'operations'",
+        "policy.yaml:10:13: invalid user name 'jane doe'",
+        "policy.yaml:10:25: empty entry in 'users'"}},
   };
 }
 
@@ -629,13 +654,15 @@ BOOST_AUTO_TEST_CASE(reports_every_error_at_once) {
       "policy.yaml:9:15: invalid member 'alice': expected exactly one '@'",
       "policy.yaml:10:16: unknown retention class 'r6'",
       "policy.yaml:11:12: cannot read key file 'keys/none.pem': No such file or directory",
+      "policy.yaml:12:5: department 'brokerage' has no keys and the policy names no escrow key: "
+      "its mail could not be sealed (give it 'keys' or add 'escrow')",
       "policy.yaml:14:9: @bank.example is a member of both retail and brokerage (first at "
       "policy.yaml:9:22)",
       "policy.yaml:21:27: unknown department 'legal'",
       "policy.yaml:26:24: unknown operation 'write' (expected one of: search, read, export, "
       "hold, purge, verify, audit, policy)",
       "policy.yaml:27:1: unknown key 'colour' (expected one of: version, options, retention, "
-      "departments, holds, access)",
+      "departments, escrow, holds, access)",
       "hr/b.txt:2:1: invalid address 'not an address': expected exactly one '@'",
   };
   BOOST_TEST(loaded.errors == want, boost::test_tools::per_element());
@@ -746,10 +773,31 @@ BOOST_AUTO_TEST_CASE(loads_every_key_of_a_complete_policy) {
 
   // The journaled files: the policy, then the include file and the (public) key files in
   // the order first referenced, byte for byte.
-  BOOST_REQUIRE(p.files().size() == 5u);
+  BOOST_REQUIRE(p.files().size() == 6u);
   BOOST_TEST(p.files()[2].bytes == ReadCaseFile("keys/retail.pem"));
   BOOST_TEST(p.files()[3].bytes == ReadCaseFile("keys/brokerage.pem"));
   BOOST_TEST(p.files()[4].bytes == ReadCaseFile("keys/insurance.pem"));
+  BOOST_TEST(p.files()[5].bytes == ReadCaseFile("keys/escrow.pem"));
+
+  // The escrow key, and every key with its holder and fingerprint.
+  BOOST_TEST(p.escrow() == std::vector<std::string>{"keys/escrow.pem"});
+  std::vector<PolicyKey> keys = p.Keys();
+  std::vector<std::string> holders;
+  for (const PolicyKey& k : keys) holders.push_back(k.department + " " + k.file);
+  BOOST_TEST(
+      holders == (std::vector<std::string>{"retail keys/retail.pem", "brokerage keys/brokerage.pem",
+                                           "brokerage keys/retail.pem",
+                                           "insurance keys/insurance.pem", " keys/escrow.pem"}),
+      boost::test_tools::per_element());
+  for (const PolicyKey& k : keys) {
+    Sha256Digest want;
+    BOOST_REQUIRE(CertificateKeyFingerprint(ReadCaseFile(k.file), &want).ok());
+    BOOST_TEST((k.fingerprint == want));
+    BOOST_TEST((*p.KeyFingerprint(k.file) == want));
+  }
+  BOOST_TEST(p.KeyFingerprint("policy.yaml") == nullptr);
+  BOOST_TEST(*p.FileBytes("hr/retail.txt") == ReadCaseFile("hr/retail.txt"));
+  BOOST_TEST(p.FileBytes("none") == nullptr);
   BOOST_TEST(p.files()[0].path == "policy.yaml");
   BOOST_TEST(p.files()[0].bytes == ReadCaseFile("bank.yaml"));
   BOOST_TEST(p.files()[1].path == "hr/retail.txt");
@@ -777,6 +825,11 @@ BOOST_AUTO_TEST_CASE(digest_covers_paths_and_bytes_of_every_file) {
   sha.Update("hr/r.txt");
   be(15, 8);
   sha.Update("a@bank.example\n");
+  const std::string key = ReadCaseFile("keys/insurance.pem");  // the escrow key, read last
+  be(18, 4);
+  sha.Update("keys/insurance.pem");
+  be(key.size(), 8);
+  sha.Update(key);
   BOOST_TEST((loaded.policy->digest() == sha.Final()));
 }
 
@@ -815,7 +868,9 @@ BOOST_AUTO_TEST_CASE(same_include_in_two_departments_is_ambiguous_once_per_line)
 }
 
 BOOST_AUTO_TEST_CASE(failed_load_leaves_the_policy_unchanged) {
-  std::vector<PolicyFile> files = {{"good.yaml", kMinimal}, {"bad.yaml", "version: x\n"}};
+  std::vector<PolicyFile> files = KeyFiles();
+  files.push_back({"good.yaml", kMinimal});
+  files.push_back({"bad.yaml", "version: x\n"});
   FileReader reader = MemoryFileReader(files);
   std::shared_ptr<const Policy> policy;
   std::vector<PolicyError> errors;
@@ -867,7 +922,8 @@ BOOST_AUTO_TEST_CASE(loads_from_disk_relative_to_the_policy_directory) {
   BOOST_REQUIRE(std::system(("mkdir -p " + etc + "/hr " + etc + "/keys").c_str()) == 0);
   WriteFile(etc + "/mailjournal.yaml", ReadCaseFile("bank.yaml"));
   WriteFile(etc + "/hr/retail.txt", ReadCaseFile("hr/retail.txt"));
-  for (const char* key : {"keys/retail.pem", "keys/brokerage.pem", "keys/insurance.pem"}) {
+  for (const char* key :
+       {"keys/retail.pem", "keys/brokerage.pem", "keys/insurance.pem", "keys/escrow.pem"}) {
     WriteFile(etc + "/" + key, ReadCaseFile(key));
   }
   std::shared_ptr<const Policy> policy;
@@ -897,6 +953,8 @@ BOOST_AUTO_TEST_CASE(accepts_only_rsa_certificates_as_keys) {
                     " && openssl req -x509 -newkey ed25519 -nodes -subj /CN=x -days 2"
                     " -keyout ked.pem -out ed.pem >/dev/null 2>&1";
   BOOST_REQUIRE(std::system(cmd.c_str()) == 0);
+  BOOST_REQUIRE(std::system(("mkdir " + dir.path() + "/keys").c_str()) == 0);
+  WriteFile(dir.path() + "/keys/insurance.pem", ReadCaseFile("keys/insurance.pem"));
   WriteFile(dir.path() + "/p.yaml",
             kMinimal +
                 "  - name: retail\n"
@@ -909,7 +967,7 @@ BOOST_AUTO_TEST_CASE(accepts_only_rsa_certificates_as_keys) {
   for (const PolicyError& e : errors) got.push_back(e.ToString());
   // Only the RSA certificate can seal: a bare public key, a private key, a short RSA key and
   // another key type are refused.
-  std::string at = dir.path() + "/p.yaml:9:";
+  std::string at = dir.path() + "/p.yaml:10:";
   std::vector<std::string> want = {
       at + "22: key file '" + dir.path() +
           "/pub.pem' holds no PEM certificate (a bare public key cannot name a CMS recipient; "

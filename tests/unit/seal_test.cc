@@ -15,26 +15,6 @@ void WriteBytes(const std::string& path, const std::string& bytes) {
   std::ofstream(path, std::ios::binary | std::ios::trunc) << bytes;
 }
 
-// RSA-3072 key pairs made once for the suite with the openssl command.
-struct Keys {
-  Keys() {
-    for (const char* name : {"retail", "escrow", "other"}) {
-      std::string base = dir.path() + "/" + name;
-      std::string cmd = "openssl req -x509 -newkey rsa:3072 -nodes -keyout " + base + ".key -out " +
-                        base + ".crt -subj /CN=" + name + " -days 2 2>/dev/null";
-      BOOST_REQUIRE(std::system(cmd.c_str()) == 0);
-    }
-  }
-  std::string Cert(const char* name) const { return ReadFile(dir.path() + "/" + name + ".crt"); }
-  std::string Key(const char* name) const { return ReadFile(dir.path() + "/" + name + ".key"); }
-  TempDir dir;
-};
-
-const Keys& TestKeys() {
-  static Keys* keys = new Keys;
-  return *keys;
-}
-
 std::string Pattern(size_t n) {
   std::string s(n, '\0');
   uint32_t x = 12345;
@@ -72,7 +52,7 @@ Status Open(const std::string& sealed, const std::string& key_pem, std::string* 
 BOOST_AUTO_TEST_SUITE(seal)
 
 BOOST_AUTO_TEST_CASE(round_trips_at_every_interesting_size) {
-  const Keys& k = TestKeys();
+  const TestKeyPairs& k = TestKeys();
   for (size_t size : {size_t{0}, size_t{1}, size_t{65535}, size_t{65536}, size_t{25} << 20}) {
     BOOST_TEST_CONTEXT("size " << size) {
       std::string plaintext = Pattern(size);
@@ -87,7 +67,7 @@ BOOST_AUTO_TEST_CASE(round_trips_at_every_interesting_size) {
 }
 
 BOOST_AUTO_TEST_CASE(each_recipient_opens_it_alone_and_others_cannot) {
-  const Keys& k = TestKeys();
+  const TestKeyPairs& k = TestKeys();
   std::string plaintext = "Subject: two departments\r\n\r\n\xe4\xbf\x9d\xe6\x9c\xac\r\n";
   std::string sealed = Seal(plaintext, {k.Cert("retail"), k.Cert("escrow")}, 3);
   for (const char* name : {"retail", "escrow"}) {
@@ -102,7 +82,7 @@ BOOST_AUTO_TEST_CASE(each_recipient_opens_it_alone_and_others_cannot) {
 }
 
 BOOST_AUTO_TEST_CASE(a_flipped_byte_anywhere_fails_with_no_output) {
-  const Keys& k = TestKeys();
+  const TestKeyPairs& k = TestKeys();
   std::string plaintext = Pattern(200000);
   std::string sealed = Seal(plaintext, {k.Cert("retail")});
   // Offsets in the recipient info (wrapped key), the content (ciphertext) and the end
@@ -121,19 +101,19 @@ BOOST_AUTO_TEST_CASE(a_flipped_byte_anywhere_fails_with_no_output) {
 }
 
 BOOST_AUTO_TEST_CASE(the_standard_tools_open_it) {
-  const Keys& k = TestKeys();
+  const TestKeyPairs& k = TestKeys();
   TempDir dir;
   std::string plaintext = Pattern(300000) + "\r\n.\r\nFrom the end\r\n";
   WriteBytes(dir.path() + "/m.cms", Seal(plaintext, {k.Cert("retail"), k.Cert("escrow")}));
   std::string cmd = "openssl cms -decrypt -binary -inform DER -in " + dir.path() +
-                    "/m.cms -inkey " + k.dir.path() + "/escrow.key | zstd -q -d > " + dir.path() +
+                    "/m.cms -inkey " + k.dir() + "/escrow.key | zstd -q -d > " + dir.path() +
                     "/m.eml";
   BOOST_REQUIRE(std::system(cmd.c_str()) == 0);
   BOOST_TEST((ReadFile(dir.path() + "/m.eml") == plaintext));
 }
 
 BOOST_AUTO_TEST_CASE(a_key_has_one_fingerprint_from_certificate_sealer_and_private_key) {
-  const Keys& k = TestKeys();
+  const TestKeyPairs& k = TestKeys();
   std::unique_ptr<Sealer> sealer;
   BOOST_REQUIRE(Sealer::Create({k.Cert("retail"), k.Cert("escrow")}, &sealer).ok());
   for (size_t i = 0; i < 2; ++i) {
@@ -152,9 +132,9 @@ BOOST_AUTO_TEST_CASE(a_key_has_one_fingerprint_from_certificate_sealer_and_priva
 }
 
 BOOST_AUTO_TEST_CASE(a_wrong_passphrase_or_a_non_key_is_refused_on_load) {
-  const Keys& k = TestKeys();
+  const TestKeyPairs& k = TestKeys();
   TempDir dir;
-  std::string cmd = "openssl pkey -in " + k.dir.path() +
+  std::string cmd = "openssl pkey -in " + k.dir() +
                     "/retail.key -aes256 -passout pass:right -out " + dir.path() + "/enc.key";
   BOOST_REQUIRE(std::system(cmd.c_str()) == 0);
   std::unique_ptr<OpeningKey> key;

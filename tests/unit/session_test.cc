@@ -22,14 +22,17 @@ struct sockaddr_in Loopback(uint16_t port) {
   return addr;
 }
 
-// A journal with a policy in force (entry 1), so messages start at sequence number 2.
+// A journal with a policy in force (entry 1, with the key entry of its escrow key), so
+// messages start at sequence number 3. Every message is sealed to the test key "escrow".
 struct Fixture {
   Fixture()
       : journal(OpenTestJournal(dir.path())), policies(dir.path() + "/policy.yaml", journal.get()) {
+    std::ofstream(dir.path() + "/escrow.crt") << TestKeys().Cert("escrow");
     std::ofstream(dir.path() + "/policy.yaml") << "version: 1\n"
                                                   "retention:\n"
                                                   "  short: 180d\n"
                                                   "  default-7y: 7y\n"
+                                                  "escrow: [escrow.crt]\n"
                                                   "departments:\n"
                                                   "  - name: retail\n"
                                                   "    members: ['@bank.example']\n"
@@ -42,6 +45,7 @@ struct Fixture {
     BOOST_REQUIRE_MESSAGE(s.ok(),
                           s.ToString() + (errors.empty() ? "" : ": " + errors[0].ToString()));
     BOOST_REQUIRE(seq == 1u);
+    BOOST_REQUIRE(journal->LastSequence() == 2u);
   }
   TempDir dir;
   std::unique_ptr<Journal> journal;
@@ -82,12 +86,12 @@ BOOST_AUTO_TEST_CASE(message_is_reconstructed_byte_for_byte_with_its_envelope) {
   MessageEntry e;
   Status st = s.EndOfMessage(&seq, &e);
   BOOST_REQUIRE_MESSAGE(st.ok(), st.ToString());
-  BOOST_TEST(seq == 2u);
-  BOOST_TEST(ReadAll(j, 2) ==
+  BOOST_TEST(seq == 3u);
+  BOOST_TEST(ReadOpened(j, 3, "escrow") ==
              "From: alice@bank.example\r\nSubject:x\r\nX-Folded: one\r\n\ttwo\r\n\r\n"
              "line 1\r\n.leading dot\r\nbare\nlf and \xe4\xb8\xad\r\n");
   MessageEntry stored;
-  BOOST_REQUIRE(j->ReadMessage(2, &stored).ok());
+  BOOST_REQUIRE(j->ReadMessage(3, &stored).ok());
   const Envelope& env = stored.envelope;
   BOOST_TEST(env.queue_id == "4Abc123XyZ");
   BOOST_TEST(env.mail ==
@@ -123,12 +127,12 @@ BOOST_AUTO_TEST_CASE(a_message_keeps_the_policy_it_started_with_across_a_reload)
   Sha256Digest before = f.policies.Active()->digest();
   // Reload a policy in which bank.example is no longer retail.
   std::ofstream(f.dir.path() + "/policy.yaml", std::ios::trunc)
-      << "version: 1\nretention:\n  default-7y: 7y\ndepartments:\n"
+      << "version: 1\nretention:\n  default-7y: 7y\nescrow: [escrow.crt]\ndepartments:\n"
          "  - name: default\n    retention: default-7y\n";
   std::vector<PolicyError> errors;
   uint64_t policy_seq = 0;
   BOOST_REQUIRE(f.policies.Load("reload (test)", &errors, &policy_seq).ok());
-  BOOST_TEST(policy_seq == 2u);
+  BOOST_TEST(policy_seq == 3u);
   BOOST_REQUIRE(s.EndOfHeaders().ok());
   uint64_t seq;
   MessageEntry e;
@@ -158,7 +162,7 @@ BOOST_AUTO_TEST_CASE(two_messages_on_one_connection_and_an_aborted_one_between) 
   BOOST_REQUIRE(s.EndOfHeaders().ok());
   BOOST_REQUIRE(s.Body("one\r\n").ok());
   BOOST_REQUIRE(s.EndOfMessage(&seq, &e).ok());
-  BOOST_TEST(seq == 2u);
+  BOOST_TEST(seq == 3u);
 
   BOOST_REQUIRE(s.MailFrom({"<aborted@x>"}, "").ok());  // RSET after RCPT: never recorded
   s.Rcpt({"<r2@x>"});
@@ -169,17 +173,17 @@ BOOST_AUTO_TEST_CASE(two_messages_on_one_connection_and_an_aborted_one_between) 
   BOOST_REQUIRE(s.Header("Subject", " two").ok());
   BOOST_REQUIRE(s.EndOfHeaders().ok());
   BOOST_REQUIRE(s.EndOfMessage(&seq, &e).ok());
-  BOOST_TEST(seq == 3u);
+  BOOST_TEST(seq == 4u);
 
-  BOOST_TEST(j->LastSequence() == 3u);
+  BOOST_TEST(j->LastSequence() == 4u);
   MessageEntry second;
-  BOOST_REQUIRE(j->ReadMessage(3, &second).ok());
+  BOOST_REQUIRE(j->ReadMessage(4, &second).ok());
   BOOST_TEST(BareAddress(second.envelope.mail) == "second@x");
   BOOST_REQUIRE(second.envelope.rcpt.size() == 1u);  // recipients do not leak across messages
   BOOST_TEST(BareAddress(second.envelope.rcpt[0]) == "r3@x");
   BOOST_TEST(second.envelope.helo == "h");  // connection facts carry over
   BOOST_TEST(second.envelope.client_addr == "");
-  BOOST_TEST(ReadAll(j, 3) == "Subject: two\r\n\r\n");
+  BOOST_TEST(ReadOpened(j, 4, "escrow") == "Subject: two\r\n\r\n");
 }
 
 BOOST_AUTO_TEST_CASE(large_body_streams_in_bounded_chunks) {
@@ -195,8 +199,9 @@ BOOST_AUTO_TEST_CASE(large_body_streams_in_bounded_chunks) {
   uint64_t seq;
   MessageEntry e;
   BOOST_REQUIRE(s.EndOfMessage(&seq, &e).ok());
-  BOOST_TEST(e.content.size == 2u + 40u * 65535u);
+  BOOST_TEST(e.sealing.plain_size == 2u + 40u * 65535u);
   BOOST_TEST(e.content.chunks == (e.content.size + kMaxChunkSize - 1) / kMaxChunkSize);
+  BOOST_TEST(ReadOpened(j, seq, "escrow") == "\r\n" + std::string(40 * 65535, 'z'));
 }
 
 BOOST_AUTO_TEST_CASE(without_leading_space_negotiation_messages_are_refused) {
@@ -208,17 +213,16 @@ BOOST_AUTO_TEST_CASE(without_leading_space_negotiation_messages_are_refused) {
   BOOST_TEST(!st.ok());
   BOOST_TEST(st.message().find("SMFIP_HDR_LEADSPC") != std::string::npos);
   BOOST_TEST(!s.in_message());
-  BOOST_TEST(j->LastSequence() == 1u);
+  BOOST_TEST(j->LastSequence() == 2u);
 }
 
-BOOST_AUTO_TEST_CASE(mail_of_a_department_with_keys_is_sealed_and_no_plaintext_reaches_disk) {
+BOOST_AUTO_TEST_CASE(every_message_is_sealed_and_no_plaintext_reaches_disk) {
   TempDir dir;
-  std::string cmd = "openssl req -x509 -newkey rsa:3072 -nodes -keyout " + dir.path() +
-                    "/retail.key -out " + dir.path() + "/retail.crt -subj /CN=retail -days 2" +
-                    " 2>/dev/null";
-  BOOST_REQUIRE(std::system(cmd.c_str()) == 0);
+  std::ofstream(dir.path() + "/retail.crt") << TestKeys().Cert("retail");
+  std::ofstream(dir.path() + "/escrow.crt") << TestKeys().Cert("escrow");
   std::ofstream(dir.path() + "/policy.yaml") << "version: 1\n"
                                                 "retention: {short: 180d, long: 7y}\n"
+                                                "escrow: [escrow.crt]\n"
                                                 "departments:\n"
                                                 "  - name: retail\n"
                                                 "    members: ['@bank.example']\n"
@@ -226,13 +230,12 @@ BOOST_AUTO_TEST_CASE(mail_of_a_department_with_keys_is_sealed_and_no_plaintext_r
                                                 "    keys: [retail.crt]\n"
                                                 "  - name: default\n"
                                                 "    retention: long\n";
-  uint64_t seq = 0;
-  std::string sealed_bytes;
-  MessageEntry e;
+  uint64_t seq = 0, other_seq = 0;
+  MessageEntry e, other;
   const std::string marker = "Zebraquokka4711";
   std::string plaintext = "Subject: " + marker + "\r\n\r\n" + std::string(100000, 'b') + marker;
+  auto journal = OpenTestJournal(dir.path() + "/journal");
   {
-    auto journal = OpenTestJournal(dir.path() + "/journal");
     PolicyHolder policies(dir.path() + "/policy.yaml", journal.get());
     std::vector<PolicyError> errors;
     BOOST_REQUIRE(policies.Load("start", &errors, &seq).ok());
@@ -245,34 +248,40 @@ BOOST_AUTO_TEST_CASE(mail_of_a_department_with_keys_is_sealed_and_no_plaintext_r
     BOOST_REQUIRE(s.Body(std::string(100000, 'b') + marker).ok());
     Status st = s.EndOfMessage(&seq, &e);
     BOOST_REQUIRE_MESSAGE(st.ok(), st.ToString());
-    sealed_bytes = ReadAll(journal.get(), seq);
 
-    // Mail that no department with keys touches is stored as captured.
+    // Mail of a department without keys of its own is sealed to the escrow key alone.
     BOOST_REQUIRE(s.MailFrom({"<x@example.org>"}, "").ok());
     s.Rcpt({"<y@example.net>"});
+    BOOST_REQUIRE(s.Header("Subject", " " + marker).ok());
     BOOST_REQUIRE(s.EndOfHeaders().ok());
-    uint64_t plain_seq;
-    MessageEntry plain;
-    BOOST_REQUIRE(s.EndOfMessage(&plain_seq, &plain).ok());
-    BOOST_TEST(!plain.sealing.sealed);
-    BOOST_TEST(ReadAll(journal.get(), plain_seq) == "\r\n");
+    BOOST_REQUIRE(s.EndOfMessage(&other_seq, &other).ok());
   }
+  auto fingerprint = [](const std::string& name) {
+    Sha256Digest d;
+    BOOST_REQUIRE(CertificateKeyFingerprint(TestKeys().Cert(name), &d).ok());
+    return d;
+  };
   BOOST_TEST(e.sealing.sealed);
   BOOST_TEST(e.sealing.plain_size == plaintext.size());
-  BOOST_TEST(e.sealing.recipients.size() == 1u);
+  BOOST_TEST((e.sealing.recipients ==
+              std::vector<Sha256Digest>{fingerprint("retail"), fingerprint("escrow")}));
+  BOOST_TEST(other.sealing.sealed);
+  BOOST_TEST((other.sealing.recipients == std::vector<Sha256Digest>{fingerprint("escrow")}));
+  std::string sealed_bytes = ReadAll(journal.get(), seq);
   BOOST_TEST(e.content.size == sealed_bytes.size());
   BOOST_TEST(sealed_bytes.find(marker) == std::string::npos);
-  std::string opened;
-  std::unique_ptr<OpeningKey> key;
-  BOOST_REQUIRE(OpeningKey::Load(ReadFile(dir.path() + "/retail.key"), "", &key).ok());
-  Status st = key->Open(sealed_bytes, &opened);
-  BOOST_REQUIRE_MESSAGE(st.ok(), st.ToString());
+  // Each recipient opens it alone; the other message opens with the escrow key only.
+  std::string opened = ReadOpened(journal.get(), seq, "retail");
   BOOST_TEST((opened == plaintext));
+  BOOST_TEST((ReadOpened(journal.get(), seq, "escrow") == plaintext));
+  BOOST_TEST(ReadOpened(journal.get(), other_seq, "escrow") == "Subject: " + marker + "\r\n\r\n");
   Sha256 salted;
   salted.Update(std::string_view(reinterpret_cast<const char*>(e.sealing.salt.data()),
                                  e.sealing.salt.size()));
   salted.Update(opened);
   BOOST_TEST((salted.Final() == e.sealing.plain_digest));
+  BOOST_TEST((e.sealing.salt != other.sealing.salt));
+  journal.reset();
   // No file under the journal directory holds the marker (LevelDB's log and tables).
   for (const auto& f : std::filesystem::recursive_directory_iterator(dir.path() + "/journal")) {
     if (!f.is_regular_file()) continue;

@@ -8,6 +8,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "mailjournal/seal.h"
+
 namespace mailjournal {
 
 TempDir::TempDir() {
@@ -51,6 +53,38 @@ std::unique_ptr<Journal> OpenTestJournal(const std::string& dir) {
   Status s = OpenJournal(options, &journal);
   BOOST_REQUIRE_MESSAGE(s.ok(), s.ToString());
   return journal;
+}
+
+TestKeyPairs::TestKeyPairs() {
+  for (const char* name : {"retail", "escrow", "other"}) {
+    std::string base = dir_.path() + "/" + name;
+    std::string cmd = "openssl req -x509 -newkey rsa:3072 -nodes -keyout " + base + ".key -out " +
+                      base + ".crt -subj /CN=" + name + " -days 2 2>/dev/null";
+    BOOST_REQUIRE(std::system(cmd.c_str()) == 0);
+  }
+}
+
+std::string TestKeyPairs::Cert(const std::string& name) const {
+  return ReadFile(dir_.path() + "/" + name + ".crt");
+}
+
+std::string TestKeyPairs::Key(const std::string& name) const {
+  return ReadFile(dir_.path() + "/" + name + ".key");
+}
+
+const TestKeyPairs& TestKeys() {
+  static TestKeyPairs* keys = new TestKeyPairs;
+  return *keys;
+}
+
+std::string ReadOpened(Journal* journal, uint64_t seq, const std::string& key_name) {
+  std::unique_ptr<OpeningKey> key;
+  Status s = OpeningKey::Load(TestKeys().Key(key_name), "", &key);
+  BOOST_REQUIRE_MESSAGE(s.ok(), s.ToString());
+  std::string plaintext;
+  s = key->Open(ReadAll(journal, seq), &plaintext);
+  BOOST_REQUIRE_MESSAGE(s.ok(), s.ToString());
+  return plaintext;
 }
 
 std::string ReadAll(Journal* journal, uint64_t seq) {

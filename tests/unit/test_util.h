@@ -35,6 +35,25 @@ std::unique_ptr<Journal> OpenTestJournal(const std::string& dir);
 // Reads a message's captured bytes back; fails the test on error.
 std::string ReadAll(Journal* journal, uint64_t seq);
 
+// RSA-3072 key pairs named "retail", "escrow" and "other" (an unencrypted PEM private key
+// and a self-signed certificate each), made once per test run with the openssl command.
+class TestKeyPairs {
+ public:
+  TestKeyPairs();
+  std::string Cert(const std::string& name) const;
+  std::string Key(const std::string& name) const;
+  // DIR/NAME.key and DIR/NAME.crt are the files.
+  const std::string& dir() const { return dir_.path(); }
+
+ private:
+  TempDir dir_;
+};
+const TestKeyPairs& TestKeys();
+
+// Reads a sealed message's captured bytes back, opened with the named test key; fails the
+// test on error.
+std::string ReadOpened(Journal* journal, uint64_t seq, const std::string& key_name);
+
 // Counts the raw LevelDB keys that start with `prefix` in a closed journal's database.
 int CountKeys(const std::string& journal_dir, char prefix);
 

@@ -12,12 +12,14 @@
 // all of them. A message none of whose addresses any rule matches belongs to the `default`
 // department (an unmatched correspondent does not add `default` to a department's mail).
 // The message gets the longest retention of its departments (compared by the retain-until
-// date it yields) and is encrypted to the union of their keys.
+// date it yields) and is sealed to the union of their keys and the escrow keys. Every
+// message is sealed: a policy must give every department a key or name an escrow key.
 #ifndef MAILJOURNAL_POLICY_H_
 #define MAILJOURNAL_POLICY_H_
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <set>
 #include <string>
@@ -54,6 +56,13 @@ using FileReader =
 FileReader DiskFileReader();
 // Serves the given files only (e.g. those journaled in a policy entry).
 FileReader MemoryFileReader(std::vector<PolicyFile> files);
+
+// A key that messages are sealed to, with its holder.
+struct PolicyKey {
+  std::string department;  // "" for an escrow key
+  std::string file;        // resolved path; the file is one of the policy's files()
+  Sha256Digest fingerprint{};
+};
 
 // The operations access roles grant (mailjournal.yaml(5), "access").
 enum class Operation { kSearch, kRead, kExport, kHold, kPurge, kVerify, kAudit, kPolicy };
@@ -143,8 +152,10 @@ struct Decision {
   std::vector<std::string> departments;  // sorted, unique
   std::string retention;                 // the class with the longest retain-until
   int64_t retain_until_us = 0;
-  std::vector<std::string> keys;  // union of the departments' keys, first occurrence order
-  bool index = false;             // true if any department indexes
+  // The files of the keys to seal it to: the union of the departments' keys in first
+  // occurrence order, then the escrow keys. Never empty for a loaded policy.
+  std::vector<std::string> keys;
+  bool index = false;  // true if any department indexes
 };
 
 class Policy {
@@ -154,6 +165,14 @@ class Policy {
   const std::vector<Department>& departments() const { return departments_; }
   const std::vector<Hold>& holds() const { return holds_; }
   const std::vector<Role>& roles() const { return roles_; }
+  // The escrow key files (resolved paths): every message is sealed to them as well.
+  const std::vector<std::string>& escrow() const { return escrow_; }
+  // Every key with its holder: each department's keys in order, then the escrow keys.
+  std::vector<PolicyKey> Keys() const;
+  // The fingerprint of a key file the policy names; null for any other path.
+  const Sha256Digest* KeyFingerprint(const std::string& file) const;
+  // The bytes of one of files(); null for any other path.
+  const std::string* FileBytes(const std::string& path) const;
   // The policy file, included member lists and key files, exactly as read (journaled).
   const std::vector<PolicyFile>& files() const { return files_; }
   // SHA-256 over the files: for each file in order, u32 big-endian path length, path,
@@ -182,6 +201,8 @@ class Policy {
   std::vector<Department> departments_;
   std::vector<Hold> holds_;
   std::vector<Role> roles_;
+  std::vector<std::string> escrow_;
+  std::map<std::string, Sha256Digest> key_fingerprints_;  // by key file
   std::vector<PolicyFile> files_;
   Sha256Digest digest_{};
 

@@ -28,8 +28,10 @@ class PolicyHolder {
   PolicyHolder(const std::string& path, Journal* journal)
       : path_(path.empty() ? path : CanonicalPolicyPath(path)), journal_(journal) {}
 
-  // Loads the policy file. On success appends a policy entry (with `reason`), makes the
-  // policy active and sets *seq to the entry's sequence number. Otherwise returns
+  // Loads the policy file. On success appends a policy entry (with `reason`) and, in the
+  // same write, a key entry for every key it adds to or removes from a holder compared with
+  // the policy in force before (the journal's newest after a restart), makes the policy
+  // active and sets *seq to the policy entry's sequence number. Otherwise returns
   // InvalidArgument with every problem in *errors (or the journal's error), and the active
   // policy stays.
   Status Load(const std::string& reason, std::vector<PolicyError>* errors, uint64_t* seq);

@@ -23,8 +23,9 @@ constexpr uint8_t kEntryFormatVersion = 1;
 enum class EntryKind : uint8_t {
   kMessage = 1,
   kPolicy = 2,
+  kKey = 3,
 };
-// "message", "policy".
+// "message", "policy", "key".
 const char* EntryKindName(EntryKind kind);
 
 // The SMTP envelope and connection facts of one captured message, as the MTA reported them.
@@ -88,12 +89,31 @@ struct PolicyEntry {
   std::string reason;     // why it was loaded: "start", "reload (SIGUSR1)", ...
 };
 
+// A key that messages are sealed to was added to or removed from the policy in force.
+// Appended in the same write as the policy entry whose load made the change, one entry per
+// key and holder (a department, or the escrow).
+enum class KeyAction : uint8_t { kAdded = 1, kRemoved = 2 };
+// "added", "removed".
+const char* KeyActionName(KeyAction action);
+
+struct KeyEntry {
+  int64_t time_us = 0;
+  KeyAction action = KeyAction::kAdded;
+  std::string department;        // the department holding the key; "" for an escrow key
+  Sha256Digest fingerprint{};    // SHA-256 of the key's DER SubjectPublicKeyInfo
+  std::string file;              // the key file's path in that policy
+  Sha256Digest policy_digest{};  // the policy whose load made the change
+};
+
 // One journal entry of any kind; only the member of its kind is meaningful.
 struct Entry {
   EntryKind kind = EntryKind::kMessage;
   MessageEntry message;
   PolicyEntry policy;
-  int64_t time_us() const { return kind == EntryKind::kMessage ? message.time_us : policy.time_us; }
+  KeyEntry key;
+  int64_t time_us() const;
+  // Sets the time of the member of its kind.
+  void set_time_us(int64_t t);
 };
 
 // Returns the canonical encoding of an entry.

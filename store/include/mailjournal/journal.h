@@ -21,6 +21,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "mailjournal/entry.h"
 #include "mailjournal/status.h"
@@ -65,9 +66,11 @@ class Journal {
   virtual Status CommitMessage(MessageEntry* entry, std::string_view final_chunk,
                                const Finalizer& finalize, uint64_t* seq) = 0;
 
-  // Appends a policy entry durably (same guarantees as CommitMessage); sets entry->time_us
-  // and *seq.
-  virtual Status AppendPolicy(PolicyEntry* entry, uint64_t* seq) = 0;
+  // Appends entries of kinds other than message durably, in one write with consecutive
+  // sequence numbers (same guarantees as CommitMessage: all or none); sets each entry's
+  // time and *first_seq to the first one's sequence number.
+  // REQUIRES: entries is not empty and holds no message entry.
+  virtual Status AppendEntries(std::vector<Entry>* entries, uint64_t* first_seq) = 0;
 
   // The highest committed sequence number, 0 for an empty journal.
   virtual uint64_t LastSequence() const = 0;
