@@ -197,6 +197,22 @@ class LevelDbJournal : public Journal {
   Status Scan(uint64_t from, bool reverse, const Visitor& visit) override;
   Status ReadContent(const ContentRef& content, const ChunkSink& sink) override;
 
+  Status DestroyContent(const ContentRef& content) override {
+    leveldb::WriteBatch batch;
+    for (uint32_t i = 0; i < content.chunks; ++i) batch.Delete(ChunkKey(content.txn, i));
+    leveldb::WriteOptions wo;
+    wo.sync = true;
+    std::string what = "journal: destroy content of transaction " + std::to_string(content.txn);
+    Status s = FromLevelDb(db_->Write(wo, &batch), what);
+    if (!s.ok()) return s;
+    // Compaction rewrites the tables holding the range without the deleted values and
+    // removes the old tables and the log that still held them.
+    std::string begin = ChunkPrefix(content.txn), end = ChunkPrefix(content.txn + 1);
+    leveldb::Slice b(begin), e(end);
+    db_->CompactRange(&b, &e);
+    return Status::OK();
+  }
+
  private:
   struct Writer {
     Entry* entries;  // written with consecutive sequence numbers

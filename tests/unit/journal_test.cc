@@ -2,6 +2,7 @@
 #include "mailjournal/journal.h"
 
 #include <boost/test/unit_test.hpp>
+#include <filesystem>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -297,6 +298,52 @@ BOOST_AUTO_TEST_CASE(policy_entries_interleave_and_the_latest_is_found) {
   BOOST_TEST(
       (kinds == std::vector<EntryKind>{EntryKind::kPolicy, EntryKind::kMessage, EntryKind::kPolicy,
                                        EntryKind::kKey, EntryKind::kKey, EntryKind::kMessage}));
+}
+
+// True when some regular file under `dir` contains `needle`.
+bool AnyFileContains(const std::string& dir, const std::string& needle) {
+  for (const auto& f : std::filesystem::recursive_directory_iterator(dir)) {
+    if (f.is_regular_file() && ReadFile(f.path().string()).find(needle) != std::string::npos) {
+      return true;
+    }
+  }
+  return false;
+}
+
+BOOST_AUTO_TEST_CASE(destroyed_content_leaves_no_file_and_keeps_the_entry) {
+  TempDir dir;
+  // Two distinctive messages of several chunks each, written and flushed to tables in
+  // between, then one destroyed while the journal is open.
+  const std::string doomed = "DoomedMarker-" + Pattern(3 * kMaxChunkSize, 1) + "-DoomedEnd";
+  const std::string kept = "KeptMarker-" + Pattern(2 * kMaxChunkSize, 2);
+  MessageEntry before;
+  {
+    auto j = OpenTestJournal(dir.path());
+    BOOST_REQUIRE(CommitBytes(j.get(), doomed, "a@x") == 1u);
+    BOOST_REQUIRE(CommitBytes(j.get(), kept, "b@x") == 2u);
+  }
+  BOOST_REQUIRE(AnyFileContains(dir.path(), "DoomedMarker-"));
+  {
+    auto j = OpenTestJournal(dir.path());
+    BOOST_REQUIRE(CommitBytes(j.get(), "third", "c@x") == 3u);
+    BOOST_REQUIRE(j->ReadMessage(1, &before).ok());
+    BOOST_REQUIRE(j->DestroyContent(before.content).ok());
+    BOOST_TEST(j->DestroyContent(before.content).ok());  // idempotent
+    Status s = j->ReadContent(before.content, [](std::string_view) { return Status::OK(); });
+    BOOST_TEST(s.IsCorruption());
+    BOOST_TEST(ReadAll(j.get(), 2) == kept);
+  }
+  BOOST_TEST(!AnyFileContains(dir.path(), "DoomedMarker-"));
+  BOOST_TEST(!AnyFileContains(dir.path(), "-DoomedEnd"));
+  BOOST_TEST(AnyFileContains(dir.path(), "KeptMarker-"));
+  auto j = OpenTestJournal(dir.path());
+  MessageEntry after;
+  BOOST_REQUIRE(j->ReadMessage(1, &after).ok());  // the entry and its digests stay
+  BOOST_TEST((after.content.sha256 == before.content.sha256));
+  BOOST_TEST(after.content.size == doomed.size());
+  BOOST_TEST(ReadAll(j.get(), 3) == "third");
+  j.reset();
+  BOOST_TEST(CountKeys(dir.path(), 'c') == 3 + 1);  // the kept message's chunks and the third's
 }
 
 BOOST_AUTO_TEST_CASE(a_changed_chunk_is_reported_as_corruption) {

@@ -95,6 +95,14 @@ class Journal {
   // do not (after some bytes may have been passed to sink), or the first error of sink.
   using ChunkSink = std::function<Status(std::string_view bytes)>;
   virtual Status ReadContent(const ContentRef& content, const ChunkSink& sink) = 0;
+
+  // Destroys a message's stored content: for a sealed message its ciphertext and the
+  // wrapped keys, which are inside it. Deletes the chunks in one synced write, then compacts
+  // their key range, so that no table or log file of the journal keeps the bytes (copies
+  // made before, in backups, are out of reach). The entry and its digests stay; reading the
+  // content then fails with Corruption. Idempotent. The disposal of expired messages
+  // (retention) is built on it.
+  virtual Status DestroyContent(const ContentRef& content) = 0;
 };
 
 // Opens (or creates) the journal in options.dir. Busy if another process holds it; the
