@@ -19,9 +19,18 @@ Status Show(PolicyHolder* holder, ResponseWriter* out) {
   for (const PolicyFile& f : policy->files()) {
     files.push_back({{"path", f.path}, {"size", f.bytes.size()}, {"text", f.bytes}});
   }
+  json keys = json::array();
+  for (const PolicyKey& k : policy->Keys()) {
+    keys.push_back({{"department", k.department},
+                    {"escrow", k.department.empty()},
+                    {"file", k.file},
+                    {"fingerprint", DigestToJson(k.fingerprint)}});
+  }
   json resp = OkResponse();
-  resp["policy"] = {
-      {"seq", holder->active_seq()}, {"digest", DigestToJson(policy->digest())}, {"files", files}};
+  resp["policy"] = {{"seq", holder->active_seq()},
+                    {"digest", DigestToJson(policy->digest())},
+                    {"keys", keys},
+                    {"files", files}};
   return out->Header(resp);
 }
 

@@ -54,4 +54,9 @@ void PrintField(const char* key, const std::string& value, int width) {
   std::printf("%-*s %s\n", width, (std::string(key) + ":").c_str(), value.c_str());
 }
 
+std::string KeyHolderText(const nlohmann::json& key) {
+  return key["escrow"].get<bool>() ? "escrow"
+                                   : "department=" + key["department"].get<std::string>();
+}
+
 }  // namespace mailjournal

@@ -22,6 +22,8 @@ Status NoPayload(std::string_view);
 void PrintJson(const nlohmann::json& j);
 // {"v":1,"op":op}
 nlohmann::json Request(const char* op);
+// Who holds a key, from JSON with "escrow" and "department": "department=NAME" or "escrow".
+std::string KeyHolderText(const nlohmann::json& key);
 // "key: value" with the key padded to `width`.
 void PrintField(const char* key, const std::string& value, int width = 12);
 

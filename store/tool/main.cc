@@ -65,19 +65,12 @@ std::string Join(const json& array, const char* sep) {
 
 std::string Angle(const std::string& addr) { return "<" + addr + ">"; }
 
-// "department=retail" or "escrow".
-std::string KeyHolder(const json& key_entry) {
-  return key_entry["escrow"].get<bool>()
-             ? "escrow"
-             : "department=" + key_entry["department"].get<std::string>();
-}
-
 void PrintEntryLine(const json& e) {
   unsigned long long seq = e["seq"].get<uint64_t>();
   const std::string& time = e["time"].get_ref<const std::string&>();
   if (e["kind"] == "key") {
     std::printf("%llu %s key %s %s %s %s\n", seq, time.c_str(),
-                e["action"].get<std::string>().c_str(), KeyHolder(e).c_str(),
+                e["action"].get<std::string>().c_str(), KeyHolderText(e).c_str(),
                 e["fingerprint"].get<std::string>().c_str(), e["file"].get<std::string>().c_str());
     return;
   }
@@ -110,7 +103,7 @@ void PrintEntryDetails(const json& e) {
   }
   if (e["kind"] == "key") {
     PrintField("action", e["action"].get<std::string>());
-    PrintField("holder", KeyHolder(e));
+    PrintField("holder", KeyHolderText(e));
     PrintField("fingerprint", e["fingerprint"].get<std::string>());
     PrintField("file", e["file"].get<std::string>());
     PrintField("policy", e["policy"].get<std::string>());

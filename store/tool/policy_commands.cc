@@ -131,6 +131,10 @@ int CmdPolicyShow(Channel* channel, const std::string& format) {
   }
   PrintField("seq", std::to_string(p["seq"].get<uint64_t>()));
   PrintField("digest", p["digest"].get<std::string>());
+  for (const auto& k : p["keys"]) {
+    PrintField("key", KeyHolderText(k) + " " + k["fingerprint"].get<std::string>() + " " +
+                          k["file"].get<std::string>());
+  }
   for (const auto& f : p["files"]) {
     std::printf("\n==> %s <==\n%s", f["path"].get<std::string>().c_str(),
                 f["text"].get<std::string>().c_str());
