@@ -72,18 +72,25 @@ Status PolicyHolder::Load(const std::string& reason, std::vector<PolicyError>* e
   }
   // Key changes are relative to the policy last in force, which after a restart is the
   // journal's.
+  std::string why = reason;
   std::shared_ptr<const Policy> previous = Active();
   if (previous == nullptr) {
     uint64_t previous_seq = 0;
     Status s = ReadJournaledPolicy(journal_, &previous_seq, &previous);
-    if (!s.ok() && !s.IsNotFound()) return s;
+    if (s.IsCorruption()) {
+      // Refusing would stop all mail; the entry says why every key is recorded as added.
+      previous.reset();
+      why += "; keys not compared with the previous policy (" + s.message() + ")";
+    } else if (!s.ok() && !s.IsNotFound()) {
+      return s;
+    }
   }
   std::vector<Entry> entries(1);
   entries[0].kind = EntryKind::kPolicy;
   PolicyEntry& entry = entries[0].policy;
   for (const PolicyFile& f : policy->files()) entry.files.emplace_back(f.path, f.bytes);
   entry.digest = policy->digest();
-  entry.reason = reason;
+  entry.reason = why;
   for (Entry& e : KeyChanges(previous.get(), *policy)) entries.push_back(std::move(e));
   uint64_t entry_seq = 0;
   Status s = journal_->AppendEntries(&entries, &entry_seq);

@@ -175,6 +175,35 @@ BOOST_AUTO_TEST_CASE(key_changes_are_journaled_with_the_policy_that_makes_them) 
              boost::test_tools::per_element());
 }
 
+BOOST_AUTO_TEST_CASE(a_previous_policy_that_no_longer_loads_does_not_stop_the_start) {
+  TempDir dir;
+  std::string policy_path = dir.path() + "/policy.yaml";
+  Write(policy_path, kPolicy);
+  Write(dir.path() + "/hr/retail.txt", "ann@bank.example\n");
+  WriteKeys(dir.path());
+  auto journal = OpenTestJournal(dir.path() + "/journal");
+  // A policy entry written under older rules: its department has no key.
+  std::vector<Entry> old(1);
+  old[0].kind = EntryKind::kPolicy;
+  old[0].policy.files = {{policy_path,
+                          "version: 1\nretention: {r: 1y}\ndepartments:\n"
+                          "  - {name: default, retention: r}\n"}};
+  old[0].policy.reason = "start";
+  uint64_t seq = 0;
+  BOOST_REQUIRE(journal->AppendEntries(&old, &seq).ok());
+  PolicyHolder holder(policy_path, journal.get());
+  std::vector<PolicyError> errors;
+  BOOST_REQUIRE(holder.Load("start", &errors, &seq).ok());
+  Entry entry;
+  BOOST_REQUIRE(journal->ReadEntry(seq, &entry).ok());
+  BOOST_TEST(entry.policy.reason.find("start; keys not compared with the previous policy "
+                                      "(policy entry 1 no longer loads") == 0u);
+  BOOST_TEST(KeyEntriesAfter(journal.get(), seq, dir.path()) ==
+                 (std::vector<std::string>{"added retail keys/retail.pem",
+                                           "added escrow keys/escrow.pem"}),
+             boost::test_tools::per_element());
+}
+
 BOOST_AUTO_TEST_CASE(offline_without_any_policy_entry_is_not_found) {
   TempDir dir;
   auto journal = OpenTestJournal(dir.path());

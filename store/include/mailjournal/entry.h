@@ -70,7 +70,7 @@ struct Sealing {
   uint64_t plain_size = 0;               // number of captured bytes
   std::array<uint8_t, 16> salt{};        // random per message
   Sha256Digest plain_digest{};           // SHA-256(salt || captured bytes)
-  std::vector<Sha256Digest> recipients;  // SHA-256 of each recipient certificate (DER)
+  std::vector<Sha256Digest> recipients;  // each recipient key's fingerprint (seal.h)
 };
 
 struct MessageEntry {
