@@ -79,8 +79,17 @@ def _b64_lines(data):
     return b"\r\n".join(e[i:i + 76] for i in range(0, len(e), 76)) + b"\r\n"
 
 
-def big_message(total_size, seed=1, name="big"):
-    """A multipart message of exactly total_size bytes with a base64 attachment."""
+def statement_lines(nbytes):
+    """Text that compresses well, like a CSV export (about 35:1 with zstd even in base64):
+    numbered lines of 48 bytes, a multiple of 3, so base64 keeps their repetition."""
+    n = nbytes // 48 + 1
+    return b"".join(b"%08d;statement line;EUR;0000100.00;settled;\n" % i for i in range(n))[:nbytes]
+
+
+def big_message(total_size, seed=1, name="big", compressible=False):
+    """A multipart message of exactly total_size bytes with a base64 attachment: of random
+    bytes (it does not compress: the worst case for the journal) or, with compressible, of
+    statement_lines()."""
     head = ("From: alice@example.org\r\nTo: bob@example.net\r\nSubject: large message (%d bytes)\r\n"
             "Date: Fri, 27 Nov 2026 10:00:00 +0000\r\nMessage-ID: <%s-%d@example.org>\r\n"
             "MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"big\"\r\n\r\n"
@@ -92,7 +101,8 @@ def big_message(total_size, seed=1, name="big"):
     # 57 raw bytes -> one 76-char base64 line + CRLF = 78 bytes
     nlines = room // 78
     rnd = random.Random(seed)
-    body = _b64_lines(rnd.randbytes(nlines * 57)) if nlines else b""
+    raw = statement_lines(nlines * 57) if compressible else rnd.randbytes(nlines * 57)
+    body = _b64_lines(raw) if nlines else b""
     pad = room - len(body)
     filler = b""
     if pad:

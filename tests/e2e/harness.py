@@ -10,10 +10,13 @@ Everything runs inside one fresh temporary directory:
   milter socket and an admin socket in the temp dir, dropping privileges to ``MJ_E2E_USER``
   (default ``nobody``) because the tests run as root, with ``--policy`` naming a policy file
   written into ``policy/`` in the temp dir (``DEFAULT_POLICY`` unless the test supplies its
-  own YAML text and extra files such as include lists);
+  own YAML text and extra files such as include lists), together with ``keys/e2e.crt``, the
+  certificate of the test process's one key pair (``e2e_keys()``), which every department of
+  every policy here lists, so every message is sealed;
 * helpers to send raw messages with smtplib, submit with Postfix's sendmail(1), wait for
   delivery with deadlines, strip Postfix's Received header from a delivered copy, and drive
-  the ``mailjournal`` tool (``MAILJOURNAL``, default build/store/mailjournal).
+  the ``mailjournal`` tool (``MAILJOURNAL``, default build/store/mailjournal), whose exports
+  open sealed messages with the e2e private key (``--key``, ``--passphrase-file``) by default.
 
 Why not smtp-sink by default (facts measured with Postfix 3.7.11):
 * smtp-sink does not announce SMTPUTF8, so Postfix bounces every SMTPUTF8 message
@@ -27,6 +30,8 @@ Environment knobs: MAILJOURNALD, MAILJOURNAL, MJ_E2E_USER, MJ_E2E_SINK=raw|smtp-
 MJ_E2E_KEEP=1 (keep the temp dir), MJ_E2E_TMP (parent of the temp dir).
 """
 
+import atexit
+import collections
 import contextlib
 import datetime
 import hashlib
@@ -35,6 +40,7 @@ import json
 import os
 import pwd
 import re
+import shlex
 import shutil
 import signal
 import smtplib
@@ -58,8 +64,15 @@ SKIP_EXIT = 77  # ctest SKIP_RETURN_CODE
 
 CRLF = b"\r\n"
 
+# The certificate of the test process's key pair (e2e_keys()), relative to the policy file:
+# write_policy_dir (and so every E2E environment) writes it into every policy directory, and
+# every department of every policy in these tests lists it (or a key of its own), so that
+# every message the daemon journals is sealed, as it must be once sealing is mandatory.
+E2E_CERT = "keys/e2e.crt"
+
 # The policy every E2E environment gets unless a test supplies its own: one retention class,
-# only the required default department (so every message is "default", 7 years).
+# only the required default department (so every message is "default", 7 years, sealed to
+# the e2e key).
 DEFAULT_POLICY = """\
 # mailjournal e2e default policy
 version: 1
@@ -68,7 +81,8 @@ retention:
 departments:
   - name: default
     retention: standard
-"""
+    keys: [%s]
+""" % E2E_CERT
 DEFAULT_DEPARTMENTS = ["default"]
 DEFAULT_RETENTION = ("standard", 7)   # class name, years
 
@@ -248,14 +262,99 @@ def write_file_atomic(path, data, mode=0o644):
     os.replace(tmp, path)
 
 
-def write_policy_dir(directory, text, files=None, name="policy.yaml"):
+# --------------------------------------------------------------------------------------------
+# the test process's key pair
+
+KeyPair = collections.namedtuple("KeyPair", "dir key cert passphrase_file fingerprint cert_pem")
+
+_e2e_keys = None
+_e2e_keys_lock = threading.Lock()
+E2E_PASSPHRASE = "e2e passphrase, not a secret\n"
+
+
+def e2e_keys():
+    """The one key pair of this test process, made on first use with `mailjournal keygen
+    --department e2e` (about 0.5 s) and kept until the process exits (MJ_E2E_KEEP=1 keeps it,
+    so that a kept journal can still be opened).  Returns a KeyPair: the directory (mode 0755),
+    the private key (e2e.key, 0600 as keygen writes it: the daemon's user cannot read it), the
+    certificate (e2e.crt, 0644), the passphrase file (0600), the SHA-256 fingerprint keygen
+    prints, and the certificate's PEM text (what goes next to the policies as E2E_CERT)."""
+    global _e2e_keys
+    with _e2e_keys_lock:
+        if _e2e_keys is None:
+            d = tempfile.mkdtemp(prefix="mj-e2e-keys-", dir=os.environ.get("MJ_E2E_TMP") or None)
+            if not os.environ.get("MJ_E2E_KEEP"):
+                atexit.register(shutil.rmtree, d, True)
+            os.chmod(d, 0o755)
+            passfile = os.path.join(d, "passphrase")
+            fd = os.open(passfile, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as f:
+                f.write(E2E_PASSPHRASE)
+            p = run([MAILJOURNAL, "keygen", "--department", "e2e", "-o", d, "--passphrase-file", passfile,
+                     "--format", "json"], timeout=120)
+            out = json.loads(p.stdout.decode("utf-8"))
+            key, cert = os.path.join(d, "e2e.key"), os.path.join(d, "e2e.crt")
+            with open(cert) as f:
+                cert_pem = f.read()
+            _e2e_keys = KeyPair(d, key, cert, passfile, out["fingerprint"], cert_pem)
+        return _e2e_keys
+
+
+def open_sealed(stored, keys=None):
+    """Open a sealed message's stored form (CMS, as `export --sealed` or the admin protocol's
+    export give it) with the standard tools, as mailjournal-format(5) shows: openssl cms
+    -decrypt | zstd -d.  Uses the e2e key unless keys (a KeyPair) is given."""
+    keys = keys or e2e_keys()
+    p = subprocess.run("openssl cms -decrypt -binary -inform DER -inkey %s -passin file:%s | zstd -q -d" % (
+        shlex.quote(keys.key), shlex.quote(keys.passphrase_file)), shell=True, input=stored,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=120)
+    if p.returncode != 0:
+        raise HarnessError("openssl cms -decrypt | zstd -d failed (%d): %s" % (
+            p.returncode, p.stderr.decode(errors="replace")[-2000:]))
+    return p.stdout
+
+
+def content_mismatch(entry, content):
+    """None when the entry's size and digest describe content, the captured bytes: for a sealed
+    entry its seal's plain_size and salted plain_digest (size and sha256 describe the stored
+    CMS then), for an unsealed one size and sha256.  Otherwise a description of the mismatch."""
+    if entry.get("sealed"):
+        seal = entry["seal"]
+        digest = hashlib.sha256(bytes.fromhex(seal["salt"]) + content).hexdigest()
+        if (seal["plain_size"], seal["plain_digest"]) != (len(content), digest):
+            return "sealed entry %s: plain_size %d, plain_digest %s; content: %d bytes, salted digest %s" % (
+                entry.get("seq"), seal["plain_size"], seal["plain_digest"], len(content), digest)
+        return None
+    if (entry["size"], entry["sha256"]) != (len(content), sha256(content)):
+        return "entry %s: size %d, sha256 %s; content: %d bytes, sha256 %s" % (
+            entry.get("seq"), entry["size"], entry["sha256"], len(content), sha256(content))
+    return None
+
+
+def file_record(path, text=False):
+    """What a policy entry (text=False) or policy show (text=True) says about a file now on
+    disk: {"path", "size", "sha256"} or {"path", "size", "text"}."""
+    with open(path, "rb") as f:
+        data = f.read()
+    if text:
+        return {"path": path, "size": len(data), "text": data.decode("utf-8")}
+    return {"path": path, "size": len(data), "sha256": sha256(data)}
+
+
+def write_policy_dir(directory, text, files=None, name="policy.yaml", e2e_cert=True):
     """Write a policy file (and extra files, e.g. include lists, relative to it) into
-    directory, readable by the unprivileged daemon; return the policy file's path."""
+    directory, readable by the unprivileged daemon; return the policy file's path.
+    With e2e_cert (the default), the certificate of e2e_keys() is written as E2E_CERT too,
+    unless files has that path itself."""
     os.makedirs(directory, exist_ok=True)
     os.chmod(directory, 0o755)
-    for rel, content in (files or {}).items():
+    files = dict(files or {})
+    if e2e_cert and E2E_CERT not in files:
+        files = dict([(E2E_CERT, e2e_keys().cert_pem)] + list(files.items()))
+    for rel, content in files.items():
         path = os.path.join(directory, rel)
         os.makedirs(os.path.dirname(path), exist_ok=True)
+        os.chmod(os.path.dirname(path), 0o755)
         write_file_atomic(path, content)
     path = os.path.join(directory, name)
     write_file_atomic(path, text)
@@ -269,6 +368,18 @@ def line_col(text, needle, occurrence=1):
         pos = text.index(needle, pos + 1)
     line = text.count("\n", 0, pos) + 1
     return line, pos - (text.rfind("\n", 0, pos) + 1) + 1
+
+
+KIND_LETTERS = {"policy": "P", "key": "K", "message": "M"}
+
+
+def kinds(entries):
+    """The kinds of entries as one string: P = policy, K = key, M = message.  Each load of a
+    policy journals a policy entry, followed by a key entry for every key it adds to or
+    removes from a department compared with the policy in force before (after a restart: the
+    journal's newest), so the first start with DEFAULT_POLICY journals "PK" and a restart or
+    reload with the same keys "P"."""
+    return "".join(KIND_LETTERS.get(e["kind"], "?") for e in entries)
 
 
 LOADED_RE = re.compile(r"policy (\S+) loaded \((.*?)\): seq=(\d+) digest=([0-9a-f]{64})")
@@ -879,6 +990,21 @@ class Journald:
     def running(self):
         return self.proc is not None and self.proc.poll() is None
 
+    def memory_kib(self, field="VmHWM"):
+        """A memory figure of the running daemon from /proc/PID/status, in KiB: VmHWM (peak
+        resident set size), VmRSS, ...  The daemon never forks, so PID is the one started here."""
+        if not self.running():
+            raise HarnessError("mailjournald is not running")
+        with open("/proc/%d/status" % self.proc.pid) as f:
+            for line in f:
+                name, _, value = line.partition(":")
+                if name == field:
+                    number, unit = value.split()
+                    if unit != "kB":
+                        raise HarnessError("unexpected unit in /proc/PID/status: %r" % line)
+                    return int(number)
+        raise HarnessError("no %s in /proc/%d/status" % (field, self.proc.pid))
+
     def stop(self, sig=signal.SIGTERM, timeout=30):
         """Signal the daemon and wait for it; return its exit status (None if it was not running)."""
         if self.proc is None:
@@ -941,19 +1067,45 @@ class Journald:
         return outcomes[before]
 
 
+USE_E2E_KEYS = object()   # Tool's default: open sealed mail with e2e_keys(), made on first export
+
+
 class Tool:
-    def __init__(self, socket_path=None, journal_dir=None, binary=MAILJOURNAL):
+    """Runs mailjournal against the daemon's admin socket (or --journal DIR).
+
+    Every `export` opens sealed messages with a key pair: unless the arguments already have
+    --key or --sealed, or the call says key=False, `--key KEY --passphrase-file FILE` of keys
+    (default: e2e_keys(); None: no key) is appended to it, so that exports compare byte for
+    byte with the delivered copy whether the journal holds the messages sealed or not."""
+
+    def __init__(self, socket_path=None, journal_dir=None, binary=MAILJOURNAL, keys=USE_E2E_KEYS):
         self.socket_path = socket_path
         self.journal_dir = journal_dir
         self.binary = binary
+        self._keys = keys
 
-    def argv(self, args, journal=False):
+    @property
+    def keys(self):
+        """The KeyPair exports use, or None."""
+        if self._keys is USE_E2E_KEYS:
+            self._keys = e2e_keys()
+        return self._keys
+
+    def key_args(self):
+        k = self.keys
+        return [] if k is None else ["--key", k.key, "--passphrase-file", k.passphrase_file]
+
+    def argv(self, args, journal=False, key=True):
+        args = [str(a) for a in args]
+        if key and args[:1] == ["export"] and "--key" not in args and "--sealed" not in args:
+            args += self.key_args()
         if journal:
-            return [self.binary, "--journal", self.journal_dir] + list(args)
-        return [self.binary, "--socket", self.socket_path] + list(args)
+            return [self.binary, "--journal", self.journal_dir] + args
+        return [self.binary, "--socket", self.socket_path] + args
 
-    def run(self, *args, journal=False, timeout=120, as_user=None):
-        cmd = self.argv(args, journal)
+    def run(self, *args, journal=False, timeout=120, as_user=None, key=True):
+        """key=False: no automatic --key for export (to see what happens without one)."""
+        cmd = self.argv(args, journal, key)
         if as_user:
             cmd = ["runuser", "-u", as_user, "--"] + cmd
         return subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=timeout)
@@ -991,8 +1143,13 @@ class Tool:
     def status(self, journal=False):
         return json.loads(self.ok("status", "--format", "json", journal=journal).decode("utf-8"))
 
-    def export(self, seq, journal=False):
-        return self.ok("export", str(seq), journal=journal)
+    def export(self, seq, journal=False, key=True):
+        """The captured bytes of message seq (sealed ones opened with the Tool's key)."""
+        return self.ok("export", str(seq), journal=journal, key=key)
+
+    def export_stored(self, seq, journal=False):
+        """The stored bytes of message seq (export --sealed: a sealed message unopened)."""
+        return self.ok("export", "--sealed", str(seq), journal=journal)
 
     # -- policy
     def policy_show(self, journal=False):
@@ -1061,14 +1218,18 @@ class E2E:
     """Sink + Postfix + (optionally) mailjournald in a fresh temp dir.  Use as a context manager."""
 
     def __init__(self, start_daemon=True, extra_main=None, daemon_args=(), prepare_journal=None,
-                 policy=None, policy_files=None):
+                 policy=None, policy_files=None, e2e_cert=True):
         """prepare_journal(env, path): called after the journal directory exists and before
         anything is started (e.g. to mount a tmpfs there); cleanups it registers with
         env.add_cleanup run after the daemon has stopped.
 
         policy: the YAML text of the daemon's policy (default DEFAULT_POLICY), written to
         policy/policy.yaml in the temp dir and passed with --policy; policy_files: extra files
-        {relative path: text} written next to it (include lists, key files)."""
+        {relative path: text} written next to it (include lists, key files).  The e2e
+        certificate is written as E2E_CERT (keys/e2e.crt) next to it too, unless policy_files
+        has that path or e2e_cert is false (for a test that never starts the daemon and must
+        run without the binaries); a policy's departments name it with `keys: [keys/e2e.crt]`.
+        env.tool exports with the e2e key (see Tool)."""
         self._stack = contextlib.ExitStack()
         self.start_daemon = start_daemon
         self.extra_main = extra_main
@@ -1076,6 +1237,7 @@ class E2E:
         self.prepare_journal = prepare_journal
         self.policy_text = DEFAULT_POLICY if policy is None else policy
         self.policy_files = dict(policy_files or {})
+        self.e2e_cert = e2e_cert
 
     def add_cleanup(self, fn, *args, **kw):
         self._stack.callback(fn, *args, **kw)
@@ -1124,14 +1286,18 @@ class E2E:
         self._stack.callback(self.sink.stop)
 
         self.policy_dir = os.path.join(self.base, "policy")
-        self.policy_path = write_policy_dir(self.policy_dir, self.policy_text, self.policy_files)
+        self.e2e_cert_path = os.path.join(self.policy_dir, E2E_CERT)
+        if self.e2e_cert:
+            self.reaper.note("rmtree", e2e_keys().dir)   # atexit removes it, unless SIGKILLed
+        self.policy_path = write_policy_dir(self.policy_dir, self.policy_text, self.policy_files,
+                                            e2e_cert=self.e2e_cert)
 
         self.daemon = Journald(self.base, self.journal_dir, os.path.join(self.run_dir, "milter.sock"),
                                os.path.join(self.run_dir, "admin.sock"), extra_args=self.daemon_args,
                                policy=self.policy_path)
         self.daemon.on_start = lambda pid: self.reaper.note("pid", pid, self.daemon.binary)
         self._stack.callback(self._stop_daemon_quietly)
-        self.tool = Tool(self.daemon.admin_sock, self.journal_dir)
+        self.tool = Tool(self.daemon.admin_sock, self.journal_dir, keys=e2e_keys() if self.e2e_cert else None)
 
         self.postfix = PostfixInstance(self.base, self.sink.port, self.daemon.milter_spec, self.extra_main)
         self.reaper.note("postfix", self.postfix.conf_dir)
@@ -1280,7 +1446,7 @@ class E2E:
         and the given extra files; the daemon reads it at the next reload or start."""
         self.policy_text = text
         self.policy_files.update(files or {})
-        write_policy_dir(self.policy_dir, text, files)
+        write_policy_dir(self.policy_dir, text, files, e2e_cert=self.e2e_cert)
         return self.policy_path
 
     def reload_policy(self, via="tool", timeout=30):
@@ -1350,6 +1516,17 @@ class E2ETestCase(unittest.TestCase):
 
     env = None  # set by subclasses (class- or test-level fixture)
     maxDiff = 4000
+
+    def assert_entry_content(self, entry, content):
+        """The entry's size and digest describe content, sealed or not (content_mismatch)."""
+        problem = content_mismatch(entry, content)
+        if problem:
+            self.fail(problem)
+
+    def assert_sealed_to_e2e(self, entry):
+        """The entry is sealed to the e2e key alone."""
+        self.assertTrue(entry.get("sealed"), entry)
+        self.assertEqual(entry["seal"]["recipients"], [e2e_keys().fingerprint], entry)
 
     def run(self, result=None):
         if result is None:

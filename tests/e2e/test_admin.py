@@ -3,6 +3,7 @@
 
 list/show/export/status in text and JSON, filters, mbox export, exit codes, the raw admin
 protocol, and --journal DIR (refused with 75 while the daemon runs, same answers after it stops).
+The harness's policy seals every message to the e2e key, with which env.tool exports.
 
 Run: python3 tests/e2e/test_admin.py   (as root; exit 77 = skipped, prerequisites missing)
 """
@@ -21,6 +22,11 @@ import shutil
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import corpus    # noqa: E402
 import harness   # noqa: E402
+
+
+# The first start journals the policy (seq 1) and the e2e key it gives the default department
+# (seq 2, a key entry); the messages follow from seq START + 1.
+START = 2
 
 
 def case(name):
@@ -69,21 +75,21 @@ class AdminTest(harness.E2ETestCase):
         send_batch(cls.env, SECOND_BATCH, cls.sent)
         cls.entries = cls.env.entries()
         cls.tool = cls.env.tool
-        # seq 1 is the policy loaded at start; the messages follow (no reloads in this class)
+        # seq 1 is the policy loaded at start, 2 its key; the messages follow (no reloads here)
         cls.seq = [e["seq"] for e in cls.entries]
-        cls.last_seq = len(cls.entries) + 1
+        cls.last_seq = len(cls.entries) + START
 
     # ---------------------------------------------------------------- list
     def test_list_json(self):
         self.assertEqual(len(self.entries), len(self.sent))
-        self.assertEqual(self.seq, list(range(2, len(self.sent) + 2)))
+        self.assertEqual(self.seq, list(range(START + 1, len(self.sent) + START + 1)))
         for e, (mail_from, rcpts, r, d) in zip(self.entries, self.sent):
             with self.subTest(seq=e["seq"]):
                 self.assertEqual(e["queue_id"], r.queue_id)
                 self.assertEqual(e["mail_from"], mail_from)
                 self.assertEqual(e["rcpt"], rcpts)
-                self.assertEqual(e["size"], len(d.content))
-                self.assertEqual(e["sha256"], harness.sha256(d.content))
+                self.assert_entry_content(e, d.content)
+                self.assert_sealed_to_e2e(e)
                 self.assertEqual(e["client_addr"], "127.0.0.1")
                 self.assertEqual(e["departments"], ["default"])
                 self.assertEqual(e["policy"], self.tool.policy_digest())
@@ -91,21 +97,28 @@ class AdminTest(harness.E2ETestCase):
     def test_list_all_includes_policy_entries(self):
         every = self.tool.list("--all")
         self.assertEqual([e["seq"] for e in every], list(range(1, self.last_seq + 1)))
-        policy, messages = every[0], every[1:]
+        self.assertEqual(harness.kinds(every), "PK" + "M" * len(self.entries))
+        policy, key, messages = every[0], every[1], every[2:]
         self.assertEqual(messages, self.entries)
         self.assertEqual(set(policy), {"seq", "kind", "time", "digest", "reason", "files"})
         self.assertEqual((policy["seq"], policy["kind"], policy["reason"]), (1, "policy", "start"))
+        self.assertEqual(key, {"seq": 2, "kind": "key", "time": policy["time"], "action": "added",
+                               "department": "default", "escrow": False,
+                               "fingerprint": harness.e2e_keys().fingerprint, "file": self.env.e2e_cert_path,
+                               "policy": policy["digest"]})
         self.assertEqual(policy["digest"], self.tool.policy_digest())
-        with open(self.env.policy_path, "rb") as f:
-            data = f.read()
-        self.assertEqual(policy["files"], [{"path": self.env.policy_path, "size": len(data),
-                                            "sha256": harness.sha256(data)}])
+        self.assertEqual(policy["files"], [harness.file_record(self.env.policy_path),
+                                           harness.file_record(self.env.e2e_cert_path)])
         self.assertLessEqual(harness.parse_iso(policy["time"]), harness.parse_iso(messages[0]["time"]))
-        # text: the policy entry as SEQ TIME policy DIGEST REASON, messages as with plain list
+        # text: the policy entry as SEQ TIME policy DIGEST REASON, the key entry as SEQ TIME key
+        # ACTION department=NAME FINGERPRINT FILE, messages as with plain list
         text = self.tool.ok("list", "--all").decode("utf-8").splitlines()
         self.assertEqual(text[0], "1 %s policy %s start" % (policy["time"], policy["digest"]))
-        self.assertEqual(text[1:], self.tool.ok("list").decode("utf-8").splitlines())
+        self.assertEqual(text[1], "2 %s key added department=default %s %s" % (
+            key["time"], key["fingerprint"], key["file"]))
+        self.assertEqual(text[2:], self.tool.ok("list").decode("utf-8").splitlines())
         self.assertEqual(self.tool.show(1), policy)
+        self.assertEqual(self.tool.show(2), key)
         # filters select messages only, --all or not
         self.assertEqual([e["seq"] for e in self.tool.list("--all", "--from", "alice")],
                          [e["seq"] for e in self.entries if "alice" in e["mail_from"]])
@@ -115,18 +128,22 @@ class AdminTest(harness.E2ETestCase):
 
     def test_show_policy_entry_text(self):
         out = self.tool.ok("show", "1").decode("utf-8")
-        with open(self.env.policy_path, "rb") as f:
-            data = f.read()
         self.assertIn("kind:        policy\n", out)
         self.assertIn("digest:      %s\n" % self.tool.policy_digest(), out)
         self.assertIn("reason:      start\n", out)
-        self.assertIn("file:        %s (%d bytes, sha256 %s)\n" % (self.env.policy_path, len(data), harness.sha256(data)), out)
+        for path in (self.env.policy_path, self.env.e2e_cert_path):
+            f = harness.file_record(path)
+            self.assertIn("file:        %s (%d bytes, sha256 %s)\n" % (path, f["size"], f["sha256"]), out)
 
     def test_export_policy_entry_refused(self):
         p = self.tool.run("export", "1")
         self.assertEqual(p.returncode, 66, p.stderr)
         self.assertEqual(p.stdout, b"")
         self.assertEqual(p.stderr, b"mailjournal: entry 1 is a policy entry, not a message\n")
+        p = self.tool.run("export", "2")
+        self.assertEqual(p.returncode, 66, p.stderr)
+        self.assertEqual(p.stdout, b"")
+        self.assertEqual(p.stderr, b"mailjournal: entry 2 is a key entry, not a message\n")
 
     def test_list_text(self):
         out = self.tool.ok("list").decode("utf-8")
@@ -278,7 +295,7 @@ class AdminTest(harness.E2ETestCase):
     def test_status(self):
         st = self.tool.status()
         st = st.get("status", st)
-        self.assertEqual(st["last_seq"], self.last_seq)   # the policy entry and the messages
+        self.assertEqual(st["last_seq"], self.last_seq)   # the policy and key entries and the messages
         self.assertEqual(st["mode"], "daemon")
         self.assertEqual(os.path.realpath(st["journal"]), os.path.realpath(self.env.journal_dir))
         self.assertEqual(st["pid"], self.env.daemon.proc.pid)
@@ -340,7 +357,7 @@ class AdminTest(harness.E2ETestCase):
             self.assertEqual(resp.get("v"), 1, resp)
             return resp
 
-        n = self.last_seq          # seq 1: the policy; 2..n: the messages
+        n = self.last_seq          # seq 1: the policy; 2: its key; 3..n: the messages
         seq = self.seq
         r = req({"v": 1, "op": "status"})
         self.assertTrue(r["ok"])
@@ -357,17 +374,17 @@ class AdminTest(harness.E2ETestCase):
         self.assertEqual([e["seq"] for e in r["entries"]], seq[:2])
         self.assertIs(r["more"], True)
         r = req({"v": 1, "op": "list", "limit": 2, "all": True})
-        self.assertEqual([(e["seq"], e["kind"]) for e in r["entries"]], [(1, "policy"), (2, "message")])
+        self.assertEqual([(e["seq"], e["kind"]) for e in r["entries"]], [(1, "policy"), (2, "key")])
         self.assertIs(r["more"], True)
         r = req({"v": 1, "op": "list", "after": seq[1], "limit": 1000})
         self.assertEqual([e["seq"] for e in r["entries"]], seq[2:])
         self.assertIs(r["more"], False)
         r = req({"v": 1, "op": "list", "reverse": True, "before": n, "limit": 2})
         self.assertEqual([e["seq"] for e in r["entries"]], [n - 1, n - 2])
-        r = req({"v": 1, "op": "list", "reverse": True, "before": 3})
-        self.assertEqual([e["seq"] for e in r["entries"]], [2])
-        r = req({"v": 1, "op": "list", "reverse": True, "before": 3, "all": True})
-        self.assertEqual([e["seq"] for e in r["entries"]], [2, 1])
+        r = req({"v": 1, "op": "list", "reverse": True, "before": seq[1]})
+        self.assertEqual([e["seq"] for e in r["entries"]], [seq[0]])
+        r = req({"v": 1, "op": "list", "reverse": True, "before": seq[1], "all": True})
+        self.assertEqual([e["seq"] for e in r["entries"]], [seq[0], 2, 1])
         r = req({"v": 1, "op": "list", "from": "ALICE", "rcpt": "frank"})
         self.assertEqual([e["seq"] for e in r["entries"]], [seq[3]])
         self.assertEqual(r["entries"][0], self.entries[3])
@@ -381,17 +398,25 @@ class AdminTest(harness.E2ETestCase):
         r = req({"v": 1, "op": "show", "seq": 1})
         self.assertTrue(r["ok"])
         self.assertEqual(r["entry"]["kind"], "policy")
+        r = req({"v": 1, "op": "show", "seq": 2})
+        self.assertTrue(r["ok"])
+        self.assertEqual(r["entry"]["kind"], "key")
 
         for i in (0, len(seq) - 1):
             r = req({"v": 1, "op": "export", "seq": seq[i]})
             self.assertTrue(r["ok"], r)
             data = f.read(r["size"])
-            self.assertEqual(data, self.sent[i][3].content)
+            # the stored bytes: the sealed form (CMS), which the e2e key opens
             self.assertEqual(r["entry"]["seq"], seq[i])
+            self.assertEqual((r["size"], harness.sha256(data)), (r["entry"]["size"], r["entry"]["sha256"]))
+            self.assertTrue(r["entry"]["sealed"], r)
+            self.assertEqual(data, self.tool.export_stored(seq[i]))
+            self.assertEqual(harness.open_sealed(data), self.sent[i][3].content)
             self.assertEqual(json.loads(f.readline()), {"v": 1, "ok": True})   # trailer
-        r = req({"v": 1, "op": "export", "seq": 1})   # a policy entry has no content
-        self.assertFalse(r["ok"])
-        self.assertEqual(r["error"]["code"], "not_found")
+        for other in (1, 2):   # a policy entry and a key entry have no content
+            r = req({"v": 1, "op": "export", "seq": other})
+            self.assertFalse(r["ok"])
+            self.assertEqual(r["error"]["code"], "not_found")
 
         r = req({"v": 1, "op": "show", "seq": n + 5})
         self.assertFalse(r["ok"])
@@ -402,9 +427,11 @@ class AdminTest(harness.E2ETestCase):
         self.assertTrue(r["ok"], r)
         self.assertEqual(r["policy"]["seq"], 1)
         self.assertEqual(r["policy"]["digest"], self.tool.policy_digest())
-        with open(self.env.policy_path) as pf:
-            self.assertEqual(r["policy"]["files"], [{"path": self.env.policy_path, "size": len(harness.DEFAULT_POLICY),
-                                                     "text": pf.read()}])
+        self.assertEqual(r["policy"]["files"], [harness.file_record(self.env.policy_path, text=True),
+                                                harness.file_record(self.env.e2e_cert_path, text=True)])
+        self.assertEqual(r["policy"]["files"][0]["text"], harness.DEFAULT_POLICY)
+        self.assertEqual(r["policy"]["keys"], [{"department": "default", "escrow": False, "file": self.env.e2e_cert_path,
+                                                "fingerprint": harness.e2e_keys().fingerprint}])
         r = req({"v": 1, "op": "policy_explain", "from": "a@example.org", "rcpt": ["b@example.net"],
                  "time": "2024-02-29T12:00:00Z"})
         self.assertTrue(r["ok"], r)
@@ -488,27 +515,29 @@ class PagingTest(harness.E2ETestCase):
             raise harness.HarnessError("%d messages not accepted, first: %r" % (len(errors), errors[0]))
         cls.env.wait_delivered(cls.N, timeout=300)
 
-    # seq 1 is the policy loaded at start, the messages are 2..N+1
+    # seq 1 is the policy loaded at start, 2 its key, the messages are 3..N+2
+    FIRST = START + 1
+    LAST = START + N
 
     def test_list_returns_everything(self):
         entries = self.env.tool.list()
-        self.assertEqual([e["seq"] for e in entries], list(range(2, self.N + 2)))
+        self.assertEqual([e["seq"] for e in entries], list(range(self.FIRST, self.LAST + 1)))
         self.assertEqual(len({e["queue_id"] for e in entries}), self.N)
         every = self.env.tool.list("--all")
-        self.assertEqual([e["seq"] for e in every], list(range(1, self.N + 2)))
-        self.assertEqual(every[1:], entries)
+        self.assertEqual([e["seq"] for e in every], list(range(1, self.LAST + 1)))
+        self.assertEqual(every[START:], entries)
 
     def test_list_reverse_and_limit_across_pages(self):
-        last = self.N + 1
+        first, last = self.FIRST, self.LAST
         rev = [e["seq"] for e in self.env.tool.list("--reverse")]
-        self.assertEqual(rev, list(range(last, 1, -1)))
+        self.assertEqual(rev, list(range(last, first - 1, -1)))
         self.assertEqual([e["seq"] for e in self.env.tool.list("--all", "--reverse")], list(range(last, 0, -1)))
-        self.assertEqual([e["seq"] for e in self.env.tool.list("--limit", "1005")], list(range(2, 1007)))
+        self.assertEqual([e["seq"] for e in self.env.tool.list("--limit", "1005")], list(range(first, first + 1005)))
         self.assertEqual([e["seq"] for e in self.env.tool.list("--reverse", "--limit", "1003")],
                          list(range(last, last - 1003, -1)))
         text = self.env.tool.ok("list").decode().splitlines()
         self.assertEqual(len(text), self.N)
-        self.assertEqual(len(self.env.tool.ok("list", "--all").decode().splitlines()), self.N + 1)
+        self.assertEqual(len(self.env.tool.ok("list", "--all").decode().splitlines()), self.LAST)
 
     def test_protocol_caps_at_1000(self):
         s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -526,18 +555,19 @@ class PagingTest(harness.E2ETestCase):
         r = json.loads(f.readline())
         self.assertEqual(len(r["entries"]), 1000)
         self.assertIs(r["more"], True)
-        self.assertEqual(r["entries"][0]["seq"], 2)
-        self.assertEqual(r["entries"][-1]["seq"], 1001)
-        f.write(b'{"v":1,"op":"list","after":1001}\n')
+        self.assertEqual(r["entries"][0]["seq"], self.FIRST)
+        self.assertEqual(r["entries"][-1]["seq"], self.FIRST + 999)
+        f.write(b'{"v":1,"op":"list","after":%d}\n' % (self.FIRST + 999))
         f.flush()
         r = json.loads(f.readline())
-        self.assertEqual([e["seq"] for e in r["entries"]], list(range(1002, self.N + 2)))
+        self.assertEqual([e["seq"] for e in r["entries"]], list(range(self.FIRST + 1000, self.LAST + 1)))
         self.assertIs(r["more"], False)
 
     def test_export_range_mbox_large(self):
-        out = self.env.tool.ok("export", "2-%d" % (self.N + 1), "--format", "mbox")
+        # every message is sealed: the tool opens them all with the one e2e key
+        out = self.env.tool.ok("export", "%d-%d" % (self.FIRST, self.LAST), "--format", "mbox")
         self.assertEqual(out.count(b"\nFrom pager"), self.N - 1)
-        first = self.env.tool.show(2)["mail_from"]
+        first = self.env.tool.show(self.FIRST)["mail_from"]
         self.assertTrue(out.startswith(b"From " + first.encode() + b" "), out[:100])
 
 
@@ -574,9 +604,9 @@ class DirectJournalTest(harness.E2ETestCase):
             " while the daemon runs, use --socket PATH)\n" % (self.env.journal_dir, self.env.daemon.proc.pid)).encode())
 
     def test_3_offline_answers_equal_socket_answers(self):
-        # seq 1 is the policy loaded at start, the n messages are 2..n+1
+        # seq 1 is the policy loaded at start, 2 its key, the n messages are 3..n+2
         tool, n, sent = self.tool, self.n, self.sent
-        last = n + 1
+        first, last = START + 1, START + n
         via_socket = {
             "list_json": tool.ok("list", "--format", "json"),
             "list_all": tool.ok("list", "--all", "--format", "json"),
@@ -584,8 +614,8 @@ class DirectJournalTest(harness.E2ETestCase):
             "list_filtered": tool.ok("list", "--from", "alice", "--reverse", "--format", "json"),
             "show": [tool.ok("show", str(i), "--format", "json") for i in range(1, last + 1)],
             "show_text": [tool.ok("show", str(i)) for i in range(1, last + 1)],
-            "export": [tool.ok("export", str(i)) for i in range(2, last + 1)],
-            "mbox": tool.ok("export", "2-%d" % last, "--format", "mbox"),
+            "export": [tool.ok("export", str(i)) for i in range(first, last + 1)],
+            "mbox": tool.ok("export", "%d-%d" % (first, last), "--format", "mbox"),
             "policy_show": tool.ok("policy", "show", "--format", "json"),
             "explain": tool.ok("policy", "explain", "--from", "alice@example.org", "--rcpt", "bob@example.net",
                                "--time", "2026-11-27T10:00:00Z", "--format", "json"),
@@ -612,13 +642,14 @@ class DirectJournalTest(harness.E2ETestCase):
             with self.subTest(seq=i):
                 self.assertEqual(tool.ok("show", str(i), "--format", "json", journal=True), via_socket["show"][i - 1])
                 self.assertEqual(tool.ok("show", str(i), journal=True), via_socket["show_text"][i - 1])
-                if i == 1:
-                    self.assertEqual(tool.run("export", "1", journal=True).returncode, 66)
+                if i < first:   # the policy and key entries
+                    self.assertEqual(tool.run("export", str(i), journal=True).returncode, 66)
                     continue
                 exported = tool.ok("export", str(i), journal=True)
-                self.assertEqual(exported, via_socket["export"][i - 2])
-                self.assertEqual(exported, sent[i - 2][3].content)
-        self.assertEqual(tool.ok("export", "2-%d" % last, "--format", "mbox", journal=True), via_socket["mbox"])
+                self.assertEqual(exported, via_socket["export"][i - first])
+                self.assertEqual(exported, sent[i - first][3].content)
+        self.assertEqual(tool.ok("export", "%d-%d" % (first, last), "--format", "mbox", journal=True),
+                         via_socket["mbox"])
         # offline, the policy operations answer from the journal's newest policy entry
         self.assertEqual(tool.ok("policy", "show", "--format", "json", journal=True), via_socket["policy_show"])
         offline_explain = json.loads(tool.ok("policy", "explain", "--from", "alice@example.org", "--rcpt", "bob@example.net",
@@ -637,11 +668,14 @@ class DirectJournalTest(harness.E2ETestCase):
         self.env.daemon.start()
         r = self.env.send_ok(case("01-plain-ascii").data)
         self.env.delivery_for(r.queue_id)
-        # policy (1), n messages, the restart's policy (n + 2), this message (n + 3)
-        self.assertEqual(self.env.entry_for_qid(r.queue_id)["seq"], self.n + 3)
-        self.assertEqual(self.env.tool.export(self.n + 3), self.env.delivery_for(r.queue_id).content)
-        self.assertEqual(self.env.tool.show(self.n + 2)["kind"], "policy")
-        self.assertEqual(self.env.tool.policy_show()["seq"], self.n + 2)
+        # policy (1), its key (2), n messages, the restart's policy (n + 3: the same keys, so no
+        # key entry), this message (n + 4)
+        restart = START + self.n + 1
+        self.assertEqual(self.env.entry_for_qid(r.queue_id)["seq"], restart + 1)
+        self.assertEqual(self.env.tool.export(restart + 1), self.env.delivery_for(r.queue_id).content)
+        self.assertEqual(self.env.tool.show(restart)["kind"], "policy")
+        self.assertEqual(self.env.tool.policy_show()["seq"], restart)
+        self.assertEqual(harness.kinds(self.env.every_entry()), "PK" + "M" * self.n + "PM")
 
 
 if __name__ == "__main__":

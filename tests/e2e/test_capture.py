@@ -2,8 +2,9 @@
 """mailjournald captures exactly what Postfix delivers, with the envelope.
 
 Every corpus message goes through the private Postfix instance with mailjournald as milter;
-the journal's copy (mailjournal export) must equal the delivered copy minus Postfix's own
-Received header, byte for byte, and the entry must carry the SMTP envelope.
+the journal's copy (mailjournal export, opened with the e2e key: the harness's policy seals
+every message) must equal the delivered copy minus Postfix's own Received header, byte for
+byte, and the entry must carry the SMTP envelope.
 
 Run: python3 tests/e2e/test_capture.py   (as root; exit 77 = skipped, prerequisites missing)
 """
@@ -25,7 +26,7 @@ ENTRY_FIELDS = {"seq": int, "kind": str, "time": str, "queue_id": str, "mail_fro
                 "mail_params": list, "rcpt": list, "rcpt_params": list, "client_addr": str,
                 "client_port": int, "client_name": str, "helo": str, "auth": str, "daemon": str,
                 "size": int, "sha256": str, "departments": list, "retention": str, "retain_until": str,
-                "policy": str}
+                "policy": str, "sealed": bool}
 
 
 class CaptureTest(harness.E2ETestCase):
@@ -69,14 +70,15 @@ class CaptureTest(harness.E2ETestCase):
         expected = delivery.content + journal_suffix
         self.assertEqual(exported, expected, "journal copy differs from the delivered copy: " +
                          harness.bytes_diff(expected, exported))
-        self.assertEqual(entry["size"], len(exported))
-        self.assertEqual(entry["sha256"], harness.sha256(exported))
+        self.assert_entry_content(entry, exported)
         self.check_classification(entry)
         return exported
 
     def check_classification(self, entry):
-        """The harness's default policy: department default, 7 years from the commit time."""
+        """The harness's default policy: department default, 7 years from the commit time,
+        sealed to the e2e key."""
         self.assertEqual(entry["departments"], harness.DEFAULT_DEPARTMENTS)
+        self.assert_sealed_to_e2e(entry)
         cls_name, years = harness.DEFAULT_RETENTION
         self.assertEqual(entry["retention"], cls_name)
         self.assertRegex(entry["retain_until"], r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$")
@@ -306,8 +308,7 @@ class CaptureTest(harness.E2ETestCase):
         self.assertTrue(t0 - SLACK <= t <= t1 + SLACK)
         exported = self.env.tool.export(e["seq"])
         self.assertEqual(exported, d.content, harness.bytes_diff(d.content, exported))
-        self.assertEqual(e["size"], len(exported))
-        self.assertEqual(e["sha256"], harness.sha256(exported))
+        self.assert_entry_content(e, exported)
 
     def test_concurrent_sessions(self):
         nthreads, per_thread = 5, 4
@@ -344,17 +345,23 @@ class CaptureTest(harness.E2ETestCase):
         entries = self.env.entries()
         self.assertGreaterEqual(len(entries), 1)
         # the sequence is dense over entries of every kind: seq 1 is the policy loaded at start,
-        # every other entry is a message (no reloads here), and `list` shows the messages only
+        # seq 2 the key it gives the default department, every other entry is a message (no
+        # reloads here), and `list` shows the messages only
         every = self.env.every_entry()
         self.assertEqual([e["seq"] for e in every], list(range(1, len(every) + 1)))
-        self.assertEqual([e["kind"] for e in every], ["policy"] + ["message"] * (len(every) - 1))
-        self.assertEqual(every[1:], entries)
+        self.assertEqual(harness.kinds(every), "PK" + "M" * (len(every) - 2))
+        self.assertEqual(every[2:], entries)
         self.assertEqual(every[0]["reason"], "start")
         self.assertEqual(every[0]["digest"], self.policy_digest)
-        with open(self.env.policy_path, "rb") as f:
-            policy_bytes = f.read()
-        self.assertEqual(every[0]["files"], [{"path": self.env.policy_path, "size": len(policy_bytes),
-                                              "sha256": harness.sha256(policy_bytes)}])
+        key = every[1]
+        self.assertEqual({k: v for k, v in key.items() if k != "time"}, {
+            "seq": 2, "kind": "key", "action": "added", "department": "default", "escrow": False,
+            "fingerprint": harness.e2e_keys().fingerprint, "file": self.env.e2e_cert_path,
+            "policy": self.policy_digest})
+        self.assertEqual(key["time"], every[0]["time"])   # journaled in one write with the policy
+        # the policy file and the certificate it names are journaled with it
+        self.assertEqual(every[0]["files"], [harness.file_record(self.env.policy_path),
+                                             harness.file_record(self.env.e2e_cert_path)])
         self.assertEqual(self.env.tool.status()["last_seq"], len(every))
         qids = [e["queue_id"] for e in entries]
         self.assertEqual(len(qids), len(set(qids)), "a queue id was journaled twice")
@@ -362,7 +369,7 @@ class CaptureTest(harness.E2ETestCase):
         self.assertEqual(times, sorted(times))
         log = self.env.daemon.log_text()
         self.assertIn("policy %s loaded (start): seq=1 digest=%s" % (self.env.policy_path, self.policy_digest), log)
-        self.assertRegex(log, r"mailjournald \S+ started: journal=%s milter=%s admin=%s last_seq=1\n" % (
+        self.assertRegex(log, r"mailjournald \S+ started: journal=%s milter=%s admin=%s last_seq=2\n" % (
             re.escape(self.env.journal_dir), re.escape(self.env.daemon.milter_spec),
             re.escape(self.env.daemon.admin_sock)))
         for e in entries:

@@ -56,7 +56,9 @@ class FailureTestBase(harness.E2ETestCase):
                 self.assertIn(d.queue_id, by_qid, "delivered but not journaled")
                 exported = env.tool.export(by_qid[d.queue_id]["seq"])
                 self.assertEqual(exported, d.content, harness.bytes_diff(d.content, exported))
-        # dense over entries of every kind; every start of the daemon journals its policy
+                self.assert_entry_content(by_qid[d.queue_id], exported)
+        # dense over entries of every kind; every start of the daemon journals its policy (the
+        # first also the key it gives the default department)
         every = env.every_entry()
         self.assertEqual([e["seq"] for e in every], list(range(1, len(every) + 1)))
         self.assertEqual([e for e in every if e["kind"] == "message"], entries)
@@ -64,8 +66,10 @@ class FailureTestBase(harness.E2ETestCase):
         return entries
 
     def kinds(self, env):
-        """The kinds of all entries, oldest first, as one string: P = policy, M = message."""
-        return "".join({"policy": "P", "message": "M"}[e["kind"]] for e in env.every_entry())
+        """The kinds of all entries, oldest first, as one string: P = policy, K = key, M = message.
+        The first start journals "PK" (the policy, the e2e key of the default department); a
+        restart with the same policy "P" (its keys are those of the journal's newest policy)."""
+        return harness.kinds(env.every_entry())
 
 
 class DaemonDownTest(FailureTestBase):
@@ -98,7 +102,7 @@ class DaemonDownTest(FailureTestBase):
         self.assertEqual(len(entries), 2)
         self.assertEqual({e["queue_id"] for e in entries}, {d_sm.queue_id, r2.queue_id})
         self.assertEqual(env.sink.count(), 2)
-        self.assertEqual(self.kinds(env), "PMM")
+        self.assertEqual(self.kinds(env), "PKMM")
 
     def test_daemon_killed_during_session(self):
         env = self.make_env()
@@ -125,7 +129,7 @@ class DaemonDownTest(FailureTestBase):
         env.delivery_for(r3.queue_id)
         entries = self.assert_everything_delivered_is_journaled(env)
         self.assertEqual([e["queue_id"] for e in entries], [r1.queue_id, r3.queue_id])
-        self.assertEqual(self.kinds(env), "PMPM")   # the restart journaled its policy again
+        self.assertEqual(self.kinds(env), "PKMPM")   # the restart journaled its policy again
 
     def test_daemon_killed_while_staging_a_big_message(self):
         env = self.make_env()
@@ -150,15 +154,15 @@ class DaemonDownTest(FailureTestBase):
         self.assertFalse(r.accepted, r)
         self.assertEqual(r.code // 100, 4, r)
         env.daemon.start()
-        # policy (1), the first message (2); the killed transaction left no entry, and the
-        # restart journals its policy as 3 before it logs the start-up line
-        env.daemon.wait_log("policy %s loaded (start): seq=3 " % env.policy_path)
-        env.daemon.wait_log("last_seq=3")
+        # policy (1), its key (2), the first message (3); the killed transaction left no entry,
+        # and the restart journals its policy as 4 before it logs the start-up line
+        env.daemon.wait_log("policy %s loaded (start): seq=4 " % env.policy_path)
+        env.daemon.wait_log("last_seq=4")
         r2 = env.send_ok(msg("after-big-kill"))
         env.delivery_for(r2.queue_id)
         entries = self.assert_everything_delivered_is_journaled(env)
         self.assertEqual([e["queue_id"] for e in entries], [r1.queue_id, r2.queue_id])
-        self.assertEqual([e["seq"] for e in entries], [2, 4])
+        self.assertEqual([e["seq"] for e in entries], [3, 5])
         self.assertFalse([d for d in env.sink.deliveries() if b"killed" in d.raw])
 
     def test_sigterm_during_a_transaction(self):
@@ -186,60 +190,61 @@ class DaemonDownTest(FailureTestBase):
             env.delivery_for(r.queue_id)
             entries = self.assert_everything_delivered_is_journaled(env)
             self.assertEqual(len(entries), 1)
-            self.assertEqual(entries[0]["seq"], 2)
-            self.assertEqual(env.tool.export(2), big)
-            self.assertEqual(self.kinds(env), "PMP")
+            self.assertEqual(entries[0]["seq"], 3)
+            self.assertEqual(env.tool.export(3), big)
+            self.assertEqual(self.kinds(env), "PKMP")
         else:
             self.assertEqual(r.code // 100, 4, r)
             env.wait_delivered(0)
             self.assertEqual(env.sink.count(), 0)
             self.assertEqual(env.entries(), [])
-            self.assertEqual(self.kinds(env), "PP")
+            self.assertEqual(self.kinds(env), "PKP")
 
     def test_sigterm_exit_0_and_restart_continues_sequence(self):
         env = self.make_env()
         qids = [env.send_ok(msg("term-%d" % i)).queue_id for i in range(3)]
         status = env.tool.status()
         status = status.get("status", status)
-        self.assertEqual(status["last_seq"], 4)   # the policy loaded at start, 3 messages
+        self.assertEqual(status["last_seq"], 5)   # the policy loaded at start, its key, 3 messages
         rc = env.daemon.stop(signal.SIGTERM)
         self.assertEqual(rc, 0, env.daemon.log_text())
-        self.assertIn("mailjournald stopped: last_seq=4", env.daemon.current_log())
+        self.assertIn("mailjournald stopped: last_seq=5", env.daemon.current_log())
         self.assertFalse(os.path.exists(env.daemon.admin_sock) and harness.unix_accepts(env.daemon.admin_sock))
         env.daemon.start()
-        env.daemon.wait_log("policy %s loaded (start): seq=5 " % env.policy_path)
-        env.daemon.wait_log("last_seq=5")   # the start-up line, after the policy entry
+        env.daemon.wait_log("policy %s loaded (start): seq=6 " % env.policy_path)
+        env.daemon.wait_log("last_seq=6")   # the start-up line, after the policy entry
         qids.append(env.send_ok(msg("term-after")).queue_id)
         for q in qids:
             env.delivery_for(q)
         entries = self.assert_everything_delivered_is_journaled(env)
-        self.assertEqual([(e["seq"], e["queue_id"]) for e in entries], list(zip([2, 3, 4, 6], qids)))
+        self.assertEqual([(e["seq"], e["queue_id"]) for e in entries], list(zip([3, 4, 5, 7], qids)))
         # SIGHUP and SIGINT stop it as well (exit 0)
         for sig in (signal.SIGHUP, signal.SIGINT):
             with self.subTest(signal=sig):
                 self.assertEqual(env.daemon.stop(sig), 0, env.daemon.current_log())
                 env.daemon.start()
         r = env.send_ok(msg("term-final"))
-        self.assertEqual(env.entry_for_qid(r.queue_id)["seq"], 9)
-        self.assertEqual(self.kinds(env), "PMMMPMPPM")
+        self.assertEqual(env.entry_for_qid(r.queue_id)["seq"], 10)
+        self.assertEqual(self.kinds(env), "PKMMMPMPPM")
 
     def test_sigusr1_reloads_the_policy_and_does_not_stop(self):
         env = self.make_env()
         digest = env.tool.policy_digest()
         r1 = env.send_ok(msg("before-usr1"))
-        self.assertEqual(env.entry_for_qid(r1.queue_id)["seq"], 2)
+        self.assertEqual(env.entry_for_qid(r1.queue_id)["seq"], 3)
         outcome = env.daemon.signal_reload()
-        self.assertEqual(outcome, ("loaded", "reload (SIGUSR1)", 3, digest))   # same file, same digest
+        self.assertEqual(outcome, ("loaded", "reload (SIGUSR1)", 4, digest))   # same file, same digest
         self.assertTrue(env.daemon.running())
         r2 = env.send_ok(msg("after-usr1"))
         e2 = env.entry_for_qid(r2.queue_id)
-        self.assertEqual(e2["seq"], 4)
+        self.assertEqual(e2["seq"], 5)
         self.assertEqual(e2["policy"], digest)
         every = env.every_entry()
+        # the same keys: the reload journals no key entry
         self.assertEqual([(e["seq"], e["kind"], e.get("reason")) for e in every],
-                         [(1, "policy", "start"), (2, "message", None), (3, "policy", "reload (SIGUSR1)"),
-                          (4, "message", None)])
-        self.assertEqual(env.tool.policy_show()["seq"], 3)
+                         [(1, "policy", "start"), (2, "key", None), (3, "message", None),
+                          (4, "policy", "reload (SIGUSR1)"), (5, "message", None)])
+        self.assertEqual(env.tool.policy_show()["seq"], 4)
 
 
 class JournalFullTest(FailureTestBase):
@@ -258,7 +263,7 @@ class JournalFullTest(FailureTestBase):
 
         r1 = env.send_ok(msg("small-before"))
         env.delivery_for(r1.queue_id)
-        self.assertEqual(env.entry_for_qid(r1.queue_id)["seq"], 2)   # 1: the policy
+        self.assertEqual(env.entry_for_qid(r1.queue_id)["seq"], 3)   # 1: the policy, 2: its key
 
         # 8 MB cannot fit into a 4 MB journal
         big = corpus.big_message(8 * 1024 * 1024, seed=7, name="too-big")
@@ -284,20 +289,20 @@ class JournalFullTest(FailureTestBase):
         self.assertFalse([e for e in entries if "big@example.net" in e["rcpt"]])
         status = env.tool.status()
         status = status.get("status", status)
-        self.assertEqual(status["last_seq"], len(entries) + 1)   # + the policy entry
+        self.assertEqual(status["last_seq"], len(entries) + 2)   # + the policy and key entries
 
         # the operator grows the file system and restarts the daemon: the journal is intact
         # (the staged chunks of the failed message are dropped) and mail is journaled again
         self.assertEqual(env.daemon.stop(), 0, env.daemon.current_log())
         subprocess.run(["mount", "-o", "remount,size=64m", env.journal_dir], check=True)
         env.daemon.start()
-        env.daemon.wait_log("last_seq=%d" % (len(entries) + 2))   # the start-up line, after its policy entry
+        env.daemon.wait_log("last_seq=%d" % (len(entries) + 3))   # the start-up line, after its policy entry
         r4 = env.send_ok(msg("after-grow"), rcpts=["grown@example.net"])
         env.delivery_for(r4.queue_id)
         after = self.assert_everything_delivered_is_journaled(env)
         self.assertEqual(len(after), len(entries) + 1)
         self.assertEqual(after[-1]["queue_id"], r4.queue_id)
-        self.assertEqual(after[-1]["seq"], len(entries) + 3)
+        self.assertEqual(after[-1]["seq"], len(entries) + 4)
         # the 8 MB message fits now
         r5 = env.send_ok(big, rcpts=["big-again@example.net"])
         env.delivery_for(r5.queue_id)

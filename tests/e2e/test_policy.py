@@ -17,7 +17,11 @@
   with FILE:LINE:COL on the tool's stderr and in the daemon log; the old policy stays in force
   and mail keeps flowing; a fixed file then reloads.
 * A bad policy at start: exit 78, FILE:LINE:COL on stderr, nothing journaled.
+* Sealing is mandatory: a department without keys (and no escrow key) is refused at start and
+  at reload.
 * `mailjournal policy check` on contrib/policy.yaml (the shipped example) passes.
+
+Every department lists the harness's e2e certificate (keys/e2e.crt), so all mail is sealed.
 
 Run: python3 tests/e2e/test_policy.py   (as root; exit 77 = skipped, prerequisites missing)
 """
@@ -64,18 +68,22 @@ departments:
       - "@retail.bank.example"
       - "@*.branches.bank.example"
     retention: retail_5y
+    keys: [keys/e2e.crt]
   - name: brokerage
     members:
       - "@brokerage.bank.example"
       - include: lists/brokerage-staff.txt
       - "*-desk@bank.example"{brokerage_marker}
     retention: brokerage_20y
+    keys: [keys/e2e.crt]
   - name: insurance
     members:
       - "@insurance.bank.example"{insurance_marker}
     retention: insurance_10y
+    keys: [keys/e2e.crt]
   - name: default
     retention: general_7y
+    keys: [keys/e2e.crt]
 """
 MARKER = "marker@bank.example"
 MARKER_LINE = '\n      - "%s"' % MARKER
@@ -188,10 +196,17 @@ class ClassificationTest(PolicyTestBase):
         p = every[0]
         self.assertEqual((p["seq"], p["kind"], p["reason"], p["digest"]), (1, "policy", "start", self.digest))
         include = os.path.join(self.env.policy_dir, "lists", "brokerage-staff.txt")
+        # files in the order first referenced: the key of retail comes before brokerage's list
         self.assertEqual(p["files"], [
             {"path": self.env.policy_path, "size": len(POLICY_A), "sha256": harness.sha256(POLICY_A.encode())},
+            harness.file_record(self.env.e2e_cert_path),
             {"path": include, "size": len(BROKERAGE_LIST), "sha256": harness.sha256(BROKERAGE_LIST.encode())}])
-        self.assertEqual([e["kind"] for e in every[1:]], ["message"] * (len(every) - 1))
+        # then a key entry for each department the key is given to, in the policy's order
+        self.assertEqual(harness.kinds(every), "P" + "K" * 4 + "M" * (len(every) - 5))
+        self.assertEqual([(k["seq"], k["action"], k["department"], k["escrow"], k["fingerprint"], k["file"],
+                           k["policy"]) for k in every[1:5]],
+                         [(i + 2, "added", d, False, harness.e2e_keys().fingerprint, self.env.e2e_cert_path,
+                           self.digest) for i, d in enumerate(["retail", "brokerage", "insurance", "default"])])
         # the digest the daemon uses is the one `policy check` computes for the same file
         check = self.env.tool.policy_check(self.env.policy_path, "--format", "json")
         self.assertEqual(check.returncode, 0, check.stderr)
@@ -203,12 +218,21 @@ class ClassificationTest(PolicyTestBase):
     def test_policy_show(self):
         shown = self.env.tool.policy_show()
         include = os.path.join(self.env.policy_dir, "lists", "brokerage-staff.txt")
-        self.assertEqual(shown, {"seq": 1, "digest": self.digest, "files": [
+        cert = harness.file_record(self.env.e2e_cert_path, text=True)
+        fingerprint = harness.e2e_keys().fingerprint
+        departments = ["retail", "brokerage", "insurance", "default"]
+        self.assertEqual(shown, {"seq": 1, "digest": self.digest, "keys": [
+            {"department": d, "escrow": False, "file": self.env.e2e_cert_path, "fingerprint": fingerprint}
+            for d in departments], "files": [
             {"path": self.env.policy_path, "size": len(POLICY_A), "text": POLICY_A},
+            cert,
             {"path": include, "size": len(BROKERAGE_LIST), "text": BROKERAGE_LIST}]})
         text = self.env.tool.ok("policy", "show").decode("utf-8")
-        self.assertTrue(text.startswith("seq:         1\ndigest:      %s\n" % self.digest), text[:300])
+        self.assertTrue(text.startswith("seq:         1\ndigest:      %s\n" % self.digest + "".join(
+            "key:         department=%s %s %s\n" % (d, fingerprint, self.env.e2e_cert_path) for d in departments)),
+            text[:1000])
         self.assertIn("\n==> %s <==\n%s" % (self.env.policy_path, POLICY_A), text)
+        self.assertIn("\n==> %s <==\n%s" % (self.env.e2e_cert_path, cert["text"]), text)
         self.assertIn("\n==> %s <==\n%s" % (include, BROKERAGE_LIST), text)
 
     def test_merged_decisions(self):
@@ -219,6 +243,7 @@ class ClassificationTest(PolicyTestBase):
                 self.assertEqual(e["rcpt"], c.rcpts)
                 self.assert_decision(e, c.departments, c.retention)
                 self.assertEqual(e["policy"], self.digest)
+                self.assert_sealed_to_e2e(e)   # every department has the one e2e key
 
     def test_bcc_only_recipient_decides(self):
         c = next(c for c in CASES if c.name == "bcc-only")
@@ -251,7 +276,8 @@ class ClassificationTest(PolicyTestBase):
                     self.assertEqual(x["from"]["address"], c.mail_from)
                     self.assertEqual([m["address"] for m in x["rcpt"]], c.rcpts)
                     self.assertEqual(x["holds"], [])
-                    self.assertEqual(x["keys"], [])
+                    self.assertEqual(x["keys"], [self.env.e2e_cert_path])
+                    self.assertEqual(x["key_fingerprints"], [harness.e2e_keys().fingerprint])
                 self.assertEqual(online["policy_seq"], 1)
                 self.assertNotIn("policy_seq", offline)
                 self.assertEqual({k: v for k, v in online.items() if k != "policy_seq"}, offline)
@@ -267,6 +293,8 @@ class ClassificationTest(PolicyTestBase):
                     self.assertIn("\nretention:   %s, retain until %s\n" % (e["retention"], e["retain_until"]), text)
                     self.assertIn("policy:      %s%s\n" % (self.digest, "" if args else " (entry 1)"), text)
                     self.assertIn("\ntime:        %s\n" % e["time"], text)
+                    self.assertIn("\nkey:         %s (fingerprint %s)\n" % (
+                        self.env.e2e_cert_path, harness.e2e_keys().fingerprint), text)
 
     def test_explain_names_the_matching_rules(self):
         x = self.env.tool.policy_explain(
@@ -695,6 +723,17 @@ class BrokenReloadTest(PolicyTestBase):
     def test_semantic_errors_tool(self):
         self.assert_refused(*self.semantic_errors(), via="tool")
 
+    def without_default_keys(self):
+        """Sealing is mandatory: a department without keys, in a policy without escrow keys."""
+        text = POLICY_A.replace("    retention: general_7y\n    keys: [keys/e2e.crt]\n", "    retention: general_7y\n")
+        self.assertNotEqual(text, POLICY_A)
+        return text, ["%s:%d:%d: department 'default' has no keys and the policy names no escrow key: its mail "
+                      "could not be sealed (give it 'keys' or add 'escrow')"
+                      % ((self.env.policy_path,) + harness.line_col(text, "name: default"))]
+
+    def test_department_without_keys_tool(self):
+        self.assert_refused(*self.without_default_keys(), via="tool")
+
     def test_bad_include_list_signal(self):
         text = POLICY_A.replace("lists/brokerage-staff.txt", "lists/brokerage-bad.txt")
         bad_list = "ok.person@bank.example\nnot an address\n"
@@ -817,6 +856,13 @@ class StartupPolicyTest(harness.E2ETestCase):
                 path, dup_line, dup_col, first),
             "%s:%d:%d: unknown retention class 'insurance_15y'" % ((path,) + harness.line_col(text, "insurance_15y"))])
 
+    def test_department_without_keys_at_start(self):
+        text = POLICY_A.replace("    retention: general_7y\n    keys: [keys/e2e.crt]\n", "    retention: general_7y\n")
+        path = self.write(text)
+        self.assert_start_refused(path, [
+            "%s:%d:%d: department 'default' has no keys and the policy names no escrow key: its mail could not "
+            "be sealed (give it 'keys' or add 'escrow')" % ((path,) + harness.line_col(text, "name: default"))])
+
     def test_missing_policy_at_start(self):
         path = os.path.join(self.base, "no-such-policy.yaml")
         self.assert_start_refused(path, ["%s: cannot read policy: No such file or directory" % path])
@@ -864,12 +910,29 @@ class StartupPolicyTest(harness.E2ETestCase):
                                   "unknown retention class 'insurance_15y'"]))
 
     def test_contrib_policy_checks(self):
-        """The shipped example policy (contrib/policy.yaml) must pass `mailjournal policy check`."""
+        """The shipped example policy (contrib/policy.yaml) must pass `mailjournal policy check`.
+
+        It names certificates (keys/NAME.crt) that are not shipped: each site makes its own with
+        `mailjournal keygen`.  So the policy is checked in a copy of contrib/, with the e2e
+        certificate standing in for each of them, and without them it must name each missing one."""
         self.assertTrue(os.path.isfile(CONTRIB_POLICY),
                         "%s does not exist: issue 3 requires a realistic example policy there" % CONTRIB_POLICY)
-        p = self.tool.policy_check(CONTRIB_POLICY)
-        self.assertEqual(p.returncode, 0, "policy check %s -> %d\n%s" % (CONTRIB_POLICY, p.returncode,
-                                                                          p.stderr.decode(errors="replace")))
+        with open(CONTRIB_POLICY) as f:
+            text = f.read()
+        certs = sorted(set(re.findall(r"\bkeys/[\w.-]+\.crt\b", text)))
+        self.assertTrue(certs, "contrib/policy.yaml names no key file: mail would be stored unsealed")
+        copy = os.path.join(self.base, "contrib")
+        shutil.copytree(os.path.dirname(CONTRIB_POLICY), copy, ignore=shutil.ignore_patterns("keys"))
+        path = os.path.join(copy, os.path.basename(CONTRIB_POLICY))
+        p = self.tool.policy_check(path)
+        self.assertEqual(p.returncode, 78, p.stderr)
+        for rel in certs:
+            self.assertIn(("cannot read key file '%s'" % os.path.join(copy, rel)).encode(), p.stderr)
+        harness.write_policy_dir(copy, text, {rel: harness.e2e_keys().cert_pem for rel in certs},
+                                 name=os.path.basename(CONTRIB_POLICY), e2e_cert=False)
+        p = self.tool.policy_check(path)
+        self.assertEqual(p.returncode, 0, "policy check %s (a copy of %s) -> %d\n%s" % (
+            path, CONTRIB_POLICY, p.returncode, p.stderr.decode(errors="replace")))
         self.assertIn(b": ok: ", p.stdout)
 
 
