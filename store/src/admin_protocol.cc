@@ -154,6 +154,7 @@ json MessageToJson(uint64_t seq, const MessageEntry& entry) {
         {"salt", HexEncode(std::string_view(reinterpret_cast<const char*>(seal.salt.data()),
                                             seal.salt.size()))},
         {"plain_digest", DigestToJson(seal.plain_digest)},
+        {"scheme", seal.scheme},
         {"recipients", recipients}};
   }
   return out;

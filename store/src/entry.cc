@@ -33,6 +33,7 @@ enum MessageTag : uint32_t {
   kMsgSalt = 20,
   kMsgPlainDigest = 21,
   kMsgRecipient = 22,
+  kMsgSealScheme = 23,
 };
 
 // Policy entry tags.
@@ -64,7 +65,7 @@ struct FieldSpec {
 constexpr uint32_t Bit(uint32_t tag) { return 1u << tag; }
 
 constexpr FieldSpec kMessageSpec = {
-    kMsgRecipient,
+    kMsgSealScheme,
     Bit(kMsgRcpt) | Bit(kMsgDepartment) | Bit(kMsgRecipient),
     Bit(kMsgTime) | Bit(kMsgMail) | Bit(kMsgSize) | Bit(kMsgSha256) | Bit(kMsgTxn) |
         Bit(kMsgChunks) | Bit(kMsgDepartment) | Bit(kMsgRetention) | Bit(kMsgRetainUntil) |
@@ -196,6 +197,7 @@ std::string EncodeMessage(const MessageEntry& entry) {
              std::string_view(reinterpret_cast<const char*>(seal.salt.data()), seal.salt.size()));
     PutField(&out, kMsgPlainDigest, DigestBytes(seal.plain_digest));
     for (const auto& r : seal.recipients) PutField(&out, kMsgRecipient, DigestBytes(r));
+    PutField(&out, kMsgSealScheme, FixedBE(seal.scheme, 1));
   }
   return out;
 }
@@ -343,14 +345,19 @@ Status DecodeMessage(std::string_view in, MessageEntry* entry) {
           case kMsgRecipient:
             entry->sealing.recipients.emplace_back();
             return ReadDigest(value, &entry->sealing.recipients.back());
+          case kMsgSealScheme:
+            // Any scheme decodes (the metadata stays readable); opening needs a known one.
+            if (!ReadFixed(value, 1, &n) || n == 0) return false;
+            entry->sealing.scheme = static_cast<uint8_t>(n);
+            return true;
         }
         return false;
       },
       &seen);
   if (!s.ok()) return s;
   // The sealing fields come all together or not at all.
-  constexpr uint32_t kSealing =
-      Bit(kMsgPlainSize) | Bit(kMsgSalt) | Bit(kMsgPlainDigest) | Bit(kMsgRecipient);
+  constexpr uint32_t kSealing = Bit(kMsgPlainSize) | Bit(kMsgSalt) | Bit(kMsgPlainDigest) |
+                                Bit(kMsgRecipient) | Bit(kMsgSealScheme);
   if ((seen & kSealing) != 0 && (seen & kSealing) != kSealing) {
     return Corrupt("incomplete sealing fields");
   }

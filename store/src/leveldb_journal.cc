@@ -276,7 +276,9 @@ Status LevelDbJournal::Open() {
   leveldb::Options opts;
   opts.create_if_missing = options_.create_if_missing;
   opts.paranoid_checks = true;
-  opts.write_buffer_size = 16 << 20;
+  // The memtable holds staged chunks until it is flushed to a table, so its size bounds
+  // the daemon's memory for large messages (about twice this, while one is flushed).
+  opts.write_buffer_size = 4 << 20;
   leveldb::DB* db = nullptr;
   s = FromLevelDb(leveldb::DB::Open(opts, dir + "/db", &db), "journal " + dir);
   if (!s.ok()) return s;

@@ -114,7 +114,9 @@ Status Sealer::Create(const std::vector<std::string>& certificates_pem,
     state->recipients.push_back(fingerprint);
     CMS_RecipientInfo* ri = CMS_add1_recipient_cert(state->cms.get(), cert.get(), CMS_KEY_PARAM);
     EVP_PKEY_CTX* ctx = ri == nullptr ? nullptr : CMS_RecipientInfo_get0_pkey_ctx(ri);
-    if (ctx == nullptr || EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_OAEP_PADDING) <= 0) {
+    if (ctx == nullptr || EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_OAEP_PADDING) <= 0 ||
+        EVP_PKEY_CTX_set_rsa_oaep_md(ctx, EVP_sha256()) <= 0 ||
+        EVP_PKEY_CTX_set_rsa_mgf1_md(ctx, EVP_sha256()) <= 0) {
       return Status::Internal(OpenSslErrors("seal: cannot add recipient"));
     }
   }

@@ -43,6 +43,10 @@ Status Opener::Open(const json& entry, const std::string& sealed, std::string* p
       if (key == nullptr && DigestToJson(k->fingerprint()) == r) key = k.get();
     }
   }
+  if (seal.value("scheme", 0) != kSealSchemeCms1) {
+    return Status::InvalidArgument(what + " is sealed with scheme " + seal["scheme"].dump() +
+                                   ", which this mailjournal cannot open");
+  }
   if (key == nullptr) {
     return Status::PermissionDenied(what +
                                     " is sealed; it opens with the private key whose "

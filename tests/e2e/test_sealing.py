@@ -10,6 +10,7 @@ message costs it little memory (SealedMemoryTest, which prints what it measured 
 import os
 import subprocess
 import sys
+import threading
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import corpus    # noqa: E402
@@ -187,21 +188,42 @@ class SealingTest(harness.E2ETestCase):
         self.assertEqual(p.returncode, 0, p.stderr)
 
 
+class AnonPeakSampler(threading.Thread):
+    """Samples the daemon's anonymous resident memory (RssAnon) until stopped, keeping the
+    highest value.  Linux keeps a peak (VmHWM) only of the whole resident set, which also
+    counts file pages LevelDB maps to read its own table files: page cache, not memory the
+    daemon holds.  Sampling every millisecond can miss a peak shorter than that; it cannot
+    report one that did not happen."""
+
+    def __init__(self, daemon):
+        super().__init__(daemon=True)
+        self.journald = daemon
+        self.peak = daemon.memory_kib("RssAnon")
+        self.samples = 0
+        self.halt = threading.Event()
+
+    def run(self):
+        while not self.halt.wait(0.001):
+            self.peak = max(self.peak, self.journald.memory_kib("RssAnon"))
+            self.samples += 1
+
+    def stop(self):
+        self.halt.set()
+        self.join()
+        return self.peak
+
+
 class SealedMemoryTest(harness.E2ETestCase):
-    """The daemon's peak resident set size (VmHWM) while it seals a 25 MB message.
+    """The daemon's memory while it seals a 25 MB message.
 
     Each test starts a fresh daemon with the harness's default policy (department default,
-    sealed to the e2e key), sends a small warm-up message (the sealing code and its buffers are
-    then in use), reads VmHWM, sends one message of 25,000,000 bytes through Postfix, reads
-    VmHWM again once the message is committed (before the 250), and checks the growth; then
-    the exported message (opened with the key) must be Postfix's delivered copy, byte for byte.
-
-    What grows is the journal's LevelDB more than the sealing: the daemon opens LevelDB with a
-    16 MiB write buffer (write_buffer_size in store/src/leveldb_journal.cc), and the memtable
-    holds the stored (sealed, zstd-compressed) chunks until it is flushed to a table file, so
-    the stored size, up to that buffer, shows in the RSS.  Hence two messages: one that
-    compresses well, whose growth is the capture-and-seal path itself, and one of random bytes,
-    the worst case, whose growth is mostly the memtable.
+    sealed to the e2e key) and sends a small warm-up message (the sealing code and its
+    buffers are then in use).  While one message of 25,000,000 bytes goes through Postfix,
+    a thread samples the daemon's anonymous resident memory (RssAnon); its growth over the
+    value before is what the daemon holds.  VmHWM is reported too: it also counts the pages
+    of LevelDB's table files that LevelDB maps to read them (after each memtable flush and
+    in compactions), which are page cache the kernel can drop.  Then the exported message
+    (opened with the key) must be Postfix's delivered copy, byte for byte.
     """
 
     SIZE = 25000000
@@ -213,43 +235,48 @@ class SealedMemoryTest(harness.E2ETestCase):
         self.env = env
         warm = env.send_ok(corpus.big_message(20000, seed=1, name="warm-up"))
         self.assert_sealed_to_e2e(env.entry_for_qid(warm.queue_id))
-        before = env.daemon.memory_kib("VmHWM")
-        r = env.send_ok(message, rcpts=["big@example.net"])
-        after = env.daemon.memory_kib("VmHWM")   # the entry is committed before the 250
-        rss = env.daemon.memory_kib("VmRSS")
+        hwm_before = env.daemon.memory_kib("VmHWM")
+        sampler = AnonPeakSampler(env.daemon)
+        anon_before = sampler.peak
+        sampler.start()
+        try:
+            r = env.send_ok(message, rcpts=["big@example.net"])
+        finally:
+            anon_peak = sampler.stop()
+        hwm_after = env.daemon.memory_kib("VmHWM")   # the entry is committed before the 250
         entry = env.entry_for_qid(r.queue_id)
-        sys.stderr.write("\nsealed %s message of %d bytes (stored %d bytes): mailjournald VmHWM before %d KiB, "
-                         "after %d KiB, growth %d KiB (%.1f MiB); VmRSS after %d KiB\n" % (
-                             label, len(message), entry["size"], before, after, after - before,
-                             (after - before) / 1024.0, rss))
+        sys.stderr.write(
+            "\nsealed %s message of %d bytes (stored %d bytes): mailjournald RssAnon %d KiB "
+            "before, peak %d KiB (growth %.1f MiB, %d samples); VmHWM %d -> %d KiB (growth "
+            "%.1f MiB, including mapped table files)\n" % (
+                label, len(message), entry["size"], anon_before, anon_peak,
+                (anon_peak - anon_before) / 1024.0, sampler.samples, hwm_before, hwm_after,
+                (hwm_after - hwm_before) / 1024.0))
+        self.assertGreater(sampler.samples, 100)
         self.assert_sealed_to_e2e(entry)
         delivered = env.delivery_for(r.queue_id).content
         self.assertEqual(len(delivered), self.SIZE)
         exported = env.tool.export(entry["seq"])
         self.assertTrue(exported == delivered, harness.bytes_diff(delivered, exported))
         self.assert_entry_content(entry, exported)
-        return (after - before) * 1024, entry
+        return (anon_peak - anon_before) * 1024, entry
 
-    def test_compressible_25_mb_seals_in_little_memory(self):
-        # Base64 of text lines (stored 0.73 MB).  Measured (Postfix 3.7.11, 2 cores, daemon of
-        # commits c297ae9 to 3f40bbe): growth 2.6 to 3.4 MiB (VmHWM 10-11.5 MiB -> 13-15 MiB).
-        # Holding the message (23.8 MiB) in memory would break the bound.
+    # Measured on this 2-core machine (Postfix 3.7.11, three runs): compressible (stored
+    # 0.73 MB) RssAnon growth 4.0 MiB; random (stored 18.9 MB) 8.9 to 10.2 MiB, the LevelDB
+    # memtable (4 MiB write buffer, two while one is flushed) being most of it; VmHWM grew
+    # 3.2 to 3.5 and 12 to 22 MiB.  Holding the message (23.8 MiB) or its sealed form
+    # (18 MiB) would break the 16 MiB bound.
+
+    def test_compressible_25_mb_seals_in_bounded_memory(self):
         growth, entry = self.measure(corpus.big_message(self.SIZE, name="compressible", compressible=True),
                                      "compressible")
         self.assertLess(entry["size"], 2 * MIB)
         self.assertLess(growth, 16 * MIB)
 
-    def test_random_25_mb_grows_no_more_than_the_journal_write_buffer(self):
-        # Base64 of random bytes (stored 18.9 MB: incompressible, like most attachments).
-        # Measured (Postfix 3.7.11, 2 cores, daemon of commits c297ae9 to 3f40bbe): growth 21.3
-        # to 21.9 MiB (VmHWM 10-11.5 MiB -> 32-33 MiB).  It follows the stored size up to the
-        # LevelDB write buffer: 10 MB random (7.6 MB stored) grew 11 MiB, 50 MB (37.9 MB stored)
-        # 27 MiB, while 25 MB that compress (above) grew 3 MiB.  The bound, 16 MiB of write buffer
-        # and 10 MiB for the rest, is NOT far below the size of this message; it catches the
-        # daemon holding the message (+23.8 MiB) or its sealed form (+18 MiB) besides the memtable.
+    def test_random_25_mb_seals_in_bounded_memory(self):
         growth, entry = self.measure(corpus.big_message(self.SIZE, seed=25, name="random"), "random")
         self.assertGreater(entry["size"], 15 * MIB)
-        self.assertLess(growth, 16 * MIB + 10 * MIB)
+        self.assertLess(growth, 16 * MIB)
 
 
 if __name__ == "__main__":

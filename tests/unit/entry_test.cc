@@ -128,9 +128,9 @@ BOOST_AUTO_TEST_CASE(unknown_kind_and_bad_magic_are_rejected) {
 
 BOOST_AUTO_TEST_CASE(unknown_tag_is_rejected) {
   std::string bytes = Encode(SampleEntry());
-  bytes += std::string("\x17\x01x", 3);  // tag 23, length 1
+  bytes += std::string("\x18\x01x", 3);  // tag 24, length 1
   MessageEntry out;
-  BOOST_TEST(Decode(bytes, &out).message().find("unknown field tag 23") != std::string::npos);
+  BOOST_TEST(Decode(bytes, &out).message().find("unknown field tag 24") != std::string::npos);
 }
 
 BOOST_AUTO_TEST_CASE(out_of_order_and_repeated_tags_are_rejected) {
@@ -185,8 +185,16 @@ BOOST_AUTO_TEST_CASE(sealing_fields_round_trip_and_come_all_together) {
   BOOST_TEST((out.sealing.salt == in.sealing.salt));
   BOOST_TEST((out.sealing.plain_digest == in.sealing.plain_digest));
   BOOST_TEST((out.sealing.recipients == in.sealing.recipients));
+  BOOST_TEST(out.sealing.scheme == kSealSchemeCms1);
   BOOST_TEST(Encode(out) == bytes);
-  // Without its recipients (the last fields) the group is incomplete.
+  // A later scheme still decodes; scheme 0 does not exist.
+  MessageEntry later = in;
+  later.sealing.scheme = 2;
+  BOOST_REQUIRE(Decode(Encode(later), &out).ok());
+  BOOST_TEST(out.sealing.scheme == 2);
+  later.sealing.scheme = 0;
+  BOOST_TEST(Decode(Encode(later), &out).IsCorruption());
+  // Without its recipients the group is incomplete.
   MessageEntry partial = in;
   partial.sealing.recipients.clear();
   BOOST_TEST(Decode(Encode(partial), &out).message().find("incomplete sealing fields") !=

@@ -131,6 +131,9 @@ BOOST_AUTO_TEST_CASE(the_entry_binds_the_ciphertext_so_a_swap_or_altered_entry_y
     }
   }
   json altered = a.entry;
+  altered["seal"]["scheme"] = 2;  // a scheme of a later version: refused, not guessed at
+  BOOST_TEST((opener.Open(altered, a.sealed, &out).code() == Status::Code::kInvalidArgument));
+  altered = a.entry;
   altered["seal"]["plain_size"] = a.plaintext.size() + 1;
   BOOST_TEST(opener.Open(altered, a.sealed, &out).IsCorruption());
   BOOST_TEST(opener.Open(a.entry, a.sealed, &out).ok());

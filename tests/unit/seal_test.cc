@@ -110,6 +110,16 @@ BOOST_AUTO_TEST_CASE(the_standard_tools_open_it) {
                     "/m.eml";
   BOOST_REQUIRE(std::system(cmd.c_str()) == 0);
   BOOST_TEST((ReadFile(dir.path() + "/m.eml") == plaintext));
+  // The structure names its algorithms: AES-256-GCM, and OAEP with SHA-256 and MGF1-SHA-256.
+  cmd = "openssl cms -cmsout -print -inform DER -in " + dir.path() + "/m.cms > " + dir.path() +
+        "/m.txt";
+  BOOST_REQUIRE(std::system(cmd.c_str()) == 0);
+  std::string printed = ReadFile(dir.path() + "/m.txt");
+  BOOST_TEST(printed.find("aes-256-gcm") != std::string::npos);
+  BOOST_TEST(printed.find("rsaesOaep") != std::string::npos);
+  BOOST_TEST(printed.find("OBJECT            :sha256") != std::string::npos);
+  BOOST_TEST(printed.find("OBJECT            :mgf1") != std::string::npos);
+  BOOST_TEST(printed.find("sha1") == std::string::npos);
 }
 
 BOOST_AUTO_TEST_CASE(a_key_has_one_fingerprint_from_certificate_sealer_and_private_key) {

@@ -62,11 +62,16 @@ struct Classification {
   Sha256Digest policy_digest{};          // the policy that classified it
 };
 
+// Sealing schemes. 1: CMS AuthEnvelopedData, AES-256-GCM, RSAES-OAEP with SHA-256 and
+// MGF1-SHA-256 per recipient certificate, over one zstd frame (mailjournal/seal.h).
+constexpr uint8_t kSealSchemeCms1 = 1;
+
 // How a message's content was sealed (mailjournal/seal.h). When `sealed`, the content
 // the journal stores (ContentRef) is the sealed CMS structure, and these describe the
 // captured bytes inside it.
 struct Sealing {
   bool sealed = false;
+  uint8_t scheme = kSealSchemeCms1;      // the algorithms; readers refuse unknown schemes
   uint64_t plain_size = 0;               // number of captured bytes
   std::array<uint8_t, 16> salt{};        // random per message
   Sha256Digest plain_digest{};           // SHA-256(salt || captured bytes)

@@ -1,9 +1,10 @@
 // Sealing: a message's bytes as one standard CMS structure that only the holders of the
 // recipients' private keys can open (mailjournal-format(5), "SEALED CONTENT").
 //
-// The sealed form is a BER-encoded CMS ContentInfo of type AuthEnvelopedData (RFC 5083):
-// AES-256-GCM under a fresh random key per message, that key transported to each recipient
-// certificate with RSA-OAEP (RFC 8017), the content being the zstd-compressed message
+// The sealed form (scheme kSealSchemeCms1, entry.h) is a BER-encoded CMS ContentInfo of type
+// AuthEnvelopedData (RFC 5083): AES-256-GCM under a fresh random key per message, that key
+// transported to each recipient certificate with RSAES-OAEP, SHA-256 and MGF1-SHA-256
+// (RFC 8017, RFC 4055), the content being the zstd-compressed message
 // (a zstd frame, RFC 8878; CMS CompressedData is not available in Debian's OpenSSL). So
 //   openssl cms -decrypt -binary -inform DER -inkey KEY -in SEALED | zstd -d
 // yields the captured bytes. All cryptography is OpenSSL's (CMS, EVP).
