@@ -213,9 +213,11 @@ sfsistat OnEndOfMessage(SMFICTX* ctx) noexcept {
     MessageEntry entry;
     Status st = s->EndOfMessage(&seq, &entry);
     if (st.ok()) {
-      Log(LOG_INFO, "%s: seq=%llu from=<%s> nrcpt=%zu size=%llu", QueueIdForLog(s).c_str(),
-          static_cast<unsigned long long>(seq), BareAddress(entry.envelope.mail).c_str(),
-          entry.envelope.rcpt.size(), static_cast<unsigned long long>(entry.content.size));
+      Log(LOG_INFO, "%s: seq=%llu from=<%s> nrcpt=%zu size=%llu stored=%llu",
+          QueueIdForLog(s).c_str(), static_cast<unsigned long long>(seq),
+          BareAddress(entry.envelope.mail).c_str(), entry.envelope.rcpt.size(),
+          static_cast<unsigned long long>(entry.sealing.plain_size),
+          static_cast<unsigned long long>(entry.content.size));
     }
     return st;
   });

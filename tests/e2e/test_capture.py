@@ -279,7 +279,8 @@ class CaptureTest(harness.E2ETestCase):
         data = b"Subject: 150 recipients\r\nMessage-ID: <many@example.org>\r\nDate: Fri, 27 Nov 2026 10:00:00 +0000\r\n\r\nx\r\n"
         r, d, e = self.send_and_check(data, rcpts=rcpts, rcpt_options=opts)
         self.assertEqual(len(e["rcpt"]), 150)
-        self.assertIn("%s: seq=%d from=<sender@example.org> nrcpt=150 size=%d" % (r.queue_id, e["seq"], e["size"]),
+        self.assertIn("%s: seq=%d from=<sender@example.org> nrcpt=150 size=%d stored=%d" % (
+            r.queue_id, e["seq"], e["seal"]["plain_size"], e["size"]),
                       self.env.daemon.log_text())
 
     def test_null_sender(self):
@@ -373,8 +374,8 @@ class CaptureTest(harness.E2ETestCase):
             re.escape(self.env.journal_dir), re.escape(self.env.daemon.milter_spec),
             re.escape(self.env.daemon.admin_sock)))
         for e in entries:
-            line = "%s: seq=%d from=<%s> nrcpt=%d size=%d" % (e["queue_id"], e["seq"], e["mail_from"],
-                                                             len(e["rcpt"]), e["size"])
+            line = "%s: seq=%d from=<%s> nrcpt=%d size=%d stored=%d" % (
+                e["queue_id"], e["seq"], e["mail_from"], len(e["rcpt"]), e["seal"]["plain_size"], e["size"])
             self.assertIn(line, log)
         # every delivery at the sink is in the journal, except Postfix's own notifications (the
         # NOTIFY=SUCCESS in test_recipients_... makes one): internal mail skips the milters
