@@ -188,6 +188,118 @@ class SealingTest(harness.E2ETestCase):
         self.assertEqual(p.returncode, 0, p.stderr)
 
 
+ROTATION_POLICY = """\
+version: 1
+retention: {short: 180d, long: 7y}
+escrow: [keys/escrow.crt]
+departments:
+  - name: retail
+    members: ["@retail.example"]
+    retention: short
+    keys: [%s]
+  - name: default
+    retention: long
+"""
+
+
+class EscrowAndRotationTest(harness.E2ETestCase):
+    """Through Postfix: the escrow key opens every message, whatever its department (the
+    default department has no key of its own); a department's key is rotated by a reload,
+    which journals the key entries; mail sealed before the rotation opens with the old key
+    only, mail after it with the new key only, and the escrow key opens both.  show --body
+    prints the metadata, an empty line and the message exactly as captured."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.keys = harness.tempfile.mkdtemp(prefix="mj-rotation-keys-")
+        cls.addClassCleanup(harness.shutil.rmtree, cls.keys, True)
+        cls.passfile = os.path.join(cls.keys, "pass")
+        with open(cls.passfile, "w") as f:
+            f.write("rotation passphrase\n")
+        cls.fingerprints, certs = {}, {}
+        for name in ("escrow", "retail-2025", "retail-2026"):
+            p = subprocess.run([harness.MAILJOURNAL, "keygen", "--department", name, "-o", cls.keys,
+                                "--passphrase-file", cls.passfile, "--format", "json"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=120)
+            assert p.returncode == 0, p.stderr
+            cls.fingerprints[name] = harness.json.loads(p.stdout)["fingerprint"]
+            with open(os.path.join(cls.keys, name + ".crt")) as f:
+                certs["keys/%s.crt" % name] = f.read()
+        cls.env = harness.E2E(policy=ROTATION_POLICY % "keys/retail-2025.crt", policy_files=certs,
+                              e2e_cert=False)
+        cls.env.__enter__()
+        cls.addClassCleanup(cls.env.close)
+        cls.before_raw = b"Subject: before the rotation\r\n\r\nsealed to retail-2025\r\n"
+        cls.default_raw = b"Subject: no department\r\n\r\nsealed to the escrow key alone\r\n"
+        before = cls.env.send_ok(cls.before_raw, mail_from="ann@retail.example", rcpts=["c@example.net"])
+        outside = cls.env.send_ok(cls.default_raw, mail_from="x@example.org", rcpts=["y@example.net"])
+        cls.env.write_policy(ROTATION_POLICY % "keys/retail-2026.crt")
+        cls.reload_seq, _ = cls.env.reload_policy()
+        cls.after_raw = b"Subject: after the rotation\r\n\r\nsealed to retail-2026\r\n"
+        after = cls.env.send_ok(cls.after_raw, mail_from="ann@retail.example", rcpts=["c@example.net"])
+        cls.env.wait_delivered(3)
+        cls.before = cls.env.entry_for_qid(before.queue_id)
+        cls.outside = cls.env.entry_for_qid(outside.queue_id)
+        cls.after = cls.env.entry_for_qid(after.queue_id)
+        cls.delivered = {name: cls.env.delivery_for(r.queue_id).content
+                         for name, r in (("before", before), ("outside", outside), ("after", after))}
+
+    def export_with(self, entry, key_name):
+        return self.env.tool.run("export", entry["seq"], "--key", os.path.join(self.keys, key_name + ".key"),
+                                 "--passphrase-file", self.passfile)
+
+    def test_messages_are_sealed_to_the_department_keys_then_the_escrow_key(self):
+        fp = self.fingerprints
+        self.assertEqual(self.before["seal"]["recipients"], [fp["retail-2025"], fp["escrow"]])
+        self.assertEqual(self.outside["seal"]["recipients"], [fp["escrow"]])
+        self.assertEqual(self.after["seal"]["recipients"], [fp["retail-2026"], fp["escrow"]])
+
+    def test_the_escrow_key_opens_every_message(self):
+        for name, entry in (("before", self.before), ("outside", self.outside), ("after", self.after)):
+            with self.subTest(name):
+                p = self.export_with(entry, "escrow")
+                self.assertEqual(p.returncode, 0, p.stderr)
+                self.assertEqual(p.stdout, self.delivered[name])
+
+    def test_old_mail_opens_with_the_old_key_and_new_mail_with_the_new_one(self):
+        for entry, name, key, opens in ((self.before, "before", "retail-2025", True),
+                                        (self.before, "before", "retail-2026", False),
+                                        (self.after, "after", "retail-2026", True),
+                                        (self.after, "after", "retail-2025", False)):
+            with self.subTest(message=name, key=key):
+                p = self.export_with(entry, key)
+                if opens:
+                    self.assertEqual((p.returncode, p.stdout), (0, self.delivered[name]), p.stderr)
+                else:
+                    self.assertEqual((p.returncode, p.stdout), (77, b""))
+                    self.assertIn(self.fingerprints["escrow"].encode(), p.stderr)
+
+    def test_the_rotation_is_journaled_as_key_entries_with_the_reload(self):
+        entries = self.env.every_entry()
+        keys = [(e["seq"], e["action"], e["department"], e["escrow"], e["fingerprint"])
+                for e in entries if e["kind"] == "key"]
+        fp = self.fingerprints
+        self.assertEqual(keys, [
+            (2, "added", "retail", False, fp["retail-2025"]),
+            (3, "added", "", True, fp["escrow"]),
+            (self.reload_seq + 1, "added", "retail", False, fp["retail-2026"]),
+            (self.reload_seq + 2, "removed", "retail", False, fp["retail-2025"]),
+        ])
+        self.assertEqual(entries[self.reload_seq - 1]["kind"], "policy")
+        self.assertEqual(entries[self.reload_seq + 2]["seq"], self.after["seq"])
+
+    def test_show_body_prints_the_metadata_then_the_message_as_captured(self):
+        key = ["--key", os.path.join(self.keys, "escrow.key"), "--passphrase-file", self.passfile]
+        p = self.env.tool.run("show", self.after["seq"], "--body", *key)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        metadata = self.env.tool.ok("show", self.after["seq"])
+        self.assertEqual(p.stdout, metadata + b"\n" + self.delivered["after"])
+        # Without a key that opens it: the metadata, then a refusal naming the keys (77).
+        p = self.env.tool.run("show", self.after["seq"], "--body")
+        self.assertEqual((p.returncode, p.stdout), (77, metadata))
+        self.assertIn(self.fingerprints["retail-2026"].encode(), p.stderr)
+
+
 class AnonPeakSampler(threading.Thread):
     """Samples the daemon's anonymous resident memory (RssAnon) until stopped, keeping the
     highest value.  Linux keeps a peak (VmHWM) only of the whole resident set, which also
