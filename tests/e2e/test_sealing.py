@@ -35,23 +35,34 @@ departments:
 MIB = 1024 * 1024
 
 
+def make_key_pairs(testcase_class, names, passphrase):
+    """Runs `mailjournal keygen` for each name into a temporary directory removed after the
+    class; returns (directory, passphrase file, {name: fingerprint}, {"keys/NAME.crt": PEM})."""
+    keys = harness.tempfile.mkdtemp(prefix="mj-keys-")
+    testcase_class.addClassCleanup(harness.shutil.rmtree, keys, True)
+    passfile = os.path.join(keys, "pass")
+    with open(passfile, "w") as f:
+        f.write(passphrase + "\n")
+    fingerprints, certs = {}, {}
+    for name in names:
+        p = subprocess.run([harness.MAILJOURNAL, "keygen", "--department", name, "-o", keys,
+                            "--passphrase-file", passfile, "--format", "json"],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=120)
+        assert p.returncode == 0, p.stderr
+        fingerprints[name] = harness.json.loads(p.stdout)["fingerprint"]
+        with open(os.path.join(keys, name + ".crt")) as f:
+            certs["keys/%s.crt" % name] = f.read()
+    return keys, passfile, fingerprints, certs
+
+
 class SealingTest(harness.E2ETestCase):
     @classmethod
     def setUpClass(cls):
-        cls.keys = harness.tempfile.mkdtemp(prefix="mj-keys-")
-        cls.addClassCleanup(harness.shutil.rmtree, cls.keys, True)
-        cls.passfile = os.path.join(cls.keys, "pass")
-        with open(cls.passfile, "w") as f:
-            f.write("correct horse battery staple\n")
-        p = subprocess.run([harness.MAILJOURNAL, "keygen", "--department", "retail", "-o", cls.keys,
-                            "--passphrase-file", cls.passfile, "--format", "json"],
-                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=120)
-        assert p.returncode == 0, p.stderr
-        cls.fingerprint = harness.json.loads(p.stdout)["fingerprint"]
-        with open(os.path.join(cls.keys, "retail.crt")) as f:
-            cert = f.read()
+        cls.keys, cls.passfile, fingerprints, certs = make_key_pairs(
+            cls, ["retail"], "correct horse battery staple")
+        cls.fingerprint = fingerprints["retail"]
         cls.e2e = harness.e2e_keys()
-        cls.env = harness.E2E(policy=POLICY, policy_files={"keys/retail.crt": cert})
+        cls.env = harness.E2E(policy=POLICY, policy_files=certs)
         cls.env.__enter__()
         cls.addClassCleanup(cls.env.close)
         cls.raw = ("From: ann@retail.example\r\nTo: customer@example.net\r\nSubject: %s\r\n"
@@ -211,20 +222,8 @@ class EscrowAndRotationTest(harness.E2ETestCase):
 
     @classmethod
     def setUpClass(cls):
-        cls.keys = harness.tempfile.mkdtemp(prefix="mj-rotation-keys-")
-        cls.addClassCleanup(harness.shutil.rmtree, cls.keys, True)
-        cls.passfile = os.path.join(cls.keys, "pass")
-        with open(cls.passfile, "w") as f:
-            f.write("rotation passphrase\n")
-        cls.fingerprints, certs = {}, {}
-        for name in ("escrow", "retail-2025", "retail-2026"):
-            p = subprocess.run([harness.MAILJOURNAL, "keygen", "--department", name, "-o", cls.keys,
-                                "--passphrase-file", cls.passfile, "--format", "json"],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=120)
-            assert p.returncode == 0, p.stderr
-            cls.fingerprints[name] = harness.json.loads(p.stdout)["fingerprint"]
-            with open(os.path.join(cls.keys, name + ".crt")) as f:
-                certs["keys/%s.crt" % name] = f.read()
+        cls.keys, cls.passfile, cls.fingerprints, certs = make_key_pairs(
+            cls, ["escrow", "retail-2025", "retail-2026"], "rotation passphrase")
         cls.env = harness.E2E(policy=ROTATION_POLICY % "keys/retail-2025.crt", policy_files=certs,
                               e2e_cert=False)
         cls.env.__enter__()

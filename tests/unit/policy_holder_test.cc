@@ -37,6 +37,14 @@ void WriteKeys(const std::string& dir) {
   }
 }
 
+// Writes kPolicy as DIR/policy.yaml with its member list and keys; returns its path.
+std::string WritePolicyFiles(const std::string& dir) {
+  Write(dir + "/policy.yaml", kPolicy);
+  Write(dir + "/hr/retail.txt", "ann@bank.example\n");
+  WriteKeys(dir);
+  return dir + "/policy.yaml";
+}
+
 Sha256Digest FingerprintOf(const std::string& case_file) {
   Sha256Digest d;
   BOOST_REQUIRE(CertificateKeyFingerprint(ReadCaseFile(case_file), &d).ok());
@@ -66,10 +74,7 @@ BOOST_AUTO_TEST_SUITE(policy_holder)
 
 BOOST_AUTO_TEST_CASE(a_load_is_journaled_and_rebuilt_offline_without_the_files) {
   TempDir dir;
-  std::string policy_path = dir.path() + "/etc/policy.yaml";
-  Write(policy_path, kPolicy);
-  Write(dir.path() + "/etc/hr/retail.txt", "ann@bank.example\n");
-  WriteKeys(dir.path() + "/etc");
+  std::string policy_path = WritePolicyFiles(dir.path() + "/etc");
   Sha256Digest digest;
   {
     auto journal = OpenTestJournal(dir.path() + "/journal");
@@ -93,10 +98,7 @@ BOOST_AUTO_TEST_CASE(a_load_is_journaled_and_rebuilt_offline_without_the_files) 
 
 BOOST_AUTO_TEST_CASE(a_refused_load_keeps_the_running_policy_and_journals_nothing) {
   TempDir dir;
-  std::string policy_path = dir.path() + "/policy.yaml";
-  Write(policy_path, kPolicy);
-  Write(dir.path() + "/hr/retail.txt", "ann@bank.example\n");
-  WriteKeys(dir.path());
+  std::string policy_path = WritePolicyFiles(dir.path());
   auto journal = OpenTestJournal(dir.path() + "/journal");
   PolicyHolder holder(policy_path, journal.get());
   std::vector<PolicyError> errors;
@@ -117,10 +119,7 @@ BOOST_AUTO_TEST_CASE(a_refused_load_keeps_the_running_policy_and_journals_nothin
 BOOST_AUTO_TEST_CASE(key_changes_are_journaled_with_the_policy_that_makes_them) {
   TempDir dir;
   std::string etc = dir.path() + "/etc";
-  std::string policy_path = etc + "/policy.yaml";
-  Write(policy_path, kPolicy);
-  Write(etc + "/hr/retail.txt", "ann@bank.example\n");
-  WriteKeys(etc);
+  std::string policy_path = WritePolicyFiles(etc);
   std::vector<PolicyError> errors;
   uint64_t seq = 0;
   {
@@ -177,10 +176,7 @@ BOOST_AUTO_TEST_CASE(key_changes_are_journaled_with_the_policy_that_makes_them) 
 
 BOOST_AUTO_TEST_CASE(a_previous_policy_that_no_longer_loads_does_not_stop_the_start) {
   TempDir dir;
-  std::string policy_path = dir.path() + "/policy.yaml";
-  Write(policy_path, kPolicy);
-  Write(dir.path() + "/hr/retail.txt", "ann@bank.example\n");
-  WriteKeys(dir.path());
+  std::string policy_path = WritePolicyFiles(dir.path());
   auto journal = OpenTestJournal(dir.path() + "/journal");
   // A policy entry written under older rules: its department has no key.
   std::vector<Entry> old(1);
