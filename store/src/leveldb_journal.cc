@@ -2,7 +2,8 @@
 //   'e' u64 seq            -> encoded entry
 //   'c' u64 txn u32 index  -> content chunk
 //   'p' u64 txn            -> "" while txn has staged chunks and is not committed
-//   'm' name               -> metadata ("mformat", "mgeneration")
+//   'h' u64 seq            -> the entry's Merkle leaf hash (mailjournal/merkle.h)
+//   'm' name               -> metadata ("mformat", "mgeneration", "mpolicy", "mtree")
 // All integers big-endian, so appends are sequential in LevelDB's key order.
 #include <fcntl.h>
 #include <leveldb/db.h>
@@ -20,6 +21,7 @@
 #include <vector>
 
 #include "mailjournal/journal.h"
+#include "mailjournal/merkle.h"
 #include "mailjournal/sha256.h"
 #include "mailjournal/time_util.h"
 
@@ -29,6 +31,7 @@ namespace {
 
 constexpr char kFormat[] = "1";
 constexpr char kLatestPolicyKey[] = "mpolicy";
+constexpr char kTreeKey[] = "mtree";  // the Merkle tree's compact range after the last entry
 
 void AppendBE(std::string* out, uint64_t v, int bytes) {
   for (int i = bytes - 1; i >= 0; --i) out->push_back(static_cast<char>((v >> (8 * i)) & 0xff));
@@ -65,6 +68,16 @@ std::string PendingKey(uint64_t txn) {
 }
 
 bool IsEntryKey(const leveldb::Slice& k) { return k.size() == 9 && k[0] == 'e'; }
+
+std::string LeafHashKey(uint64_t seq) {
+  std::string k = "h";
+  AppendBE(&k, seq, 8);
+  return k;
+}
+
+leveldb::Slice DigestSlice(const Sha256Digest& d) {
+  return leveldb::Slice(reinterpret_cast<const char*>(d.data()), d.size());
+}
 
 Status FromLevelDb(const leveldb::Status& s, const std::string& what) {
   if (s.ok()) return Status::OK();
@@ -182,16 +195,29 @@ class LevelDbJournal : public Journal {
   }
 
   Status ReadEntry(uint64_t seq, Entry* entry) override {
-    if (seq == 0 || seq > LastSequence()) {
-      return Status::NotFound("entry " + std::to_string(seq) + ": no such entry");
-    }
     std::string value;
-    leveldb::Status s = db_->Get(leveldb::ReadOptions(), EntryKey(seq), &value);
-    if (s.IsNotFound()) {
-      return Status::Corruption("entry " + std::to_string(seq) + ": missing from the journal");
+    Status s = ReadEntryBytes(seq, &value);
+    return s.ok() ? Decode(seq, value, entry) : s;
+  }
+
+  Status ReadEntryBytes(uint64_t seq, std::string* bytes) override {
+    return ReadRecord(seq, EntryKey(seq), "", bytes);
+  }
+
+  Status ReadLeafHash(uint64_t seq, Sha256Digest* hash) override {
+    std::string value;
+    Status s = ReadRecord(seq, LeafHashKey(seq), "leaf hash ", &value);
+    if (s.ok() && value.size() != hash->size()) {
+      s = Status::Corruption("entry " + std::to_string(seq) + ": malformed leaf hash");
     }
-    if (!s.ok()) return FromLevelDb(s, "entry " + std::to_string(seq));
-    return Decode(seq, value, entry);
+    if (s.ok()) std::copy(value.begin(), value.end(), hash->begin());
+    return s;
+  }
+
+  void TreeHead(uint64_t* size, Sha256Digest* root) const override {
+    std::lock_guard<std::mutex> l(mu_);
+    *size = tree_.size();
+    *root = tree_.Root();
   }
 
   Status Scan(uint64_t from, bool reverse, const Visitor& visit) override;
@@ -225,6 +251,18 @@ class LevelDbJournal : public Journal {
     std::condition_variable cv;
   };
 
+  // Reads the record `key` of entry `seq`: NotFound beyond the journal, Corruption if gone.
+  Status ReadRecord(uint64_t seq, const std::string& key, const std::string& what,
+                    std::string* value) {
+    std::string where = "entry " + std::to_string(seq);
+    if (seq == 0 || seq > LastSequence()) return Status::NotFound(where + ": no such entry");
+    leveldb::ReadOptions ro;
+    ro.verify_checksums = true;
+    leveldb::Status s = db_->Get(ro, key, value);
+    if (s.IsNotFound()) return Status::Corruption(where + ": " + what + "missing from the journal");
+    return FromLevelDb(s, where);
+  }
+
   static Status Decode(uint64_t seq, const std::string& value, Entry* entry) {
     Status s = DecodeEntry(value, entry);
     if (!s.ok()) return Status::Corruption("entry " + std::to_string(seq) + ": " + s.message());
@@ -237,6 +275,9 @@ class LevelDbJournal : public Journal {
                 const Finalizer* finalize, uint64_t* seq);
   Status RemoveUncommittedTransactions();
   Status InitMetadata();
+  // Loads the tree's compact range, rebuilding it (and any missing leaf hash) from the
+  // entries when it does not cover them all (a journal written before the tree existed).
+  Status LoadTree();
   // Records `generation` durably and makes it current.
   Status WriteGeneration(uint64_t generation);
 
@@ -251,6 +292,7 @@ class LevelDbJournal : public Journal {
   mutable std::mutex mu_;
   std::deque<Writer*> writers_;  // GUARDED_BY(mu_); front is the group leader
   uint64_t last_seq_ = 0;        // GUARDED_BY(mu_)
+  CompactRange tree_;            // GUARDED_BY(mu_); over entries 1..last_seq_
   int64_t last_time_us_ = 0;     // GUARDED_BY(mu_); commit times never go backwards
 };
 
@@ -306,7 +348,30 @@ Status LevelDbJournal::Open() {
     if (!s.ok()) return s;
     last_time_us_ = last.time_us();
   }
-  return Status::OK();
+  return LoadTree();
+}
+
+Status LevelDbJournal::LoadTree() {
+  std::string value;
+  leveldb::Status ls = db_->Get(leveldb::ReadOptions(), kTreeKey, &value);
+  if (!ls.ok() && !ls.IsNotFound()) return FromLevelDb(ls, "journal " + options_.dir);
+  if (ls.ok() && CompactRange::Decode(value, &tree_) && tree_.size() == last_seq_) {
+    return Status::OK();
+  }
+  tree_ = CompactRange();
+  leveldb::WriteBatch batch;
+  for (uint64_t seq = 1; seq <= last_seq_; ++seq) {
+    std::string bytes;
+    Status s = ReadEntryBytes(seq, &bytes);
+    if (!s.ok()) return s;
+    Sha256Digest leaf = LeafHash(bytes);
+    batch.Put(LeafHashKey(seq), DigestSlice(leaf));
+    tree_.Append(leaf);
+  }
+  batch.Put(kTreeKey, tree_.Encode());
+  leveldb::WriteOptions wo;
+  wo.sync = true;
+  return FromLevelDb(db_->Write(wo, &batch), "journal " + options_.dir + ": tree");
 }
 
 Status LevelDbJournal::WriteGeneration(uint64_t generation) {
@@ -390,6 +455,7 @@ Status LevelDbJournal::Append(Entry* entries, size_t count, std::string_view fin
   }
   uint64_t first_seq = last_seq_ + 1;
   int64_t now = std::max(NowMicros(), last_time_us_);
+  CompactRange tree = tree_;  // only the group leader extends the tree
   l.unlock();
 
   leveldb::WriteBatch batch;
@@ -413,9 +479,14 @@ Status LevelDbJournal::Append(Entry* entries, size_t count, std::string_view fin
         AppendBE(&latest, next, 8);
         batch.Put(kLatestPolicyKey, latest);
       }
-      batch.Put(EntryKey(next++), EncodeEntry(*e));
+      std::string encoded = EncodeEntry(*e);
+      Sha256Digest leaf = LeafHash(encoded);
+      tree.Append(leaf);
+      batch.Put(LeafHashKey(next), DigestSlice(leaf));
+      batch.Put(EntryKey(next++), encoded);
     }
   }
+  batch.Put(kTreeKey, tree.Encode());
   leveldb::WriteOptions wo;
   wo.sync = true;
   Status s = FromLevelDb(db_->Write(wo, &batch), "journal: commit");
@@ -424,6 +495,7 @@ Status LevelDbJournal::Append(Entry* entries, size_t count, std::string_view fin
   if (s.ok()) {
     last_seq_ = next - 1;
     last_time_us_ = now;
+    tree_ = std::move(tree);
   }
   for (Writer* x : group) {
     writers_.pop_front();

@@ -7,6 +7,7 @@
 #include <thread>
 #include <vector>
 
+#include "mailjournal/merkle.h"
 #include "mailjournal/message_writer.h"
 #include "test_util.h"
 
@@ -344,6 +345,63 @@ BOOST_AUTO_TEST_CASE(destroyed_content_leaves_no_file_and_keeps_the_entry) {
   BOOST_TEST(ReadAll(j.get(), 3) == "third");
   j.reset();
   BOOST_TEST(CountKeys(dir.path(), 'c') == 3 + 1);  // the kept message's chunks and the third's
+}
+
+BOOST_AUTO_TEST_CASE(every_commit_extends_the_merkle_tree_over_the_entry_encodings) {
+  TempDir dir;
+  Sha256Digest root;
+  uint64_t size = 0;
+  {
+    auto j = OpenTestJournal(dir.path());
+    j->TreeHead(&size, &root);
+    BOOST_TEST(size == 0u);
+    BOOST_TEST((root == EmptyRoot()));
+    for (int i = 0; i < 5; ++i) CommitBytes(j.get(), "m" + std::to_string(i), "a@x");
+    std::vector<Entry> policy(1);
+    policy[0].kind = EntryKind::kPolicy;
+    policy[0].policy.files = {{"/p.yaml", "version: 1"}};
+    uint64_t seq;
+    BOOST_REQUIRE(j->AppendEntries(&policy, &seq).ok());
+    j->TreeHead(&size, &root);
+    BOOST_TEST(size == 6u);
+    // The root is RFC 9162's over the leaf hashes of the stored encodings.
+    CompactRange expected;
+    for (uint64_t s = 1; s <= 6; ++s) {
+      std::string bytes;
+      BOOST_REQUIRE(j->ReadEntryBytes(s, &bytes).ok());
+      Sha256Digest stored;
+      BOOST_REQUIRE(j->ReadLeafHash(s, &stored).ok());
+      BOOST_TEST((stored == LeafHash(bytes)));
+      expected.Append(LeafHash(bytes));
+    }
+    BOOST_TEST((root == expected.Root()));
+    Sha256Digest h;
+    BOOST_TEST(j->ReadLeafHash(7, &h).IsNotFound());
+  }
+  {
+    auto j = OpenTestJournal(dir.path());  // reopened: the same head, and it goes on
+    Sha256Digest again;
+    j->TreeHead(&size, &again);
+    BOOST_TEST(size == 6u);
+    BOOST_TEST((again == root));
+    CommitBytes(j.get(), "m6", "a@x");
+    j->TreeHead(&size, &root);
+    BOOST_TEST(size == 7u);
+  }
+  // A journal without the tree's records (written before they existed) gets them at open.
+  RawDelete(dir.path(), "mtree");
+  for (uint64_t s = 1; s <= 7; ++s) {
+    std::string key = RawEntryKey(s);
+    key[0] = 'h';
+    RawDelete(dir.path(), key);
+  }
+  auto j = OpenTestJournal(dir.path());
+  Sha256Digest rebuilt;
+  j->TreeHead(&size, &rebuilt);
+  BOOST_TEST(size == 7u);
+  BOOST_TEST((rebuilt == root));
+  Sha256Digest h;
+  BOOST_TEST(j->ReadLeafHash(3, &h).ok());
 }
 
 BOOST_AUTO_TEST_CASE(a_changed_chunk_is_reported_as_corruption) {

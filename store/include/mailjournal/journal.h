@@ -75,6 +75,17 @@ class Journal {
   // The highest committed sequence number, 0 for an empty journal.
   virtual uint64_t LastSequence() const = 0;
 
+  // The tree head: the number of entries and the root of the Merkle tree over them
+  // (mailjournal/merkle.h), taken together. Each commit extends the tree in O(log n).
+  virtual void TreeHead(uint64_t* size, Sha256Digest* root) const = 0;
+
+  // The leaf hash stored with entry `seq` when it was committed. NotFound as ReadEntry;
+  // Corruption when it is missing or malformed.
+  virtual Status ReadLeafHash(uint64_t seq, Sha256Digest* hash) = 0;
+
+  // The bytes of entry `seq` as stored (its canonical encoding, when intact).
+  virtual Status ReadEntryBytes(uint64_t seq, std::string* bytes) = 0;
+
   // Reads entry `seq`. NotFound if seq is 0 or above LastSequence(); Corruption if the
   // stored entry is missing (a gap) or does not decode.
   virtual Status ReadEntry(uint64_t seq, Entry* entry) = 0;
