@@ -200,6 +200,11 @@ json EntryToJson(uint64_t seq, const Entry& entry) {
       return PolicyToJson(seq, entry.policy);
     case EntryKind::kKey:
       return KeyToJson(seq, entry.key);
+    case EntryKind::kCheckpoint:
+      return json{{"seq", seq},
+                  {"kind", "checkpoint"},
+                  {"time", FormatTimeUtc(entry.checkpoint.time_us)},
+                  {"note", entry.checkpoint.note}};
     case EntryKind::kMessage:
       break;
   }

@@ -54,6 +54,12 @@ enum KeyTag : uint32_t {
   kKeyPolicy = 6,
 };
 
+// Checkpoint entry tags.
+enum CheckpointTag : uint32_t {
+  kCpTime = 1,
+  kCpNote = 2,
+};
+
 // The shape of one entry kind's fields.
 struct FieldSpec {
   uint32_t max_tag;
@@ -86,6 +92,8 @@ constexpr FieldSpec kKeySpec = {
     Bit(kKeyTime) | Bit(kKeyAction) | Bit(kKeyFingerprint) | Bit(kKeyFile) | Bit(kKeyPolicy),
     0,
 };
+
+constexpr FieldSpec kCheckpointSpec = {kCpNote, 0, Bit(kCpTime) | Bit(kCpNote), 0};
 
 void PutVarint(std::string* out, uint64_t v) {
   while (v >= 0x80) {
@@ -221,6 +229,13 @@ std::string EncodeKey(const KeyEntry& entry) {
   PutField(&out, kKeyFingerprint, DigestBytes(entry.fingerprint));
   PutField(&out, kKeyFile, entry.file);
   PutField(&out, kKeyPolicy, DigestBytes(entry.policy_digest));
+  return out;
+}
+
+std::string EncodeCheckpoint(const CheckpointEntry& entry) {
+  std::string out = Header(EntryKind::kCheckpoint);
+  PutField(&out, kCpTime, FixedBE(static_cast<uint64_t>(entry.time_us), 8));
+  PutField(&out, kCpNote, entry.note);
   return out;
 }
 
@@ -416,6 +431,23 @@ Status DecodeKey(std::string_view in, KeyEntry* entry) {
   });
 }
 
+Status DecodeCheckpoint(std::string_view in, CheckpointEntry* entry) {
+  *entry = CheckpointEntry();
+  return DecodeFields(in, kCheckpointSpec, [&](uint32_t tag, std::string_view value) {
+    uint64_t n = 0;
+    switch (tag) {
+      case kCpTime:
+        if (!ReadFixed(value, 8, &n)) return false;
+        entry->time_us = static_cast<int64_t>(n);
+        return true;
+      case kCpNote:
+        entry->note.assign(value);
+        return true;
+    }
+    return false;
+  });
+}
+
 }  // namespace
 
 const char* EntryKindName(EntryKind kind) {
@@ -426,6 +458,8 @@ const char* EntryKindName(EntryKind kind) {
       return "policy";
     case EntryKind::kKey:
       return "key";
+    case EntryKind::kCheckpoint:
+      return "checkpoint";
   }
   return "unknown";
 }
@@ -442,6 +476,8 @@ int64_t Entry::time_us() const {
       return policy.time_us;
     case EntryKind::kKey:
       return key.time_us;
+    case EntryKind::kCheckpoint:
+      return checkpoint.time_us;
   }
   return 0;
 }
@@ -457,6 +493,9 @@ void Entry::set_time_us(int64_t t) {
     case EntryKind::kKey:
       key.time_us = t;
       return;
+    case EntryKind::kCheckpoint:
+      checkpoint.time_us = t;
+      return;
   }
 }
 
@@ -468,6 +507,8 @@ std::string EncodeEntry(const Entry& entry) {
       return EncodePolicy(entry.policy);
     case EntryKind::kKey:
       return EncodeKey(entry.key);
+    case EntryKind::kCheckpoint:
+      return EncodeCheckpoint(entry.checkpoint);
   }
   return "";
 }
@@ -491,6 +532,9 @@ Status DecodeEntry(std::string_view in, Entry* entry) {
     case static_cast<uint8_t>(EntryKind::kKey):
       entry->kind = EntryKind::kKey;
       return DecodeKey(in, &entry->key);
+    case static_cast<uint8_t>(EntryKind::kCheckpoint):
+      entry->kind = EntryKind::kCheckpoint;
+      return DecodeCheckpoint(in, &entry->checkpoint);
   }
   return Corrupt("unknown entry kind " + std::to_string(kind));
 }

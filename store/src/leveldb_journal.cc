@@ -156,7 +156,7 @@ class LevelDbJournal : public Journal {
     Entry entry;
     entry.kind = EntryKind::kMessage;
     entry.message = std::move(*message);
-    Status s = Append(&entry, 1, final_chunk, finalize ? &finalize : nullptr, seq);
+    Status s = Append(&entry, 1, final_chunk, finalize ? &finalize : nullptr, nullptr, seq);
     *message = std::move(entry.message);
     return s;
   }
@@ -168,7 +168,13 @@ class LevelDbJournal : public Journal {
         return Status::InvalidArgument("journal: messages are appended with CommitMessage");
       }
     }
-    return Append(entries->data(), entries->size(), {}, nullptr, first_seq);
+    return Append(entries->data(), entries->size(), {}, nullptr, nullptr, first_seq);
+  }
+
+  Status AppendCheckpoint(const CheckpointMaker& make, uint64_t* seq) override {
+    Entry entry;
+    entry.kind = EntryKind::kCheckpoint;
+    return Append(&entry, 1, {}, nullptr, &make, seq);
   }
 
   Status LatestPolicy(uint64_t* seq, PolicyEntry* policy) override {
@@ -245,6 +251,7 @@ class LevelDbJournal : public Journal {
     size_t count;
     std::string_view final_chunk;
     const Finalizer* finalize = nullptr;
+    const CheckpointMaker* make = nullptr;  // fills the (single) entry from the tree head
     Status status;
     uint64_t seq = 0;
     bool done = false;
@@ -272,7 +279,7 @@ class LevelDbJournal : public Journal {
   // Group commit: queues the entry, and the thread at the head of the queue writes every
   // queued entry in one synced batch.
   Status Append(Entry* entries, size_t count, std::string_view final_chunk,
-                const Finalizer* finalize, uint64_t* seq);
+                const Finalizer* finalize, const CheckpointMaker* make, uint64_t* seq);
   Status RemoveUncommittedTransactions();
   Status InitMetadata();
   // Loads the tree's compact range, rebuilding it (and any missing leaf hash) from the
@@ -430,10 +437,12 @@ Status LevelDbJournal::RemoveUncommittedTransactions() {
 }
 
 Status LevelDbJournal::Append(Entry* entries, size_t count, std::string_view final_chunk,
-                              const Finalizer* finalize, uint64_t* seq) {
+                              const Finalizer* finalize, const CheckpointMaker* make,
+                              uint64_t* seq) {
   Writer w;
   w.entries = entries;
   w.count = count;
+  w.make = make;
   w.final_chunk = final_chunk;
   w.finalize = finalize;
 
@@ -462,6 +471,12 @@ Status LevelDbJournal::Append(Entry* entries, size_t count, std::string_view fin
   uint64_t next = first_seq;
   for (Writer* x : group) {
     x->seq = next;
+    if (x->make != nullptr) {
+      // A checkpoint of the tree as it stands before its own entry; if it cannot be made,
+      // this writer fails alone and takes no sequence number.
+      x->status = (*x->make)(tree.size(), tree.Root(), now, &x->entries[0]);
+      if (!x->status.ok()) continue;
+    }
     for (size_t i = 0; i < x->count; ++i) {
       Entry* e = &x->entries[i];
       e->set_time_us(now);
@@ -499,13 +514,13 @@ Status LevelDbJournal::Append(Entry* entries, size_t count, std::string_view fin
   }
   for (Writer* x : group) {
     writers_.pop_front();
-    x->status = s;
+    if (x->status.ok()) x->status = s;  // unless its checkpoint could not be made
     x->done = true;
     if (x != &w) x->cv.notify_one();
   }
   if (!writers_.empty()) writers_.front()->cv.notify_one();
-  if (s.ok()) *seq = w.seq;
-  return s;
+  if (w.status.ok()) *seq = w.seq;
+  return w.status;
 }
 
 Status LevelDbJournal::Scan(uint64_t from, bool reverse, const Visitor& visit) {

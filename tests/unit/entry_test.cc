@@ -281,6 +281,27 @@ BOOST_AUTO_TEST_CASE(key_entry_round_trips_and_rejects_bad_actions_and_truncatio
   BOOST_TEST(DecodeEntry(bytes, &out).IsCorruption());
 }
 
+BOOST_AUTO_TEST_CASE(checkpoint_entry_round_trips) {
+  Entry in;
+  in.kind = EntryKind::kCheckpoint;
+  in.checkpoint.time_us = 1795000000000000;
+  in.checkpoint.note = "origin\n8\nroot=\ntime t\n\n\xe2\x80\x94 origin sig\n";
+  std::string bytes = EncodeEntry(in);
+  BOOST_TEST(bytes.substr(0, 4) == std::string("MJ\x01\x04", 4));
+  Entry out;
+  BOOST_REQUIRE(DecodeEntry(bytes, &out).ok());
+  BOOST_TEST((out.kind == EntryKind::kCheckpoint));
+  BOOST_TEST(out.time_us() == in.checkpoint.time_us);
+  BOOST_TEST(out.checkpoint.note == in.checkpoint.note);
+  BOOST_TEST(EncodeEntry(out) == bytes);
+  BOOST_TEST(std::string(EntryKindName(EntryKind::kCheckpoint)) == "checkpoint");
+  for (size_t n = 4; n < bytes.size(); ++n) {
+    BOOST_TEST_CONTEXT("prefix of " << n) {
+      BOOST_TEST(DecodeEntry(bytes.substr(0, n), &out).IsCorruption());
+    }
+  }
+}
+
 BOOST_AUTO_TEST_CASE(bare_address_strips_one_pair_of_brackets) {
   BOOST_TEST(BareAddress({"<a@b>", "SIZE=1"}) == "a@b");
   BOOST_TEST(BareAddress({"a@b"}) == "a@b");

@@ -404,6 +404,38 @@ BOOST_AUTO_TEST_CASE(every_commit_extends_the_merkle_tree_over_the_entry_encodin
   BOOST_TEST(j->ReadLeafHash(3, &h).ok());
 }
 
+BOOST_AUTO_TEST_CASE(a_checkpoint_covers_the_tree_just_before_its_entry) {
+  TempDir dir;
+  auto j = OpenTestJournal(dir.path());
+  for (int i = 0; i < 3; ++i) CommitBytes(j.get(), "m" + std::to_string(i), "a@x");
+  uint64_t size_before = 0, seen_size = 0, seq = 0;
+  Sha256Digest root_before, seen_root;
+  j->TreeHead(&size_before, &root_before);
+  auto make = [&](uint64_t size, const Sha256Digest& root, int64_t time_us, Entry* e) {
+    seen_size = size;
+    seen_root = root;
+    e->checkpoint.note = "note for " + std::to_string(size) + "\n";
+    BOOST_TEST(time_us > 0);
+    return Status::OK();
+  };
+  BOOST_REQUIRE(j->AppendCheckpoint(make, &seq).ok());
+  BOOST_TEST(seq == 4u);
+  BOOST_TEST(seen_size == 3u);
+  BOOST_TEST((seen_root == root_before));
+  Entry e;
+  BOOST_REQUIRE(j->ReadEntry(4, &e).ok());
+  BOOST_TEST((e.kind == EntryKind::kCheckpoint));
+  BOOST_TEST(e.checkpoint.note == "note for 3\n");
+  BOOST_TEST(e.time_us() > 0);
+  // A maker that fails appends nothing and its error is returned.
+  Status s = j->AppendCheckpoint(
+      [](uint64_t, const Sha256Digest&, int64_t, Entry*) { return Status::Internal("no key"); },
+      &seq);
+  BOOST_TEST(s.message() == "no key");
+  BOOST_TEST(j->LastSequence() == 4u);
+  BOOST_TEST(CommitBytes(j.get(), "after", "a@x") == 5u);
+}
+
 BOOST_AUTO_TEST_CASE(a_changed_chunk_is_reported_as_corruption) {
   TempDir dir;
   MessageEntry e;

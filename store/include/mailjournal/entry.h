@@ -24,8 +24,9 @@ enum class EntryKind : uint8_t {
   kMessage = 1,
   kPolicy = 2,
   kKey = 3,
+  kCheckpoint = 4,
 };
-// "message", "policy", "key".
+// "message", "policy", "key", "checkpoint".
 const char* EntryKindName(EntryKind kind);
 
 // The SMTP envelope and connection facts of one captured message, as the MTA reported them.
@@ -110,12 +111,20 @@ struct KeyEntry {
   Sha256Digest policy_digest{};  // the policy whose load made the change
 };
 
+// A signed checkpoint of the journal's tree as it stood just before this entry
+// (mailjournal/checkpoint.h): its tree size is this entry's sequence number minus one.
+struct CheckpointEntry {
+  int64_t time_us = 0;
+  std::string note;  // the signed note, as written to the checkpoint directory
+};
+
 // One journal entry of any kind; only the member of its kind is meaningful.
 struct Entry {
   EntryKind kind = EntryKind::kMessage;
   MessageEntry message;
   PolicyEntry policy;
   KeyEntry key;
+  CheckpointEntry checkpoint;
   int64_t time_us() const;
   // Sets the time of the member of its kind.
   void set_time_us(int64_t t);

@@ -72,6 +72,14 @@ class Journal {
   // REQUIRES: entries is not empty and holds no message entry.
   virtual Status AppendEntries(std::vector<Entry>* entries, uint64_t* first_seq) = 0;
 
+  // Appends a checkpoint entry of the tree as it stands just before it. `make` is called,
+  // within the commit, with that tree's size (the entry's sequence number minus one), root
+  // and the commit time, and fills *entry (kind checkpoint); it must not block. Its error is
+  // returned and nothing is appended. Otherwise the same guarantees as AppendEntries.
+  using CheckpointMaker =
+      std::function<Status(uint64_t size, const Sha256Digest& root, int64_t time_us, Entry* entry)>;
+  virtual Status AppendCheckpoint(const CheckpointMaker& make, uint64_t* seq) = 0;
+
   // The highest committed sequence number, 0 for an empty journal.
   virtual uint64_t LastSequence() const = 0;
 
