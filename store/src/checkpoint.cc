@@ -261,14 +261,21 @@ Status NoteVerifier::Create(std::string_view text, std::unique_ptr<NoteVerifier>
   return Status::OK();
 }
 
-Status NoteVerifier::Verify(std::string_view note, std::string* text) const {
+Status NoteText(std::string_view note, std::string* text) {
   // The text ends at the last "\n\n"; signature lines follow, each ending in a newline.
   size_t split = note.rfind("\n\n");
-  if (split == std::string_view::npos || note.empty() || note.back() != '\n') {
+  if (split == std::string_view::npos || note.back() != '\n' || split + 2 == note.size()) {
     return Status::Corruption("note: no signature block");
   }
-  std::string_view body = note.substr(0, split + 1);
-  std::string_view sigs = note.substr(split + 2);
+  *text = std::string(note.substr(0, split + 1));
+  return Status::OK();
+}
+
+Status NoteVerifier::Verify(std::string_view note, std::string* text) const {
+  std::string body;
+  Status s = NoteText(note, &body);
+  if (!s.ok()) return s;
+  std::string_view sigs = note.substr(body.size() + 1);
   bool ours = false;
   while (!sigs.empty()) {
     size_t nl = sigs.find('\n');
@@ -300,7 +307,7 @@ Status NoteVerifier::Verify(std::string_view note, std::string* text) const {
     }
   }
   if (!ours) return Status::Corruption("note: not signed by " + name_);
-  *text = std::string(body);
+  *text = std::move(body);
   return Status::OK();
 }
 

@@ -300,6 +300,7 @@ class LevelDbJournal : public Journal {
   std::deque<Writer*> writers_;  // GUARDED_BY(mu_); front is the group leader
   uint64_t last_seq_ = 0;        // GUARDED_BY(mu_)
   CompactRange tree_;            // GUARDED_BY(mu_); over entries 1..last_seq_
+  Status tree_error_;            // set at open when the stored tree does not cover the entries
   int64_t last_time_us_ = 0;     // GUARDED_BY(mu_); commit times never go backwards
 };
 
@@ -362,10 +363,18 @@ Status LevelDbJournal::LoadTree() {
   std::string value;
   leveldb::Status ls = db_->Get(leveldb::ReadOptions(), kTreeKey, &value);
   if (!ls.ok() && !ls.IsNotFound()) return FromLevelDb(ls, "journal " + options_.dir);
-  if (ls.ok() && CompactRange::Decode(value, &tree_) && tree_.size() == last_seq_) {
+  if (ls.ok()) {
+    // Never repaired here: entries the tree does not cover were not committed by this
+    // software. The journal stays readable (verify names the first bad entry) but takes no
+    // more entries.
+    if (!CompactRange::Decode(value, &tree_) || tree_.size() != last_seq_) {
+      tree_error_ =
+          Status::Corruption("journal " + options_.dir + ": its Merkle tree does not cover its " +
+                             std::to_string(last_seq_) + " entries; run mailjournal verify");
+    }
     return Status::OK();
   }
-  tree_ = CompactRange();
+  // A journal written before the tree existed: build it once.
   leveldb::WriteBatch batch;
   for (uint64_t seq = 1; seq <= last_seq_; ++seq) {
     std::string bytes;
@@ -439,6 +448,7 @@ Status LevelDbJournal::RemoveUncommittedTransactions() {
 Status LevelDbJournal::Append(Entry* entries, size_t count, std::string_view final_chunk,
                               const Finalizer* finalize, const CheckpointMaker* make,
                               uint64_t* seq) {
+  if (!tree_error_.ok()) return tree_error_;
   Writer w;
   w.entries = entries;
   w.count = count;
@@ -553,7 +563,9 @@ Status LevelDbJournal::Scan(uint64_t from, bool reverse, const Visitor& visit) {
 
 Status LevelDbJournal::ReadContent(const ContentRef& content, const ChunkSink& sink) {
   std::string what = "content of transaction " + std::to_string(content.txn);
-  std::unique_ptr<leveldb::Iterator> it(db_->NewIterator(leveldb::ReadOptions()));
+  leveldb::ReadOptions ro;
+  ro.verify_checksums = true;
+  std::unique_ptr<leveldb::Iterator> it(db_->NewIterator(ro));
   std::string prefix = ChunkPrefix(content.txn);
   Sha256 sha;
   uint64_t size = 0;

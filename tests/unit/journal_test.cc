@@ -14,23 +14,6 @@
 namespace mailjournal {
 namespace {
 
-Envelope SimpleEnvelope(const std::string& from) {
-  Envelope env;
-  env.mail = {"<" + from + ">"};
-  env.rcpt = {{"<rcpt@example.com>"}};
-  return env;
-}
-
-uint64_t CommitBytes(Journal* journal, const std::string& bytes, const std::string& from) {
-  MessageWriter w(journal);
-  BOOST_REQUIRE(w.Append(bytes).ok());
-  uint64_t seq = 0;
-  MessageEntry entry;
-  Status s = w.Commit(TestMessage(SimpleEnvelope(from)), nullptr, &seq, &entry);
-  BOOST_REQUIRE_MESSAGE(s.ok(), s.ToString());
-  return seq;
-}
-
 std::string Pattern(size_t n, unsigned seed) {
   std::string s(n, '\0');
   for (size_t i = 0; i < n; ++i) s[i] = static_cast<char>((i * 131 + seed * 7 + (i >> 9)) & 0xff);

@@ -8,6 +8,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "mailjournal/message_writer.h"
 #include "mailjournal/seal.h"
 
 namespace mailjournal {
@@ -85,6 +86,23 @@ std::string ReadOpened(Journal* journal, uint64_t seq, const std::string& key_na
   s = key->Open(ReadAll(journal, seq), &plaintext);
   BOOST_REQUIRE_MESSAGE(s.ok(), s.ToString());
   return plaintext;
+}
+
+Envelope SimpleEnvelope(const std::string& from) {
+  Envelope env;
+  env.mail = {"<" + from + ">"};
+  env.rcpt = {{"<rcpt@example.com>"}};
+  return env;
+}
+
+uint64_t CommitBytes(Journal* journal, const std::string& bytes, const std::string& from) {
+  MessageWriter w(journal);
+  BOOST_REQUIRE(w.Append(bytes).ok());
+  uint64_t seq = 0;
+  MessageEntry entry;
+  Status s = w.Commit(TestMessage(SimpleEnvelope(from)), nullptr, &seq, &entry);
+  BOOST_REQUIRE_MESSAGE(s.ok(), s.ToString());
+  return seq;
 }
 
 std::string ReadAll(Journal* journal, uint64_t seq) {

@@ -29,6 +29,12 @@ std::string ReadFile(const std::string& path);
 // A file of tests/unit/policy_cases; fails the test when it cannot be read.
 std::string ReadCaseFile(const std::string& name);
 
+// The envelope of a message from `from` to rcpt@example.com.
+Envelope SimpleEnvelope(const std::string& from);
+// Commits a message of these bytes from `from` (unsealed, as the journal layer allows);
+// returns its sequence number; fails the test on error.
+uint64_t CommitBytes(Journal* journal, const std::string& bytes, const std::string& from);
+
 // Opens (creating) the journal in dir; fails the test on error.
 std::unique_ptr<Journal> OpenTestJournal(const std::string& dir);
 

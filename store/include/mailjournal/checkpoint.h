@@ -37,6 +37,10 @@ std::string FormatCheckpoint(const Checkpoint& checkpoint);
 // with the reason otherwise.
 Status ParseCheckpoint(std::string_view body, Checkpoint* checkpoint);
 
+// The signed text of a note (up to the empty line before its signatures), without
+// checking any signature. Corruption if the note has no signature block.
+Status NoteText(std::string_view note, std::string* text);
+
 // Makes a new Ed25519 key pair named `name` (non-empty, no spaces, no '+'); sets the signer
 // and verifier key texts.
 Status GenerateNoteKey(const std::string& name, std::string* signer_key, std::string* verifier_key);

@@ -1,0 +1,188 @@
+#include "mailjournal/verify.h"
+
+#include <map>
+#include <utility>
+
+#include "mailjournal/merkle.h"
+
+namespace mailjournal {
+
+namespace {
+
+std::string Hex(const Sha256Digest& d) {
+  return HexEncode(std::string_view(reinterpret_cast<const char*>(d.data()), d.size()));
+}
+
+// Reads a checkpoint from a signed note, checking its signature when there is a verifier.
+Status ReadCheckpoint(const std::string& note, const NoteVerifier* verifier, Checkpoint* c,
+                      uint64_t* signatures) {
+  std::string text;
+  Status s = verifier != nullptr ? verifier->Verify(note, &text) : NoteText(note, &text);
+  if (!s.ok()) return s;
+  if (verifier != nullptr) ++*signatures;
+  s = ParseCheckpoint(text, c);
+  return s.ok() ? s : Status::Corruption(s.message());
+}
+
+class Verifier {
+ public:
+  Verifier(Journal* journal, const VerifyOptions& options, VerifyReport* report)
+      : journal_(journal), options_(options), report_(report) {}
+
+  Status Run() {
+    *report_ = VerifyReport();
+    last_ = journal_->LastSequence();
+    if (!ReadOffHostCheckpoints()) return Status::OK();
+    uint64_t start = 1;
+    if (!options_.since.empty()) {
+      Status s = StartFromTrustedCheckpoint(&start);
+      if (!s.ok() || !report_->intact) return s;
+    }
+    if (!MatchOffHost()) return Status::OK();
+    for (uint64_t seq = start; seq <= last_; ++seq) {
+      Status s = CheckEntry(seq);
+      if (!s.ok() || !report_->intact) return s;
+      if (!MatchOffHost()) return Status::OK();
+    }
+    report_->tree_size = range_.size();
+    report_->root = range_.Root();
+    uint64_t head_size = 0;
+    Sha256Digest head_root;
+    journal_->TreeHead(&head_size, &head_root);
+    if (head_size == range_.size() && head_root != range_.Root()) {
+      Fail(0, "the journal's stored tree head (mtree) has root " + Hex(head_root) +
+                  ", the entries give " + Hex(range_.Root()));
+    }
+    return Status::OK();
+  }
+
+ private:
+  void Fail(uint64_t seq, const std::string& why) {
+    report_->intact = false;
+    report_->first_bad_seq = seq;
+    report_->problem = why;
+  }
+
+  bool ReadOffHostCheckpoints() {
+    for (const OffHostCheckpoint& cp : options_.checkpoints) {
+      Checkpoint c;
+      Status s = ReadCheckpoint(cp.note, options_.verifier, &c, &report_->signatures);
+      if (!s.ok()) {
+        Fail(0, cp.name + ": " + s.message());
+        return false;
+      }
+      if (c.size > last_) {
+        Fail(last_ + 1, cp.name + " covers " + std::to_string(c.size) +
+                            " entries, and the journal has " + std::to_string(last_) +
+                            ": it was rolled back, truncated or replaced");
+        return false;
+      }
+      off_host_.emplace(c.size, std::make_pair(c.root, cp.name));
+    }
+    return true;
+  }
+
+  // Compares the tree as rebuilt so far with the off-host checkpoints of its size.
+  bool MatchOffHost() {
+    auto range = off_host_.equal_range(range_.size());
+    for (auto it = range.first; it != range.second; ++it) {
+      if (it->second.first != range_.Root()) {
+        Fail(0, it->second.second + ": the first " + std::to_string(range_.size()) +
+                    " entries have root " + Hex(range_.Root()) + ", it says " +
+                    Hex(it->second.first) + ": the journal was rewritten behind it");
+        return false;
+      }
+      ++report_->off_host;
+    }
+    return true;
+  }
+
+  Status StartFromTrustedCheckpoint(uint64_t* start) {
+    Checkpoint c;
+    Status s = ReadCheckpoint(options_.since, options_.verifier, &c, &report_->signatures);
+    if (!s.ok()) return Status::InvalidArgument("--since: " + s.message());
+    if (c.size > last_) {
+      Fail(last_ + 1, "the --since checkpoint covers " + std::to_string(c.size) +
+                          " entries, and the journal has " + std::to_string(last_));
+      return Status::OK();
+    }
+    for (uint64_t seq = 1; seq <= c.size; ++seq) {
+      Sha256Digest leaf;
+      s = journal_->ReadLeafHash(seq, &leaf);
+      if (s.IsCorruption()) {
+        Fail(seq, s.message());
+        return Status::OK();
+      }
+      if (!s.ok()) return s;
+      range_.Append(leaf);
+    }
+    if (range_.Root() != c.root) {
+      Fail(0, "the stored leaf hashes of entries 1 to " + std::to_string(c.size) +
+                  " do not give the --since checkpoint's root");
+    }
+    *start = c.size + 1;
+    return Status::OK();
+  }
+
+  Status CheckEntry(uint64_t seq) {
+    std::string bytes;
+    Status s = journal_->ReadEntryBytes(seq, &bytes);
+    if (s.IsCorruption()) return Failed(seq, s.message());
+    if (!s.ok()) return s;
+    Entry entry;
+    s = DecodeEntry(bytes, &entry);
+    if (!s.ok()) return Failed(seq, "entry " + std::to_string(seq) + ": " + s.message());
+    Sha256Digest leaf = LeafHash(bytes), stored;
+    s = journal_->ReadLeafHash(seq, &stored);
+    if (s.IsCorruption()) return Failed(seq, s.message());
+    if (!s.ok()) return s;
+    if (leaf != stored) {
+      return Failed(seq, "entry " + std::to_string(seq) +
+                             ": its bytes differ from those committed (leaf hash)");
+    }
+    if (entry.kind == EntryKind::kCheckpoint) {
+      Checkpoint c;
+      s = ReadCheckpoint(entry.checkpoint.note, options_.verifier, &c, &report_->signatures);
+      if (!s.ok())
+        return Failed(seq, "checkpoint entry " + std::to_string(seq) + ": " + s.message());
+      if (c.size != seq - 1 || c.root != range_.Root()) {
+        return Failed(seq, "checkpoint entry " + std::to_string(seq) + " (tree size " +
+                               std::to_string(c.size) + ") does not match the entries before it");
+      }
+      ++report_->checkpoints;
+    }
+    range_.Append(leaf);
+    ++report_->entries;
+    if (entry.kind == EntryKind::kMessage) {
+      ++report_->messages;
+      s = journal_->ReadContent(entry.message.content, [this](std::string_view b) {
+        report_->content_bytes += b.size();
+        return Status::OK();
+      });
+      if (s.IsCorruption())
+        return Failed(seq, "message " + std::to_string(seq) + ": " + s.message());
+      if (!s.ok()) return s;
+    }
+    return Status::OK();
+  }
+
+  Status Failed(uint64_t seq, const std::string& why) {
+    Fail(seq, why);
+    return Status::OK();
+  }
+
+  Journal* const journal_;
+  const VerifyOptions& options_;
+  VerifyReport* const report_;
+  uint64_t last_ = 0;
+  CompactRange range_;
+  std::multimap<uint64_t, std::pair<Sha256Digest, std::string>> off_host_;  // size -> root, name
+};
+
+}  // namespace
+
+Status VerifyJournal(Journal* journal, const VerifyOptions& options, VerifyReport* report) {
+  return Verifier(journal, options, report).Run();
+}
+
+}  // namespace mailjournal
