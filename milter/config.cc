@@ -50,6 +50,12 @@ Status SetConfigValue(const std::string& key, const std::string& value, DaemonCo
     config->socket_mode = value;
   } else if (key == "user") {
     config->user = value;
+  } else if (key == "signing_key") {
+    config->signing_key = value;
+  } else if (key == "checkpoint_interval") {
+    config->checkpoint_interval = value;
+  } else if (key == "checkpoint_dir") {
+    config->checkpoint_dir = value;
   } else if (key == "foreground") {
     if (!ParseBool(value, &config->foreground)) {
       return Status::InvalidArgument("foreground: expected yes or no, not '" + value + "'");
@@ -97,6 +103,22 @@ void ValidateConfig(DaemonConfig* config, std::vector<std::string>* errors) {
   }
   if (config->admin_socket.empty() || config->admin_socket[0] != '/') {
     errors->push_back("admin_socket: '" + config->admin_socket + "' must be an absolute path");
+  }
+  for (const auto& [name, path] : {std::make_pair("signing_key", &config->signing_key),
+                                   std::make_pair("checkpoint_dir", &config->checkpoint_dir)}) {
+    if (!path->empty() && (*path)[0] != '/') {
+      errors->push_back(std::string(name) + ": '" + *path + "' must be an absolute path");
+    }
+  }
+  if (!config->checkpoint_dir.empty() && config->signing_key.empty()) {
+    errors->push_back("checkpoint_dir: set signing_key too (checkpoints are signed)");
+  }
+  const std::string& ci = config->checkpoint_interval;
+  if (ci.empty() || ci.size() > 6 || ci.find_first_not_of("0123456789") != std::string::npos ||
+      std::stoi(ci) < 1) {
+    errors->push_back("checkpoint_interval: '" + ci + "' is not a number of seconds from 1");
+  } else {
+    config->checkpoint_interval_s = std::stoi(ci);
   }
   const std::string& m = config->socket_mode;
   if (m.empty() || m.size() > 4 || m.find_first_not_of("01234567") != std::string::npos) {

@@ -24,9 +24,13 @@ struct DaemonConfig {
   std::string socket_mode = "0660";
   std::string user;  // required when started as root
   bool foreground = false;
+  std::string signing_key;                 // checkpoint signing key file; "" : no checkpoints
+  std::string checkpoint_interval = "60";  // seconds
+  std::string checkpoint_dir;              // off-host copies of the checkpoints; "" : none
 
   // Derived by Validate().
   mode_t socket_mode_bits = 0660;
+  int checkpoint_interval_s = 60;
   uid_t uid = 0;
   gid_t gid = 0;
   bool drop_privileges = false;

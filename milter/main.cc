@@ -13,11 +13,14 @@
 #include <atomic>
 #include <cerrno>
 #include <cstring>
+#include <fstream>
 #include <iostream>
+#include <iterator>
 #include <map>
 #include <thread>
 
 #include "admin_server.h"
+#include "checkpointer.h"
 #include "config.h"
 #include "log.h"
 #include "mailjournal/admin_protocol.h"
@@ -25,6 +28,7 @@
 #include "mailjournal/policy.h"
 #include "mailjournal/policy_admin.h"
 #include "mailjournal/policy_holder.h"
+#include "mailjournal/proof_admin.h"
 #include "mailjournal/time_util.h"
 #include "milter_callbacks.h"
 
@@ -146,8 +150,8 @@ int Run(int argc, char** argv) {
   app.set_version_flag("--version", std::string("mailjournald ") + MAILJOURNAL_VERSION);
   app.add_option("-c,--config", config_file, "configuration file");
   std::map<std::string, std::string> overrides;
-  for (const char* key :
-       {"journal", "milter_socket", "admin_socket", "policy", "socket_mode", "user"}) {
+  for (const char* key : {"journal", "milter_socket", "admin_socket", "policy", "socket_mode",
+                          "user", "signing_key", "checkpoint_interval", "checkpoint_dir"}) {
     std::string flag = std::string("--") + key;
     std::replace(flag.begin(), flag.end(), '_', '-');
     app.add_option_function<std::string>(
@@ -218,6 +222,19 @@ int Run(int argc, char** argv) {
   if (s.ok()) s = admin.Listen(config.admin_socket, config.socket_mode_bits, owner);
   umask(027);
   if (!s.ok()) return startup_failure(EX_OSERR, s);
+  // The checkpoint signing key is read while privileged, so that it can be root's alone.
+  std::unique_ptr<NoteSigner> signer;
+  if (!config.signing_key.empty()) {
+    std::ifstream in(config.signing_key);
+    std::string text((std::istreambuf_iterator<char>(in)), {});
+    s = in ? NoteSigner::Create(text, &signer) : Status::NotFound("cannot read");
+    std::fill(text.begin(), text.end(), '\0');
+    if (!s.ok()) {
+      return startup_failure(
+          EX_CONFIG,
+          Status::InvalidArgument("signing_key " + config.signing_key + ": " + s.message()));
+    }
+  }
 
   // 4. Drop privileges, then open the journal as the daemon's user.
   if (config.drop_privileges) {
@@ -250,6 +267,15 @@ int Run(int argc, char** argv) {
         return ReloadPolicy(&policies, "reload (admin socket)", errors, seq);
       },
       &handler);
+  AddProofOperations(journal.get(), &handler);
+  std::unique_ptr<Checkpointer> checkpointer;
+  if (signer != nullptr) {
+    checkpointer = std::make_unique<Checkpointer>(
+        journal.get(), std::move(signer), config.checkpoint_interval_s, config.checkpoint_dir);
+    checkpointer->Start();
+  } else {
+    Log(LOG_WARNING, "no signing_key: the journal is not checkpointed (mailjournald(8))");
+  }
   admin.Start(&handler);
   ReloadSignalThread reloader(&policies);
   OpenMilterJournal(journal.get(), &policies);
@@ -262,6 +288,7 @@ int Run(int argc, char** argv) {
   CloseMilterJournal();
   admin.Stop();
   reloader.Stop();
+  if (checkpointer != nullptr) checkpointer->Stop();  // the last checkpoint, at a clean stop
   uint64_t last = journal->LastSequence();
   journal.reset();
   Log(LOG_INFO, "mailjournald stopped: last_seq=%llu", static_cast<unsigned long long>(last));

@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <cctype>
 
+#include "mailjournal/checkpoint.h"
+#include "mailjournal/checkpoint.h"
 #include "mailjournal/sha256.h"
 #include "mailjournal/time_util.h"
 
@@ -200,11 +202,21 @@ json EntryToJson(uint64_t seq, const Entry& entry) {
       return PolicyToJson(seq, entry.policy);
     case EntryKind::kKey:
       return KeyToJson(seq, entry.key);
-    case EntryKind::kCheckpoint:
-      return json{{"seq", seq},
-                  {"kind", "checkpoint"},
-                  {"time", FormatTimeUtc(entry.checkpoint.time_us)},
-                  {"note", entry.checkpoint.note}};
+    case EntryKind::kCheckpoint: {
+      json out{{"seq", seq},
+               {"kind", "checkpoint"},
+               {"time", FormatTimeUtc(entry.checkpoint.time_us)},
+               {"note", entry.checkpoint.note}};
+      // What the note says, unverified (mailjournal verify checks it).
+      std::string text;
+      Checkpoint c;
+      if (NoteText(entry.checkpoint.note, &text).ok() && ParseCheckpoint(text, &c).ok()) {
+        out["origin"] = c.origin;
+        out["tree_size"] = c.size;
+        out["root"] = DigestToJson(c.root);
+      }
+      return out;
+    }
     case EntryKind::kMessage:
       break;
   }

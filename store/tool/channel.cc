@@ -10,6 +10,7 @@
 #include "mailjournal/admin_protocol.h"
 #include "mailjournal/policy_admin.h"
 #include "mailjournal/policy_holder.h"
+#include "mailjournal/proof_admin.h"
 
 namespace mailjournal {
 
@@ -132,6 +133,7 @@ class LocalChannel : public Channel {
         handler_(journal_.get(), ServerInfo{"offline", 0, dir}) {
     policies_.LoadFromJournal();
     AddPolicyOperations(&policies_, nullptr, &handler_);
+    AddProofOperations(journal_.get(), &handler_);
   }
 
   Status Call(const json& request, json* response, const Journal::ChunkSink& payload) override {

@@ -33,6 +33,33 @@ int CmdPolicyReload(Channel* channel);
 int CmdKeygen(const KeygenOptions& options, const std::string& passphrase_file,
               const std::string& format);
 
+struct VerifyCliOptions {
+  std::string verifier_key_file;  // "": signatures are not checked
+  std::string checkpoint_dir;     // off-host checkpoints: every file in it
+  std::string since_file;         // start from this trusted checkpoint
+  std::string format = "text";
+};
+
+// verify: 0 when the journal is intact, 65 (EX_DATAERR) when it is not, naming the first
+// entry that does not verify; 69/74/66 when it could not be checked.
+int CmdVerify(Channel* channel, const VerifyCliOptions& options);
+
+struct ProofCliOptions {
+  uint64_t inclusion = 0;       // SEQ for an inclusion proof
+  uint64_t old_size = 0;        // for a consistency proof OLD_SIZE -> new_size
+  uint64_t new_size = 0;        // 0: the size of the checkpoint (given or the newest)
+  std::string checkpoint_file;  // prove against this checkpoint
+  std::string format = "text";
+};
+
+// proof: prints an inclusion or consistency proof with the checkpoint it is for, after
+// checking it. 65 when the journal gives a proof that does not verify or a root that is
+// not the checkpoint's.
+int CmdProof(Channel* channel, const ProofCliOptions& options);
+
+// keygen --signing ORIGIN -o DIR: writes DIR/checkpoint.key and DIR/checkpoint.vkey.
+int CmdKeygenSigning(const std::string& origin, const std::string& dir, const std::string& format);
+
 }  // namespace mailjournal
 
 #endif  // MAILJOURNAL_TOOL_COMMANDS_H_

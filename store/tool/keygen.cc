@@ -19,6 +19,7 @@
 #include <ctime>
 #include <memory>
 
+#include "mailjournal/checkpoint.h"
 #include "mailjournal/policy.h"
 #include "mailjournal/seal.h"
 
@@ -338,6 +339,30 @@ Status GenerateDepartmentKey(const KeygenOptions& options, const Passphrase& pas
   result->fingerprint = HexEncode(
       std::string_view(reinterpret_cast<const char*>(fingerprint.data()), fingerprint.size()));
   result->not_after = NotAfterDay(cert.get());
+  return Status::OK();
+}
+
+Status GenerateSigningKey(const std::string& origin, const std::string& dir,
+                          SigningKeyResult* result) {
+  std::string signer, verifier;
+  Status s = GenerateNoteKey(origin, &signer, &verifier);
+  if (!s.ok()) return s;
+  std::string base = dir + (!dir.empty() && dir.back() == '/' ? "" : "/") + "checkpoint";
+  signer += "\n";
+  verifier += "\n";
+  CreatedFile key_file, verifier_file;
+  s = key_file.Create(base + ".key", 0600);
+  if (s.ok()) s = verifier_file.Create(base + ".vkey", 0644);
+  if (s.ok()) s = key_file.WriteAndClose(signer.data(), signer.size());
+  if (s.ok()) s = verifier_file.WriteAndClose(verifier.data(), verifier.size());
+  OPENSSL_cleanse(&signer[0], signer.size());
+  if (!s.ok()) return s;
+  key_file.Keep();
+  verifier_file.Keep();
+  result->key_path = base + ".key";
+  result->verifier_path = base + ".vkey";
+  verifier.pop_back();
+  result->verifier_key = verifier;
   return Status::OK();
 }
 

@@ -90,6 +90,22 @@ struct KeygenResult {
 Status GenerateDepartmentKey(const KeygenOptions& options, const Passphrase& passphrase,
                              KeygenResult* result);
 
+struct SigningKeyResult {
+  std::string key_path;       // DIR/checkpoint.key
+  std::string verifier_path;  // DIR/checkpoint.vkey
+  std::string verifier_key;   // its text
+};
+
+// Generates the Ed25519 key that signs the journal's checkpoints under `origin` (the note
+// key name and checkpoint origin, e.g. "mail.bank.example/journal"), and writes
+//   DIR/checkpoint.key   the signer key text (mailjournal/checkpoint.h), mode 0600: the
+//                        daemon reads it, so it is not passphrase-protected;
+//   DIR/checkpoint.vkey  the verifier key text, mode 0644, for auditors and verify.
+// Files are never overwritten; on error nothing is left behind. InvalidArgument for a bad
+// origin, IOError for a file that cannot be created or written.
+Status GenerateSigningKey(const std::string& origin, const std::string& dir,
+                          SigningKeyResult* result);
+
 }  // namespace mailjournal
 
 #endif  // MAILJOURNAL_TOOL_KEYGEN_H_

@@ -74,6 +74,12 @@ void PrintEntryLine(const json& e) {
                 e["fingerprint"].get<std::string>().c_str(), e["file"].get<std::string>().c_str());
     return;
   }
+  if (e["kind"] == "checkpoint") {
+    std::printf("%llu %s checkpoint tree_size=%s root=%s\n", seq, time.c_str(),
+                e.value("tree_size", json("?")).dump().c_str(),
+                e.value("root", std::string("?")).c_str());
+    return;
+  }
   if (e["kind"] != "message") {
     std::printf("%llu %s %s %s %s\n", seq, time.c_str(), e["kind"].get<std::string>().c_str(),
                 e.value("digest", "").c_str(), e.value("reason", "").c_str());
@@ -380,14 +386,38 @@ int main(int argc, char** argv) {
 
   KeygenOptions ko;
   std::string passphrase_file;
-  auto* keygen = app.add_subcommand("keygen", "make a department's key pair and certificate");
-  keygen->add_option("--department", ko.department, "the department's name")->required();
-  keygen->add_option("-o,--output", ko.dir, "the directory for NAME.key and NAME.crt")->required();
+  std::string signing_origin;
+  auto* keygen = app.add_subcommand(
+      "keygen", "make a department's key pair and certificate, or the checkpoint signing key");
+  auto* department_opt = keygen->add_option("--department", ko.department, "the department's name");
+  auto* signing_opt = keygen->add_option("--signing", signing_origin,
+                                         "make the checkpoint signing key for this origin instead");
+  department_opt->excludes(signing_opt);
+  keygen->add_option("-o,--output", ko.dir, "the directory for the key files")->required();
   keygen->add_option("--passphrase-file", passphrase_file,
                      "read the passphrase from this file's first line (default: prompt)");
   keygen->add_option("--days", ko.days, "certificate validity in days (default 36500)")
       ->check(CLI::Range(1, kKeygenMaxDays));
   keygen->add_option("--format", format, "text or json")->check(formats);
+
+  VerifyCliOptions vo;
+  auto* verify = app.add_subcommand("verify", "check the whole journal (exit 0, or 65)");
+  verify->add_option("--verifier-key", vo.verifier_key_file,
+                     "the checkpoint verifier key file (checkpoint.vkey)");
+  verify->add_option("--checkpoints", vo.checkpoint_dir,
+                     "a directory of off-host checkpoint copies to check the journal against");
+  verify->add_option("--since", vo.since_file, "start from this trusted checkpoint file");
+  verify->add_option("--format", vo.format, "text or json")->check(formats);
+
+  ProofCliOptions po;
+  std::vector<uint64_t> consistency;
+  auto* proof = app.add_subcommand("proof", "print an inclusion or consistency proof");
+  auto* inclusion_opt = proof->add_option("--inclusion", po.inclusion, "entry SEQ");
+  auto* consistency_opt =
+      proof->add_option("--consistency", consistency, "OLD_SIZE NEW_SIZE")->expected(2);
+  inclusion_opt->excludes(consistency_opt);
+  proof->add_option("--checkpoint", po.checkpoint_file, "prove against this checkpoint file");
+  proof->add_option("--format", po.format, "text or json")->check(formats);
 
   try {
     app.parse(argc, argv);
@@ -400,6 +430,10 @@ int main(int argc, char** argv) {
     // Commands that need no journal.
     if (*check) return CmdPolicyCheck(policy_file, format);
     if (*explain && !eo.policy_file.empty()) return CmdPolicyExplain(nullptr, eo);
+    if (*keygen && !signing_origin.empty()) return CmdKeygenSigning(signing_origin, ko.dir, format);
+    if (*keygen && ko.department.empty()) {
+      return Fail(Status::InvalidArgument("keygen: give --department NAME or --signing ORIGIN"));
+    }
     if (*keygen) return CmdKeygen(ko, passphrase_file, format);
 
     std::unique_ptr<Channel> channel;
@@ -415,6 +449,17 @@ int main(int argc, char** argv) {
     if (*explain) return CmdPolicyExplain(channel.get(), eo);
     if (*policy_show) return CmdPolicyShow(channel.get(), format);
     if (*reload) return CmdPolicyReload(channel.get());
+    if (*verify) return CmdVerify(channel.get(), vo);
+    if (*proof) {
+      if (consistency.size() == 2) {
+        po.old_size = consistency[0];
+        po.new_size = consistency[1];
+      } else if (po.inclusion == 0) {
+        return Fail(
+            Status::InvalidArgument("proof: give --inclusion SEQ or --consistency OLD NEW"));
+      }
+      return CmdProof(channel.get(), po);
+    }
   } catch (const std::exception& e) {
     return Fail(Status::Internal(e.what()));
   }

@@ -1,0 +1,119 @@
+#include "checkpointer.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+
+#include "log.h"
+
+namespace mailjournal {
+
+Checkpointer::Checkpointer(Journal* journal, std::unique_ptr<NoteSigner> signer, int interval_s,
+                           std::string dir)
+    : journal_(journal),
+      signer_(std::move(signer)),
+      interval_s_(interval_s),
+      dir_(std::move(dir)) {}
+
+Checkpointer::~Checkpointer() { Stop(); }
+
+void Checkpointer::Start() {
+  // A journal that ends with a checkpoint (a clean stop) needs none until it grows.
+  Entry last;
+  uint64_t size = journal_->LastSequence();
+  if (size > 0 && journal_->ReadEntry(size, &last).ok() && last.kind == EntryKind::kCheckpoint) {
+    covered_ = size;
+  }
+  thread_ = std::thread(&Checkpointer::Run, this);
+}
+
+void Checkpointer::Stop() {
+  if (!thread_.joinable()) return;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  thread_.join();
+  uint64_t seq = 0;
+  CheckpointIfGrown(&seq);
+}
+
+void Checkpointer::Run() {
+  std::unique_lock<std::mutex> l(mu_);
+  while (!stopping_) {
+    if (cv_.wait_for(l, std::chrono::seconds(interval_s_), [this] { return stopping_; })) break;
+    l.unlock();
+    uint64_t seq = 0;
+    CheckpointIfGrown(&seq);
+    l.lock();
+  }
+}
+
+Status Checkpointer::CheckpointIfGrown(uint64_t* seq) {
+  *seq = 0;
+  uint64_t size = journal_->LastSequence();
+  if (size == 0 || size <= covered_) return Status::OK();
+  std::string note;
+  Status s = journal_->AppendCheckpoint(
+      [&](uint64_t tree_size, const Sha256Digest& root, int64_t time_us, Entry* entry) {
+        Checkpoint c{signer_->name(), tree_size, root, time_us};
+        Status st = signer_->Sign(FormatCheckpoint(c), &note);
+        entry->checkpoint.note = note;
+        size = tree_size;
+        return st;
+      },
+      seq);
+  if (!s.ok()) {
+    Log(LOG_ERR, "checkpoint: %s", s.message().c_str());
+    return s;
+  }
+  covered_ = *seq;
+  if (!dir_.empty()) s = WriteFile(size, note);
+  if (!s.ok()) {
+    Log(LOG_ERR, "checkpoint %llu: %s", static_cast<unsigned long long>(size), s.message().c_str());
+  } else {
+    Log(LOG_INFO, "checkpoint: seq=%llu tree_size=%llu%s%s", static_cast<unsigned long long>(*seq),
+        static_cast<unsigned long long>(size), dir_.empty() ? "" : " copied to ", dir_.c_str());
+  }
+  return s;
+}
+
+Status Checkpointer::WriteFile(uint64_t size, const std::string& note) {
+  char name[64];
+  std::snprintf(name, sizeof name, "/checkpoint.%020llu", static_cast<unsigned long long>(size));
+  std::string path = dir_ + name, tmp = path + ".tmp";
+  int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+  if (fd < 0) return Status::IOError(tmp + ": " + std::strerror(errno));
+  const char* p = note.data();
+  size_t left = note.size();
+  Status s;
+  while (left > 0 && s.ok()) {
+    ssize_t n = write(fd, p, left);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) s = Status::IOError(tmp + ": " + std::strerror(errno));
+    if (n > 0) {
+      p += n;
+      left -= static_cast<size_t>(n);
+    }
+  }
+  if (s.ok() && fsync(fd) != 0) s = Status::IOError(tmp + ": fsync: " + std::strerror(errno));
+  if (close(fd) != 0 && s.ok()) s = Status::IOError(tmp + ": " + std::strerror(errno));
+  if (s.ok() && rename(tmp.c_str(), path.c_str()) != 0) {
+    s = Status::IOError(path + ": " + std::strerror(errno));
+  }
+  if (!s.ok()) {
+    unlink(tmp.c_str());
+    return s;
+  }
+  int dfd = open(dir_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd < 0 || fsync(dfd) != 0) s = Status::IOError(dir_ + ": fsync: " + std::strerror(errno));
+  if (dfd >= 0) close(dfd);
+  return s;
+}
+
+}  // namespace mailjournal

@@ -1,0 +1,61 @@
+// Checkpointer: makes the journal's signed checkpoints (mailjournal/checkpoint.h).
+//
+// Every `interval` seconds, and when stopped, if entries were committed since its last
+// checkpoint, it appends a checkpoint entry of the tree as it stands (Journal::
+// AppendCheckpoint) and, when a directory is configured, writes the same signed note to
+// DIR/checkpoint.SIZE (SIZE zero-padded to 20 digits, so names sort by size) atomically:
+// written to a temporary name, synced, renamed, and the directory synced. That directory
+// is meant to be another machine's mount or a replicated directory: a copy the MTA host
+// cannot rewrite is what lets `mailjournal verify --checkpoints` detect a rolled-back or
+// rewritten journal. Failures are logged and retried at the next interval; they never
+// affect mail.
+//
+// Thread-safety: Start and Stop are called by one thread; the work runs on its own thread.
+#ifndef MAILJOURNAL_MILTER_CHECKPOINTER_H_
+#define MAILJOURNAL_MILTER_CHECKPOINTER_H_
+
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "mailjournal/checkpoint.h"
+#include "mailjournal/journal.h"
+
+namespace mailjournal {
+
+class Checkpointer {
+ public:
+  // REQUIRES: journal outlives the checkpointer; interval_s >= 1.
+  Checkpointer(Journal* journal, std::unique_ptr<NoteSigner> signer, int interval_s,
+               std::string dir);
+  ~Checkpointer();
+
+  void Start();
+  // Stops the thread, then makes a last checkpoint if the journal grew. Idempotent.
+  void Stop();
+
+  // Makes a checkpoint now if the journal grew since the last one. Sets *seq to the new
+  // entry's number (0 when nothing was due).
+  Status CheckpointIfGrown(uint64_t* seq);
+
+ private:
+  void Run();
+  Status WriteFile(uint64_t size, const std::string& note);
+
+  Journal* const journal_;
+  const std::unique_ptr<NoteSigner> signer_;
+  const int interval_s_;
+  const std::string dir_;
+  uint64_t covered_ = 0;  // the journal's size right after the last checkpoint entry
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool stopping_ = false;  // GUARDED_BY(mu_)
+  std::thread thread_;
+};
+
+}  // namespace mailjournal
+
+#endif  // MAILJOURNAL_MILTER_CHECKPOINTER_H_

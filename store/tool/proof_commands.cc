@@ -1,0 +1,189 @@
+// mailjournal verify and mailjournal proof (mailjournal(8)).
+#include <sysexits.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+
+#include "cli.h"
+#include "commands.h"
+#include "mailjournal/admin_protocol.h"
+#include "mailjournal/checkpoint.h"
+#include "mailjournal/merkle.h"
+
+namespace mailjournal {
+
+using nlohmann::json;
+
+namespace {
+
+Status ReadText(const std::string& path, std::string* text) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Status::NotFound(path + ": cannot read");
+  text->assign(std::istreambuf_iterator<char>(in), {});
+  return Status::OK();
+}
+
+// Every regular file of `dir`, in name order, as an off-host checkpoint.
+Status ReadCheckpointDir(const std::string& dir, json* checkpoints) {
+  std::error_code ec;
+  std::vector<std::string> paths;
+  for (const auto& f : std::filesystem::directory_iterator(dir, ec)) {
+    if (f.is_regular_file()) paths.push_back(f.path().string());
+  }
+  if (ec) return Status::NotFound(dir + ": " + ec.message());
+  std::sort(paths.begin(), paths.end());
+  for (const std::string& p : paths) {
+    std::string note;
+    Status s = ReadText(p, &note);
+    if (!s.ok()) return s;
+    checkpoints->push_back({{"name", p}, {"note", note}});
+  }
+  return Status::OK();
+}
+
+Sha256Digest Digest(const json& hex) {
+  std::string bytes = HexDecode(hex.get<std::string>());
+  Sha256Digest d{};
+  if (bytes.size() == d.size()) std::copy(bytes.begin(), bytes.end(), d.begin());
+  return d;
+}
+
+std::vector<Sha256Digest> Digests(const json& array) {
+  std::vector<Sha256Digest> out;
+  for (const json& h : array) out.push_back(Digest(h));
+  return out;
+}
+
+}  // namespace
+
+int CmdVerify(Channel* channel, const VerifyCliOptions& o) {
+  json req = Request("verify");
+  Status s;
+  if (!o.verifier_key_file.empty()) {
+    std::string key;
+    s = ReadText(o.verifier_key_file, &key);
+    req["verifier_key"] = key;
+  }
+  if (s.ok() && !o.checkpoint_dir.empty()) {
+    req["checkpoints"] = json::array();
+    s = ReadCheckpointDir(o.checkpoint_dir, &req["checkpoints"]);
+  }
+  if (s.ok() && !o.since_file.empty()) {
+    std::string since;
+    s = ReadText(o.since_file, &since);
+    req["since"] = since;
+  }
+  if (!s.ok()) return Fail(s);
+  json resp;
+  s = channel->Call(req, &resp, NoPayload);
+  if (!s.ok()) return Fail(s);
+  const json& r = resp["report"];
+  bool intact = r["intact"].get<bool>();
+  if (o.format == "json") {
+    PrintJson(r);
+  } else {
+    if (intact) {
+      std::printf("journal intact: %llu entries verified\n",
+                  static_cast<unsigned long long>(r["entries"].get<uint64_t>()));
+    } else {
+      uint64_t bad = r["first_bad_seq"].get<uint64_t>();
+      std::printf("journal NOT intact: %s%s\n",
+                  bad == 0 ? "" : ("first bad entry " + std::to_string(bad) + ": ").c_str(),
+                  r["problem"].get<std::string>().c_str());
+    }
+    for (const char* field : {"entries", "messages", "content_bytes", "checkpoints", "signatures",
+                              "off_host", "tree_size"}) {
+      PrintField(field, std::to_string(r[field].get<uint64_t>()), 14);
+    }
+    PrintField("root", r["root"].get<std::string>(), 14);
+    if (!r["signatures_checked"].get<bool>()) {
+      std::printf("checkpoint signatures were not checked (no --verifier-key)\n");
+    }
+  }
+  std::fflush(stdout);
+  return intact ? EX_OK : EX_DATAERR;
+}
+
+int CmdProof(Channel* channel, const ProofCliOptions& o) {
+  json req = Request("proof");
+  std::string note;
+  Checkpoint checkpoint;
+  bool have_checkpoint = false;
+  if (!o.checkpoint_file.empty()) {
+    std::string text;
+    Status s = ReadText(o.checkpoint_file, &note);
+    if (s.ok()) s = NoteText(note, &text);
+    if (s.ok()) s = ParseCheckpoint(text, &checkpoint);
+    if (!s.ok()) return Fail(Status::InvalidArgument(o.checkpoint_file + ": " + s.message()));
+    req["size"] = checkpoint.size;
+    have_checkpoint = true;
+  } else if (o.new_size != 0) {
+    req["size"] = o.new_size;
+  }
+  if (o.inclusion != 0) {
+    req["seq"] = o.inclusion;
+  } else {
+    req["old_size"] = o.old_size;
+  }
+  json resp;
+  Status s = channel->Call(req, &resp, NoPayload);
+  if (!s.ok()) return Fail(s);
+  json proof = resp["proof"];
+  if (resp.contains("checkpoint")) {
+    note = resp["checkpoint"].get<std::string>();
+    std::string text;
+    have_checkpoint = NoteText(note, &text).ok() && ParseCheckpoint(text, &checkpoint).ok();
+  }
+  // Check what is printed: the proof against its root, the root against the checkpoint.
+  Sha256Digest root = Digest(proof["root"]);
+  uint64_t size = proof["tree_size"].get<uint64_t>();
+  bool valid = proof["type"] == "inclusion"
+                   ? VerifyInclusion(proof["leaf_index"].get<uint64_t>(), size,
+                                     LeafHash(HexDecode(proof["entry"].get<std::string>())),
+                                     Digests(proof["path"]), root)
+                   : VerifyConsistency(proof["old_size"].get<uint64_t>(), size,
+                                       Digest(proof["old_root"]), root, Digests(proof["path"]));
+  if (!valid) return Fail(Status::Corruption("the journal gave a proof that does not verify"));
+  if (have_checkpoint && (checkpoint.size != size || checkpoint.root != root)) {
+    return Fail(Status::Corruption("the journal's tree of " + std::to_string(size) +
+                                   " entries does not have the checkpoint's root"));
+  }
+  if (have_checkpoint) proof["checkpoint"] = note;
+  if (o.format == "json") {
+    PrintJson(proof);
+  } else {
+    for (auto it = proof.begin(); it != proof.end(); ++it) {
+      if (it.key() == "path" || it.key() == "checkpoint") continue;
+      std::string v = it->is_string() ? it->get<std::string>() : it->dump();
+      PrintField(it.key().c_str(), v, 11);
+    }
+    for (const json& p : proof["path"]) PrintField("path", p.get<std::string>(), 11);
+    if (have_checkpoint) std::printf("checkpoint:\n%s", note.c_str());
+  }
+  std::fflush(stdout);
+  return EX_OK;
+}
+
+int CmdKeygenSigning(const std::string& origin, const std::string& dir, const std::string& format) {
+  SigningKeyResult r;
+  Status s = GenerateSigningKey(origin, dir, &r);
+  if (!s.ok()) return s.code() == Status::Code::kIOError ? FailWith(EX_CANTCREAT, s) : Fail(s);
+  if (format == "json") {
+    PrintJson({{"origin", origin},
+               {"key", r.key_path},
+               {"verifier", r.verifier_path},
+               {"verifier_key", r.verifier_key}});
+  } else {
+    PrintField("origin", origin);
+    PrintField("key", r.key_path + " (signs checkpoints; readable by mailjournald only)");
+    PrintField("verifier", r.verifier_path + " (for auditors and mailjournal verify)");
+    PrintField("verifier_key", r.verifier_key);
+  }
+  std::fflush(stdout);
+  return EX_OK;
+}
+
+}  // namespace mailjournal
