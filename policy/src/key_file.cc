@@ -9,6 +9,7 @@
 #include <climits>
 #include <memory>
 
+#include "mailjournal/openssl_util.h"
 #include "mailjournal/seal.h"
 
 namespace mailjournal {
@@ -16,23 +17,8 @@ namespace policy_internal {
 
 namespace {
 
-struct BioFree {
-  void operator()(BIO* bio) const { BIO_free(bio); }
-};
-struct X509Free {
-  void operator()(X509* x509) const { X509_free(x509); }
-};
-struct PkeyFree {
-  void operator()(EVP_PKEY* pkey) const { EVP_PKEY_free(pkey); }
-};
-using BioPtr = std::unique_ptr<BIO, BioFree>;
-
 // Never prompts: certificates and public keys are not encrypted.
 int NoPassword(char*, int, int, void*) { return 0; }
-
-BioPtr MemoryBio(const std::string& bytes) {
-  return BioPtr(BIO_new_mem_buf(bytes.data(), static_cast<int>(bytes.size())));
-}
 
 }  // namespace
 
@@ -48,8 +34,7 @@ bool CheckPublicKeyFile(const std::string& bytes, Sha256Digest* fingerprint, std
   // Sealing (mailjournal/seal.h) names each CMS recipient by its certificate and wraps
   // the message key with RSA-OAEP: a bare public key or another key type cannot serve.
   BioPtr bio = MemoryBio(bytes);
-  std::unique_ptr<X509, X509Free> cert(
-      bio ? PEM_read_bio_X509(bio.get(), nullptr, NoPassword, nullptr) : nullptr);
+  X509Ptr cert(bio ? PEM_read_bio_X509(bio.get(), nullptr, NoPassword, nullptr) : nullptr);
   ERR_clear_error();  // a failed attempt leaves errors on this thread's queue
   if (!cert) {
     *reason =

@@ -6,7 +6,6 @@
 #include <cctype>
 
 #include "mailjournal/checkpoint.h"
-#include "mailjournal/checkpoint.h"
 #include "mailjournal/sha256.h"
 #include "mailjournal/time_util.h"
 

@@ -5,6 +5,7 @@
 #include <cctype>
 #include <vector>
 
+#include "mailjournal/openssl_util.h"
 #include "mailjournal/sha256.h"
 #include "mailjournal/time_util.h"
 
@@ -15,15 +16,6 @@ namespace {
 constexpr char kSignaturePrefix[] = "\xe2\x80\x94 ";  // U+2014 em dash, space
 constexpr uint8_t kEd25519Type = 0x01;
 constexpr char kPrivatePrefix[] = "PRIVATE+KEY+";
-
-struct PkeyFree {
-  void operator()(EVP_PKEY* k) const { EVP_PKEY_free(k); }
-};
-struct MdCtxFree {
-  void operator()(EVP_MD_CTX* c) const { EVP_MD_CTX_free(c); }
-};
-using PkeyPtr = std::unique_ptr<EVP_PKEY, PkeyFree>;
-using MdCtxPtr = std::unique_ptr<EVP_MD_CTX, MdCtxFree>;
 
 std::string Base64Encode(std::string_view bytes) {
   std::string out(4 * ((bytes.size() + 2) / 3), '\0');

@@ -8,23 +8,15 @@
 #include <openssl/x509.h>
 #include <zstd.h>
 
+#include "mailjournal/openssl_util.h"
 #include "mailjournal/sha256.h"
 
 namespace mailjournal {
 
 namespace {
 
-struct BioFree {
-  void operator()(BIO* b) const { BIO_free_all(b); }
-};
 struct CmsFree {
   void operator()(CMS_ContentInfo* c) const { CMS_ContentInfo_free(c); }
-};
-struct X509Free {
-  void operator()(X509* x) const { X509_free(x); }
-};
-struct PkeyFree {
-  void operator()(EVP_PKEY* k) const { EVP_PKEY_free(k); }
 };
 struct ZstdCFree {
   void operator()(ZSTD_CCtx* c) const { ZSTD_freeCCtx(c); }
@@ -32,30 +24,9 @@ struct ZstdCFree {
 struct ZstdDFree {
   void operator()(ZSTD_DCtx* d) const { ZSTD_freeDCtx(d); }
 };
-using BioPtr = std::unique_ptr<BIO, BioFree>;
 using CmsPtr = std::unique_ptr<CMS_ContentInfo, CmsFree>;
-using X509Ptr = std::unique_ptr<X509, X509Free>;
-using PkeyPtr = std::unique_ptr<EVP_PKEY, PkeyFree>;
 
 constexpr int kZstdLevel = 3;
-
-// Drains OpenSSL's error queue into "what: reason; reason".
-std::string OpenSslErrors(const std::string& what) {
-  std::string out = what;
-  const char* sep = ": ";
-  while (unsigned long e = ERR_get_error()) {
-    char buf[256];
-    ERR_error_string_n(e, buf, sizeof buf);
-    out += sep;
-    out += buf;
-    sep = "; ";
-  }
-  return out;
-}
-
-BioPtr MemoryBio(std::string_view bytes) {
-  return BioPtr(BIO_new_mem_buf(bytes.data(), static_cast<int>(bytes.size())));
-}
 
 // SHA-256 of the key's DER SubjectPublicKeyInfo.
 Status SpkiFingerprint(EVP_PKEY* key, Sha256Digest* fingerprint) {

@@ -20,6 +20,7 @@
 #include <memory>
 
 #include "mailjournal/checkpoint.h"
+#include "mailjournal/openssl_util.h"
 #include "mailjournal/policy.h"
 #include "mailjournal/seal.h"
 
@@ -27,31 +28,14 @@ namespace mailjournal {
 
 namespace {
 
-template <typename T, void (*F)(T*)>
-struct Deleter {
-  void operator()(T* p) const { F(p); }
-};
-using BioPtr = std::unique_ptr<BIO, Deleter<BIO, BIO_free_all>>;
-using BignumPtr = std::unique_ptr<BIGNUM, Deleter<BIGNUM, BN_free>>;
-using PkeyPtr = std::unique_ptr<EVP_PKEY, Deleter<EVP_PKEY, EVP_PKEY_free>>;
-using P8InfoPtr =
-    std::unique_ptr<PKCS8_PRIV_KEY_INFO, Deleter<PKCS8_PRIV_KEY_INFO, PKCS8_PRIV_KEY_INFO_free>>;
-using SigPtr = std::unique_ptr<X509_SIG, Deleter<X509_SIG, X509_SIG_free>>;
-using UiPtr = std::unique_ptr<UI, Deleter<UI, UI_free>>;
-using X509Ptr = std::unique_ptr<X509, Deleter<X509, X509_free>>;
-using ExtPtr = std::unique_ptr<X509_EXTENSION, Deleter<X509_EXTENSION, X509_EXTENSION_free>>;
+using BignumPtr = OpenSslPtr<BIGNUM, BN_free>;
+using P8InfoPtr = OpenSslPtr<PKCS8_PRIV_KEY_INFO, PKCS8_PRIV_KEY_INFO_free>;
+using SigPtr = OpenSslPtr<X509_SIG, X509_SIG_free>;
+using UiPtr = OpenSslPtr<UI, UI_free>;
+using ExtPtr = OpenSslPtr<X509_EXTENSION, X509_EXTENSION_free>;
 
-// "what: openssl reason; openssl reason", draining this thread's error queue.
-Status OpenSslError(const std::string& what) {
-  std::string reasons;
-  unsigned long code;
-  while ((code = ERR_get_error()) != 0) {
-    char buf[256];
-    ERR_error_string_n(code, buf, sizeof(buf));
-    reasons += (reasons.empty() ? "" : "; ") + std::string(buf);
-  }
-  return Status::Internal(what + ": " + (reasons.empty() ? "OpenSSL failed" : reasons));
-}
+// OpenSSL failed: Internal with its reasons.
+Status OpenSslError(const std::string& what) { return Status::Internal(OpenSslErrors(what)); }
 
 // A file this process created; removed on destruction unless Keep() was called.
 class CreatedFile {
