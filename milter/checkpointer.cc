@@ -7,6 +7,8 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <fstream>
+#include <iterator>
 
 #include "log.h"
 
@@ -56,6 +58,19 @@ void Checkpointer::Run() {
 
 Status Checkpointer::CheckpointIfGrown(uint64_t* seq) {
   *seq = 0;
+  std::vector<std::pair<uint64_t, std::string>> retry;
+  retry.swap(unwritten_);
+  for (auto& [tree_size, note] : retry) {
+    Status w = WriteFile(tree_size, note);
+    if (w.ok()) {
+      Log(LOG_INFO, "checkpoint: tree_size=%llu copied to %s (retried)",
+          static_cast<unsigned long long>(tree_size), dir_.c_str());
+    } else {
+      Log(LOG_ERR, "checkpoint %llu: %s", static_cast<unsigned long long>(tree_size),
+          w.message().c_str());
+      unwritten_.emplace_back(tree_size, std::move(note));
+    }
+  }
   uint64_t size = journal_->LastSequence();
   if (size == 0 || size <= covered_) return Status::OK();
   std::string note;
@@ -76,6 +91,7 @@ Status Checkpointer::CheckpointIfGrown(uint64_t* seq) {
   if (!dir_.empty()) s = WriteFile(size, note);
   if (!s.ok()) {
     Log(LOG_ERR, "checkpoint %llu: %s", static_cast<unsigned long long>(size), s.message().c_str());
+    unwritten_.emplace_back(size, note);
   } else {
     Log(LOG_INFO, "checkpoint: seq=%llu tree_size=%llu%s%s", static_cast<unsigned long long>(*seq),
         static_cast<unsigned long long>(size), dir_.empty() ? "" : " copied to ", dir_.c_str());
@@ -103,13 +119,21 @@ Status Checkpointer::WriteFile(uint64_t size, const std::string& note) {
   }
   if (s.ok() && fsync(fd) != 0) s = Status::IOError(tmp + ": fsync: " + std::strerror(errno));
   if (close(fd) != 0 && s.ok()) s = Status::IOError(tmp + ": " + std::strerror(errno));
-  if (s.ok() && rename(tmp.c_str(), path.c_str()) != 0) {
-    s = Status::IOError(path + ": " + std::strerror(errno));
+  if (s.ok() && link(tmp.c_str(), path.c_str()) != 0) {
+    if (errno != EEXIST) {
+      s = Status::IOError(path + ": " + std::strerror(errno));
+    } else {
+      std::ifstream in(path, std::ios::binary);
+      std::string existing((std::istreambuf_iterator<char>(in)), {});
+      if (existing != note) {
+        s = Status::IOError(path +
+                            ": exists with another checkpoint of this size; not replaced "
+                            "(was the journal rolled back?)");
+      }
+    }
   }
-  if (!s.ok()) {
-    unlink(tmp.c_str());
-    return s;
-  }
+  unlink(tmp.c_str());
+  if (!s.ok()) return s;
   int dfd = open(dir_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dfd < 0 || fsync(dfd) != 0) s = Status::IOError(dir_ + ": fsync: " + std::strerror(errno));
   if (dfd >= 0) close(dfd);

@@ -4,11 +4,14 @@
 // checkpoint, it appends a checkpoint entry of the tree as it stands (Journal::
 // AppendCheckpoint) and, when a directory is configured, writes the same signed note to
 // DIR/checkpoint.SIZE (SIZE zero-padded to 20 digits, so names sort by size) atomically:
-// written to a temporary name, synced, renamed, and the directory synced. That directory
+// written to a temporary name, synced, linked to its name, and the directory synced. An
+// existing file is never replaced (a different one of the same size means the journal was
+// rolled back: that evidence is kept and the failure logged). That directory
 // is meant to be another machine's mount or a replicated directory: a copy the MTA host
 // cannot rewrite is what lets `mailjournal verify --checkpoints` detect a rolled-back or
-// rewritten journal. Failures are logged and retried at the next interval; they never
-// affect mail.
+// rewritten journal. Failures are logged; a checkpoint that could not be appended is made
+// at the next interval, a copy that could not be written is tried again then. Neither
+// affects mail.
 //
 // Thread-safety: Start and Stop are called by one thread; the work runs on its own thread.
 #ifndef MAILJOURNAL_MILTER_CHECKPOINTER_H_
@@ -20,6 +23,8 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include "mailjournal/checkpoint.h"
 #include "mailjournal/journal.h"
@@ -50,6 +55,7 @@ class Checkpointer {
   const int interval_s_;
   const std::string dir_;
   uint64_t covered_ = 0;  // the journal's size right after the last checkpoint entry
+  std::vector<std::pair<uint64_t, std::string>> unwritten_;  // copies to try again: size, note
   std::mutex mu_;
   std::condition_variable cv_;
   bool stopping_ = false;  // GUARDED_BY(mu_)

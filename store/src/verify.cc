@@ -49,7 +49,12 @@ class Verifier {
     uint64_t head_size = 0;
     Sha256Digest head_root;
     journal_->TreeHead(&head_size, &head_root);
-    if (head_size == range_.size() && head_root != range_.Root()) {
+    if (head_size < range_.size()) {
+      // Entries were added behind the writer's back (the daemon refuses such a journal).
+      Fail(head_size + 1, "the journal's stored tree (mtree) covers " + std::to_string(head_size) +
+                              " entries, not the " + std::to_string(range_.size()) +
+                              " it has: entries were added after it");
+    } else if (head_size == range_.size() && head_root != range_.Root()) {
       Fail(0, "the journal's stored tree head (mtree) has root " + Hex(head_root) +
                   ", the entries give " + Hex(range_.Root()));
     }

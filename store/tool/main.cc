@@ -107,6 +107,13 @@ void PrintEntryDetails(const json& e) {
     }
     return;
   }
+  if (e["kind"] == "checkpoint") {
+    PrintField("origin", e.value("origin", std::string("?")));
+    PrintField("tree_size", e.value("tree_size", json("?")).dump());
+    PrintField("root", e.value("root", std::string("?")));
+    std::printf("note:\n%s", e["note"].get<std::string>().c_str());
+    return;
+  }
   if (e["kind"] == "key") {
     PrintField("action", e["action"].get<std::string>());
     PrintField("holder", KeyHolderText(e));

@@ -115,7 +115,8 @@ int CmdProof(Channel* channel, const ProofCliOptions& o) {
   if (!o.checkpoint_file.empty()) {
     std::string text;
     Status s = ReadText(o.checkpoint_file, &note);
-    if (s.ok()) s = NoteText(note, &text);
+    if (!s.ok()) return Fail(s);
+    s = NoteText(note, &text);
     if (s.ok()) s = ParseCheckpoint(text, &checkpoint);
     if (!s.ok()) return Fail(Status::InvalidArgument(o.checkpoint_file + ": " + s.message()));
     req["size"] = checkpoint.size;

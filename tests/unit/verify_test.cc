@@ -170,6 +170,18 @@ BOOST_AUTO_TEST_CASE(an_inserted_entry_is_named) {
   BOOST_TEST(s.message().find("does not cover") != std::string::npos);
 }
 
+BOOST_AUTO_TEST_CASE(an_entry_appended_with_its_leaf_hash_is_caught_by_the_stored_tree) {
+  TestJournal t;
+  std::string e = t.Raw(RawEntryKey(2));
+  RawPut(t.dir.path(), RawEntryKey(13), e);
+  Sha256Digest h = LeafHash(e);
+  RawPut(t.dir.path(), LeafKey(13), std::string(reinterpret_cast<const char*>(h.data()), 32));
+  VerifyReport r = t.Verify();
+  BOOST_TEST(!r.intact);
+  BOOST_TEST(r.first_bad_seq == 13u);
+  BOOST_TEST(r.problem.find("covers 12 entries") != std::string::npos, r.problem);
+}
+
 BOOST_AUTO_TEST_CASE(an_entry_rewritten_with_its_leaf_hash_is_caught_by_the_next_checkpoint) {
   TestJournal t;
   std::string e = t.Raw(RawEntryKey(3));
