@@ -12,7 +12,7 @@ apt-get install -y -qq --no-install-recommends \
   libboost-test-dev nlohmann-json3-dev libcli11-dev \
   clang libclang-rt-14-dev openssl \
   libzstd-dev zstd \
-  postfix miltertest mandoc python3 procps >/dev/null
+  postfix miltertest mandoc python3 python3-plyvel procps >/dev/null
 # Debian starts the system Postfix on install; its port 25 is not ours to use.
 if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
   systemctl disable --now postfix >/dev/null 2>&1 || true
