@@ -10,6 +10,7 @@
 #include <leveldb/write_batch.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -18,6 +19,7 @@
 #include <cstring>
 #include <deque>
 #include <mutex>
+#include <shared_mutex>
 #include <vector>
 
 #include "mailjournal/journal.h"
@@ -124,6 +126,10 @@ class LevelDbJournal : public Journal {
   Status Open();
 
   Status BeginTransaction(uint64_t* txn) override {
+    Status s = RecoverIfFailed();
+    if (!s.ok()) return s;
+    std::shared_lock<std::shared_mutex> dl(db_mu_);
+    if (db_ == nullptr) return Unusable();
     std::lock_guard<std::mutex> l(txn_mu_);
     if (next_txn_ > kMaxTxnCounter) {
       // The counter is 32 bits: start a new generation rather than reuse an id.
@@ -137,17 +143,23 @@ class LevelDbJournal : public Journal {
 
   Status StageChunk(uint64_t txn, uint32_t index, std::string_view data) override {
     if (data.size() > kMaxChunkSize) return Status::InvalidArgument("chunk too large");
+    std::shared_lock<std::shared_mutex> dl(db_mu_);
+    if (db_ == nullptr) return Unusable();
+    Status s = CheckCurrent(txn);
+    if (!s.ok()) return s;
     leveldb::WriteBatch batch;
     if (index == 0) batch.Put(PendingKey(txn), "");
     batch.Put(ChunkKey(txn, index), leveldb::Slice(data.data(), data.size()));
-    return FromLevelDb(db_->Write(leveldb::WriteOptions(), &batch), "journal: stage chunk");
+    return Written(db_->Write(leveldb::WriteOptions(), &batch), "journal: stage chunk");
   }
 
   Status AbortTransaction(uint64_t txn, uint32_t staged_chunks) override {
+    std::shared_lock<std::shared_mutex> dl(db_mu_);
+    if (db_ == nullptr) return Unusable();
     leveldb::WriteBatch batch;
     for (uint32_t i = 0; i < staged_chunks; ++i) batch.Delete(ChunkKey(txn, i));
     batch.Delete(PendingKey(txn));
-    return FromLevelDb(db_->Write(leveldb::WriteOptions(), &batch), "journal: abort");
+    return Written(db_->Write(leveldb::WriteOptions(), &batch), "journal: abort");
   }
 
   Status CommitMessage(MessageEntry* message, std::string_view final_chunk,
@@ -179,7 +191,12 @@ class LevelDbJournal : public Journal {
 
   Status LatestPolicy(uint64_t* seq, PolicyEntry* policy) override {
     std::string value;
-    leveldb::Status ls = db_->Get(leveldb::ReadOptions(), kLatestPolicyKey, &value);
+    leveldb::Status ls;
+    {
+      std::shared_lock<std::shared_mutex> dl(db_mu_);
+      if (db_ == nullptr) return Unusable();
+      ls = db_->Get(leveldb::ReadOptions(), kLatestPolicyKey, &value);
+    }
     if (ls.IsNotFound()) return Status::NotFound("journal: no policy entry");
     if (!ls.ok()) return FromLevelDb(ls, "journal: latest policy");
     if (value.size() != 8) return Status::Corruption("journal: bad latest-policy record");
@@ -230,12 +247,14 @@ class LevelDbJournal : public Journal {
   Status ReadContent(const ContentRef& content, const ChunkSink& sink) override;
 
   Status DestroyContent(const ContentRef& content) override {
+    std::shared_lock<std::shared_mutex> dl(db_mu_);
+    if (db_ == nullptr) return Unusable();
     leveldb::WriteBatch batch;
     for (uint32_t i = 0; i < content.chunks; ++i) batch.Delete(ChunkKey(content.txn, i));
     leveldb::WriteOptions wo;
     wo.sync = true;
     std::string what = "journal: destroy content of transaction " + std::to_string(content.txn);
-    Status s = FromLevelDb(db_->Write(wo, &batch), what);
+    Status s = Written(db_->Write(wo, &batch), what);
     if (!s.ok()) return s;
     // Compaction rewrites the tables holding the range without the deleted values and
     // removes the old tables and the log that still held them.
@@ -265,6 +284,8 @@ class LevelDbJournal : public Journal {
     if (seq == 0 || seq > LastSequence()) return Status::NotFound(where + ": no such entry");
     leveldb::ReadOptions ro;
     ro.verify_checksums = true;
+    std::shared_lock<std::shared_mutex> dl(db_mu_);
+    if (db_ == nullptr) return Unusable();
     leveldb::Status s = db_->Get(ro, key, value);
     if (s.IsNotFound()) return Status::Corruption(where + ": " + what + "missing from the journal");
     return FromLevelDb(s, where);
@@ -280,6 +301,20 @@ class LevelDbJournal : public Journal {
   // queued entry in one synced batch.
   Status Append(Entry* entries, size_t count, std::string_view final_chunk,
                 const Finalizer* finalize, const CheckpointMaker* make, uint64_t* seq);
+  // Opens the LevelDB database and loads the journal's state from it. REQUIRES: no other
+  // thread uses db_ (at open, or under an exclusive db_mu_).
+  Status OpenDatabase();
+  // After a failed write LevelDB may refuse every later write (its background error is
+  // sticky) and its log may end in a partial record, so the database is closed and opened
+  // again before the journal takes more: at most once a second, when a transaction begins.
+  // Transactions begun before take no more chunks or commits (a new generation).
+  Status RecoverIfFailed();
+  // Remembers a failed write for RecoverIfFailed; returns the status.
+  Status Written(const leveldb::Status& s, const std::string& what);
+  // IOError for a transaction begun before the last recovery. REQUIRES: db_mu_ held.
+  Status CheckCurrent(uint64_t txn);
+  // Why there is no database: its reopening failed (RecoverIfFailed tries again).
+  Status Unusable();
   Status RemoveUncommittedTransactions();
   Status InitMetadata();
   // Loads the tree's compact range, rebuilding it (and any missing leaf hash) from the
@@ -290,8 +325,17 @@ class LevelDbJournal : public Journal {
 
   const JournalOptions options_;
   DirLock lock_;
+  // Shared by every use of db_, exclusive while the database is reopened; taken before mu_
+  // and txn_mu_.
+  mutable std::shared_mutex db_mu_;
   std::unique_ptr<leveldb::DB> db_;
+  std::mutex failure_mu_;
+  Status write_failure_;          // GUARDED_BY(failure_mu_): set by a failed write
+  int64_t last_recovery_us_ = 0;  // GUARDED_BY(failure_mu_)
   static constexpr uint64_t kMaxTxnCounter = 0xffffffff;
+  // Free space needed before the database is reopened after a write failure: a full write
+  // buffer turned into a table, twice over.
+  static constexpr uint64_t kRecoverySpace = 16 << 20;
   std::mutex txn_mu_;
   uint64_t generation_ = 0;  // GUARDED_BY(txn_mu_) once open
   uint64_t next_txn_ = 1;    // GUARDED_BY(txn_mu_)
@@ -322,7 +366,11 @@ Status LevelDbJournal::Open() {
   }
   Status s = lock_.Acquire(dir);
   if (!s.ok()) return s;
+  return OpenDatabase();
+}
 
+Status LevelDbJournal::OpenDatabase() {
+  const std::string& dir = options_.dir;
   leveldb::Options opts;
   opts.create_if_missing = options_.create_if_missing;
   opts.paranoid_checks = true;
@@ -330,9 +378,13 @@ Status LevelDbJournal::Open() {
   // the daemon's memory for large messages (about twice this, while one is flushed).
   opts.write_buffer_size = 4 << 20;
   leveldb::DB* db = nullptr;
-  s = FromLevelDb(leveldb::DB::Open(opts, dir + "/db", &db), "journal " + dir);
+  Status s = FromLevelDb(leveldb::DB::Open(opts, dir + "/db", &db), "journal " + dir);
   if (!s.ok()) return s;
   db_.reset(db);
+  last_seq_ = 0;
+  last_time_us_ = 0;
+  tree_ = CompactRange();
+  tree_error_ = Status::OK();
   s = InitMetadata();
   if (s.ok()) s = RemoveUncommittedTransactions();
   if (!s.ok()) return s;
@@ -388,6 +440,56 @@ Status LevelDbJournal::LoadTree() {
   leveldb::WriteOptions wo;
   wo.sync = true;
   return FromLevelDb(db_->Write(wo, &batch), "journal " + options_.dir + ": tree");
+}
+
+Status LevelDbJournal::Written(const leveldb::Status& s, const std::string& what) {
+  Status status = FromLevelDb(s, what);
+  if (!status.ok() && !s.IsNotFound()) {
+    std::lock_guard<std::mutex> l(failure_mu_);
+    if (write_failure_.ok()) write_failure_ = status;
+  }
+  return status;
+}
+
+Status LevelDbJournal::Unusable() {
+  std::lock_guard<std::mutex> l(failure_mu_);
+  return write_failure_.ok() ? Status::IOError("journal " + options_.dir + ": not open")
+                             : write_failure_;
+}
+
+Status LevelDbJournal::CheckCurrent(uint64_t txn) {
+  std::lock_guard<std::mutex> l(txn_mu_);
+  if ((txn >> 32) == generation_) return Status::OK();
+  return Status::IOError("journal: transaction " + std::to_string(txn) +
+                         " was interrupted when the journal recovered from a write failure");
+}
+
+Status LevelDbJournal::RecoverIfFailed() {
+  std::lock_guard<std::mutex> fl(failure_mu_);
+  if (write_failure_.ok()) return Status::OK();
+  int64_t now = NowMicros();
+  if (now - last_recovery_us_ < 1000000) return write_failure_;
+  last_recovery_us_ = now;
+  // Reopening writes the log's contents to a table first; without room for that it would
+  // fail and leave no database to read from. Until there is room, the open database keeps
+  // serving reads and writes keep failing.
+  struct statvfs fs;
+  if (statvfs(options_.dir.c_str(), &fs) == 0 &&
+      static_cast<uint64_t>(fs.f_bavail) * fs.f_frsize < kRecoverySpace) {
+    return write_failure_;
+  }
+  std::unique_lock<std::shared_mutex> dl(db_mu_);
+  std::lock_guard<std::mutex> l(mu_);  // no group commit is writing: it holds db_mu_ shared
+  std::lock_guard<std::mutex> tl(txn_mu_);
+  db_.reset();
+  Status s = OpenDatabase();
+  if (!s.ok()) {
+    write_failure_ = Status::IOError("journal " + options_.dir +
+                                     ": still failing after a write failure: " + s.message());
+    return write_failure_;
+  }
+  write_failure_ = Status::OK();
+  return Status::OK();
 }
 
 Status LevelDbJournal::WriteGeneration(uint64_t generation) {
@@ -463,6 +565,12 @@ Status LevelDbJournal::Append(Entry* entries, size_t count, std::string_view fin
     if (w.status.ok()) *seq = w.seq;
     return w.status;
   }
+  // This thread leads: it holds the database (db_mu_ comes before mu_) before it looks at
+  // the journal's state, so that a recovery cannot happen between the two.
+  l.unlock();
+  std::shared_lock<std::shared_mutex> dl(db_mu_);
+  Status usable = db_ == nullptr ? Unusable() : Status::OK();
+  l.lock();
 
   // This thread leads a group: everything queued now, up to max_group_bytes.
   std::vector<Writer*> group;
@@ -485,6 +593,11 @@ Status LevelDbJournal::Append(Entry* entries, size_t count, std::string_view fin
       // A checkpoint of the tree as it stands before its own entry; if it cannot be made,
       // this writer fails alone and takes no sequence number.
       x->status = (*x->make)(tree.size(), tree.Root(), now, &x->entries[0]);
+      if (!x->status.ok()) continue;
+    }
+    if (x->entries[0].kind == EntryKind::kMessage) {
+      // Its staged chunks are gone if the journal recovered since it began.
+      x->status = CheckCurrent(x->entries[0].message.content.txn);
       if (!x->status.ok()) continue;
     }
     for (size_t i = 0; i < x->count; ++i) {
@@ -514,7 +627,7 @@ Status LevelDbJournal::Append(Entry* entries, size_t count, std::string_view fin
   batch.Put(kTreeKey, tree.Encode());
   leveldb::WriteOptions wo;
   wo.sync = true;
-  Status s = FromLevelDb(db_->Write(wo, &batch), "journal: commit");
+  Status s = usable.ok() ? Written(db_->Write(wo, &batch), "journal: commit") : usable;
 
   l.lock();
   if (s.ok()) {
@@ -538,6 +651,8 @@ Status LevelDbJournal::Scan(uint64_t from, bool reverse, const Visitor& visit) {
   if (from == 0) from = reverse ? last : 1;
   if (reverse && from > last) from = last;
   if (from == 0 || from > last) return Status::OK();
+  std::shared_lock<std::shared_mutex> dl(db_mu_);
+  if (db_ == nullptr) return Unusable();
   std::unique_ptr<leveldb::Iterator> it(db_->NewIterator(leveldb::ReadOptions()));
   it->Seek(EntryKey(from));
   uint64_t expected = from;
@@ -565,6 +680,8 @@ Status LevelDbJournal::ReadContent(const ContentRef& content, const ChunkSink& s
   std::string what = "content of transaction " + std::to_string(content.txn);
   leveldb::ReadOptions ro;
   ro.verify_checksums = true;
+  std::shared_lock<std::shared_mutex> dl(db_mu_);
+  if (db_ == nullptr) return Unusable();
   std::unique_ptr<leveldb::Iterator> it(db_->NewIterator(ro));
   std::string prefix = ChunkPrefix(content.txn);
   Sha256 sha;
