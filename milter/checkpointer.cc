@@ -1,5 +1,6 @@
 #include "checkpointer.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -30,7 +31,37 @@ void Checkpointer::Start() {
   if (size > 0 && journal_->ReadEntry(size, &last).ok() && last.kind == EntryKind::kCheckpoint) {
     covered_ = size;
   }
+  if (!dir_.empty()) RepairDirectory();
   thread_ = std::thread(&Checkpointer::Run, this);
+}
+
+void Checkpointer::RepairDirectory() {
+  if (DIR* d = opendir(dir_.c_str())) {
+    while (struct dirent* e = readdir(d)) {
+      std::string name = e->d_name;
+      if (name.rfind("checkpoint.", 0) == 0 && name.size() > 4 &&
+          name.compare(name.size() - 4, 4, ".tmp") == 0) {
+        unlink((dir_ + "/" + name).c_str());
+      }
+    }
+    closedir(d);
+  }
+  // The newest checkpoint entry is the copy that matters: it covers all the others.
+  std::string note;
+  uint64_t tree_size = 0;
+  journal_->Scan(0, true, [&](uint64_t seq, const Entry& e) {
+    if (e.kind != EntryKind::kCheckpoint) return true;
+    note = e.checkpoint.note;
+    tree_size = seq - 1;
+    return false;
+  });
+  if (note.empty()) return;
+  Status s = WriteFile(tree_size, note);
+  if (!s.ok()) {
+    Log(LOG_ERR, "checkpoint %llu: %s", static_cast<unsigned long long>(tree_size),
+        s.message().c_str());
+    unwritten_.emplace_back(tree_size, note);
+  }
 }
 
 void Checkpointer::Stop() {

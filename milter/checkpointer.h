@@ -38,6 +38,9 @@ class Checkpointer {
                std::string dir);
   ~Checkpointer();
 
+  // Removes temporary files a killed daemon left in the directory, writes the copy of the
+  // journal's newest checkpoint entry if it is missing (a copy interrupted by a crash),
+  // then starts the thread.
   void Start();
   // Stops the thread, then makes a last checkpoint if the journal grew. Idempotent.
   void Stop();
@@ -48,6 +51,8 @@ class Checkpointer {
 
  private:
   void Run();
+  void RepairDirectory();
+  // Writes the copy of a checkpoint; an identical existing copy counts as written.
   Status WriteFile(uint64_t size, const std::string& note);
 
   Journal* const journal_;

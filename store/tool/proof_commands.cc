@@ -26,12 +26,22 @@ Status ReadText(const std::string& path, std::string* text) {
   return Status::OK();
 }
 
-// Every regular file of `dir`, in name order, as an off-host checkpoint.
+// True for the name of an off-host copy, "checkpoint." and decimal digits (not the
+// daemon's temporary files, nor anything else kept there).
+bool IsCheckpointFileName(const std::string& name) {
+  const std::string prefix = "checkpoint.";
+  return name.size() > prefix.size() && name.compare(0, prefix.size(), prefix) == 0 &&
+         name.find_first_not_of("0123456789", prefix.size()) == std::string::npos;
+}
+
+// Every checkpoint.N file of `dir`, in name order, as an off-host checkpoint.
 Status ReadCheckpointDir(const std::string& dir, json* checkpoints) {
   std::error_code ec;
   std::vector<std::string> paths;
   for (const auto& f : std::filesystem::directory_iterator(dir, ec)) {
-    if (f.is_regular_file()) paths.push_back(f.path().string());
+    if (f.is_regular_file() && IsCheckpointFileName(f.path().filename().string())) {
+      paths.push_back(f.path().string());
+    }
   }
   if (ec) return Status::NotFound(dir + ": " + ec.message());
   std::sort(paths.begin(), paths.end());
