@@ -5,6 +5,8 @@
 //   'h' u64 seq            -> the entry's Merkle leaf hash (mailjournal/merkle.h)
 //   'm' name               -> metadata ("mformat", "mgeneration", "mpolicy", "mtree")
 // All integers big-endian, so appends are sequential in LevelDB's key order.
+#include "leveldb_journal.h"
+
 #include <fcntl.h>
 #include <leveldb/db.h>
 #include <leveldb/write_batch.h>
@@ -121,7 +123,8 @@ class DirLock {
 
 class LevelDbJournal : public Journal {
  public:
-  explicit LevelDbJournal(JournalOptions options) : options_(std::move(options)) {}
+  LevelDbJournal(JournalOptions options, leveldb::Env* env)
+      : options_(std::move(options)), env_(env) {}
 
   Status Open();
 
@@ -324,12 +327,13 @@ class LevelDbJournal : public Journal {
   Status WriteGeneration(uint64_t generation);
 
   const JournalOptions options_;
+  leveldb::Env* const env_;  // nullptr: LevelDB's default
   DirLock lock_;
   // Shared by every use of db_, exclusive while the database is reopened; taken before mu_
   // and txn_mu_.
   mutable std::shared_mutex db_mu_;
   std::unique_ptr<leveldb::DB> db_;
-  std::mutex failure_mu_;
+  std::mutex failure_mu_;         // taken last: no other lock is taken while it is held
   Status write_failure_;          // GUARDED_BY(failure_mu_): set by a failed write
   int64_t last_recovery_us_ = 0;  // GUARDED_BY(failure_mu_)
   static constexpr uint64_t kMaxTxnCounter = 0xffffffff;
@@ -374,6 +378,7 @@ Status LevelDbJournal::OpenDatabase() {
   leveldb::Options opts;
   opts.create_if_missing = options_.create_if_missing;
   opts.paranoid_checks = true;
+  if (env_ != nullptr) opts.env = env_;
   // The memtable holds staged chunks until it is flushed to a table, so its size bounds
   // the daemon's memory for large messages (about twice this, while one is flushed).
   opts.write_buffer_size = 4 << 20;
@@ -465,24 +470,33 @@ Status LevelDbJournal::CheckCurrent(uint64_t txn) {
 }
 
 Status LevelDbJournal::RecoverIfFailed() {
-  std::lock_guard<std::mutex> fl(failure_mu_);
-  if (write_failure_.ok()) return Status::OK();
-  int64_t now = NowMicros();
-  if (now - last_recovery_us_ < 1000000) return write_failure_;
-  last_recovery_us_ = now;
-  // Reopening writes the log's contents to a table first; without room for that it would
-  // fail and leave no database to read from. Until there is room, the open database keeps
-  // serving reads and writes keep failing.
-  struct statvfs fs;
-  if (statvfs(options_.dir.c_str(), &fs) == 0 &&
-      static_cast<uint64_t>(fs.f_bavail) * fs.f_frsize < kRecoverySpace) {
-    return write_failure_;
+  {
+    std::lock_guard<std::mutex> fl(failure_mu_);
+    if (write_failure_.ok()) return Status::OK();
+    int64_t now = NowMicros();
+    if (now - last_recovery_us_ < 1000000) return write_failure_;
+    last_recovery_us_ = now;
+    // Reopening writes the log's contents to a table first; without room for that it would
+    // fail and leave no database to read from. Until there is room, the open database keeps
+    // serving reads and writes keep failing.
+    struct statvfs fs;
+    if (statvfs(options_.dir.c_str(), &fs) == 0 &&
+        static_cast<uint64_t>(fs.f_bavail) * fs.f_frsize < kRecoverySpace) {
+      return write_failure_;
+    }
   }
+  // failure_mu_ is not held here: a thread that holds db_mu_ shared takes it when its write
+  // fails (Written, Unusable).
   std::unique_lock<std::shared_mutex> dl(db_mu_);
   std::lock_guard<std::mutex> l(mu_);  // no group commit is writing: it holds db_mu_ shared
   std::lock_guard<std::mutex> tl(txn_mu_);
+  {
+    std::lock_guard<std::mutex> fl(failure_mu_);
+    if (write_failure_.ok()) return Status::OK();  // another thread recovered meanwhile
+  }
   db_.reset();
   Status s = OpenDatabase();
+  std::lock_guard<std::mutex> fl(failure_mu_);
   if (!s.ok()) {
     write_failure_ = Status::IOError("journal " + options_.dir +
                                      ": still failing after a write failure: " + s.message());
@@ -721,11 +735,16 @@ Status Journal::ReadMessage(uint64_t seq, MessageEntry* message) {
   return s;
 }
 
-Status OpenJournal(const JournalOptions& options, std::unique_ptr<Journal>* journal) {
-  auto j = std::make_unique<LevelDbJournal>(options);
+Status OpenLevelDbJournal(const JournalOptions& options, leveldb::Env* env,
+                          std::unique_ptr<Journal>* journal) {
+  auto j = std::make_unique<LevelDbJournal>(options, env);
   Status s = j->Open();
   if (s.ok()) *journal = std::move(j);
   return s;
+}
+
+Status OpenJournal(const JournalOptions& options, std::unique_ptr<Journal>* journal) {
+  return OpenLevelDbJournal(options, nullptr, journal);
 }
 
 }  // namespace mailjournal
