@@ -24,6 +24,7 @@
 #include <shared_mutex>
 #include <vector>
 
+#include "journal_env.h"
 #include "mailjournal/journal.h"
 #include "mailjournal/merkle.h"
 #include "mailjournal/sha256.h"
@@ -124,7 +125,9 @@ class DirLock {
 class LevelDbJournal : public Journal {
  public:
   LevelDbJournal(JournalOptions options, leveldb::Env* env)
-      : options_(std::move(options)), env_(env) {}
+      : options_(std::move(options)),
+        env_(env),
+        journal_env_(env != nullptr ? env : leveldb::Env::Default()) {}
 
   Status Open();
 
@@ -328,6 +331,7 @@ class LevelDbJournal : public Journal {
 
   const JournalOptions options_;
   leveldb::Env* const env_;  // nullptr: LevelDB's default
+  JournalEnv journal_env_;   // over env_: what LevelDB uses (declared before db_)
   DirLock lock_;
   // Shared by every use of db_, exclusive while the database is reopened; taken before mu_
   // and txn_mu_.
@@ -378,7 +382,7 @@ Status LevelDbJournal::OpenDatabase() {
   leveldb::Options opts;
   opts.create_if_missing = options_.create_if_missing;
   opts.paranoid_checks = true;
-  if (env_ != nullptr) opts.env = env_;
+  opts.env = &journal_env_;
   // The memtable holds staged chunks until it is flushed to a table, so its size bounds
   // the daemon's memory for large messages (about twice this, while one is flushed).
   opts.write_buffer_size = 4 << 20;

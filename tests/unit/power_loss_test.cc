@@ -435,8 +435,8 @@ BOOST_AUTO_TEST_CASE(a_failed_log_write_fails_its_commit_and_the_journal_recover
     std::mt19937_64 rng(11);
     uint64_t seq = 0;
     std::string bytes = RandomContent(&rng, false);
-    BOOST_REQUIRE(reported.Add(TryCommit(j.get(), bytes, "first@example.org", &seq), seq,
-                               "first@example.org", bytes));
+    Status first = TryCommit(j.get(), bytes, "first@example.org", &seq);  // sets seq first
+    BOOST_REQUIRE(reported.Add(first, seq, "first@example.org", bytes));
     BOOST_REQUIRE(reported.committed.size() == 1u);
 
     // A transaction begun before the failure stages a chunk after it, as a message that is

@@ -60,8 +60,11 @@ class Journal {
   // Appends a message entry durably. `final_chunk`, if not empty, becomes chunk number
   // entry->content.chunks - 1 of transaction entry->content.txn and is written in the same
   // batch. Blocks until the write is synced to disk. On success sets entry->time_us, applies
-  // `finalize` (if set) and sets *seq. On error nothing of this entry is in the journal (its
-  // staged chunks remain until aborted) and no sequence number is consumed.
+  // `finalize` (if set) and sets *seq. On error no sequence number is reported and the staged
+  // chunks remain until aborted; the entry is not in the journal, except after a failed sync:
+  // the write may then have reached the disk anyway and the entry appear when the journal's
+  // database is next opened (the sender, told to retry, makes it journaled twice: nothing is
+  // lost).
   // REQUIRES: final_chunk.size() <= kMaxChunkSize.
   virtual Status CommitMessage(MessageEntry* entry, std::string_view final_chunk,
                                const Finalizer& finalize, uint64_t* seq) = 0;
