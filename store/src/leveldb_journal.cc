@@ -126,7 +126,6 @@ class LevelDbJournal : public Journal {
  public:
   LevelDbJournal(JournalOptions options, leveldb::Env* env)
       : options_(std::move(options)),
-        env_(env),
         journal_env_(env != nullptr ? env : leveldb::Env::Default()) {}
 
   Status Open();
@@ -330,8 +329,7 @@ class LevelDbJournal : public Journal {
   Status WriteGeneration(uint64_t generation);
 
   const JournalOptions options_;
-  leveldb::Env* const env_;  // nullptr: LevelDB's default
-  JournalEnv journal_env_;   // over env_: what LevelDB uses (declared before db_)
+  JournalEnv journal_env_;  // over env_: what LevelDB uses (declared before db_)
   DirLock lock_;
   // Shared by every use of db_, exclusive while the database is reopened; taken before mu_
   // and txn_mu_.
