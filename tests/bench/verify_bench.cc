@@ -7,8 +7,8 @@
 // each run and the median. With --reuse it only verifies a journal it built before.
 // See tests/bench/README.md.
 #include <sys/resource.h>
-#include <sys/statvfs.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -52,19 +52,20 @@ struct Options {
 };
 
 void Usage() {
-  std::fprintf(stderr,
-               "usage: verify_bench [options] DIR          build a journal in DIR (none there yet), "
-               "then verify it\n"
-               "       verify_bench --reuse [options] DIR  verify the journal built in DIR before\n"
-               "options:\n"
-               "  --messages N          messages to write (default 100000)\n"
-               "  --size S              bytes of content per message (default 20000)\n"
-               "  --checkpoint-every K  a signed checkpoint entry after every K messages "
-               "(default 10000)\n"
-               "  --threads T           committing threads (default 8)\n"
-               "  --runs R              verify runs (default 3)\n"
-               "  --cold                drop the page cache (as root) before each verify run\n"
-               "  --build-only          build the journal and stop\n");
+  std::fprintf(
+      stderr,
+      "usage: verify_bench [options] DIR          build a journal in DIR (none there yet), "
+      "then verify it\n"
+      "       verify_bench --reuse [options] DIR  verify the journal built in DIR before\n"
+      "options:\n"
+      "  --messages N          messages to write (default 100000)\n"
+      "  --size S              bytes of content per message (default 20000)\n"
+      "  --checkpoint-every K  a signed checkpoint entry after every K messages "
+      "(default 10000)\n"
+      "  --threads T           committing threads (default 8)\n"
+      "  --runs R              verify runs (default 3)\n"
+      "  --cold                drop the page cache (as root) before each verify run\n"
+      "  --build-only          build the journal and stop\n");
 }
 
 bool ParseCount(const char* text, uint64_t min, uint64_t* out) {
@@ -131,8 +132,7 @@ bool ParseArgs(int argc, char** argv, Options* o) {
 }
 
 double Now() {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch())
-      .count();
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
 
 struct Cpu {
@@ -211,9 +211,8 @@ MessageEntry RealisticEntry(Random* rnd, uint64_t n, uint64_t content_size,
   MessageEntry m;
   Envelope& e = m.envelope;
   e.queue_id = "4V" + rnd->Hex(10);
-  e.mail = {"<sender" + std::to_string(n % 977) + "@bank.example>", "SIZE=" +
-                                                                        std::to_string(content_size),
-            "BODY=8BITMIME"};
+  e.mail = {"<sender" + std::to_string(n % 977) + "@bank.example>",
+            "SIZE=" + std::to_string(content_size), "BODY=8BITMIME"};
   e.rcpt = {{"<client" + std::to_string(n % 4099) + "@customer.example>"},
             {"<desk" + std::to_string(n % 31) + "@bank.example>", "NOTIFY=NEVER"}};
   e.client_addr = "192.0.2." + std::to_string(1 + n % 250);
@@ -345,7 +344,8 @@ void Build(const Options& o, std::string* verifier_key) {
   const double t_total = Now() - t0;
   const Cpu c1 = CpuNow();
   double mb = o.messages * o.size / 1e6;
-  std::printf("built: %" PRIu64 " messages + %" PRIu64 " checkpoints, %.0f MB of content, "
+  std::printf("built: %" PRIu64 " messages + %" PRIu64
+              " checkpoints, %.0f MB of content, "
               "%.1f s committing + %.1f s closing = %.1f s (%.0f messages/s, %.1f MB/s), "
               "CPU %.1f s\n",
               o.messages, checkpoints, mb, t_commit, t_total - t_commit, t_total,
