@@ -272,6 +272,25 @@ _e2e_keys_lock = threading.Lock()
 E2E_PASSPHRASE = "e2e passphrase, not a secret\n"
 
 
+_PLYVEL_PYTHON = []
+
+
+def plyvel_python():
+    """A Python interpreter that can import plyvel (Debian's python3-plyvel), for editing a
+    closed journal's LevelDB in a child process: this one may be another Python (pyenv)."""
+    if not _PLYVEL_PYTHON:
+        for exe in (sys.executable, "/usr/bin/python3"):
+            if exe and os.access(exe, os.X_OK) and subprocess.run(
+                    [exe, "-c", "import plyvel"], stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL).returncode == 0:
+                _PLYVEL_PYTHON.append(exe)
+                break
+        else:
+            raise HarnessError("no Python with plyvel: install python3-plyvel "
+                               "(contrib/install-deps.sh)")
+    return _PLYVEL_PYTHON[0]
+
+
 def e2e_keys():
     """The one key pair of this test process, made on first use with `mailjournal keygen
     --department e2e` (about 0.5 s) and kept until the process exits (MJ_E2E_KEEP=1 keeps it,

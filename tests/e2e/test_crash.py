@@ -60,20 +60,7 @@ CHUNK = 65536
 # --------------------------------------------------------------------------------------------
 # reading a closed journal copy with plyvel, in a Python that has it (Debian's python3-plyvel)
 
-_PLYVEL_PYTHON = []
-
-
-def plyvel_python():
-    if not _PLYVEL_PYTHON:
-        for exe in (sys.executable, "/usr/bin/python3"):
-            if exe and os.access(exe, os.X_OK) and subprocess.run(
-                    [exe, "-c", "import plyvel"], stdout=subprocess.DEVNULL,
-                    stderr=subprocess.DEVNULL).returncode == 0:
-                _PLYVEL_PYTHON.append(exe)
-                break
-        else:
-            raise harness.HarnessError("no Python with plyvel: install python3-plyvel (contrib/install-deps.sh)")
-    return _PLYVEL_PYTHON[0]
+plyvel_python = harness.plyvel_python
 
 
 # Summarises the records that matter here (mailjournal-format(5), KEYS, ENTRY ENCODING):

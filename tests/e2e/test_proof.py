@@ -124,21 +124,7 @@ def alter_signature(note, offset=20):
 # reading and writing a closed journal's LevelDB with plyvel (python3-plyvel), in a child
 # interpreter that has it: this one may be another Python than Debian's
 
-_PLYVEL_PYTHON = []
-
-
-def plyvel_python():
-    if not _PLYVEL_PYTHON:
-        for exe in (sys.executable, "/usr/bin/python3"):
-            if exe and os.access(exe, os.X_OK) and subprocess.run(
-                    [exe, "-c", "import plyvel"], stdout=subprocess.DEVNULL,
-                    stderr=subprocess.DEVNULL).returncode == 0:
-                _PLYVEL_PYTHON.append(exe)
-                break
-        else:
-            raise harness.HarnessError("no Python with plyvel: install python3-plyvel "
-                                       "(contrib/install-deps.sh)")
-    return _PLYVEL_PYTHON[0]
+plyvel_python = harness.plyvel_python
 
 
 DB_SCRIPT = r"""
