@@ -109,6 +109,8 @@ def run(policy, files, keys, passphrase):
         print("\n$ " + pipeline)
         sys.stdout.flush()
         subprocess.run(pipeline, shell=True, check=True)
+        # Every entry read back, its leaf hash and content checked, the Merkle tree rebuilt.
+        show(["verify"], env)
         show(["status"], env)
         print("\nThe daemon's log:")
         print(env.daemon.log_text())
