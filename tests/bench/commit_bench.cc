@@ -14,22 +14,21 @@
 // Every run uses a fresh journal, removed afterwards. See tests/bench/README.md.
 #include <arpa/inet.h>
 #include <dlfcn.h>
-#include <netinet/in.h>
-#include <sys/resource.h>
-#include <sys/stat.h>
-#include <sys/syscall.h>
-#include <sys/statvfs.h>
-#include <sys/utsname.h>
 #include <fcntl.h>
-#include <unistd.h>
-
 #include <leveldb/db.h>
+#include <netinet/in.h>
 #include <openssl/cms.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/rsa.h>
 #include <openssl/x509.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/syscall.h>
+#include <sys/utsname.h>
+#include <unistd.h>
 #define ZSTD_STATIC_LINKING_ONLY  // ZSTD_c_srcSizeHint (--components)
 #include <zstd.h>
 
@@ -219,8 +218,7 @@ bool ParseArgs(int argc, char** argv, Options* o) {
 }
 
 double Now() {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch())
-      .count();
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
 
 double CpuSeconds() {
@@ -264,7 +262,8 @@ std::string CpuFlags() {
     if (line.rfind("flags", 0) == 0) {
       std::string out;
       for (const char* f : {" aes ", " sha_ni ", " avx2 ", " avx512f "}) {
-        if ((line + " ").find(f) != std::string::npos) out += std::string(f + 1, std::strlen(f) - 2) + " ";
+        if ((line + " ").find(f) != std::string::npos)
+          out += std::string(f + 1, std::strlen(f) - 2) + " ";
       }
       return Trim(out);
     }
@@ -300,7 +299,8 @@ std::string DiskOf(const std::string& path) {
     std::error_code e2;
     auto target = std::filesystem::read_symlink(sys + "/device/driver", e2);
     if (!e2) driver = target.filename().string();
-    if (!blocks.empty()) out += ", " + std::to_string(std::stoull(blocks) * 512 / 1000000000) + " GB";
+    if (!blocks.empty())
+      out += ", " + std::to_string(std::stoull(blocks) * 512 / 1000000000) + " GB";
     if (!rot.empty()) out += rot == "0" ? ", non-rotational" : ", rotational";
     if (!model.empty()) out += ", model " + model;
     if (!driver.empty()) out += ", driver " + driver;
@@ -468,24 +468,32 @@ const char kAlnum[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
 // Business-mail vocabulary, drawn with Zipf weights so the text compresses roughly as
 // correspondence does.
 const char* const kWords[] = {
-    "the", "to", "and", "of", "a", "in", "for", "is", "on", "that", "we", "you", "this", "with",
-    "be", "are", "as", "have", "it", "will", "please", "our", "your", "at", "by", "from", "not",
-    "can", "or", "an", "account", "payment", "if", "all", "has", "been", "would", "client",
-    "regards", "thank", "team", "meeting", "review", "report", "attached", "find", "below",
-    "balance", "transfer", "loan", "rate", "credit", "statement", "compliance", "request",
-    "approval", "deadline", "quarter", "contract", "invoice", "amount", "EUR", "USD", "terms",
-    "confirm", "schedule", "call", "tomorrow", "Monday", "Friday", "update", "document",
-    "signature", "customer", "portfolio", "risk", "limit", "branch", "mortgage", "interest",
-    "fee", "draft", "final", "version", "comments", "changes", "agreed", "proposal", "office",
-    "number", "reference", "details", "information", "following", "regarding", "issue",
-    "resolved", "pending", "received", "sent", "next", "week", "month", "year", "date", "time",
-    "should", "could", "also", "any", "more", "other", "there", "which", "their", "they", "was",
-    "were", "about", "into", "out", "up", "so", "no", "one", "two", "three", "new", "per",
-    "dear", "best", "kind", "hello", "hi", "thanks", "let", "me", "know", "questions", "further",
-    "soon", "possible", "asap", "note", "internal", "external", "audit", "policy", "procedure",
-    "approved", "rejected", "signed", "copy", "original", "scan", "PDF", "spreadsheet", "figures",
-    "Q3", "Q4", "forecast", "budget", "costs", "savings", "settlement", "trade", "order", "bond",
-    "equity", "fund", "market", "price", "volume", "position", "exposure", "collateral"};
+    "the",       "to",          "and",         "of",         "a",          "in",        "for",
+    "is",        "on",          "that",        "we",         "you",        "this",      "with",
+    "be",        "are",         "as",          "have",       "it",         "will",      "please",
+    "our",       "your",        "at",          "by",         "from",       "not",       "can",
+    "or",        "an",          "account",     "payment",    "if",         "all",       "has",
+    "been",      "would",       "client",      "regards",    "thank",      "team",      "meeting",
+    "review",    "report",      "attached",    "find",       "below",      "balance",   "transfer",
+    "loan",      "rate",        "credit",      "statement",  "compliance", "request",   "approval",
+    "deadline",  "quarter",     "contract",    "invoice",    "amount",     "EUR",       "USD",
+    "terms",     "confirm",     "schedule",    "call",       "tomorrow",   "Monday",    "Friday",
+    "update",    "document",    "signature",   "customer",   "portfolio",  "risk",      "limit",
+    "branch",    "mortgage",    "interest",    "fee",        "draft",      "final",     "version",
+    "comments",  "changes",     "agreed",      "proposal",   "office",     "number",    "reference",
+    "details",   "information", "following",   "regarding",  "issue",      "resolved",  "pending",
+    "received",  "sent",        "next",        "week",       "month",      "year",      "date",
+    "time",      "should",      "could",       "also",       "any",        "more",      "other",
+    "there",     "which",       "their",       "they",       "was",        "were",      "about",
+    "into",      "out",         "up",          "so",         "no",         "one",       "two",
+    "three",     "new",         "per",         "dear",       "best",       "kind",      "hello",
+    "hi",        "thanks",      "let",         "me",         "know",       "questions", "further",
+    "soon",      "possible",    "asap",        "note",       "internal",   "external",  "audit",
+    "policy",    "procedure",   "approved",    "rejected",   "signed",     "copy",      "original",
+    "scan",      "PDF",         "spreadsheet", "figures",    "Q3",         "Q4",        "forecast",
+    "budget",    "costs",       "savings",     "settlement", "trade",      "order",     "bond",
+    "equity",    "fund",        "market",      "price",      "volume",     "position",  "exposure",
+    "collateral"};
 constexpr size_t kWordCount = sizeof kWords / sizeof kWords[0];
 
 struct Message {
@@ -495,8 +503,8 @@ struct Message {
 };
 
 std::string Address(Random* r, const char* domain) {
-  static const char* const kNames[] = {"anna", "ben", "chloe", "david", "eva", "felix",
-                                       "greta", "hugo", "ines", "jonas", "karl", "lena"};
+  static const char* const kNames[] = {"anna",  "ben",  "chloe", "david", "eva",  "felix",
+                                       "greta", "hugo", "ines",  "jonas", "karl", "lena"};
   return std::string(kNames[r->Uniform(12)]) + "." + std::string(kNames[r->Uniform(12)]) +
          std::to_string(r->Uniform(100)) + "@" + domain;
 }
@@ -509,22 +517,25 @@ Message MakeMessage(Random* r, uint64_t n, uint64_t size, bool random_content) {
   auto& h = m.headers;
   std::string from = Address(r, "bank.example"), to = Address(r, "customer.example");
   std::string id = r->Chars(12, kAlnum);
-  h.push_back({"Received", " from mx" + std::to_string(n % 8) +
-                               ".bank.example (mx.bank.example [192.0.2." +
-                               std::to_string(1 + n % 250) + "])\n\tby gw.bank.example "
-                               "(Postfix) with ESMTPS id " + id +
-                               "\n\tfor <" + to + ">; Tue, 14 May 2024 09:" +
-                               std::to_string(10 + n % 50) + ":12 +0200 (CEST)"});
+  h.push_back({"Received",
+               " from mx" + std::to_string(n % 8) + ".bank.example (mx.bank.example [192.0.2." +
+                   std::to_string(1 + n % 250) +
+                   "])\n\tby gw.bank.example "
+                   "(Postfix) with ESMTPS id " +
+                   id + "\n\tfor <" + to + ">; Tue, 14 May 2024 09:" + std::to_string(10 + n % 50) +
+                   ":12 +0200 (CEST)"});
   h.push_back({"Received", " from [10.1." + std::to_string(n % 200) + "." +
                                std::to_string(n % 250) +
                                "] (unknown [10.1.0.1])\n\tby mx.bank.example (Postfix) with "
-                               "ESMTPSA id " + r->Chars(12, kAlnum) + "\n\tfor <" + to + ">"});
-  h.push_back({"DKIM-Signature", " v=1; a=rsa-sha256; c=relaxed/relaxed; d=bank.example;\n\t"
-                                 "s=sel2024; t=1715672000; bh=" + r->Chars(43, kBase64) +
-                                 "=;\n\th=From:To:Subject:Date:Message-ID;\n\tb=" +
-                                 r->Chars(64, kBase64) + "\n\t " + r->Chars(64, kBase64) +
-                                 "\n\t " + r->Chars(64, kBase64) + "\n\t " +
-                                 r->Chars(64, kBase64) + "\n\t " + r->Chars(44, kBase64)});
+                               "ESMTPSA id " +
+                               r->Chars(12, kAlnum) + "\n\tfor <" + to + ">"});
+  h.push_back({"DKIM-Signature",
+               " v=1; a=rsa-sha256; c=relaxed/relaxed; d=bank.example;\n\t"
+               "s=sel2024; t=1715672000; bh=" +
+                   r->Chars(43, kBase64) +
+                   "=;\n\th=From:To:Subject:Date:Message-ID;\n\tb=" + r->Chars(64, kBase64) +
+                   "\n\t " + r->Chars(64, kBase64) + "\n\t " + r->Chars(64, kBase64) + "\n\t " +
+                   r->Chars(64, kBase64) + "\n\t " + r->Chars(44, kBase64)});
   h.push_back({"From", " " + from});
   h.push_back({"To", " " + to});
   h.push_back({"Subject", " Re: account " + std::to_string(100000 + r->Uniform(900000)) +
@@ -574,15 +585,14 @@ Message MakeMessage(Random* r, uint64_t n, uint64_t size, bool random_content) {
 
 struct Captured {
   uint64_t seq = 0;
-  int64_t time_us = 0;    // the same for every entry of one group commit
-  uint64_t stored = 0;    // bytes stored (sealed size)
-  double latency = 0;     // EndOfMessage, seconds
+  int64_t time_us = 0;  // the same for every entry of one group commit
+  uint64_t stored = 0;  // bytes stored (sealed size)
+  double latency = 0;   // EndOfMessage, seconds
 };
 
 void MakeEnvelope(Random* r, uint64_t n, size_t size, std::vector<std::string>* mail,
                   std::vector<std::vector<std::string>>* rcpts) {
-  *mail = {"<" + Address(r, "bank.example") + ">", "SIZE=" + std::to_string(size),
-           "BODY=8BITMIME"};
+  *mail = {"<" + Address(r, "bank.example") + ">", "SIZE=" + std::to_string(size), "BODY=8BITMIME"};
   *rcpts = {{"<" + Address(r, "customer.example") + ">"},
             {"<desk" + std::to_string(n % 31) + "@bank.example>", "NOTIFY=NEVER"}};
 }
@@ -671,8 +681,8 @@ struct Run {
   double seconds = 0, close_seconds = 0, cpu = 0;
   uint64_t messages = 0, captured_bytes = 0, stored_bytes = 0;
   uint64_t groups = 0, fdatasyncs = 0, fsyncs = 0;
-  double sync_mean = 0, sync_max = 0;  // seconds per sync call
-  double machine_busy = 0;                    // CPU seconds of all processes during the run
+  double sync_mean = 0, sync_max = 0;          // seconds per sync call
+  double machine_busy = 0;                     // CPU seconds of all processes during the run
   uint64_t disk_written = 0, own_written = 0;  // bytes, the device / this process
   double lat_mean = 0, lat_p50 = 0, lat_p99 = 0, lat_max = 0;
   double rate() const { return messages / seconds; }
@@ -694,7 +704,9 @@ Run RunOnce(const Options& o, const std::string& policy_path, const std::vector<
   std::vector<PolicyError> errors;
   uint64_t seq = 0;
   s = policies.Load("commit_bench", &errors, &seq);
-  if (!s.ok()) Die("loading " + policy_path, errors.empty() ? s : Status::InvalidArgument(errors[0].ToString()));
+  if (!s.ok())
+    Die("loading " + policy_path,
+        errors.empty() ? s : Status::InvalidArgument(errors[0].ToString()));
 
   std::vector<std::vector<Captured>> per_thread(o.threads);
   std::atomic<uint64_t> next{0};
@@ -782,7 +794,8 @@ Run RunOnce(const Options& o, const std::string& policy_path, const std::vector<
   for (double x : lat) sum += x;
   run.lat_mean = sum / lat.size();
   run.lat_p50 = lat[lat.size() / 2];
-  run.lat_p99 = lat[std::min(lat.size() - 1, static_cast<size_t>(std::ceil(lat.size() * 0.99)) - 1)];
+  run.lat_p99 =
+      lat[std::min(lat.size() - 1, static_cast<size_t>(std::ceil(lat.size() * 0.99)) - 1)];
   run.lat_max = lat.back();
   // A group commit gives all its entries one commit time, and times strictly increase
   // from one synced write to the next, so distinct times count the groups.
@@ -792,15 +805,15 @@ Run RunOnce(const Options& o, const std::string& policy_path, const std::vector<
 }
 
 void PrintRun(const std::string& label, const Run& r) {
-  std::printf("%-7s %6" PRIu64 " msgs %6.2f s %7.0f msg/s %6.1f MB/s | EOM ms mean %6.2f p50 "
+  std::printf("%-7s %6" PRIu64
+              " msgs %6.2f s %7.0f msg/s %6.1f MB/s | EOM ms mean %6.2f p50 "
               "%6.2f p99 %6.2f max %7.2f | CPU %5.0f us/msg | groups %6" PRIu64
               " (%5.1f msg/group) fdatasync %6" PRIu64 " fsync %3" PRIu64
               " sync ms mean %5.2f max %6.1f | stored %5.0f B/msg | close %.2f s\n",
               label.c_str(), r.messages, r.seconds, r.rate(), r.mbps(), r.lat_mean * 1e3,
               r.lat_p50 * 1e3, r.lat_p99 * 1e3, r.lat_max * 1e3, r.cpu_us(), r.groups,
-              static_cast<double>(r.messages) / r.groups, r.fdatasyncs, r.fsyncs,
-              r.sync_mean * 1e3, r.sync_max * 1e3, static_cast<double>(r.stored_bytes) / r.messages,
-              r.close_seconds);
+              static_cast<double>(r.messages) / r.groups, r.fdatasyncs, r.fsyncs, r.sync_mean * 1e3,
+              r.sync_max * 1e3, static_cast<double>(r.stored_bytes) / r.messages, r.close_seconds);
   std::fflush(stdout);
 }
 
@@ -820,7 +833,8 @@ Run MedianRun(const std::vector<Run>& runs) {
   Run m;
   m.messages = runs[0].messages;
   m.seconds = med([](const Run& r) { return r.seconds; });
-  m.captured_bytes = static_cast<uint64_t>(med([](const Run& r) { return double(r.captured_bytes); }));
+  m.captured_bytes =
+      static_cast<uint64_t>(med([](const Run& r) { return double(r.captured_bytes); }));
   m.stored_bytes = static_cast<uint64_t>(med([](const Run& r) { return double(r.stored_bytes); }));
   m.cpu = med([](const Run& r) { return r.cpu; });
   m.close_seconds = med([](const Run& r) { return r.close_seconds; });
@@ -883,7 +897,8 @@ void Components(const Options& o, const std::vector<Message>& pool) {
     EVP_PKEY_CTX* ctx = EVP_PKEY_CTX_new(pub, nullptr);
     unsigned char out[512];
     size_t outlen = sizeof out;
-    if (EVP_PKEY_encrypt_init(ctx) <= 0 || EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_OAEP_PADDING) <= 0 ||
+    if (EVP_PKEY_encrypt_init(ctx) <= 0 ||
+        EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_OAEP_PADDING) <= 0 ||
         EVP_PKEY_CTX_set_rsa_oaep_md(ctx, EVP_sha256()) <= 0 ||
         EVP_PKEY_CTX_set_rsa_mgf1_md(ctx, EVP_sha256()) <= 0 ||
         EVP_PKEY_encrypt(ctx, out, &outlen, cek, sizeof cek) <= 0) {
@@ -907,9 +922,8 @@ void Components(const Options& o, const std::vector<Message>& pool) {
   ZSTD_CCtx_setParameter(z.get(), ZSTD_c_checksumFlag, 1);
   std::string zout(ZSTD_compressBound(bytes.size()), '\0');
   size_t zsize = 0;
-  Time("zstd level 3 of the message (reused context)", o.iterations, [&] {
-    zsize = ZSTD_compress2(z.get(), &zout[0], zout.size(), bytes.data(), bytes.size());
-  });
+  Time("zstd level 3 of the message (reused context)", o.iterations,
+       [&] { zsize = ZSTD_compress2(z.get(), &zout[0], zout.size(), bytes.data(), bytes.size()); });
   Time("new zstd context (ZSTD_createCCtx + free; one per Sealer)", o.iterations, [&] {
     ZSTD_CCtx* c = ZSTD_createCCtx();
     ZSTD_CCtx_setParameter(c, ZSTD_c_compressionLevel, 3);
@@ -1056,7 +1070,8 @@ int Main(int argc, char** argv) {
   std::filesystem::create_directories(o.dir, ec);
   if (ec) Die(o.dir, Status::IOError(ec.message()));
 
-  std::printf("commit_bench: %s\n", o.components ? "per-message components" : "the capture commit path");
+  std::printf("commit_bench: %s\n",
+              o.components ? "per-message components" : "the capture commit path");
   PrintMachine(o);
   MakeKeys(o.dir);
   std::string policy_path = WritePolicy(o.dir, o.recipients);
@@ -1081,29 +1096,33 @@ int Main(int argc, char** argv) {
                        "commit (synced) + Merkle tree"
                      : "--no-seal: classify, MessageWriter (plaintext stored), group commit "
                        "(synced) + Merkle tree");
-  std::printf("params:   %d threads, %" PRIu64 " messages/run of %" PRIu64 " bytes (%s), %s, "
+  std::printf("params:   %d threads, %" PRIu64 " messages/run of %" PRIu64
+              " bytes (%s), %s, "
               "%d runs, fresh journal per run in %s/journal-N%s\n",
               o.threads, o.messages, o.size, o.random_content ? "random" : "mail-like text",
               o.seal ? (o.recipients == 2 ? "sealed to 2 RSA-3072 recipients"
                                           : "sealed to 1 RSA-3072 recipient")
                      : "NOT sealed",
               o.runs, o.dir.c_str(), o.keep ? " (kept)" : " (removed after the run)");
-  std::printf("columns:  msg/s and MB/s (captured bytes) over the commit phase; EOM = "
-              "EndOfMessage latency (seal finish + commit); CPU = process user+sys / messages; "
-              "groups = synced writes (distinct commit times); fdatasync/fsync = calls by the "
-              "process (LevelDB: log per group, tables, manifest) and their mean/max time; close = journal close (compaction) after the run\n");
+  std::printf(
+      "columns:  msg/s and MB/s (captured bytes) over the commit phase; EOM = "
+      "EndOfMessage latency (seal finish + commit); CPU = process user+sys / messages; "
+      "groups = synced writes (distinct commit times); fdatasync/fsync = calls by the "
+      "process (LevelDB: log per group, tables, manifest) and their mean/max time; close = journal "
+      "close (compaction) after the run\n");
   std::fflush(stdout);
 
   std::vector<Run> runs;
   for (int i = 0; i < o.runs; ++i) {
     Run r = RunOnce(o, policy_path, pool, i + 1);
     PrintRun("run " + std::to_string(i + 1), r);
-    std::printf("        machine during the run: CPU busy %.2f cores, this process %.2f, others "
-                "%.2f; %s wrote %.0f MB, this process %.0f MB\n",
-                r.machine_busy / r.seconds, r.cpu / r.seconds,
-                std::max(0.0, r.machine_busy - r.cpu) / r.seconds,
-                g_disk_name.empty() ? "the disk" : g_disk_name.c_str(), r.disk_written / 1e6,
-                r.own_written / 1e6);
+    std::printf(
+        "        machine during the run: CPU busy %.2f cores, this process %.2f, others "
+        "%.2f; %s wrote %.0f MB, this process %.0f MB\n",
+        r.machine_busy / r.seconds, r.cpu / r.seconds,
+        std::max(0.0, r.machine_busy - r.cpu) / r.seconds,
+        g_disk_name.empty() ? "the disk" : g_disk_name.c_str(), r.disk_written / 1e6,
+        r.own_written / 1e6);
     std::fflush(stdout);
     runs.push_back(r);
   }
