@@ -54,6 +54,7 @@
 #include <utility>
 #include <vector>
 
+#include "bench_util.h"
 #include "mailjournal/entry.h"
 #include "mailjournal/journal.h"
 #include "mailjournal/message_writer.h"
@@ -141,14 +142,7 @@ void Usage() {
       kDefaultThreads);
 }
 
-bool ParseCount(const char* text, uint64_t min, uint64_t* out) {
-  char* end = nullptr;
-  errno = 0;
-  unsigned long long v = std::strtoull(text, &end, 10);
-  if (errno != 0 || end == text || *end != '\0' || v < min) return false;
-  *out = v;
-  return true;
-}
+using bench::ParseCount;
 
 bool ParseArgs(int argc, char** argv, Options* o) {
   for (int i = 1; i < argc; ++i) {
@@ -213,13 +207,10 @@ bool ParseArgs(int argc, char** argv, Options* o) {
 }
 
 [[noreturn]] void Die(const std::string& what, const Status& s) {
-  std::fprintf(stderr, "commit_bench: %s: %s\n", what.c_str(), s.ToString().c_str());
-  std::exit(1);
+  bench::Die("commit_bench", what, s);
 }
 
-double Now() {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
-}
+using bench::Now;
 
 double CpuSeconds() {
   struct rusage ru;
