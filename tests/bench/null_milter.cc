@@ -5,7 +5,11 @@
 // mailjournald's figures are divided by. It negotiates like mailjournald (SMFIP_HDR_LEADSPC
 // when offered, no actions), so the MTA sends it the same events.
 //
-//   null_milter SOCKET        e.g. inet:8899@127.0.0.1 or unix:/run/null.sock
+//   null_milter SOCKET             e.g. inet:8899@127.0.0.1 or unix:/run/null.sock
+//   null_milter SOCKET --no-reply  also every SMFIP_NR_* step the MTA offers (CONNECT, HELO,
+//                                  MAIL, RCPT, DATA, HEADER, EOH, BODY): those events get no
+//                                  reply, only the end of message does (a baseline for a
+//                                  filter that negotiates them; milter_load tests with it)
 //
 // It runs in the foreground until SIGTERM or SIGINT.
 #include <libmilter/mfapi.h>
@@ -15,18 +19,42 @@
 
 namespace {
 
-sfsistat Continue(SMFICTX*) { return SMFIS_CONTINUE; }
-sfsistat OnConnect(SMFICTX*, char*, _SOCK_ADDR*) { return SMFIS_CONTINUE; }
-sfsistat OnString(SMFICTX*, char*) { return SMFIS_CONTINUE; }
-sfsistat OnArgs(SMFICTX*, char**) { return SMFIS_CONTINUE; }
-sfsistat OnHeader(SMFICTX*, char*, char*) { return SMFIS_CONTINUE; }
-sfsistat OnBody(SMFICTX*, unsigned char*, size_t) { return SMFIS_CONTINUE; }
+constexpr unsigned long kNoReplySteps = SMFIP_NR_CONN | SMFIP_NR_HELO | SMFIP_NR_MAIL |
+                                        SMFIP_NR_RCPT | SMFIP_NR_DATA | SMFIP_NR_HDR |
+                                        SMFIP_NR_EOH | SMFIP_NR_BODY;
+bool g_no_reply = false;  // --no-reply: set before smfi_main, read-only after
 
-sfsistat OnNegotiate(SMFICTX*, unsigned long, unsigned long steps, unsigned long, unsigned long,
+// What an event answers: nothing when its SMFIP_NR_* step was negotiated (libmilter requires
+// SMFIS_NOREPLY then), else CONTINUE.
+sfsistat Reply(SMFICTX* ctx, unsigned long step) {
+  const unsigned long* negotiated = static_cast<const unsigned long*>(smfi_getpriv(ctx));
+  return negotiated != nullptr && (*negotiated & step) ? SMFIS_NOREPLY : SMFIS_CONTINUE;
+}
+
+sfsistat Continue(SMFICTX*) { return SMFIS_CONTINUE; }
+sfsistat OnConnect(SMFICTX* ctx, char*, _SOCK_ADDR*) { return Reply(ctx, SMFIP_NR_CONN); }
+sfsistat OnHelo(SMFICTX* ctx, char*) { return Reply(ctx, SMFIP_NR_HELO); }
+sfsistat OnMail(SMFICTX* ctx, char**) { return Reply(ctx, SMFIP_NR_MAIL); }
+sfsistat OnRcpt(SMFICTX* ctx, char**) { return Reply(ctx, SMFIP_NR_RCPT); }
+sfsistat OnData(SMFICTX* ctx) { return Reply(ctx, SMFIP_NR_DATA); }
+sfsistat OnHeader(SMFICTX* ctx, char*, char*) { return Reply(ctx, SMFIP_NR_HDR); }
+sfsistat OnEndOfHeaders(SMFICTX* ctx) { return Reply(ctx, SMFIP_NR_EOH); }
+sfsistat OnBody(SMFICTX* ctx, unsigned char*, size_t) { return Reply(ctx, SMFIP_NR_BODY); }
+sfsistat OnClose(SMFICTX* ctx) {
+  delete static_cast<unsigned long*>(smfi_getpriv(ctx));
+  smfi_setpriv(ctx, nullptr);
+  return SMFIS_CONTINUE;
+}
+
+sfsistat OnNegotiate(SMFICTX* ctx, unsigned long, unsigned long steps, unsigned long, unsigned long,
                      unsigned long* out_actions, unsigned long* out_steps, unsigned long* out_f2,
                      unsigned long* out_f3) {
   *out_actions = 0;
-  *out_steps = steps & (SMFIP_HDR_LEADSPC | SMFIP_NOUNKNOWN);
+  *out_steps = steps & (SMFIP_HDR_LEADSPC | SMFIP_NOUNKNOWN | (g_no_reply ? kNoReplySteps : 0));
+  if (*out_steps & kNoReplySteps) {
+    delete static_cast<unsigned long*>(smfi_getpriv(ctx));
+    smfi_setpriv(ctx, new unsigned long(*out_steps));
+  }
   *out_f2 = 0;
   *out_f3 = 0;
   return SMFIS_CONTINUE;
@@ -35,8 +63,11 @@ sfsistat OnNegotiate(SMFICTX*, unsigned long, unsigned long steps, unsigned long
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc != 2 || std::strchr(argv[1], ':') == nullptr) {
-    std::fprintf(stderr, "usage: null_milter SOCKET (inet:PORT@127.0.0.1 or unix:PATH)\n");
+  g_no_reply = argc == 3 && std::strcmp(argv[2], "--no-reply") == 0;
+  if (argc < 2 || argc > 3 || (argc == 3 && !g_no_reply) || std::strchr(argv[1], ':') == nullptr) {
+    std::fprintf(stderr,
+                 "usage: null_milter SOCKET [--no-reply] (SOCKET: inet:PORT@127.0.0.1 or "
+                 "unix:PATH)\n");
     return 2;
   }
   static char name[] = "null_milter";
@@ -45,16 +76,16 @@ int main(int argc, char** argv) {
   desc.xxfi_version = SMFI_VERSION;
   desc.xxfi_flags = 0;
   desc.xxfi_connect = OnConnect;
-  desc.xxfi_helo = OnString;
-  desc.xxfi_envfrom = OnArgs;
-  desc.xxfi_envrcpt = OnArgs;
+  desc.xxfi_helo = OnHelo;
+  desc.xxfi_envfrom = OnMail;
+  desc.xxfi_envrcpt = OnRcpt;
   desc.xxfi_header = OnHeader;
-  desc.xxfi_eoh = Continue;
+  desc.xxfi_eoh = OnEndOfHeaders;
   desc.xxfi_body = OnBody;
   desc.xxfi_eom = Continue;
   desc.xxfi_abort = Continue;
-  desc.xxfi_close = Continue;
-  desc.xxfi_data = Continue;
+  desc.xxfi_close = OnClose;
+  desc.xxfi_data = OnData;
   desc.xxfi_negotiate = OnNegotiate;
   if (smfi_register(desc) != MI_SUCCESS || smfi_setconn(argv[1]) != MI_SUCCESS ||
       smfi_opensocket(true) != MI_SUCCESS) {
