@@ -63,14 +63,15 @@ Status Session::Decide() {
   decision_ = policy_->Classify(BareAddress(envelope_.mail), rcpts, 0);
   // Every message is sealed; a loaded policy gives every message a key.
   if (decision_.keys.empty()) return Status::Internal("policy: no key to seal this message to");
-  // The certificates are part of the policy's files (journaled with it).
-  std::vector<std::string> certificates;
+  // The certificates are part of the policy's files (journaled with it), parsed once.
+  RecipientKeys recipients;
   for (const std::string& key : decision_.keys) {
-    const std::string* bytes = policy_->FileBytes(key);
-    if (bytes == nullptr) return Status::Internal("policy: key file " + key + " not loaded");
-    certificates.push_back(*bytes);
+    recipients.push_back(policy_->FindRecipientKey(key));
+    if (recipients.back() == nullptr) {
+      return Status::Internal("policy: key file " + key + " not loaded");
+    }
   }
-  Status s = Sealer::Create(certificates, &sealer_);
+  Status s = Sealer::Create(recipients, &sealer_);
   if (!s.ok()) return s;
   sealing_ = Sealing();
   sealing_.sealed = true;
@@ -143,7 +144,6 @@ void Session::ResetMessage() {
   policy_.reset();
   decided_ = false;
   decision_ = Decision();
-  sealer_.reset();
   sealing_ = Sealing();
   plain_hash_.reset();
 }

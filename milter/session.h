@@ -97,7 +97,9 @@ class Session {
   std::unique_ptr<MessageWriter> writer_;
   bool decided_ = false;
   Decision decision_;
-  std::unique_ptr<Sealer> sealer_;  // set by Decide()
+  // Set by Decide(); kept after the message so that the next one reuses its compression
+  // context (Sealer::Create).
+  std::unique_ptr<Sealer> sealer_;
   Sealing sealing_;
   std::unique_ptr<Sha256> plain_hash_;  // SHA-256(salt || captured bytes)
   bool byte_exact_ = true;

@@ -22,7 +22,8 @@ int NoPassword(char*, int, int, void*) { return 0; }
 
 }  // namespace
 
-bool CheckPublicKeyFile(const std::string& bytes, Sha256Digest* fingerprint, std::string* reason) {
+bool CheckPublicKeyFile(const std::string& bytes, std::shared_ptr<const RecipientKey>* key,
+                        std::string* reason) {
   if (bytes.size() > INT_MAX) {
     *reason = "is too large";
     return false;
@@ -42,19 +43,19 @@ bool CheckPublicKeyFile(const std::string& bytes, Sha256Digest* fingerprint, std
         "make one with mailjournal keygen)";
     return false;
   }
-  EVP_PKEY* key = X509_get0_pubkey(cert.get());
-  if (key == nullptr || EVP_PKEY_get_base_id(key) != EVP_PKEY_RSA) {
+  EVP_PKEY* pkey = X509_get0_pubkey(cert.get());
+  if (pkey == nullptr || EVP_PKEY_get_base_id(pkey) != EVP_PKEY_RSA) {
     *reason = "holds a certificate whose key is not RSA (sealing uses RSA-OAEP)";
     return false;
   }
-  if (EVP_PKEY_get_bits(key) < 2048) {
+  if (EVP_PKEY_get_bits(pkey) < 2048) {
     *reason =
-        "holds an RSA key of " + std::to_string(EVP_PKEY_get_bits(key)) + " bits (at least 2048)";
+        "holds an RSA key of " + std::to_string(EVP_PKEY_get_bits(pkey)) + " bits (at least 2048)";
     return false;
   }
-  Status s = CertificateKeyFingerprint(bytes, fingerprint);
+  Status s = RecipientKey::Parse(bytes, key);
   if (!s.ok()) {
-    *reason = "cannot be fingerprinted: " + s.message();
+    *reason = "cannot serve as a recipient: " + s.message();
     return false;
   }
   return true;

@@ -754,13 +754,13 @@ void PolicyLoader::ParseKeys(const Field& field, std::vector<std::string>* keys)
     auto checked = key_problems_.find(path);
     if (checked == key_problems_.end()) {
       std::string bytes, error, problem;
-      Sha256Digest fingerprint;
+      std::shared_ptr<const RecipientKey> key;
       if (!reader_(path, &bytes, &error)) {
         problem = "cannot read key file " + Quoted(path) + ": " + error;
-      } else if (!CheckPublicKeyFile(bytes, &fingerprint, &error)) {
+      } else if (!CheckPublicKeyFile(bytes, &key, &error)) {
         problem = "key file " + Quoted(path) + " " + error;
       } else {
-        policy_.key_fingerprints_[path] = fingerprint;
+        policy_.recipient_keys_[path] = key;
         // Public keys are part of the policy: journaled with it and covered by its digest,
         // so whose keys a message was meant for stays provable after a key rotation.
         policy_.files_.push_back(PolicyFile{path, bytes});

@@ -183,8 +183,13 @@ std::vector<PolicyKey> Policy::Keys() const {
 }
 
 const Sha256Digest* Policy::KeyFingerprint(const std::string& file) const {
-  auto it = key_fingerprints_.find(file);
-  return it == key_fingerprints_.end() ? nullptr : &it->second;
+  auto it = recipient_keys_.find(file);
+  return it == recipient_keys_.end() ? nullptr : &it->second->fingerprint();
+}
+
+std::shared_ptr<const RecipientKey> Policy::FindRecipientKey(const std::string& file) const {
+  auto it = recipient_keys_.find(file);
+  return it == recipient_keys_.end() ? nullptr : it->second;
 }
 
 const std::string* Policy::FileBytes(const std::string& path) const {

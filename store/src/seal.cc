@@ -27,6 +27,10 @@ struct ZstdDFree {
 using CmsPtr = std::unique_ptr<CMS_ContentInfo, CmsFree>;
 
 constexpr int kZstdLevel = 3;
+// A 128 KiB window rather than level 3's 2 MiB for an input of unknown size: a compression
+// context then takes about 0.5 MiB instead of 3 MiB (each connection in the middle of a
+// message holds one), and mail gains little from matches further back than that.
+constexpr int kZstdWindowLog = 17;
 
 // SHA-256 of the key's DER SubjectPublicKeyInfo.
 Status SpkiFingerprint(EVP_PKEY* key, Sha256Digest* fingerprint) {
@@ -37,6 +41,9 @@ Status SpkiFingerprint(EVP_PKEY* key, Sha256Digest* fingerprint) {
   OPENSSL_free(der);
   return Status::OK();
 }
+
+// Certificates are never encrypted: a PEM block claiming to be fails instead of prompting.
+int NeverPrompt(char*, int, int, void*) { return 0; }
 
 }  // namespace
 
@@ -64,26 +71,71 @@ Sealer::~Sealer() {
   }
 }
 
-Status Sealer::Create(const std::vector<std::string>& certificates_pem,
-                      std::unique_ptr<Sealer>* sealer) {
-  if (certificates_pem.empty()) return Status::InvalidArgument("seal: no recipient certificate");
+struct RecipientKey::State {
+  X509Ptr certificate;
+};
+
+RecipientKey::RecipientKey(std::unique_ptr<State> state, const Sha256Digest& fingerprint)
+    : state_(std::move(state)), fingerprint_(fingerprint) {}
+
+RecipientKey::~RecipientKey() = default;
+
+Status RecipientKey::Parse(std::string_view certificate_pem,
+                           std::shared_ptr<const RecipientKey>* key) {
+  ERR_clear_error();
+  BioPtr bio = MemoryBio(certificate_pem);
+  auto state = std::make_unique<State>();
+  state->certificate.reset(PEM_read_bio_X509(bio.get(), nullptr, NeverPrompt, nullptr));
+  if (!state->certificate) {
+    return Status::InvalidArgument(OpenSslErrors("seal: bad recipient certificate"));
+  }
+  EVP_PKEY* pkey = X509_get0_pubkey(state->certificate.get());
+  if (pkey == nullptr || EVP_PKEY_get_base_id(pkey) != EVP_PKEY_RSA) {
+    return Status::InvalidArgument("seal: recipient certificate does not hold an RSA key");
+  }
+  Sha256Digest fingerprint;
+  Status s = SpkiFingerprint(pkey, &fingerprint);
+  if (!s.ok()) return s;
+  key->reset(new RecipientKey(std::move(state), fingerprint));
+  return Status::OK();
+}
+
+int RecipientKey::bits() const {
+  return EVP_PKEY_get_bits(X509_get0_pubkey(state_->certificate.get()));
+}
+
+// Gives `state` a compression context: the one of the sealer *previous holds, if any (its
+// tables need no clearing then), otherwise a new one.
+Status Sealer::StartCompression(std::unique_ptr<Sealer>* previous, State* state) {
+  if (*previous != nullptr && (*previous)->state_->zstd != nullptr) {
+    state->zstd = std::move((*previous)->state_->zstd);
+    if (ZSTD_isError(ZSTD_CCtx_reset(state->zstd.get(), ZSTD_reset_session_only))) {
+      return Status::Internal("seal: cannot reset zstd");
+    }
+    return Status::OK();
+  }
+  state->zstd.reset(ZSTD_createCCtx());
+  ZSTD_CCtx* z = state->zstd.get();
+  if (z == nullptr ||
+      ZSTD_isError(ZSTD_CCtx_setParameter(z, ZSTD_c_compressionLevel, kZstdLevel)) ||
+      ZSTD_isError(ZSTD_CCtx_setParameter(z, ZSTD_c_windowLog, kZstdWindowLog)) ||
+      ZSTD_isError(ZSTD_CCtx_setParameter(z, ZSTD_c_checksumFlag, 1))) {
+    return Status::Internal("seal: cannot set up zstd");
+  }
+  return Status::OK();
+}
+
+Status Sealer::Create(const RecipientKeys& recipients, std::unique_ptr<Sealer>* sealer) {
+  if (recipients.empty()) return Status::InvalidArgument("seal: no recipient certificate");
   ERR_clear_error();
   auto state = std::make_unique<State>();
   state->cms.reset(CMS_AuthEnvelopedData_create(EVP_aes_256_gcm()));
   if (!state->cms) return Status::Internal(OpenSslErrors("seal: cannot create CMS envelope"));
-  for (const std::string& pem : certificates_pem) {
-    BioPtr bio = MemoryBio(pem);
-    X509Ptr cert(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr));
-    if (!cert) return Status::InvalidArgument(OpenSslErrors("seal: bad recipient certificate"));
-    EVP_PKEY* key = X509_get0_pubkey(cert.get());
-    if (key == nullptr || EVP_PKEY_get_base_id(key) != EVP_PKEY_RSA) {
-      return Status::InvalidArgument("seal: recipient certificate does not hold an RSA key");
-    }
-    Sha256Digest fingerprint;
-    Status s = SpkiFingerprint(key, &fingerprint);
-    if (!s.ok()) return s;
-    state->recipients.push_back(fingerprint);
-    CMS_RecipientInfo* ri = CMS_add1_recipient_cert(state->cms.get(), cert.get(), CMS_KEY_PARAM);
+  for (const auto& recipient : recipients) {
+    state->recipients.push_back(recipient->fingerprint());
+    // CMS_add1_recipient_cert takes its own references to the certificate and its key.
+    CMS_RecipientInfo* ri = CMS_add1_recipient_cert(
+        state->cms.get(), recipient->state_->certificate.get(), CMS_KEY_PARAM);
     EVP_PKEY_CTX* ctx = ri == nullptr ? nullptr : CMS_RecipientInfo_get0_pkey_ctx(ri);
     if (ctx == nullptr || EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_OAEP_PADDING) <= 0 ||
         EVP_PKEY_CTX_set_rsa_oaep_md(ctx, EVP_sha256()) <= 0 ||
@@ -94,13 +146,8 @@ Status Sealer::Create(const std::vector<std::string>& certificates_pem,
   state->sink.reset(BIO_new(BIO_s_mem()));
   state->chain = state->sink ? BIO_new_CMS(state->sink.get(), state->cms.get()) : nullptr;
   if (state->chain == nullptr) return Status::Internal(OpenSslErrors("seal: cannot start"));
-  state->zstd.reset(ZSTD_createCCtx());
-  if (!state->zstd ||
-      ZSTD_isError(
-          ZSTD_CCtx_setParameter(state->zstd.get(), ZSTD_c_compressionLevel, kZstdLevel)) ||
-      ZSTD_isError(ZSTD_CCtx_setParameter(state->zstd.get(), ZSTD_c_checksumFlag, 1))) {
-    return Status::Internal("seal: cannot set up zstd");
-  }
+  Status s = StartCompression(sealer, state.get());
+  if (!s.ok()) return s;
   state->compressed.resize(ZSTD_CStreamOutSize());
   sealer->reset(new Sealer(std::move(state)));
   return Status::OK();

@@ -29,7 +29,7 @@ SealedMessage MakeSealed(uint64_t seq, const std::string& plaintext,
   std::vector<std::string> certs;
   for (const std::string& name : key_names) certs.push_back(TestKeys().Cert(name));
   std::unique_ptr<Sealer> sealer;
-  BOOST_REQUIRE(Sealer::Create(certs, &sealer).ok());
+  BOOST_REQUIRE(Sealer::Create(ParseRecipients(certs), &sealer).ok());
   BOOST_REQUIRE(sealer->Append(plaintext).ok());
   BOOST_REQUIRE(sealer->Finish().ok());
   SealedMessage m;

@@ -29,7 +29,7 @@ std::string Pattern(size_t n) {
 std::string Seal(const std::string& plaintext, const std::vector<std::string>& certs,
                  size_t piece = 65536) {
   std::unique_ptr<Sealer> sealer;
-  Status s = Sealer::Create(certs, &sealer);
+  Status s = Sealer::Create(ParseRecipients(certs), &sealer);
   BOOST_REQUIRE_MESSAGE(s.ok(), s.ToString());
   std::string sealed;
   for (size_t off = 0; off < plaintext.size(); off += piece) {
@@ -60,6 +60,28 @@ BOOST_AUTO_TEST_CASE(round_trips_at_every_interesting_size) {
       BOOST_TEST(!sealed.empty());
       std::string opened;
       Status s = Open(sealed, k.Key("retail"), &opened);
+      BOOST_REQUIRE_MESSAGE(s.ok(), s.ToString());
+      BOOST_TEST((opened == plaintext));
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(a_sealer_reusing_an_earlier_ones_context_seals_each_message_alone) {
+  // As a connection does: each message reuses the previous sealer's compression context,
+  // including one abandoned in the middle of its message.
+  const TestKeyPairs& k = TestKeys();
+  RecipientKeys to = ParseRecipients({k.Cert("retail")});
+  std::unique_ptr<Sealer> sealer;
+  BOOST_REQUIRE(Sealer::Create(to, &sealer).ok());
+  BOOST_REQUIRE(sealer->Append(Pattern(300000)).ok());  // abandoned: never finished
+  for (size_t size : {size_t{20000}, size_t{0}, size_t{200000}}) {
+    BOOST_TEST_CONTEXT("size " << size) {
+      std::string plaintext = Pattern(size) + std::to_string(size);
+      BOOST_REQUIRE(Sealer::Create(to, &sealer).ok());
+      BOOST_REQUIRE(sealer->Append(plaintext).ok());
+      BOOST_REQUIRE(sealer->Finish().ok());
+      std::string opened;
+      Status s = Open(sealer->Take(), k.Key("retail"), &opened);
       BOOST_REQUIRE_MESSAGE(s.ok(), s.ToString());
       BOOST_TEST((opened == plaintext));
     }
@@ -125,7 +147,8 @@ BOOST_AUTO_TEST_CASE(the_standard_tools_open_it) {
 BOOST_AUTO_TEST_CASE(a_key_has_one_fingerprint_from_certificate_sealer_and_private_key) {
   const TestKeyPairs& k = TestKeys();
   std::unique_ptr<Sealer> sealer;
-  BOOST_REQUIRE(Sealer::Create({k.Cert("retail"), k.Cert("escrow")}, &sealer).ok());
+  BOOST_REQUIRE(
+      Sealer::Create(ParseRecipients({k.Cert("retail"), k.Cert("escrow")}), &sealer).ok());
   for (size_t i = 0; i < 2; ++i) {
     const char* name = i == 0 ? "retail" : "escrow";
     Sha256Digest from_cert;
@@ -163,11 +186,15 @@ BOOST_AUTO_TEST_CASE(non_rsa_recipient_is_refused) {
   std::string cmd = "openssl req -x509 -newkey ed25519 -nodes -keyout " + dir.path() +
                     "/e.key -out " + dir.path() + "/e.crt -subj /CN=e -days 2 2>/dev/null";
   BOOST_REQUIRE(std::system(cmd.c_str()) == 0);
-  std::unique_ptr<Sealer> sealer;
-  Status s = Sealer::Create({ReadFile(dir.path() + "/e.crt")}, &sealer);
+  std::shared_ptr<const RecipientKey> key;
+  Status s = RecipientKey::Parse(ReadFile(dir.path() + "/e.crt"), &key);
+  BOOST_TEST((s.code() == Status::Code::kInvalidArgument));
   BOOST_TEST(s.message().find("RSA") != std::string::npos);
+  BOOST_TEST(
+      (RecipientKey::Parse("not a certificate", &key).code() == Status::Code::kInvalidArgument));
+  BOOST_TEST(key == nullptr);
+  std::unique_ptr<Sealer> sealer;
   BOOST_TEST(!Sealer::Create({}, &sealer).ok());
-  BOOST_TEST(!Sealer::Create({"not a certificate"}, &sealer).ok());
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -73,6 +73,16 @@ std::string TestKeyPairs::Key(const std::string& name) const {
   return ReadFile(dir_.path() + "/" + name + ".key");
 }
 
+RecipientKeys ParseRecipients(const std::vector<std::string>& certificates_pem) {
+  RecipientKeys keys;
+  for (const std::string& pem : certificates_pem) {
+    keys.emplace_back();
+    Status s = RecipientKey::Parse(pem, &keys.back());
+    BOOST_REQUIRE_MESSAGE(s.ok(), s.ToString());
+  }
+  return keys;
+}
+
 const TestKeyPairs& TestKeys() {
   static TestKeyPairs* keys = new TestKeyPairs;
   return *keys;

@@ -4,8 +4,10 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "mailjournal/journal.h"
+#include "mailjournal/seal.h"
 
 namespace mailjournal {
 
@@ -55,6 +57,9 @@ class TestKeyPairs {
   TempDir dir_;
 };
 const TestKeyPairs& TestKeys();
+
+// PEM certificates parsed as sealing recipients; fails the test if one does not parse.
+RecipientKeys ParseRecipients(const std::vector<std::string>& certificates_pem);
 
 // Reads a sealed message's captured bytes back, opened with the named test key; fails the
 // test on error.

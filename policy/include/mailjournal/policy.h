@@ -28,6 +28,7 @@
 #include <vector>
 
 #include "mailjournal/entry.h"
+#include "mailjournal/seal.h"
 
 namespace mailjournal {
 
@@ -171,6 +172,9 @@ class Policy {
   std::vector<PolicyKey> Keys() const;
   // The fingerprint of a key file the policy names; null for any other path.
   const Sha256Digest* KeyFingerprint(const std::string& file) const;
+  // A key file the policy names, parsed for sealing once when the policy loaded; null for
+  // any other path.
+  std::shared_ptr<const RecipientKey> FindRecipientKey(const std::string& file) const;
   // The bytes of one of files(); null for any other path.
   const std::string* FileBytes(const std::string& path) const;
   // The policy file, included member lists and key files, exactly as read (journaled).
@@ -202,7 +206,7 @@ class Policy {
   std::vector<Hold> holds_;
   std::vector<Role> roles_;
   std::vector<std::string> escrow_;
-  std::map<std::string, Sha256Digest> key_fingerprints_;  // by key file
+  std::map<std::string, std::shared_ptr<const RecipientKey>> recipient_keys_;  // by key file
   std::vector<PolicyFile> files_;
   Sha256Digest digest_{};
 

@@ -24,12 +24,38 @@
 
 namespace mailjournal {
 
+// A recipient of sealed messages: its X.509 certificate (with an RSA key), parsed once and
+// shared by the Sealers of every message sealed to it (a policy parses each key file when it
+// loads). Immutable; thread-safe.
+class RecipientKey {
+ public:
+  // InvalidArgument when `certificate_pem` holds no PEM certificate or its key is not RSA.
+  static Status Parse(std::string_view certificate_pem, std::shared_ptr<const RecipientKey>* key);
+  ~RecipientKey();
+  RecipientKey(const RecipientKey&) = delete;
+  RecipientKey& operator=(const RecipientKey&) = delete;
+
+  // The key's fingerprint (CertificateKeyFingerprint).
+  const Sha256Digest& fingerprint() const { return fingerprint_; }
+  // The key's size in bits.
+  int bits() const;
+
+ private:
+  friend class Sealer;
+  struct State;
+  RecipientKey(std::unique_ptr<State> state, const Sha256Digest& fingerprint);
+  std::unique_ptr<State> state_;
+  Sha256Digest fingerprint_;
+};
+
+using RecipientKeys = std::vector<std::shared_ptr<const RecipientKey>>;
+
 class Sealer {
  public:
-  // A sealer to these recipients (PEM X.509 certificates with RSA keys, at least one).
-  // InvalidArgument when a certificate does not parse or its key is not RSA.
-  static Status Create(const std::vector<std::string>& certificates_pem,
-                       std::unique_ptr<Sealer>* sealer);
+  // A sealer to these recipients (at least one, none null). InvalidArgument when empty.
+  // When *sealer holds a sealer already (of a message sealed before), its compression
+  // context is reused: the same output for less work. Replaces *sealer either way.
+  static Status Create(const RecipientKeys& recipients, std::unique_ptr<Sealer>* sealer);
   ~Sealer();
   Sealer(const Sealer&) = delete;
   Sealer& operator=(const Sealer&) = delete;
@@ -47,6 +73,7 @@ class Sealer {
  private:
   struct State;
   explicit Sealer(std::unique_ptr<State> state);
+  static Status StartCompression(std::unique_ptr<Sealer>* previous, State* state);
   Status Drain();
   std::unique_ptr<State> state_;
 };
