@@ -791,6 +791,7 @@ struct Run {
   double seconds = 0, eom_p50 = 0, eom_p99 = 0, eom_max = 0, lag_p99 = 0;
   double client_cpu = 0, machine_busy = 0;
   ProcSample filter0, filter1;
+  uint64_t max_threads = 0;  // the filter's, sampled during the run
   bool peak_reset = false;
   double ok() const { return count[kOkContinue] + count[kOkAccept]; }
   double rate() const { return messages / seconds; }
@@ -913,7 +914,18 @@ Run RunOnce(const Options& o, const Endpoint& endpoint, const std::vector<bench:
     go = true;
   }
   cv.notify_all();
+  // The filter's thread count, sampled every 50 ms (libmilter's worker pool grows with the
+  // callbacks in progress; VmHWM needs no sampling).
+  std::atomic<bool> done{false};
+  std::thread sampler([&] {
+    while (o.pid > 0 && !done) {
+      run.max_threads = std::max(run.max_threads, SampleProcess(o.pid).threads);
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+  });
   for (auto& th : threads) th.join();
+  done = true;
+  sampler.join();
   run.seconds = Now() - t0;
   run.client_cpu = bench::CpuSeconds() - c0;
   run.machine_busy = bench::SampleMachine("").busy - m0.busy;
@@ -953,10 +965,11 @@ void PrintRun(const Options& o, const std::string& label, const Run& r) {
               label.c_str(), r.messages, r.seconds, r.rate(), r.mbps(), r.eom_p50 * 1e3,
               r.eom_p99 * 1e3, r.eom_max * 1e3);
   if (r.filter1.ok) {
-    std::printf(" | filter CPU %5.0f us/msg, peak RSS %6.1f MB%s, RSS %6.1f MB, %" PRIu64
-                " threads",
+    std::printf(" | filter CPU %5.0f us/msg, peak RSS %6.1f MB%s, RSS %6.1f MB, threads %" PRIu64
+                " (up to %" PRIu64 ")",
                 filter / r.messages * 1e6, r.filter1.hwm_kb / 1024.0,
-                r.peak_reset ? "" : " (since start)", r.filter1.rss_kb / 1024.0, r.filter1.threads);
+                r.peak_reset ? "" : " (since start)", r.filter1.rss_kb / 1024.0, r.filter1.threads,
+                std::max(r.max_threads, r.filter1.threads));
   }
   std::printf(" | %scontinue %" PRIu64 " accept %" PRIu64 ", NOT ok %" PRIu64 "\n",
               r.runs > 1 ? "all runs: " : "", r.count[kOkContinue], r.count[kOkAccept], bad);
@@ -998,8 +1011,10 @@ void PrintRun(const Options& o, const std::string& label, const Run& r) {
               bad, r.seconds, r.rate(), r.mbps(), r.eom_p50 * 1e3, r.eom_p99 * 1e3,
               r.eom_max * 1e3);
   if (r.filter1.ok) {
-    std::printf(" filter_cpu_us=%.1f filter_hwm_kb=%" PRIu64 " filter_rss_kb=%" PRIu64,
-                filter / r.messages * 1e6, r.filter1.hwm_kb, r.filter1.rss_kb);
+    std::printf(" filter_cpu_us=%.1f filter_hwm_kb=%" PRIu64 " filter_rss_kb=%" PRIu64
+                " filter_max_threads=%" PRIu64,
+                filter / r.messages * 1e6, r.filter1.hwm_kb, r.filter1.rss_kb,
+                std::max(r.max_threads, r.filter1.threads));
   }
   std::printf("\n");
   std::fflush(stdout);
@@ -1024,6 +1039,7 @@ Run MedianRun(const std::vector<Run>& runs) {
   m.filter1.cpu = m.filter0.cpu + med([](const Run& r) { return r.filter_cpu(); });
   m.filter1.hwm_kb = static_cast<uint64_t>(med([](const Run& r) { return r.filter1.hwm_kb; }));
   m.filter1.rss_kb = static_cast<uint64_t>(med([](const Run& r) { return r.filter1.rss_kb; }));
+  m.max_threads = static_cast<uint64_t>(med([](const Run& r) { return r.max_threads; }));
   m.peak_reset = runs[0].peak_reset;
   m.runs = static_cast<int>(runs.size());
   for (const Run& r : runs) {
