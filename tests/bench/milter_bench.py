@@ -455,31 +455,43 @@ class Bench:
                 med(rs, "mb_per_s"), "%.2f / %.2f / %.1f" % (
                     med(rs, "eom_p50_ms"), med(rs, "eom_p99_ms"), med(rs, "eom_max_ms")),
                 med(rs, "filter_cpu_us"), med(rs, "filter_hwm_kb") / 1024))
+        for key, name in (("null", "null_milter"), ("mj", "mailjournald")):
+            rs = thr[key]
+            if rs and "others_cores" in rs[0]:
+                log("  during %s's runs: other processes took %s cores (of %d); milter_load %s "
+                    "us/msg" % (name, " / ".join("%.2f" % r["others_cores"] for r in rs),
+                                os.cpu_count(),
+                                " / ".join("%.0f" % r["client_cpu_us"] for r in rs)))
         pairs = [m["msg_per_s"] / n["msg_per_s"] for n, m in zip(thr["null"], thr["mj"])]
         ratio = med(thr["mj"], "msg_per_s") / med(thr["null"], "msg_per_s")
         log("ratio mailjournald / null_milter: %.2f (medians); per interleaved pair %s; goal >= "
             "0.80: %s" % (ratio, " / ".join("%.2f" % x for x in pairs),
                           "met" if ratio >= 0.80 else "NOT met"))
+        log("filter CPU per message: mailjournald %.0f us, null_milter %.0f us (%.1f x)" % (
+            med(thr["mj"], "filter_cpu_us"), med(thr["null"], "filter_cpu_us"),
+            med(thr["mj"], "filter_cpu_us") / med(thr["null"], "filter_cpu_us")))
         if lat:
             rate, mj_r, null_r = lat
             if mj_r and null_r:
                 m, n = mj_r[0], null_r[0]
                 log("latency at %d msg/s (half of mailjournald's median): EOM p50 / p99 / max "
                     "ms: mailjournald %.2f / %.2f / %.1f, null_milter %.2f / %.2f / %.1f; "
-                    "achieved %.0f msg/s; goal p99 <= 5 ms: %s" % (
+                    "mailjournald kept %.0f msg/s (start lag p99 %.1f ms), other processes took "
+                    "%.2f cores; goal p99 <= 5 ms: %s" % (
                         rate, m["eom_p50_ms"], m["eom_p99_ms"], m["eom_max_ms"], n["eom_p50_ms"],
-                        n["eom_p99_ms"], n["eom_max_ms"], m["msg_per_s"],
+                        n["eom_p99_ms"], n["eom_max_ms"], m["msg_per_s"], m.get("lag_p99_ms", 0),
+                        m.get("others_cores", float("nan")),
                         "met" if m["eom_p99_ms"] <= 5 else "NOT met"))
         if mem:
             mj_r, null_r = mem
             if mj_r:
                 m = mj_r[0]
                 log("memory: %d connections x %d bytes: mailjournald peak RSS (VmHWM) %.1f MB "
-                    "(RSS %.1f MB before the run, VmHWM %.1f MB since start before it), %.1f s, "
-                    "CPU %.0f ms/msg; null_milter %.1f MB; goal < 300 MB: %s" % (
+                    "(RSS %.1f MB before the run, VmHWM %.1f MB since start before it; up to %d "
+                    "threads), %.1f s, CPU %.0f ms/msg; null_milter %.1f MB; goal < 300 MB: %s" % (
                         a.memory_connections, a.memory_size, m["filter_hwm_kb"] / 1024,
-                        m["rss_before_kb"] / 1024, m["hwm_start_kb"] / 1024, m["seconds"],
-                        m["filter_cpu_us"] / 1000,
+                        m["rss_before_kb"] / 1024, m["hwm_start_kb"] / 1024,
+                        m.get("filter_max_threads", 0), m["seconds"], m["filter_cpu_us"] / 1000,
                         null_r[0]["filter_hwm_kb"] / 1024 if null_r else float("nan"),
                         "met" if m["filter_hwm_kb"] < 300 * 1024 else "NOT met"))
         for f in self.failures:

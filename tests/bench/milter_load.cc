@@ -1016,6 +1016,14 @@ void PrintRun(const Options& o, const std::string& label, const Run& r) {
                 filter / r.messages * 1e6, r.filter1.hwm_kb, r.filter1.rss_kb,
                 std::max(r.max_threads, r.filter1.threads));
   }
+  if (label != "median") {
+    std::printf(" client_cpu_us=%.1f busy_cores=%.2f lag_p99_ms=%.3f",
+                r.client_cpu / r.messages * 1e6, r.machine_busy / r.seconds, r.lag_p99 * 1e3);
+    if (r.filter1.ok) {
+      std::printf(" others_cores=%.2f",
+                  std::max(0.0, r.machine_busy - r.client_cpu - filter) / r.seconds);
+    }
+  }
   std::printf("\n");
   std::fflush(stdout);
 }
