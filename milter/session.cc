@@ -144,6 +144,7 @@ void Session::ResetMessage() {
   policy_.reset();
   decided_ = false;
   decision_ = Decision();
+  sealer_.reset();
   sealing_ = Sealing();
   plain_hash_.reset();
 }

@@ -97,9 +97,7 @@ class Session {
   std::unique_ptr<MessageWriter> writer_;
   bool decided_ = false;
   Decision decision_;
-  // Set by Decide(); kept after the message so that the next one reuses its compression
-  // context (Sealer::Create).
-  std::unique_ptr<Sealer> sealer_;
+  std::unique_ptr<Sealer> sealer_;  // set by Decide()
   Sealing sealing_;
   std::unique_ptr<Sha256> plain_hash_;  // SHA-256(salt || captured bytes)
   bool byte_exact_ = true;

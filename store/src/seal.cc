@@ -8,6 +8,9 @@
 #include <openssl/x509.h>
 #include <zstd.h>
 
+#include <mutex>
+#include <vector>
+
 #include "mailjournal/openssl_util.h"
 #include "mailjournal/sha256.h"
 
@@ -17,9 +20,6 @@ namespace {
 
 struct CmsFree {
   void operator()(CMS_ContentInfo* c) const { CMS_ContentInfo_free(c); }
-};
-struct ZstdCFree {
-  void operator()(ZSTD_CCtx* c) const { ZSTD_freeCCtx(c); }
 };
 struct ZstdDFree {
   void operator()(ZSTD_DCtx* d) const { ZSTD_freeDCtx(d); }
@@ -42,6 +42,57 @@ Status SpkiFingerprint(EVP_PKEY* key, Sha256Digest* fingerprint) {
   return Status::OK();
 }
 
+// Compression contexts, reused from one message to the next: a new context would clear its
+// tables for every message, and a context per connection would find them cold. The most
+// recently released context is handed out first, so its tables are likely in the cache;
+// about as many exist as messages are being sealed at the same time.
+class CompressorPool {
+ public:
+  // A context set up for sealing, or null when zstd cannot make one.
+  ZSTD_CCtx* Acquire() {
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      if (!idle_.empty()) {
+        ZSTD_CCtx* z = idle_.back();
+        idle_.pop_back();
+        return z;
+      }
+    }
+    ZSTD_CCtx* z = ZSTD_createCCtx();
+    if (z == nullptr ||
+        ZSTD_isError(ZSTD_CCtx_setParameter(z, ZSTD_c_compressionLevel, kZstdLevel)) ||
+        ZSTD_isError(ZSTD_CCtx_setParameter(z, ZSTD_c_windowLog, kZstdWindowLog)) ||
+        ZSTD_isError(ZSTD_CCtx_setParameter(z, ZSTD_c_checksumFlag, 1))) {
+      ZSTD_freeCCtx(z);
+      return nullptr;
+    }
+    return z;
+  }
+  // Takes back a context from Acquire(), in any state (a frame may be unfinished).
+  void Release(ZSTD_CCtx* z) {
+    if (z == nullptr) return;
+    if (!ZSTD_isError(ZSTD_CCtx_reset(z, ZSTD_reset_session_only))) {
+      std::lock_guard<std::mutex> l(mu_);
+      if (idle_.size() < kMaxIdle) {
+        idle_.push_back(z);
+        return;
+      }
+    }
+    ZSTD_freeCCtx(z);
+  }
+
+ private:
+  static constexpr size_t kMaxIdle = 64;  // about 32 MiB at most kept idle
+  std::mutex mu_;
+  std::vector<ZSTD_CCtx*> idle_;  // GUARDED_BY(mu_)
+};
+
+// Never destroyed: sealers may outlive static destruction at exit.
+CompressorPool& Compressors() {
+  static CompressorPool* pool = new CompressorPool;
+  return *pool;
+}
+
 // Certificates are never encrypted: a PEM block claiming to be fails instead of prompting.
 int NeverPrompt(char*, int, int, void*) { return 0; }
 
@@ -49,11 +100,11 @@ int NeverPrompt(char*, int, int, void*) { return 0; }
 
 struct Sealer::State {
   CmsPtr cms;
-  BioPtr sink;           // memory BIO receiving sealed bytes; owned separately from the chain
-  BIO* chain = nullptr;  // BIO_new_CMS(sink): plaintext (compressed) goes in here
-  std::unique_ptr<ZSTD_CCtx, ZstdCFree> zstd;
-  std::string compressed;  // scratch buffer for zstd output
-  std::string sealed;      // produced, not yet taken
+  BioPtr sink;                // memory BIO receiving sealed bytes; owned separately from the chain
+  BIO* chain = nullptr;       // BIO_new_CMS(sink): plaintext (compressed) goes in here
+  ZSTD_CCtx* zstd = nullptr;  // from Compressors() until Finish()
+  std::string compressed;     // scratch buffer for zstd output
+  std::string sealed;         // produced, not yet taken
   std::vector<Sha256Digest> recipients;
   Status error;
   bool finished = false;
@@ -62,6 +113,7 @@ struct Sealer::State {
 Sealer::Sealer(std::unique_ptr<State> state) : state_(std::move(state)) {}
 
 Sealer::~Sealer() {
+  Compressors().Release(state_->zstd);
   // Free the filter BIOs BIO_new_CMS pushed, down to (not including) the sink.
   BIO* b = state_->chain;
   while (b != nullptr && b != state_->sink.get()) {
@@ -104,27 +156,6 @@ int RecipientKey::bits() const {
   return EVP_PKEY_get_bits(X509_get0_pubkey(state_->certificate.get()));
 }
 
-// Gives `state` a compression context: the one of the sealer *previous holds, if any (its
-// tables need no clearing then), otherwise a new one.
-Status Sealer::StartCompression(std::unique_ptr<Sealer>* previous, State* state) {
-  if (*previous != nullptr && (*previous)->state_->zstd != nullptr) {
-    state->zstd = std::move((*previous)->state_->zstd);
-    if (ZSTD_isError(ZSTD_CCtx_reset(state->zstd.get(), ZSTD_reset_session_only))) {
-      return Status::Internal("seal: cannot reset zstd");
-    }
-    return Status::OK();
-  }
-  state->zstd.reset(ZSTD_createCCtx());
-  ZSTD_CCtx* z = state->zstd.get();
-  if (z == nullptr ||
-      ZSTD_isError(ZSTD_CCtx_setParameter(z, ZSTD_c_compressionLevel, kZstdLevel)) ||
-      ZSTD_isError(ZSTD_CCtx_setParameter(z, ZSTD_c_windowLog, kZstdWindowLog)) ||
-      ZSTD_isError(ZSTD_CCtx_setParameter(z, ZSTD_c_checksumFlag, 1))) {
-    return Status::Internal("seal: cannot set up zstd");
-  }
-  return Status::OK();
-}
-
 Status Sealer::Create(const RecipientKeys& recipients, std::unique_ptr<Sealer>* sealer) {
   if (recipients.empty()) return Status::InvalidArgument("seal: no recipient certificate");
   ERR_clear_error();
@@ -146,8 +177,8 @@ Status Sealer::Create(const RecipientKeys& recipients, std::unique_ptr<Sealer>* 
   state->sink.reset(BIO_new(BIO_s_mem()));
   state->chain = state->sink ? BIO_new_CMS(state->sink.get(), state->cms.get()) : nullptr;
   if (state->chain == nullptr) return Status::Internal(OpenSslErrors("seal: cannot start"));
-  Status s = StartCompression(sealer, state.get());
-  if (!s.ok()) return s;
+  state->zstd = Compressors().Acquire();
+  if (state->zstd == nullptr) return Status::Internal("seal: cannot set up zstd");
   state->compressed.resize(ZSTD_CStreamOutSize());
   sealer->reset(new Sealer(std::move(state)));
   return Status::OK();
@@ -170,7 +201,7 @@ Status Sealer::Append(std::string_view plaintext) {
   ZSTD_inBuffer in{plaintext.data(), plaintext.size(), 0};
   while (in.pos < in.size) {
     ZSTD_outBuffer out{&st.compressed[0], st.compressed.size(), 0};
-    size_t r = ZSTD_compressStream2(st.zstd.get(), &out, &in, ZSTD_e_continue);
+    size_t r = ZSTD_compressStream2(st.zstd, &out, &in, ZSTD_e_continue);
     if (ZSTD_isError(r))
       return st.error = Status::Internal(std::string("seal: zstd: ") + ZSTD_getErrorName(r));
     if (out.pos > 0 && BIO_write(st.chain, st.compressed.data(), static_cast<int>(out.pos)) !=
@@ -190,7 +221,7 @@ Status Sealer::Finish() {
   size_t remaining;
   do {
     ZSTD_outBuffer out{&st.compressed[0], st.compressed.size(), 0};
-    remaining = ZSTD_compressStream2(st.zstd.get(), &out, &in, ZSTD_e_end);
+    remaining = ZSTD_compressStream2(st.zstd, &out, &in, ZSTD_e_end);
     if (ZSTD_isError(remaining)) {
       return st.error =
                  Status::Internal(std::string("seal: zstd: ") + ZSTD_getErrorName(remaining));
@@ -200,6 +231,8 @@ Status Sealer::Finish() {
       return st.error = Status::Internal(OpenSslErrors("seal: encrypt"));
     }
   } while (remaining != 0);
+  Compressors().Release(st.zstd);
+  st.zstd = nullptr;
   // Flushing the CMS BIO finishes the encryption and writes the tag and the BER ends.
   if (BIO_flush(st.chain) != 1) return st.error = Status::Internal(OpenSslErrors("seal: finish"));
   return Drain();

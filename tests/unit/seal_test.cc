@@ -66,9 +66,9 @@ BOOST_AUTO_TEST_CASE(round_trips_at_every_interesting_size) {
   }
 }
 
-BOOST_AUTO_TEST_CASE(a_sealer_reusing_an_earlier_ones_context_seals_each_message_alone) {
-  // As a connection does: each message reuses the previous sealer's compression context,
-  // including one abandoned in the middle of its message.
+BOOST_AUTO_TEST_CASE(sealers_reusing_earlier_ones_contexts_seal_each_message_alone) {
+  // Compression contexts are pooled: each sealer here reuses the previous one's, including
+  // one abandoned in the middle of its message.
   const TestKeyPairs& k = TestKeys();
   RecipientKeys to = ParseRecipients({k.Cert("retail")});
   std::unique_ptr<Sealer> sealer;

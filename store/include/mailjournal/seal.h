@@ -53,8 +53,6 @@ using RecipientKeys = std::vector<std::shared_ptr<const RecipientKey>>;
 class Sealer {
  public:
   // A sealer to these recipients (at least one, none null). InvalidArgument when empty.
-  // When *sealer holds a sealer already (of a message sealed before), its compression
-  // context is reused: the same output for less work. Replaces *sealer either way.
   static Status Create(const RecipientKeys& recipients, std::unique_ptr<Sealer>* sealer);
   ~Sealer();
   Sealer(const Sealer&) = delete;
@@ -73,7 +71,6 @@ class Sealer {
  private:
   struct State;
   explicit Sealer(std::unique_ptr<State> state);
-  static Status StartCompression(std::unique_ptr<Sealer>* previous, State* state);
   Status Drain();
   std::unique_ptr<State> state_;
 };
