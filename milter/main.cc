@@ -206,7 +206,7 @@ int Run(int argc, char** argv) {
   // granted by group.
   uid_t owner = config.drop_privileges ? config.uid : static_cast<uid_t>(-1);
   umask(~config.socket_mode_bits & 0777);
-  Status s = RegisterMilter();
+  Status s = RegisterMilter(!milter_path.empty());
   if (s.ok() && smfi_setconn(&config.milter_socket[0]) != MI_SUCCESS) {
     s = Status::InvalidArgument("milter socket " + config.milter_socket + ": not usable");
   }

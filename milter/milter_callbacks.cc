@@ -61,7 +61,25 @@ std::vector<std::string> Args(char** argv) {
   return out;
 }
 
-Session* GetSession(SMFICTX* ctx) { return static_cast<Session*>(smfi_getpriv(ctx)); }
+// The events the filter does not answer when the MTA offers it (unix: sockets only, see
+// RegisterMilter): each unanswered header or body chunk saves a round trip. A failure in
+// one of them is kept and answered at the next event that is answered (end of message),
+// so no message is accepted without its bytes, as before.
+constexpr unsigned long kNoReplySteps =
+    SMFIP_NR_CONN | SMFIP_NR_HELO | SMFIP_NR_DATA | SMFIP_NR_HDR | SMFIP_NR_EOH | SMFIP_NR_BODY;
+unsigned long g_no_reply_offered = 0;  // kNoReplySteps or 0; set by RegisterMilter
+
+// Per MTA connection (libmilter's private data).
+struct Connection {
+  Connection(Journal* journal, const PolicyHolder* policies) : session(journal, policies) {}
+  Session session;
+  unsigned long no_reply = 0;  // the SMFIP_NR_* steps negotiated
+  Status deferred;             // the first failure of an unanswered event of this message
+  Status broken;               // a failure of the unanswered connect or HELO: every answer
+                               // of this connection is TEMPFAIL then
+};
+
+Connection* GetConnection(SMFICTX* ctx) { return static_cast<Connection*>(smfi_getpriv(ctx)); }
 
 std::string QueueIdForLog(Session* session) {
   if (session == nullptr || session->envelope().queue_id.empty()) return "NOQUEUE";
@@ -90,55 +108,72 @@ sfsistat TempFail(SMFICTX* ctx, Session* session, const std::string& reason) {
   return SMFIS_TEMPFAIL;
 }
 
-// Runs fn(session) with the journal held open; turns every failure into TEMPFAIL.
+// Runs fn(session) with the journal held open; turns every failure into TEMPFAIL. For an
+// event the filter does not answer (`step` negotiated no-reply), a failure is deferred to
+// the end of the message instead, and the rest of that message's unanswered events are
+// skipped.
 template <typename Fn>
-sfsistat WithSession(SMFICTX* ctx, Fn fn) noexcept {
-  Session* session = nullptr;
+sfsistat WithSession(SMFICTX* ctx, unsigned long step, Fn fn) noexcept {
+  Connection* c = GetConnection(ctx);
+  Session* session = c == nullptr ? nullptr : &c->session;
+  bool answer = c == nullptr || (c->no_reply & step) == 0;
+  if (!answer && !c->deferred.ok()) return SMFIS_NOREPLY;
+  Status s;
   try {
-    session = GetSession(ctx);
-    if (session == nullptr) return TempFail(ctx, nullptr, "no connection state");
-    if (g_gate.Enter() == nullptr) return TempFail(ctx, session, "mailjournald is shutting down");
-    struct Leave {
-      ~Leave() { g_gate.Leave(); }
-    } leave;
-    Status s = fn(session);
-    if (!s.ok()) return TempFail(ctx, session, s.message());
-    return SMFIS_CONTINUE;
+    if (c != nullptr && !c->broken.ok()) {
+      s = c->broken;
+    } else if (session == nullptr) {
+      s = Status::Internal("no connection state");
+    } else if (g_gate.Enter() == nullptr) {
+      s = Status::Internal("mailjournald is shutting down");
+    } else {
+      struct Leave {
+        ~Leave() { g_gate.Leave(); }
+      } leave;
+      s = fn(session);
+    }
   } catch (const std::exception& e) {
-    return TempFail(ctx, session, std::string("internal error: ") + e.what());
+    s = Status::Internal(std::string("internal error: ") + e.what());
   } catch (...) {
-    return TempFail(ctx, session, "internal error");
+    s = Status::Internal("internal error");
   }
+  if (answer) return s.ok() ? SMFIS_CONTINUE : TempFail(ctx, session, s.message());
+  if (!s.ok()) {
+    c->deferred = s;
+    if (step == SMFIP_NR_CONN || step == SMFIP_NR_HELO) c->broken = s;
+  }
+  return SMFIS_NOREPLY;
 }
 
-// Creates the connection's session on its first callback (negotiate, or connect for an MTA
+// Creates the connection's state on its first callback (negotiate, or connect for an MTA
 // that does not negotiate). Null when the journal is closed.
-Session* EnsureSession(SMFICTX* ctx) {
-  Session* session = GetSession(ctx);
-  if (session != nullptr) return session;
+Connection* EnsureConnection(SMFICTX* ctx) {
+  Connection* c = GetConnection(ctx);
+  if (c != nullptr) return c;
   Journal* journal = g_gate.Enter();
   if (journal == nullptr) return nullptr;
   g_gate.Leave();  // the session only keeps the pointer; each use enters the gate again
-  session = new Session(journal, g_gate.policies());
-  smfi_setpriv(ctx, session);
-  return session;
+  c = new Connection(journal, g_gate.policies());
+  smfi_setpriv(ctx, c);
+  return c;
 }
 
 sfsistat OnNegotiate(SMFICTX* ctx, unsigned long /*actions*/, unsigned long steps, unsigned long,
                      unsigned long, unsigned long* out_actions, unsigned long* out_steps,
                      unsigned long* out_f2, unsigned long* out_f3) noexcept {
   try {
-    Session* session = EnsureSession(ctx);
-    if (session == nullptr) return TempFail(ctx, nullptr, "mailjournald is shutting down");
+    Connection* c = EnsureConnection(ctx);
+    if (c == nullptr) return TempFail(ctx, nullptr, "mailjournald is shutting down");
     bool leadspc = (steps & SMFIP_HDR_LEADSPC) != 0;
     if (!leadspc) {
       // Without it the MTA drops the space after each header colon and capture cannot be
       // byte-exact: every message of this connection is refused (fail closed).
       Log(LOG_ERR, "the MTA does not offer SMFIP_HDR_LEADSPC; its messages will be tempfailed");
     }
-    session->set_byte_exact(leadspc);
+    c->session.set_byte_exact(leadspc);
+    c->no_reply = steps & g_no_reply_offered;
     *out_actions = 0;  // the message is never modified
-    *out_steps = (steps & SMFIP_HDR_LEADSPC) | (steps & SMFIP_NOUNKNOWN);
+    *out_steps = (steps & (SMFIP_HDR_LEADSPC | SMFIP_NOUNKNOWN)) | c->no_reply;
     *out_f2 = 0;
     *out_f3 = 0;
     return SMFIS_CONTINUE;
@@ -148,25 +183,33 @@ sfsistat OnNegotiate(SMFICTX* ctx, unsigned long /*actions*/, unsigned long step
 }
 
 sfsistat OnConnect(SMFICTX* ctx, char* hostname, _SOCK_ADDR* hostaddr) noexcept {
+  Connection* c = nullptr;
   try {
-    Session* session = EnsureSession(ctx);
-    if (session == nullptr) return TempFail(ctx, nullptr, "mailjournald is shutting down");
-    session->Connect(hostname == nullptr ? "" : hostname, hostaddr, Macro(ctx, "{daemon_name}"));
-    return SMFIS_CONTINUE;
+    c = EnsureConnection(ctx);
   } catch (const std::exception& e) {
-    return TempFail(ctx, nullptr, std::string("internal error: ") + e.what());
+    Log(LOG_ERR, "internal error: %s", e.what());
   }
+  if (c == nullptr) {
+    // Without state every later event of this connection tempfails.
+    return TempFail(ctx, nullptr, "mailjournald is shutting down");
+  }
+  return WithSession(ctx, SMFIP_NR_CONN, [&](Session* s) {
+    s->Connect(hostname == nullptr ? "" : hostname, hostaddr, Macro(ctx, "{daemon_name}"));
+    return Status::OK();
+  });
 }
 
 sfsistat OnHelo(SMFICTX* ctx, char* helo) noexcept {
-  return WithSession(ctx, [&](Session* s) {
+  return WithSession(ctx, SMFIP_NR_HELO, [&](Session* s) {
     s->Helo(helo == nullptr ? "" : helo);
     return Status::OK();
   });
 }
 
 sfsistat OnMailFrom(SMFICTX* ctx, char** argv) noexcept {
-  return WithSession(ctx, [&](Session* s) {
+  Connection* c = GetConnection(ctx);
+  if (c != nullptr) c->deferred = Status::OK();  // a new message
+  return WithSession(ctx, 0, [&](Session* s) {
     Status st = s->MailFrom(Args(argv), Macro(ctx, "{auth_authen}"));
     s->QueueId(Macro(ctx, "i"));
     return st;
@@ -174,41 +217,48 @@ sfsistat OnMailFrom(SMFICTX* ctx, char** argv) noexcept {
 }
 
 sfsistat OnRcpt(SMFICTX* ctx, char** argv) noexcept {
-  return WithSession(ctx, [&](Session* s) {
+  return WithSession(ctx, 0, [&](Session* s) {
     s->Rcpt(Args(argv));
     return Status::OK();
   });
 }
 
 sfsistat OnData(SMFICTX* ctx) noexcept {
-  return WithSession(ctx, [&](Session* s) {
+  return WithSession(ctx, SMFIP_NR_DATA, [&](Session* s) {
     s->QueueId(Macro(ctx, "i"));
     return Status::OK();
   });
 }
 
 sfsistat OnHeader(SMFICTX* ctx, char* name, char* value) noexcept {
-  return WithSession(ctx, [&](Session* s) {
+  return WithSession(ctx, SMFIP_NR_HDR, [&](Session* s) {
     return s->Header(name == nullptr ? "" : name, value == nullptr ? "" : value);
   });
 }
 
 sfsistat OnEndOfHeaders(SMFICTX* ctx) noexcept {
-  return WithSession(ctx, [&](Session* s) {
+  return WithSession(ctx, SMFIP_NR_EOH, [&](Session* s) {
     s->QueueId(Macro(ctx, "i"));
     return s->EndOfHeaders();
   });
 }
 
 sfsistat OnBody(SMFICTX* ctx, unsigned char* data, size_t len) noexcept {
-  return WithSession(ctx, [&](Session* s) {
+  return WithSession(ctx, SMFIP_NR_BODY, [&](Session* s) {
     return s->Body(std::string_view(reinterpret_cast<const char*>(data), len));
   });
 }
 
 sfsistat OnEndOfMessage(SMFICTX* ctx) noexcept {
-  return WithSession(ctx, [&](Session* s) {
+  Connection* c = GetConnection(ctx);
+  Status deferred = c == nullptr ? Status::OK() : c->deferred;
+  if (c != nullptr) c->deferred = Status::OK();
+  return WithSession(ctx, 0, [&](Session* s) {
     s->QueueId(Macro(ctx, "i"));
+    if (!deferred.ok()) {
+      s->AbortMessage();
+      return deferred;
+    }
     uint64_t seq = 0;
     MessageEntry entry;
     Status st = s->EndOfMessage(&seq, &entry);
@@ -224,8 +274,10 @@ sfsistat OnEndOfMessage(SMFICTX* ctx) noexcept {
 }
 
 sfsistat OnAbort(SMFICTX* ctx) noexcept {
-  Session* session = GetSession(ctx);
-  if (session == nullptr) return SMFIS_CONTINUE;
+  Connection* c = GetConnection(ctx);
+  if (c == nullptr) return SMFIS_CONTINUE;
+  c->deferred = Status::OK();
+  Session* session = &c->session;
   if (g_gate.Enter() == nullptr) {
     session->AbandonMessage();
     return SMFIS_CONTINUE;
@@ -236,17 +288,18 @@ sfsistat OnAbort(SMFICTX* ctx) noexcept {
 }
 
 sfsistat OnClose(SMFICTX* ctx) noexcept {
-  Session* session = GetSession(ctx);
-  if (session == nullptr) return SMFIS_CONTINUE;
+  Connection* c = GetConnection(ctx);
+  if (c == nullptr) return SMFIS_CONTINUE;
   OnAbort(ctx);
   smfi_setpriv(ctx, nullptr);
-  delete session;
+  delete c;
   return SMFIS_CONTINUE;
 }
 
 }  // namespace
 
-Status RegisterMilter() {
+Status RegisterMilter(bool unix_socket) {
+  g_no_reply_offered = unix_socket ? kNoReplySteps : 0;
   static char name[] = "mailjournal";
   struct smfiDesc desc = {};
   desc.xxfi_name = name;
