@@ -9,9 +9,11 @@ if this script is killed) it makes two RSA-3072 recipient certificates with `ope
 tests/unit/test_util.cc does), a policy that seals every message to a department key and an
 escrow key, and a checkpoint signing key (`mailjournal keygen --signing`); it starts
 null_milter and mailjournald on unix sockets, both unprivileged (user MJ_E2E_USER, default
-nobody, as the e2e harness runs the daemon; mailjournald drops to it with --user), and then,
-each step with tests/bench/milter_load (the MTA side of the milter protocol) run from the
-journal's directory:
+nobody, as the e2e harness runs the daemon; mailjournald drops to it with --user); null_milter
+negotiates the protocol steps mailjournald negotiates (`milter_load --negotiate-only`, then
+`null_milter --steps`: on a unix: socket mailjournald asks for no replies to some events, and
+the baseline must send the same round trips). Then, each step with tests/bench/milter_load
+(the MTA side of the milter protocol) run from the temp dir, on the journal's file system:
 
 1. throughput: --runs R times, interleaved null, mailjournald, null, mailjournald, ...:
    --messages M messages of --size S bytes over --connections C connections (100 messages
@@ -208,6 +210,7 @@ class Bench:
         self.work = None
         self.filters = []
         self.failures = []  # what went wrong, for the exit status
+        self.steps = None   # the SMFIP_* steps mailjournald negotiates, "0x..."
 
     # -- setup -------------------------------------------------------------------------------
 
@@ -257,9 +260,16 @@ class Bench:
             self.reaper.stdin.write((" ".join(str(w) for w in words) + "\n").encode())
             self.reaper.stdin.flush()
 
-    def null_milter(self, tag):
+    def negotiated_steps(self, f):
+        """The SMFIP_* steps filter f negotiates with an MTA that offers them all."""
+        out = run([self.bin["milter_load"], "--socket", f.spec, "--negotiate-only"])
+        fields = dict(kv.split("=", 1) for kv in out.split())
+        return fields["steps"]
+
+    def null_milter(self, tag, steps):
         sock = os.path.join(self.sock_dir, "null-%s.sock" % tag)
-        f = Filter("null_milter", [self.bin["null_milter"], "unix:" + sock], [sock],
+        f = Filter("null_milter", [self.bin["null_milter"], "unix:" + sock, "--steps", steps],
+                   [sock],
                    os.path.join(self.work, "null_milter.log"), self.reaper_note, user=self.user)
         f.spec = "unix:" + sock
         self.filters.append(f)
@@ -411,7 +421,7 @@ class Bench:
             mj_r[0]["rss_before_kb"], mj_r[0]["hwm_start_kb"] = rss0, hwm0
         self.verify(mj, int(sum(r["ok"] for r in mj_r)))
         shutil.rmtree(mj.journal, ignore_errors=True)
-        null = self.null_milter("memory")
+        null = self.null_milter("memory", self.steps)
         null_r = self.load(null, False, params, "memory, null_milter")
         null.stop()
         return mj_r, null_r
@@ -504,8 +514,11 @@ class Bench:
         thr, lat, mem = {"null": [], "mj": []}, None, None
         try:
             self.setup()
-            null = self.null_milter("run")
             mj = self.mailjournald("run")
+            self.steps = self.negotiated_steps(mj)
+            null = self.null_milter("run", self.steps)
+            log("steps:    mailjournald negotiates SMFIP_* steps %s on its unix: socket; "
+                "null_milter is started to negotiate the same (--steps)" % self.steps)
             thr = self.throughput(null, mj)
             if thr["mj"]:
                 lat = self.latency(null, mj, statistics.median(r["msg_per_s"] for r in thr["mj"]))

@@ -113,6 +113,7 @@ struct Options {
   bool auth = false;  // SASL macros at MAIL ({auth_type}, {auth_authen})
   bool random_content = false;
   bool header = true;  // print the machine and parameters
+  bool negotiate_only = false;
 };
 
 void Usage() {
@@ -135,7 +136,9 @@ void Usage() {
       "  --pid PID            the filter's process: its CPU per message and memory "
       "(/proc/PID)\n"
       "  --runs N             runs (default 3), then the median of each figure\n"
-      "  --no-header          leave out the machine and parameter lines\n");
+      "  --no-header          leave out the machine and parameter lines\n"
+      "  --negotiate-only     only negotiate, print \"version=V actions=0xA steps=0xS\" and "
+      "exit\n");
 }
 
 bool ParseArgs(int argc, char** argv, Options* o) {
@@ -184,6 +187,8 @@ bool ParseArgs(int argc, char** argv, Options* o) {
       o->runs = static_cast<int>(v);
     } else if (a == "--no-header") {
       o->header = false;
+    } else if (a == "--negotiate-only") {
+      o->negotiate_only = true;
     } else if (a == "-h" || a == "--help") {
       Usage();
       std::exit(0);
@@ -1119,6 +1124,16 @@ int Main(int argc, char** argv) {
   Status s = ParseEndpoint(o.socket, &endpoint);
   if (!s.ok()) Die("--socket", s);
   signal(SIGPIPE, SIG_IGN);
+
+  if (o.negotiate_only) {
+    Connection probe(o, endpoint, 0);
+    s = probe.Open();
+    if (!s.ok()) Die("negotiating with the filter", s);
+    probe.Quit();
+    std::printf("version=%u actions=0x%x steps=0x%x\n", probe.negotiated().version,
+                probe.negotiated().actions, probe.negotiated().steps);
+    return 0;
+  }
 
   // A pool of distinct messages made before timing (at most about 128 MB of them).
   size_t pool_size = static_cast<size_t>(std::clamp<uint64_t>(128000000 / o.size, 1, 256));

@@ -2,19 +2,26 @@
 //
 // It registers the same callbacks as mailjournald and answers CONTINUE to every one, so it
 // costs what libmilter and the milter protocol cost and nothing else: the baseline that
-// mailjournald's figures are divided by. It negotiates like mailjournald (SMFIP_HDR_LEADSPC
-// when offered, no actions), so the MTA sends it the same events.
+// mailjournald's figures are divided by. It negotiates no actions and, by default, the
+// protocol steps mailjournald negotiates on an inet: socket (SMFIP_HDR_LEADSPC and
+// SMFIP_NOUNKNOWN, when offered), so the MTA sends it the same events; --steps makes it
+// negotiate what mailjournald negotiates elsewhere (on a unix: socket it also asks for no
+// replies to some events), as milter_load --negotiate-only prints it.
 //
-//   null_milter SOCKET             e.g. inet:8899@127.0.0.1 or unix:/run/null.sock
-//   null_milter SOCKET --no-reply  also every SMFIP_NR_* step the MTA offers (CONNECT, HELO,
-//                                  MAIL, RCPT, DATA, HEADER, EOH, BODY): those events get no
-//                                  reply, only the end of message does (a baseline for a
-//                                  filter that negotiates them; milter_load tests with it)
+//   null_milter SOCKET                e.g. inet:8899@127.0.0.1 or unix:/run/null.sock
+//   null_milter SOCKET --steps MASK   the SMFIP_* steps MASK (e.g. 0x1d3180), of those offered
+//   null_milter SOCKET --no-reply     the default steps and every SMFIP_NR_* step (CONNECT,
+//                                     HELO, MAIL, RCPT, DATA, HEADER, EOH, BODY): only the end
+//                                     of message is answered (milter_load's tests use it)
+//
+// An event whose SMFIP_NR_* step was negotiated returns SMFIS_NOREPLY (libmilter requires
+// it); every other one CONTINUE.
 //
 // It runs in the foreground until SIGTERM or SIGINT.
 #include <libmilter/mfapi.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 
 namespace {
@@ -22,7 +29,8 @@ namespace {
 constexpr unsigned long kNoReplySteps = SMFIP_NR_CONN | SMFIP_NR_HELO | SMFIP_NR_MAIL |
                                         SMFIP_NR_RCPT | SMFIP_NR_DATA | SMFIP_NR_HDR |
                                         SMFIP_NR_EOH | SMFIP_NR_BODY;
-bool g_no_reply = false;  // --no-reply: set before smfi_main, read-only after
+// The steps to negotiate (of those offered): set before smfi_main, read-only after.
+unsigned long g_steps = SMFIP_HDR_LEADSPC | SMFIP_NOUNKNOWN;
 
 // What an event answers: nothing when its SMFIP_NR_* step was negotiated (libmilter requires
 // SMFIS_NOREPLY then), else CONTINUE.
@@ -50,7 +58,7 @@ sfsistat OnNegotiate(SMFICTX* ctx, unsigned long, unsigned long steps, unsigned 
                      unsigned long* out_actions, unsigned long* out_steps, unsigned long* out_f2,
                      unsigned long* out_f3) {
   *out_actions = 0;
-  *out_steps = steps & (SMFIP_HDR_LEADSPC | SMFIP_NOUNKNOWN | (g_no_reply ? kNoReplySteps : 0));
+  *out_steps = steps & g_steps;
   if (*out_steps & kNoReplySteps) {
     delete static_cast<unsigned long*>(smfi_getpriv(ctx));
     smfi_setpriv(ctx, new unsigned long(*out_steps));
@@ -63,11 +71,20 @@ sfsistat OnNegotiate(SMFICTX* ctx, unsigned long, unsigned long steps, unsigned 
 }  // namespace
 
 int main(int argc, char** argv) {
-  g_no_reply = argc == 3 && std::strcmp(argv[2], "--no-reply") == 0;
-  if (argc < 2 || argc > 3 || (argc == 3 && !g_no_reply) || std::strchr(argv[1], ':') == nullptr) {
+  bool ok = argc >= 2 && std::strchr(argv[1], ':') != nullptr;
+  if (ok && argc == 3 && std::strcmp(argv[2], "--no-reply") == 0) {
+    g_steps |= kNoReplySteps;
+  } else if (ok && argc == 4 && std::strcmp(argv[2], "--steps") == 0) {
+    char* end = nullptr;
+    g_steps = std::strtoul(argv[3], &end, 0);
+    ok = end != argv[3] && *end == '\0';
+  } else {
+    ok = ok && argc == 2;
+  }
+  if (!ok) {
     std::fprintf(stderr,
-                 "usage: null_milter SOCKET [--no-reply] (SOCKET: inet:PORT@127.0.0.1 or "
-                 "unix:PATH)\n");
+                 "usage: null_milter SOCKET [--steps MASK | --no-reply] (SOCKET: "
+                 "inet:PORT@127.0.0.1 or unix:PATH)\n");
     return 2;
   }
   static char name[] = "null_milter";
