@@ -3,6 +3,7 @@
 #ifndef MAILJOURNAL_TESTS_BENCH_BENCH_UTIL_H_
 #define MAILJOURNAL_TESTS_BENCH_BENCH_UTIL_H_
 
+#include <fcntl.h>
 #include <sys/resource.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
@@ -175,6 +176,27 @@ inline MachineSample SampleMachine(const std::string& device) {
     if (line.rfind("write_bytes:", 0) == 0) m.own_written = std::stoull(line.substr(12));
   }
   return m;
+}
+
+// The latencies, in milliseconds and sorted, of `probes` 4 KB writes each followed by
+// fdatasync, in a scratch file in `dir` (removed after): the floor under every synced commit
+// there. Empty when the file cannot be made.
+inline std::vector<double> SyncProbe(const std::string& dir, int probes) {
+  std::string path = dir + "/sync-probe." + std::to_string(getpid());
+  int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  std::vector<double> ms;
+  if (fd < 0) return ms;
+  std::string block(4096, 'x');
+  for (int i = 0; i < probes; ++i) {
+    double t0 = Now();
+    if (write(fd, block.data(), block.size()) != static_cast<ssize_t>(block.size())) break;
+    if (fdatasync(fd) != 0) break;
+    ms.push_back((Now() - t0) * 1000);
+  }
+  close(fd);
+  unlink(path.c_str());
+  std::sort(ms.begin(), ms.end());
+  return ms;
 }
 
 // ---------------------------------------------------------------------------------------

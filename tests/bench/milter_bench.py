@@ -372,7 +372,8 @@ class Bench:
         rate = max(1, int(peak / 2))
         messages = max(self.args.messages, rate * 10)
         params = ["--connections", str(self.args.connections), "--messages", str(messages),
-                  "--size", str(self.args.size), "--rate", str(rate), "--runs", "1"]
+                  "--size", str(self.args.size), "--rate", str(rate), "--runs", "1",
+                  "--sync-probe"]
         mj_r = self.load(mj, False, params, "latency, mailjournald at %d msg/s" % rate)
         null_r = self.load(null, False, params, "latency, null_milter at %d msg/s" % rate)
         return rate, mj_r, null_r
