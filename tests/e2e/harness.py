@@ -1237,7 +1237,7 @@ class E2E:
     """Sink + Postfix + (optionally) mailjournald in a fresh temp dir.  Use as a context manager."""
 
     def __init__(self, start_daemon=True, extra_main=None, daemon_args=(), prepare_journal=None,
-                 policy=None, policy_files=None, e2e_cert=True):
+                 policy=None, policy_files=None, e2e_cert=True, sink=None):
         """prepare_journal(env, path): called after the journal directory exists and before
         anything is started (e.g. to mount a tmpfs there); cleanups it registers with
         env.add_cleanup run after the daemon has stopped.
@@ -1248,7 +1248,13 @@ class E2E:
         certificate is written as E2E_CERT (keys/e2e.crt) next to it too, unless policy_files
         has that path or e2e_cert is false (for a test that never starts the daemon and must
         run without the binaries); a policy's departments name it with `keys: [keys/e2e.crt]`.
-        env.tool exports with the e2e key (see Tool)."""
+        env.tool exports with the e2e key (see Tool).
+
+        sink: a sink object to relay to instead of make_sink()'s (anything with start(), stop()
+        and port; a `proc` attribute, the sink's process, is killed by the reaper too); E2E
+        starts and stops it.  The milters Postfix calls are set like any other main.cf
+        setting: extra_main={"smtpd_milters": SPEC, "non_smtpd_milters": SPEC} ("" for none)
+        replaces the daemon's socket."""
         self._stack = contextlib.ExitStack()
         self.start_daemon = start_daemon
         self.extra_main = extra_main
@@ -1257,6 +1263,7 @@ class E2E:
         self.policy_text = DEFAULT_POLICY if policy is None else policy
         self.policy_files = dict(policy_files or {})
         self.e2e_cert = e2e_cert
+        self.sink = sink
 
     def add_cleanup(self, fn, *args, **kw):
         self._stack.callback(fn, *args, **kw)
@@ -1298,10 +1305,11 @@ class E2E:
             self.prepare_journal(self, self.journal_dir)
         os.chown(self.journal_dir, self.daemon_uid, self.daemon_gid)
 
-        self.sink = make_sink(os.path.join(self.base, "sink"))
+        if self.sink is None:
+            self.sink = make_sink(os.path.join(self.base, "sink"))
         self.sink.start()
-        if isinstance(self.sink, SmtpSinkProcess):
-            self.reaper.note("pid", self.sink.proc.pid, "smtp-sink")
+        if getattr(self.sink, "proc", None) is not None:
+            self.reaper.note("pid", self.sink.proc.pid, self.sink.proc.args[0])
         self._stack.callback(self.sink.stop)
 
         self.policy_dir = os.path.join(self.base, "policy")
