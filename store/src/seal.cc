@@ -27,10 +27,14 @@ struct ZstdDFree {
 using CmsPtr = std::unique_ptr<CMS_ContentInfo, CmsFree>;
 
 constexpr int kZstdLevel = 3;
-// A 128 KiB window rather than level 3's 2 MiB for an input of unknown size: a compression
-// context then takes about 0.5 MiB instead of 3 MiB (each connection in the middle of a
-// message holds one), and mail gains little from matches further back than that.
+// Smaller than level 3's defaults for an input of unknown size (a 2 MiB window, 512 KiB and
+// 256 KiB match tables): a context takes 1.1 MiB instead of 3.6 MiB (each message being
+// sealed holds one) and compresses a 20 KB message in 60 instead of 65 us of CPU, while the
+// output grows by less than 0.3%: a 20 KB text message 7,481 -> 7,489 bytes, a 3 MB one with
+// a base64 attachment 2,120,915 -> 2,126,896 bytes (zstd 1.5.4).
 constexpr int kZstdWindowLog = 17;
+constexpr int kZstdHashLog = 15;
+constexpr int kZstdChainLog = 14;
 
 // SHA-256 of the key's DER SubjectPublicKeyInfo.
 Status SpkiFingerprint(EVP_PKEY* key, Sha256Digest* fingerprint) {
@@ -62,6 +66,8 @@ class CompressorPool {
     if (z == nullptr ||
         ZSTD_isError(ZSTD_CCtx_setParameter(z, ZSTD_c_compressionLevel, kZstdLevel)) ||
         ZSTD_isError(ZSTD_CCtx_setParameter(z, ZSTD_c_windowLog, kZstdWindowLog)) ||
+        ZSTD_isError(ZSTD_CCtx_setParameter(z, ZSTD_c_hashLog, kZstdHashLog)) ||
+        ZSTD_isError(ZSTD_CCtx_setParameter(z, ZSTD_c_chainLog, kZstdChainLog)) ||
         ZSTD_isError(ZSTD_CCtx_setParameter(z, ZSTD_c_checksumFlag, 1))) {
       ZSTD_freeCCtx(z);
       return nullptr;
