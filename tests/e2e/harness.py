@@ -954,7 +954,7 @@ class PostfixInstance:
 
 class Journald:
     def __init__(self, base, journal_dir, milter_sock, admin_sock, user=DAEMON_USER, binary=MAILJOURNALD,
-                 extra_args=(), policy=None):
+                 extra_args=(), policy=None, extra_env=None):
         self.base = base
         self.journal_dir = journal_dir
         self.milter_sock = milter_sock
@@ -963,6 +963,7 @@ class Journald:
         self.binary = binary
         self.extra_args = list(extra_args)
         self.policy = policy   # the --policy file (None: none given, the daemon's default)
+        self.extra_env = dict(extra_env or {})   # added to this process's environment
         self.log_path = os.path.join(base, "mailjournald.log")
         self.proc = None
         self.starts = 0
@@ -990,8 +991,9 @@ class Journald:
         with open(self.log_path, "ab") as log:
             log.write(b"===== start %d: %s\n" % (self.starts, " ".join(self.argv()).encode()))
             log.flush()
+            env = dict(os.environ, **self.extra_env) if self.extra_env else None
             self.proc = subprocess.Popen(self.argv(), stdin=subprocess.DEVNULL, stdout=log, stderr=log,
-                                         start_new_session=True)
+                                         start_new_session=True, env=env)
         if self.on_start is not None:
             self.on_start(self.proc.pid)
         if wait:
@@ -1237,7 +1239,7 @@ class E2E:
     """Sink + Postfix + (optionally) mailjournald in a fresh temp dir.  Use as a context manager."""
 
     def __init__(self, start_daemon=True, extra_main=None, daemon_args=(), prepare_journal=None,
-                 policy=None, policy_files=None, e2e_cert=True, sink=None):
+                 policy=None, policy_files=None, e2e_cert=True, sink=None, daemon_env=None):
         """prepare_journal(env, path): called after the journal directory exists and before
         anything is started (e.g. to mount a tmpfs there); cleanups it registers with
         env.add_cleanup run after the daemon has stopped.
@@ -1254,7 +1256,10 @@ class E2E:
         and port; a `proc` attribute, the sink's process, is killed by the reaper too); E2E
         starts and stops it.  The milters Postfix calls are set like any other main.cf
         setting: extra_main={"smtpd_milters": SPEC, "non_smtpd_milters": SPEC} ("" for none)
-        replaces the daemon's socket."""
+        replaces the daemon's socket.
+
+        daemon_env: environment variables {name: value} added to the daemon's (e.g. the
+        LD_PRELOAD shim of test_slowdisk.py); they stay for its restarts (env.daemon.extra_env)."""
         self._stack = contextlib.ExitStack()
         self.start_daemon = start_daemon
         self.extra_main = extra_main
@@ -1264,6 +1269,7 @@ class E2E:
         self.policy_files = dict(policy_files or {})
         self.e2e_cert = e2e_cert
         self.sink = sink
+        self.daemon_env = dict(daemon_env or {})
 
     def add_cleanup(self, fn, *args, **kw):
         self._stack.callback(fn, *args, **kw)
@@ -1321,7 +1327,7 @@ class E2E:
 
         self.daemon = Journald(self.base, self.journal_dir, os.path.join(self.run_dir, "milter.sock"),
                                os.path.join(self.run_dir, "admin.sock"), extra_args=self.daemon_args,
-                               policy=self.policy_path)
+                               policy=self.policy_path, extra_env=self.daemon_env)
         self.daemon.on_start = lambda pid: self.reaper.note("pid", pid, self.daemon.binary)
         self._stack.callback(self._stop_daemon_quietly)
         self.tool = Tool(self.daemon.admin_sock, self.journal_dir, keys=e2e_keys() if self.e2e_cert else None)
