@@ -497,7 +497,7 @@ BOOST_AUTO_TEST_CASE(chunks_staged_before_a_log_switch_survive_power_loss_after_
       // Another message fills the memtable until LevelDB switches to a new log.
       MessageWriter filler(j.get());
       std::mt19937_64 rng(3);
-      for (int i = 0; i < 200 && env.created(FaultEnv::FileKind::kLog) < 2; ++i) {
+      for (int i = 0; i < 1000 && env.created(FaultEnv::FileKind::kLog) < 2; ++i) {
         BOOST_REQUIRE(filler.Append(RandomContent(&rng, true).substr(0, kMaxChunkSize)).ok());
       }
       BOOST_REQUIRE(env.created(FaultEnv::FileKind::kLog) == 2u);
