@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <sys/resource.h>
 #include <sys/statvfs.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -16,10 +17,12 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -27,6 +30,19 @@
 
 namespace mailjournal {
 namespace bench {
+
+// The value of a --content option at argv[*i + 1] (*i moves past it): "text" (mail-like, the
+// default) or "random" (incompressible body). False, with "PROGRAM: --content is text or
+// random" on stderr, for anything else.
+inline bool ParseContent(const char* program, int argc, char** argv, int* i, bool* random_content) {
+  std::string k = *i + 1 < argc ? argv[++*i] : "";
+  if (k != "text" && k != "random") {
+    std::fprintf(stderr, "%s: --content is text or random\n", program);
+    return false;
+  }
+  *random_content = k == "random";
+  return true;
+}
 
 // A decimal count of at least `min`; false for anything else.
 inline bool ParseCount(const char* text, uint64_t min, uint64_t* out) {
@@ -102,6 +118,25 @@ inline std::string CpuFlags() {
     }
   }
   return "";
+}
+
+// The "date:", "machine:" and "kernel:" lines of a benchmark's header: when and on which host,
+// its cores, CPU (with CpuFlags) and RAM, the kernel and its load average.
+inline void PrintMachineLines() {
+  struct utsname u;
+  uname(&u);
+  char date[64];
+  std::time_t t = std::time(nullptr);
+  std::strftime(date, sizeof date, "%Y-%m-%d %H:%M:%S %Z", std::localtime(&t));
+  char host[256] = {0};
+  gethostname(host, sizeof host - 1);
+  long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGE_SIZE);
+  std::printf("date:     %s, host %s\n", date, host);
+  std::printf("machine:  %u cores (nproc), %s [%s], %.1f GB RAM\n",
+              std::thread::hardware_concurrency(), CpuModel().c_str(), CpuFlags().c_str(),
+              pages * static_cast<double>(page) / 1e9);
+  std::printf("kernel:   %s %s %s; load average %s\n", u.sysname, u.release, u.machine,
+              TrimRight(ReadFile("/proc/loadavg")).c_str());
 }
 
 // The mount holding `path` (the longest mount point that prefixes its real path), what /sys
@@ -288,7 +323,7 @@ inline std::string MailAddress(Random* r, const char* domain) {
 // text/plain body of business words drawn with Zipf weights, in lines of about 72 columns
 // and paragraphs, some quoted ("> ") as in replies; zstd -3 makes 20,000 such bytes about
 // 7,400. With random_content the body is random bytes instead (as incompressible as sealed
-// content). The same as commit_bench's messages.
+// content). commit_bench and milter_load send these.
 inline MailMessage MakeMailMessage(Random* r, uint64_t n, uint64_t size, bool random_content) {
   static const char kBase64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
   static const char kAlnum[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";

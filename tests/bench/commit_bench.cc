@@ -27,7 +27,6 @@
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/syscall.h>
-#include <sys/utsname.h>
 #include <unistd.h>
 #define ZSTD_STATIC_LINKING_ONLY  // ZSTD_c_srcSizeHint (--components)
 #include <zstd.h>
@@ -163,12 +162,7 @@ bool ParseArgs(int argc, char** argv, Options* o) {
     } else if (a == "--size") {
       if (!count(1, &o->size)) return false;
     } else if (a == "--content") {
-      std::string k = i + 1 < argc ? argv[++i] : "";
-      if (k != "text" && k != "random") {
-        std::fprintf(stderr, "commit_bench: --content is text or random\n");
-        return false;
-      }
-      o->random_content = k == "random";
+      if (!bench::ParseContent("commit_bench", argc, argv, &i, &o->random_content)) return false;
     } else if (a == "--recipients") {
       if (!count(1, &v) || v > 2) {
         std::fprintf(stderr, "commit_bench: --recipients is 1 or 2\n");
@@ -210,130 +204,16 @@ bool ParseArgs(int argc, char** argv, Options* o) {
   bench::Die("commit_bench", what, s);
 }
 
+using bench::CpuSeconds;
+using bench::MachineSample;
 using bench::Now;
-
-double CpuSeconds() {
-  struct rusage ru;
-  getrusage(RUSAGE_SELF, &ru);
-  return ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + ru.ru_stime.tv_sec +
-         ru.ru_stime.tv_usec / 1e6;
-}
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream out;
-  out << in.rdbuf();
-  return out.str();
-}
-
-std::string Trim(std::string s) {
-  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
-  return s;
-}
+using bench::ReadFile;
 
 // ---------------------------------------------------------------------------------------
 // Machine, versions.
 
-std::string CpuModel() {
-  std::ifstream in("/proc/cpuinfo");
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind("model name", 0) == 0) {
-      size_t colon = line.find(':');
-      if (colon != std::string::npos) return Trim(line.substr(colon + 2));
-    }
-  }
-  return "unknown";
-}
-
-std::string CpuFlags() {
-  std::ifstream in("/proc/cpuinfo");
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind("flags", 0) == 0) {
-      std::string out;
-      for (const char* f : {" aes ", " sha_ni ", " avx2 ", " avx512f "}) {
-        if ((line + " ").find(f) != std::string::npos)
-          out += std::string(f + 1, std::strlen(f) - 2) + " ";
-      }
-      return Trim(out);
-    }
-  }
-  return "";
-}
-
-// The mount holding `path` (the longest mount point that prefixes its real path) and what
-// /sys says of its block device.
-std::string g_disk_name;  // the journal's block device (for /proc/diskstats), "" if unknown
-
-std::string DiskOf(const std::string& path) {
-  std::error_code ec;
-  std::string real = std::filesystem::weakly_canonical(path, ec).string();
-  std::ifstream in("/proc/mounts");
-  std::string dev, mnt, type, opts, best_dev, best_mnt, best_type, best_opts, rest;
-  while (in >> dev >> mnt >> type >> opts && std::getline(in, rest)) {
-    bool prefix = real == mnt || mnt == "/" ||
-                  (real.rfind(mnt, 0) == 0 && real.size() > mnt.size() && real[mnt.size()] == '/');
-    if (prefix && mnt.size() >= best_mnt.size()) {
-      best_dev = dev, best_mnt = mnt, best_type = type, best_opts = opts;
-    }
-  }
-  std::string out = best_dev + " on " + best_mnt + " (" + best_type + ", " + best_opts + ")";
-  std::string name = best_dev.rfind("/dev/", 0) == 0 ? best_dev.substr(5) : "";
-  g_disk_name = name;
-  if (!name.empty()) {
-    std::string sys = "/sys/class/block/" + name;
-    std::string blocks = Trim(ReadFile(sys + "/size"));
-    std::string rot = Trim(ReadFile(sys + "/queue/rotational"));
-    std::string model = Trim(ReadFile(sys + "/device/model"));
-    std::string driver;
-    std::error_code e2;
-    auto target = std::filesystem::read_symlink(sys + "/device/driver", e2);
-    if (!e2) driver = target.filename().string();
-    if (!blocks.empty())
-      out += ", " + std::to_string(std::stoull(blocks) * 512 / 1000000000) + " GB";
-    if (!rot.empty()) out += rot == "0" ? ", non-rotational" : ", rotational";
-    if (!model.empty()) out += ", model " + model;
-    if (!driver.empty()) out += ", driver " + driver;
-  }
-  struct statvfs st;
-  if (statvfs(path.c_str(), &st) == 0) {
-    out += ", " + std::to_string(static_cast<uint64_t>(st.f_bavail) * st.f_frsize / 1000000000) +
-           " GB free";
-  }
-  return out;
-}
-
-// What the whole machine did, to tell this process's share from other load.
-struct MachineSample {
-  double busy = 0;            // CPU seconds, all processes (/proc/stat: not idle, not iowait)
-  uint64_t disk_written = 0;  // bytes written to the journal's device (/proc/diskstats)
-  uint64_t own_written = 0;   // bytes this process caused to be written (/proc/self/io)
-};
-
-MachineSample SampleMachine() {
-  MachineSample m;
-  std::ifstream stat("/proc/stat");
-  std::string cpu;
-  uint64_t user = 0, nice = 0, sys = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0;
-  stat >> cpu >> user >> nice >> sys >> idle >> iowait >> irq >> softirq >> steal;
-  m.busy = static_cast<double>(user + nice + sys + irq + softirq + steal) / sysconf(_SC_CLK_TCK);
-  std::ifstream disks("/proc/diskstats");
-  std::string line;
-  while (!g_disk_name.empty() && std::getline(disks, line)) {
-    std::istringstream in(line);
-    std::string major, minor, name;
-    uint64_t f[7] = {0};
-    in >> major >> minor >> name;
-    for (auto& x : f) in >> x;
-    if (name == g_disk_name) m.disk_written = f[6] * 512;  // sectors written
-  }
-  std::ifstream io("/proc/self/io");
-  while (std::getline(io, line)) {
-    if (line.rfind("write_bytes:", 0) == 0) m.own_written = std::stoull(line.substr(12));
-  }
-  return m;
-}
+// The journal's block device (for /proc/diskstats), "" if unknown; set by PrintMachine.
+std::string g_disk_name;
 
 // The latency of a 4 KB write + fdatasync in `dir` (the floor under every group commit).
 double SyncProbeMedianMs(const std::string& dir, int probes) {
@@ -356,22 +236,9 @@ double SyncProbeMedianMs(const std::string& dir, int probes) {
 }
 
 void PrintMachine(const Options& o) {
-  struct utsname u;
-  uname(&u);
-  char date[64];
-  std::time_t t = std::time(nullptr);
-  std::strftime(date, sizeof date, "%Y-%m-%d %H:%M:%S %Z", std::localtime(&t));
-  char host[256] = {0};
-  gethostname(host, sizeof host - 1);
-  long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGE_SIZE);
   double probe = SyncProbeMedianMs(o.dir, 200);
-  std::printf("date:     %s, host %s\n", date, host);
-  std::printf("machine:  %u cores (nproc), %s [%s], %.1f GB RAM\n",
-              std::thread::hardware_concurrency(), CpuModel().c_str(), CpuFlags().c_str(),
-              pages * static_cast<double>(page) / 1e9);
-  std::printf("kernel:   %s %s %s; load average %s\n", u.sysname, u.release, u.machine,
-              Trim(ReadFile("/proc/loadavg")).c_str());
-  std::printf("disk:     %s\n", DiskOf(o.dir).c_str());
+  bench::PrintMachineLines();
+  std::printf("disk:     %s\n", bench::DiskOf(o.dir, &g_disk_name).c_str());
   std::printf("sync:     4 KB write + fdatasync in %s: median %.2f ms (200 probes)\n",
               o.dir.c_str(), probe);
   std::printf("versions: mailjournal %s, %s, LevelDB %d.%d, zstd %s\n", MAILJOURNAL_VERSION,
@@ -418,158 +285,10 @@ std::string WritePolicy(const std::string& dir, int recipients) {
   return path;
 }
 
-class Random {  // xoshiro256**
- public:
-  explicit Random(uint64_t seed) {
-    for (auto& s : s_) {
-      uint64_t z = (seed += 0x9e3779b97f4a7c15ULL);
-      z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-      z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-      s = z ^ (z >> 31);
-    }
-  }
-  uint64_t Next() {
-    const uint64_t result = Rotl(s_[1] * 5, 7) * 9;
-    const uint64_t t = s_[1] << 17;
-    s_[2] ^= s_[0];
-    s_[3] ^= s_[1];
-    s_[1] ^= s_[2];
-    s_[0] ^= s_[3];
-    s_[2] ^= t;
-    s_[3] = Rotl(s_[3], 45);
-    return result;
-  }
-  uint64_t Uniform(uint64_t n) { return Next() % n; }
-  double Unit() { return (Next() >> 11) * 0x1.0p-53; }
-  std::string Chars(size_t n, const char* alphabet) {
-    size_t k = std::strlen(alphabet);
-    std::string s;
-    for (size_t i = 0; i < n; ++i) s.push_back(alphabet[Uniform(k)]);
-    return s;
-  }
-
- private:
-  static uint64_t Rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
-  uint64_t s_[4];
-};
-
-const char kBase64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-const char kAlnum[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
-
-// Business-mail vocabulary, drawn with Zipf weights so the text compresses roughly as
-// correspondence does.
-const char* const kWords[] = {
-    "the",       "to",          "and",         "of",         "a",          "in",        "for",
-    "is",        "on",          "that",        "we",         "you",        "this",      "with",
-    "be",        "are",         "as",          "have",       "it",         "will",      "please",
-    "our",       "your",        "at",          "by",         "from",       "not",       "can",
-    "or",        "an",          "account",     "payment",    "if",         "all",       "has",
-    "been",      "would",       "client",      "regards",    "thank",      "team",      "meeting",
-    "review",    "report",      "attached",    "find",       "below",      "balance",   "transfer",
-    "loan",      "rate",        "credit",      "statement",  "compliance", "request",   "approval",
-    "deadline",  "quarter",     "contract",    "invoice",    "amount",     "EUR",       "USD",
-    "terms",     "confirm",     "schedule",    "call",       "tomorrow",   "Monday",    "Friday",
-    "update",    "document",    "signature",   "customer",   "portfolio",  "risk",      "limit",
-    "branch",    "mortgage",    "interest",    "fee",        "draft",      "final",     "version",
-    "comments",  "changes",     "agreed",      "proposal",   "office",     "number",    "reference",
-    "details",   "information", "following",   "regarding",  "issue",      "resolved",  "pending",
-    "received",  "sent",        "next",        "week",       "month",      "year",      "date",
-    "time",      "should",      "could",       "also",       "any",        "more",      "other",
-    "there",     "which",       "their",       "they",       "was",        "were",      "about",
-    "into",      "out",         "up",          "so",         "no",         "one",       "two",
-    "three",     "new",         "per",         "dear",       "best",       "kind",      "hello",
-    "hi",        "thanks",      "let",         "me",         "know",       "questions", "further",
-    "soon",      "possible",    "asap",        "note",       "internal",   "external",  "audit",
-    "policy",    "procedure",   "approved",    "rejected",   "signed",     "copy",      "original",
-    "scan",      "PDF",         "spreadsheet", "figures",    "Q3",         "Q4",        "forecast",
-    "budget",    "costs",       "savings",     "settlement", "trade",      "order",     "bond",
-    "equity",    "fund",        "market",      "price",      "volume",     "position",  "exposure",
-    "collateral"};
-constexpr size_t kWordCount = sizeof kWords / sizeof kWords[0];
-
-struct Message {
-  std::vector<std::pair<std::string, std::string>> headers;  // name, value (leading space)
-  std::string body;
-  size_t size = 0;  // bytes as captured
-};
-
-std::string Address(Random* r, const char* domain) {
-  static const char* const kNames[] = {"anna",  "ben",  "chloe", "david", "eva",  "felix",
-                                       "greta", "hugo", "ines",  "jonas", "karl", "lena"};
-  return std::string(kNames[r->Uniform(12)]) + "." + std::string(kNames[r->Uniform(12)]) +
-         std::to_string(r->Uniform(100)) + "@" + domain;
-}
-
-// A message of exactly `size` bytes as captured: a realistic header block (Received,
-// DKIM-Signature, ...) and a text/plain body of Zipf-distributed words, some quoted
-// ("> ") as in replies; or, with random_content, the same headers and a random body.
-Message MakeMessage(Random* r, uint64_t n, uint64_t size, bool random_content) {
-  Message m;
-  auto& h = m.headers;
-  std::string from = Address(r, "bank.example"), to = Address(r, "customer.example");
-  std::string id = r->Chars(12, kAlnum);
-  h.push_back({"Received",
-               " from mx" + std::to_string(n % 8) + ".bank.example (mx.bank.example [192.0.2." +
-                   std::to_string(1 + n % 250) +
-                   "])\n\tby gw.bank.example "
-                   "(Postfix) with ESMTPS id " +
-                   id + "\n\tfor <" + to + ">; Tue, 14 May 2024 09:" + std::to_string(10 + n % 50) +
-                   ":12 +0200 (CEST)"});
-  h.push_back({"Received", " from [10.1." + std::to_string(n % 200) + "." +
-                               std::to_string(n % 250) +
-                               "] (unknown [10.1.0.1])\n\tby mx.bank.example (Postfix) with "
-                               "ESMTPSA id " +
-                               r->Chars(12, kAlnum) + "\n\tfor <" + to + ">"});
-  h.push_back({"DKIM-Signature",
-               " v=1; a=rsa-sha256; c=relaxed/relaxed; d=bank.example;\n\t"
-               "s=sel2024; t=1715672000; bh=" +
-                   r->Chars(43, kBase64) +
-                   "=;\n\th=From:To:Subject:Date:Message-ID;\n\tb=" + r->Chars(64, kBase64) +
-                   "\n\t " + r->Chars(64, kBase64) + "\n\t " + r->Chars(64, kBase64) + "\n\t " +
-                   r->Chars(64, kBase64) + "\n\t " + r->Chars(44, kBase64)});
-  h.push_back({"From", " " + from});
-  h.push_back({"To", " " + to});
-  h.push_back({"Subject", " Re: account " + std::to_string(100000 + r->Uniform(900000)) +
-                              " statement review"});
-  h.push_back({"Date", " Tue, 14 May 2024 09:" + std::to_string(10 + n % 50) + ":11 +0200"});
-  h.push_back({"Message-ID", " <" + r->Chars(20, kAlnum) + "@bank.example>"});
-  h.push_back({"MIME-Version", " 1.0"});
-  h.push_back({"Content-Type", " text/plain; charset=utf-8"});
-  h.push_back({"Content-Transfer-Encoding", " 8bit"});
-  size_t head = 2;  // the empty line
-  for (const auto& kv : h) head += HeaderBytes(kv.first, kv.second).size();
-  size_t want = size > head ? size - head : 0;
-  std::string& b = m.body;
-  if (random_content) {
-    while (b.size() < want) {
-      uint64_t v = r->Next();
-      b.append(reinterpret_cast<const char*>(&v), std::min<size_t>(8, want - b.size()));
-    }
-  } else {
-    // Zipf(1) over the vocabulary, lines of about 72 columns, paragraphs, quoted blocks.
-    std::vector<double> cdf(kWordCount);
-    double sum = 0;
-    for (size_t i = 0; i < kWordCount; ++i) cdf[i] = (sum += 1.0 / (i + 1));
-    std::string line;
-    bool quoted = false;
-    while (b.size() < want) {
-      double u = r->Unit() * sum;
-      size_t w = std::lower_bound(cdf.begin(), cdf.end(), u) - cdf.begin();
-      std::string word = kWords[std::min(w, kWordCount - 1)];
-      if (r->Uniform(40) == 0) word = std::to_string(r->Uniform(1000000));
-      if (line.size() + word.size() + 1 > 72) {
-        b += (quoted ? "> " : "") + line + (r->Uniform(6) == 0 ? ".\r\n\r\n" : "\r\n");
-        line.clear();
-        if (r->Uniform(8) == 0) quoted = !quoted;
-      }
-      line += (line.empty() ? "" : " ") + word;
-    }
-    b.resize(want);
-    if (want >= 2) b.replace(want - 2, 2, "\r\n");
-  }
-  m.size = head + b.size();
-  return m;
-}
+using bench::MailAddress;
+using bench::MailMessage;
+using bench::MakeMailMessage;
+using bench::Random;
 
 // ---------------------------------------------------------------------------------------
 // The capture path.
@@ -583,13 +302,14 @@ struct Captured {
 
 void MakeEnvelope(Random* r, uint64_t n, size_t size, std::vector<std::string>* mail,
                   std::vector<std::vector<std::string>>* rcpts) {
-  *mail = {"<" + Address(r, "bank.example") + ">", "SIZE=" + std::to_string(size), "BODY=8BITMIME"};
-  *rcpts = {{"<" + Address(r, "customer.example") + ">"},
+  *mail = {"<" + MailAddress(r, "bank.example") + ">", "SIZE=" + std::to_string(size),
+           "BODY=8BITMIME"};
+  *rcpts = {{"<" + MailAddress(r, "customer.example") + ">"},
             {"<desk" + std::to_string(n % 31) + "@bank.example>", "NOTIFY=NEVER"}};
 }
 
 // One message through Session, as the libmilter callbacks drive it.
-Status CaptureSealed(Session* s, const Message& m, Random* r, uint64_t n, Captured* c) {
+Status CaptureSealed(Session* s, const MailMessage& m, Random* r, uint64_t n, Captured* c) {
   struct sockaddr_in addr = {};
   addr.sin_family = AF_INET;
   addr.sin_port = htons(static_cast<uint16_t>(30000 + n % 30000));
@@ -623,7 +343,7 @@ Status CaptureSealed(Session* s, const Message& m, Random* r, uint64_t n, Captur
 }
 
 // The same without sealing: what Session does, minus the Sealer and the salted hash.
-Status CapturePlain(Journal* journal, const PolicyHolder* policies, const Message& m, Random* r,
+Status CapturePlain(Journal* journal, const PolicyHolder* policies, const MailMessage& m, Random* r,
                     uint64_t n, Captured* c) {
   std::shared_ptr<const Policy> policy = policies->Active();
   MessageEntry entry;
@@ -681,7 +401,7 @@ struct Run {
   double cpu_us() const { return cpu / messages * 1e6; }
 };
 
-Run RunOnce(const Options& o, const std::string& policy_path, const std::vector<Message>& pool,
+Run RunOnce(const Options& o, const std::string& policy_path, const std::vector<MailMessage>& pool,
             int index) {
   std::string jdir = o.dir + "/journal-" + std::to_string(index);
   std::error_code ec;
@@ -720,7 +440,7 @@ Run RunOnce(const Options& o, const std::string& policy_path, const std::vector<
         cv.wait(l, [&] { return go; });
       }
       for (uint64_t n; !failed && (n = next++) < o.messages;) {
-        const Message& m = pool[(n + index * 7919) % pool.size()];
+        const MailMessage& m = pool[(n + index * 7919) % pool.size()];
         Captured c;
         Status st = o.seal ? CaptureSealed(&session, m, &r, n, &c)
                            : CapturePlain(journal.get(), &policies, m, &r, n, &c);
@@ -740,7 +460,7 @@ Run RunOnce(const Options& o, const std::string& policy_path, const std::vector<
   const uint64_t fd0 = g_fdatasyncs, fs0 = g_fsyncs, ns0 = g_sync_ns;
   g_sync_max_ns = 0;
   const double c0 = CpuSeconds();
-  const MachineSample m0 = SampleMachine();
+  const MachineSample m0 = bench::SampleMachine(g_disk_name);
   const double t0 = Now();
   {
     std::lock_guard<std::mutex> l(mu);
@@ -751,7 +471,7 @@ Run RunOnce(const Options& o, const std::string& policy_path, const std::vector<
   Run run;
   run.seconds = Now() - t0;
   run.cpu = CpuSeconds() - c0;
-  const MachineSample m1 = SampleMachine();
+  const MachineSample m1 = bench::SampleMachine(g_disk_name);
   run.machine_busy = m1.busy - m0.busy;
   run.disk_written = m1.disk_written - m0.disk_written;
   run.own_written = m1.own_written - m0.own_written;
@@ -854,7 +574,7 @@ void Time(const char* what, uint64_t iterations, const std::function<void()>& f)
   std::fflush(stdout);
 }
 
-void Components(const Options& o, const std::vector<Message>& pool) {
+void Components(const Options& o, const std::vector<MailMessage>& pool) {
   std::string retail = ReadFile(o.dir + "/retail.crt"), escrow = ReadFile(o.dir + "/escrow.crt");
   RecipientKeys one(1), two(2);
   if (!RecipientKey::Parse(escrow, &one[0]).ok() || !RecipientKey::Parse(retail, &two[0]).ok()) {
@@ -862,7 +582,7 @@ void Components(const Options& o, const std::vector<Message>& pool) {
   }
   two[1] = one[0];
   // The message as captured, in one piece.
-  const Message& m = pool[0];
+  const MailMessage& m = pool[0];
   std::string bytes;
   for (const auto& kv : m.headers) bytes += HeaderBytes(kv.first, kv.second);
   bytes += "\r\n" + m.body;
@@ -1027,8 +747,9 @@ int Main(int argc, char** argv) {
   // A pool of distinct messages, made before timing starts; each is sealed under a fresh
   // key and compressed on its own, so reuse across the run changes no cost.
   Random gen(42);
-  std::vector<Message> pool;
-  for (uint64_t i = 0; i < 512; ++i) pool.push_back(MakeMessage(&gen, i, o.size, o.random_content));
+  std::vector<MailMessage> pool;
+  for (uint64_t i = 0; i < 512; ++i)
+    pool.push_back(MakeMailMessage(&gen, i, o.size, o.random_content));
 
   if (o.components) {
     Components(o, pool);

@@ -37,7 +37,6 @@
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <sys/un.h>
-#include <sys/utsname.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -168,12 +167,7 @@ bool ParseArgs(int argc, char** argv, Options* o) {
     } else if (a == "--size") {
       if (!count(1, UINT64_C(1) << 34, &o->size)) return false;
     } else if (a == "--content") {
-      std::string k = i + 1 < argc ? argv[++i] : "";
-      if (k != "text" && k != "random") {
-        std::fprintf(stderr, "milter_load: --content is text or random\n");
-        return false;
-      }
-      o->random_content = k == "random";
+      if (!bench::ParseContent("milter_load", argc, argv, &i, &o->random_content)) return false;
     } else if (a == "--recipients") {
       if (!count(1, 1000, &v)) return false;
       o->recipients = static_cast<int>(v);
@@ -1069,26 +1063,13 @@ Run MedianRun(const std::vector<Run>& runs) {
 // ---------------------------------------------------------------------------------------
 
 void PrintHeader(const Options& o, int argc, char** argv, size_t pool_size, size_t chunks) {
-  struct utsname u;
-  uname(&u);
-  char date[64];
-  std::time_t t = std::time(nullptr);
-  std::strftime(date, sizeof date, "%Y-%m-%d %H:%M:%S %Z", std::localtime(&t));
-  char host[256] = {0};
-  gethostname(host, sizeof host - 1);
   char cwd[4096] = {0};
   if (getcwd(cwd, sizeof cwd - 1) == nullptr) std::strcpy(cwd, ".");
-  long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGE_SIZE);
   std::string device;
   std::printf(
       "milter_load: the MTA side of the milter protocol (version 6, as Postfix 3.7 "
       "speaks it) against one filter\n");
-  std::printf("date:     %s, host %s\n", date, host);
-  std::printf("machine:  %u cores (nproc), %s [%s], %.1f GB RAM\n",
-              std::thread::hardware_concurrency(), bench::CpuModel().c_str(),
-              bench::CpuFlags().c_str(), pages * static_cast<double>(page) / 1e9);
-  std::printf("kernel:   %s %s %s; load average %s\n", u.sysname, u.release, u.machine,
-              bench::TrimRight(bench::ReadFile("/proc/loadavg")).c_str());
+  bench::PrintMachineLines();
   std::printf("disk:     of the current directory %s: %s\n", cwd,
               bench::DiskOf(cwd, &device).c_str());
   std::string cmdline;

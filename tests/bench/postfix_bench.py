@@ -506,12 +506,7 @@ class CountingSink:
 
     def stop(self):
         if self.proc is not None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+            harness.stop_process(self.proc)
             self.proc = None
 
     def stderr_text(self):
@@ -680,7 +675,7 @@ class Bench:
                                 stdout=log, stderr=log, user=harness.DAEMON_USER, umask=0o111,
                                 start_new_session=True)
         self.reaper.note("pid", proc.pid, self.binaries["null_milter"])
-        stack.callback(stop_process, proc)
+        stack.callback(harness.stop_process, proc)
         harness.wait_until(lambda: proc.poll() is None and harness.unix_accepts(sock), 10,
                            "null_milter to listen", diag=lambda: harness.tail(log.name))
         if steps and int_hex(self.negotiated_steps("unix:" + sock)) != int_hex(self.null_steps):
@@ -977,16 +972,6 @@ def pwd_ids():
     import pwd
     pw = pwd.getpwnam(harness.DAEMON_USER)
     return pw.pw_uid, pw.pw_gid
-
-
-def stop_process(proc):
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 if __name__ == "__main__":

@@ -143,28 +143,11 @@ Cpu CpuNow() {
   return c;
 }
 
-// xoshiro256**: fast, and its output does not compress (as sealed content does not).
-class Random {
+// bench::Random (xoshiro256**: fast, and its output does not compress, as sealed content
+// does not), with the fills the entries here take.
+class Random : public bench::Random {
  public:
-  explicit Random(uint64_t seed) {
-    for (auto& s : s_) {  // splitmix64
-      uint64_t z = (seed += 0x9e3779b97f4a7c15ULL);
-      z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-      z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-      s = z ^ (z >> 31);
-    }
-  }
-  uint64_t Next() {
-    const uint64_t result = Rotl(s_[1] * 5, 7) * 9;
-    const uint64_t t = s_[1] << 17;
-    s_[2] ^= s_[0];
-    s_[3] ^= s_[1];
-    s_[1] ^= s_[2];
-    s_[0] ^= s_[3];
-    s_[2] ^= t;
-    s_[3] = Rotl(s_[3], 45);
-    return result;
-  }
+  using bench::Random::Random;
   void Fill(uint8_t* p, size_t n) {
     while (n >= 8) {
       uint64_t v = Next();
@@ -187,10 +170,6 @@ class Random {
     for (size_t i = 0; i < digits; ++i) s.push_back(kHex[Next() & 15]);
     return s;
   }
-
- private:
-  static uint64_t Rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
-  uint64_t s_[4];
 };
 
 // A message entry as mailjournald writes it: a full envelope, a classification and the

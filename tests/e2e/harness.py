@@ -31,6 +31,7 @@ MJ_E2E_KEEP=1 (keep the temp dir), MJ_E2E_TMP (parent of the temp dir).
 """
 
 import atexit
+import base64
 import collections
 import contextlib
 import datetime
@@ -159,6 +160,18 @@ def tail(path, nbytes=6000):
         return "(cannot read %s: %s)" % (path, exc)
 
 
+def stop_process(proc, timeout=10):
+    """Terminate a subprocess.Popen still running and wait for it; kill it if it outlives
+    timeout seconds."""
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
 def pid_alive(pid):
     try:
         os.kill(pid, 0)
@@ -172,6 +185,24 @@ def pid_alive(pid):
             return f.read().split(")")[-1].split()[0] != "Z"
     except OSError:
         return False
+
+
+def random_text_message(marker, size, rng, sender, msgid_domain, extra_headers=b""):
+    """A message of about size bytes (more only when the header is longer) with marker (str) in
+    Subject, Message-ID and the first body line, From: sender (bytes) and the Message-ID in
+    msgid_domain (bytes); extra_headers (bytes, CRLF-terminated fields) go after Date.  The body
+    is base64 text of random bytes from rng (random.Random: it does not compress), in lines of
+    76, with a line starting with a dot now and then (dot-stuffing on the wire)."""
+    m = marker.encode()
+    head = (b"From: " + sender + b"\r\nTo: rcpt@example.net\r\nSubject: " + m +
+            b"\r\nMessage-ID: <" + m + b"@" + msgid_domain + b">\r\nDate: Fri, 27 Nov 2026 10:00:00 +0000\r\n" +
+            extra_headers + b"\r\n" + m + b"\r\n")
+    need = max(0, size - len(head))
+    text = base64.b64encode(rng.randbytes(need * 3 // 4 + 3))[:need]
+    lines = [text[i:i + 76] for i in range(0, len(text), 76)]
+    for i in range(0, len(lines), 97):
+        lines[i] = b"." + lines[i][1:]
+    return head + b"\r\n".join(lines) + b"\r\n"
 
 
 def split_headers(msg):
@@ -712,12 +743,7 @@ class SmtpSinkProcess:
 
     def stop(self):
         if self.proc is not None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+            stop_process(self.proc)
             self.proc = None
 
     def _files(self):

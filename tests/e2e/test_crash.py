@@ -35,7 +35,6 @@ Run: python3 tests/e2e/test_crash.py   (as root; exit 77 = skipped, prerequisite
 The long form, 20 kills and more: tests/crash/kill_loop.py (tests/crash/README.md).
 """
 
-import base64
 import collections
 import json
 import os
@@ -174,16 +173,8 @@ def make_message(marker, size, rng):
     """A message of about size bytes with marker in Subject and Message-ID.  The body is base64
     text of random bytes (it does not compress: above 64 KiB the sealed form spans chunks),
     with an occasional line starting with a dot (dot-stuffing on the wire)."""
-    m = marker.encode()
-    head = (b"From: Load <load@example.org>\r\nTo: rcpt@example.net\r\nSubject: " + m +
-            b"\r\nMessage-ID: <" + m + b"@crash.e2e.test>\r\nDate: Fri, 27 Nov 2026 10:00:00 +0000\r\n"
-            b"MIME-Version: 1.0\r\nContent-Type: text/plain\r\n\r\n" + m + b"\r\n")
-    need = max(0, size - len(head))
-    text = base64.b64encode(rng.randbytes(need * 3 // 4 + 3))[:need]
-    lines = [text[i:i + 76] for i in range(0, len(text), 76)]
-    for i in range(0, len(lines), 97):
-        lines[i] = b"." + lines[i][1:]
-    return head + b"\r\n".join(lines) + b"\r\n"
+    return harness.random_text_message(marker, size, rng, b"Load <load@example.org>", b"crash.e2e.test",
+                                       b"MIME-Version: 1.0\r\nContent-Type: text/plain\r\n")
 
 
 def message_size(rng):

@@ -47,7 +47,6 @@ Run: python3 tests/e2e/test_slowdisk.py   (as root; exit 77 = skipped, prerequis
      MJ_SLOW_SYNC_SO=PATH (default build/tests/libslow_sync.so), MAILJOURNALD, MAILJOURNAL.
 """
 
-import base64
 import json
 import os
 import random
@@ -76,16 +75,7 @@ LOG_FILE_RE = re.compile(r"/db/\d+\.log$")
 def make_message(marker, size, rng):
     """About size bytes, marker in Subject and Message-ID; base64 of random bytes (it does not
     compress), with a line starting with a dot now and then (dot-stuffing on the wire)."""
-    m = marker.encode()
-    head = (b"From: Slow <slow@example.org>\r\nTo: rcpt@example.net\r\nSubject: " + m +
-            b"\r\nMessage-ID: <" + m + b"@slowdisk.e2e.test>\r\nDate: Fri, 27 Nov 2026 10:00:00 +0000\r\n"
-            b"\r\n" + m + b"\r\n")
-    need = max(0, size - len(head))
-    text = base64.b64encode(rng.randbytes(need * 3 // 4 + 3))[:need]
-    lines = [text[i:i + 76] for i in range(0, len(text), 76)]
-    for i in range(0, len(lines), 97):
-        lines[i] = b"." + lines[i][1:]
-    return head + b"\r\n".join(lines) + b"\r\n"
+    return harness.random_text_message(marker, size, rng, b"Slow <slow@example.org>", b"slowdisk.e2e.test")
 
 
 class TimedSMTP(smtplib.SMTP):
