@@ -88,7 +88,7 @@ class CompressorPool {
   }
 
  private:
-  static constexpr size_t kMaxIdle = 64;  // about 32 MiB at most kept idle
+  static constexpr size_t kMaxIdle = 64;  // at most about 70 MiB kept idle
   std::mutex mu_;
   std::vector<ZSTD_CCtx*> idle_;  // GUARDED_BY(mu_)
 };
@@ -156,10 +156,6 @@ Status RecipientKey::Parse(std::string_view certificate_pem,
   if (!s.ok()) return s;
   key->reset(new RecipientKey(std::move(state), fingerprint));
   return Status::OK();
-}
-
-int RecipientKey::bits() const {
-  return EVP_PKEY_get_bits(X509_get0_pubkey(state_->certificate.get()));
 }
 
 Status Sealer::Create(const RecipientKeys& recipients, std::unique_ptr<Sealer>* sealer) {

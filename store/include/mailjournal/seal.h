@@ -37,8 +37,6 @@ class RecipientKey {
 
   // The key's fingerprint (CertificateKeyFingerprint).
   const Sha256Digest& fingerprint() const { return fingerprint_; }
-  // The key's size in bits.
-  int bits() const;
 
  private:
   friend class Sealer;
