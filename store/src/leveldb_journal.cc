@@ -382,11 +382,11 @@ Status LevelDbJournal::OpenDatabase() {
   opts.paranoid_checks = true;
   opts.env = &journal_env_;
   // The memtable holds staged chunks until it is flushed to a table, so its size bounds
-  // the daemon's memory for large messages (about twice this, while one is flushed). 16 MiB
-  // rather than LevelDB's 4: fewer, larger level-0 tables, so a third less is rewritten by
-  // compactions (commit_bench, 32 threads: 4,090 -> 4,510 sealed messages/s, 1,300 -> 960
-  // MB written per 30,000 messages).
-  opts.write_buffer_size = 16 << 20;
+  // the daemon's memory for large messages (about twice this, while one is flushed; the
+  // e2e test holds one 25 MB message to 16 MiB of growth). 16 MiB committed about 10% more
+  // messages/s (commit_bench: 4,508 against 4,114), but one 25 MB message then grew the
+  // daemon by 19 MiB; 8 MiB gains nothing.
+  opts.write_buffer_size = 4 << 20;
   // Nearly every byte stored is sealed (AES-GCM ciphertext): Snappy would only spend CPU.
   opts.compression = leveldb::kNoCompression;
   leveldb::DB* db = nullptr;
