@@ -233,6 +233,17 @@ def split_headers(msg):
 POSTFIX_QID_RE = re.compile(rb"\bid\s+([0-9A-Za-z]+)\s*[;\r\n]")
 
 
+def quit_smtp(smtp):
+    """End an smtplib session politely if the server still listens, else just close it."""
+    try:
+        smtp.quit()
+    except (smtplib.SMTPException, OSError):
+        try:
+            smtp.close()
+        except OSError:
+            pass
+
+
 def strip_postfix_received(raw, myhostname=MYHOSTNAME):
     """Remove the top Received header Postfix prepends; return (content, queue_id)."""
     fields, _ = split_headers(raw)
@@ -1454,13 +1465,7 @@ class E2E:
         finally:
             r.t_end = datetime.datetime.now(datetime.timezone.utc)
             if own and smtp is not None:
-                try:
-                    smtp.quit()
-                except (smtplib.SMTPException, OSError):
-                    try:
-                        smtp.close()
-                    except OSError:
-                        pass
+                quit_smtp(smtp)
 
     def send_ok(self, raw, **kw):
         r = self.send(raw, **kw)

@@ -280,13 +280,7 @@ class Load:
                     self.other += 1
             if not ok or reuse <= 1:
                 if smtp is not None:
-                    try:
-                        smtp.quit()
-                    except (smtplib.SMTPException, OSError):
-                        try:
-                            smtp.close()
-                        except OSError:
-                            pass
+                    harness.quit_smtp(smtp)
                 smtp = None
                 if not ok:
                     self._stop.wait(self.BACKOFF)
