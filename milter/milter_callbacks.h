@@ -1,8 +1,9 @@
 // The libmilter side of mailjournald: registration and the callback trampolines.
 //
 // Every callback is noexcept: any exception or journal error becomes TEMPFAIL with
-// "451 4.3.0 mailjournal: ..." and a log line naming the queue id. The filter never returns
-// ACCEPT, and answers CONTINUE at end-of-message only after the message is durably
+// "451 4.3.0 mailjournal: ..." and a log line naming the queue id, at once or, for an event
+// the filter does not answer (RegisterMilter), at the end of the message. The filter never
+// returns ACCEPT, and answers CONTINUE at end-of-message only after the message is durably
 // committed.
 #ifndef MAILJOURNAL_MILTER_MILTER_CALLBACKS_H_
 #define MAILJOURNAL_MILTER_MILTER_CALLBACKS_H_
