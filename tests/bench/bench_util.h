@@ -44,6 +44,27 @@ inline bool ParseContent(const char* program, int argc, char** argv, int* i, boo
   return true;
 }
 
+// The arguments a program taking one directory treats alike, after its own options:
+// -h/--help (calls `usage` and exits 0), the directory (once), and any other option
+// (unknown). False, with why on stderr, when `arg` is not acceptable.
+inline bool ParseDirArg(const char* program, const std::string& arg, void (*usage)(),
+                        std::string* dir) {
+  if (arg == "-h" || arg == "--help") {
+    usage();
+    std::exit(0);
+  }
+  if (!arg.empty() && arg[0] == '-') {
+    std::fprintf(stderr, "%s: unknown option %s\n", program, arg.c_str());
+    return false;
+  }
+  if (!dir->empty()) {
+    std::fprintf(stderr, "%s: one directory only\n", program);
+    return false;
+  }
+  *dir = arg;
+  return true;
+}
+
 // A decimal count of at least `min`; false for anything else.
 inline bool ParseCount(const char* text, uint64_t min, uint64_t* out) {
   char* end = nullptr;

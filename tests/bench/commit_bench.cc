@@ -180,16 +180,7 @@ bool ParseArgs(int argc, char** argv, Options* o) {
       o->components = true;
     } else if (a == "--iterations") {
       if (!count(1, &o->iterations)) return false;
-    } else if (a == "-h" || a == "--help") {
-      Usage();
-      std::exit(0);
-    } else if (!a.empty() && a[0] == '-') {
-      std::fprintf(stderr, "commit_bench: unknown option %s\n", a.c_str());
-      return false;
-    } else if (o->dir.empty()) {
-      o->dir = a;
-    } else {
-      std::fprintf(stderr, "commit_bench: one directory only\n");
+    } else if (!bench::ParseDirArg("commit_bench", a, Usage, &o->dir)) {
       return false;
     }
   }
@@ -401,23 +392,37 @@ struct Run {
   double cpu_us() const { return cpu / messages * 1e6; }
 };
 
+// An empty journal in `dir` (whatever was there is removed), with the policy at
+// `policy_path` loaded and journaled as the daemon loads it. Dies on failure.
+struct FreshJournal {
+  std::unique_ptr<Journal> journal;
+  std::unique_ptr<PolicyHolder> policies;
+};
+FreshJournal OpenFreshJournal(const std::string& dir, const std::string& policy_path) {
+  std::error_code ec;
+  std::filesystem::remove_all(dir, ec);
+  JournalOptions jo;
+  jo.dir = dir;
+  FreshJournal fresh;
+  Status s = OpenJournal(jo, &fresh.journal);
+  if (!s.ok()) Die("opening the journal", s);
+  fresh.policies = std::make_unique<PolicyHolder>(policy_path, fresh.journal.get());
+  std::vector<PolicyError> errors;
+  uint64_t seq = 0;
+  s = fresh.policies->Load("commit_bench", &errors, &seq);
+  if (!s.ok()) {
+    Die("loading " + policy_path,
+        errors.empty() ? s : Status::InvalidArgument(errors[0].ToString()));
+  }
+  return fresh;
+}
+
 Run RunOnce(const Options& o, const std::string& policy_path, const std::vector<MailMessage>& pool,
             int index) {
   std::string jdir = o.dir + "/journal-" + std::to_string(index);
-  std::error_code ec;
-  std::filesystem::remove_all(jdir, ec);
-  JournalOptions jo;
-  jo.dir = jdir;
-  std::unique_ptr<Journal> journal;
-  Status s = OpenJournal(jo, &journal);
-  if (!s.ok()) Die("opening the journal", s);
-  PolicyHolder policies(policy_path, journal.get());
-  std::vector<PolicyError> errors;
-  uint64_t seq = 0;
-  s = policies.Load("commit_bench", &errors, &seq);
-  if (!s.ok())
-    Die("loading " + policy_path,
-        errors.empty() ? s : Status::InvalidArgument(errors[0].ToString()));
+  FreshJournal fresh = OpenFreshJournal(jdir, policy_path);
+  std::unique_ptr<Journal>& journal = fresh.journal;
+  PolicyHolder& policies = *fresh.policies;
 
   std::vector<std::vector<Captured>> per_thread(o.threads);
   std::atomic<uint64_t> next{0};
@@ -485,6 +490,7 @@ Run RunOnce(const Options& o, const std::string& policy_path, const std::vector<
   const double t1 = Now();
   journal.reset();  // waits for LevelDB's background compaction
   run.close_seconds = Now() - t1;
+  std::error_code ec;
   if (!o.keep) std::filesystem::remove_all(jdir, ec);
 
   std::vector<double> lat;
@@ -697,19 +703,10 @@ void Components(const Options& o, const std::vector<MailMessage>& pool) {
   // Session without the commit: everything EndOfMessage does before it waits.
   std::string policy_path = WritePolicy(o.dir, o.recipients);
   std::string jdir = o.dir + "/journal-components";
-  std::error_code ec;
-  std::filesystem::remove_all(jdir, ec);
   {
-    JournalOptions jo;
-    jo.dir = jdir;
-    std::unique_ptr<Journal> journal;
-    Status s = OpenJournal(jo, &journal);
-    if (!s.ok()) Die("opening the journal", s);
-    PolicyHolder policies(policy_path, journal.get());
-    std::vector<PolicyError> errors;
-    uint64_t seq = 0;
-    s = policies.Load("commit_bench", &errors, &seq);
-    if (!s.ok()) Die("loading the policy", s);
+    FreshJournal fresh = OpenFreshJournal(jdir, policy_path);
+    Journal* journal = fresh.journal.get();
+    PolicyHolder& policies = *fresh.policies;
     auto policy = policies.Active();
     Time("policy Classify (sender + 2 recipients)", o.iterations, [&] {
       Decision d = policy->Classify("anna.ben1@bank.example",
@@ -721,12 +718,13 @@ void Components(const Options& o, const std::vector<MailMessage>& pool) {
     std::string what = "whole capture, one thread, " + std::to_string(o.recipients) +
                        " recipient(s), synced commit (group of 1)";
     Time(what.c_str(), std::min<uint64_t>(o.iterations, 500), [&] {
-      Session session(journal.get(), &policies);
+      Session session(journal, &policies);
       Captured c;
       Status st = CaptureSealed(&session, m, &r, n++, &c);
       if (!st.ok()) Die("capture", st);
     });
   }
+  std::error_code ec;
   std::filesystem::remove_all(jdir, ec);
 }
 

@@ -100,16 +100,7 @@ bool ParseArgs(int argc, char** argv, Options* o) {
     } else if (a == "--runs") {
       if (!count(1, &v)) return false;
       o->runs = static_cast<int>(std::min<uint64_t>(v, 100));
-    } else if (a == "-h" || a == "--help") {
-      Usage();
-      std::exit(0);
-    } else if (!a.empty() && a[0] == '-') {
-      std::fprintf(stderr, "verify_bench: unknown option %s\n", a.c_str());
-      return false;
-    } else if (o->dir.empty()) {
-      o->dir = a;
-    } else {
-      std::fprintf(stderr, "verify_bench: one directory only\n");
+    } else if (!bench::ParseDirArg("verify_bench", a, Usage, &o->dir)) {
       return false;
     }
   }
