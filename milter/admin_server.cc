@@ -9,8 +9,10 @@
 
 #include <cerrno>
 #include <cstring>
+#include <vector>
 
 #include "log.h"
+#include "mailjournal/access.h"
 
 namespace mailjournal {
 
@@ -40,6 +42,29 @@ class SocketResponse : public ResponseWriter {
  private:
   int fd_;
 };
+
+// The peer's identity, from the kernel: SO_PEERCRED (uid, gid, pid) and SO_PEERGROUPS
+// (supplementary groups), as they were when it connected.
+Status PeerCaller(int fd, Caller* caller) {
+  struct ucred cred;
+  socklen_t len = sizeof cred;
+  if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0) {
+    return Status::IOError(std::string("admin socket: SO_PEERCRED: ") + std::strerror(errno));
+  }
+  caller->uid = cred.uid;
+  caller->gid = cred.gid;
+  caller->pid = cred.pid;
+  std::vector<gid_t> groups(64);
+  len = static_cast<socklen_t>(groups.size() * sizeof(gid_t));
+  if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups.data(), &len) != 0 && errno == ERANGE) {
+    groups.resize(len / sizeof(gid_t));
+    if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups.data(), &len) != 0) len = 0;
+  }
+  groups.resize(len / sizeof(gid_t));
+  caller->groups.assign(groups.begin(), groups.end());
+  LookUpUserName(caller);
+  return Status::OK();
+}
 
 }  // namespace
 
@@ -98,9 +123,15 @@ void AdminServer::AcceptLoop() {
 
 void AdminServer::Serve(int fd) {
   SocketResponse out(fd);
+  Caller caller;
+  Status identified = PeerCaller(fd, &caller);
+  if (!identified.ok()) {
+    Log(LOG_ERR, "%s", identified.message().c_str());
+    SendAll(fd, ToJsonLine(ErrorResponse(identified)));
+  }
   std::string buffer;
   char chunk[4096];
-  for (;;) {
+  while (identified.ok()) {
     size_t nl = buffer.find('\n');
     if (nl == std::string::npos) {
       if (buffer.size() > kMaxRequestLine) {
@@ -118,7 +149,7 @@ void AdminServer::Serve(int fd) {
     json request = json::parse(line, nullptr, false);
     Status s = request.is_discarded()
                    ? out.Header(ErrorResponse(Status::InvalidArgument("request: not valid JSON")))
-                   : handler_->Handle(request, &out);
+                   : handler_->Handle(request, caller, &out);
     if (!s.ok()) break;
   }
   std::lock_guard<std::mutex> l(mu_);

@@ -56,6 +56,8 @@ Status SetConfigValue(const std::string& key, const std::string& value, DaemonCo
     config->checkpoint_interval = value;
   } else if (key == "checkpoint_dir") {
     config->checkpoint_dir = value;
+  } else if (key == "purge_interval") {
+    config->purge_interval = value;
   } else if (key == "foreground") {
     if (!ParseBool(value, &config->foreground)) {
       return Status::InvalidArgument("foreground: expected yes or no, not '" + value + "'");
@@ -119,6 +121,12 @@ void ValidateConfig(DaemonConfig* config, std::vector<std::string>* errors) {
     errors->push_back("checkpoint_interval: '" + ci + "' is not a number of seconds from 1");
   } else {
     config->checkpoint_interval_s = std::stoi(ci);
+  }
+  const std::string& pi = config->purge_interval;
+  if (pi.empty() || pi.size() > 8 || pi.find_first_not_of("0123456789") != std::string::npos) {
+    errors->push_back("purge_interval: '" + pi + "' is not a number of seconds (0: never)");
+  } else {
+    config->purge_interval_s = std::stoi(pi);
   }
   const std::string& m = config->socket_mode;
   if (m.empty() || m.size() > 4 || m.find_first_not_of("01234567") != std::string::npos) {

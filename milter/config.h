@@ -27,10 +27,12 @@ struct DaemonConfig {
   std::string signing_key;                 // checkpoint signing key file; "" : no checkpoints
   std::string checkpoint_interval = "60";  // seconds
   std::string checkpoint_dir;              // off-host copies of the checkpoints; "" : none
+  std::string purge_interval = "0";        // seconds between scheduled purges; 0: none
 
   // Derived by Validate().
   mode_t socket_mode_bits = 0660;
   int checkpoint_interval_s = 60;
+  int purge_interval_s = 0;
   uid_t uid = 0;
   gid_t gid = 0;
   bool drop_privileges = false;

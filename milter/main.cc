@@ -23,14 +23,19 @@
 #include "checkpointer.h"
 #include "config.h"
 #include "log.h"
+#include "mailjournal/access.h"
 #include "mailjournal/admin_protocol.h"
+#include "mailjournal/audit_admin.h"
 #include "mailjournal/journal.h"
 #include "mailjournal/policy.h"
 #include "mailjournal/policy_admin.h"
 #include "mailjournal/policy_holder.h"
 #include "mailjournal/proof_admin.h"
+#include "mailjournal/retention.h"
+#include "mailjournal/retention_admin.h"
 #include "mailjournal/time_util.h"
 #include "milter_callbacks.h"
+#include "purge_scheduler.h"
 
 namespace mailjournal {
 namespace {
@@ -52,15 +57,15 @@ sigset_t BlockSignals() {
   return set;
 }
 
-Status ReloadPolicy(PolicyHolder* policies, const std::string& reason,
+Status ReloadPolicy(PolicyHolder* policies, Retention* retention, const std::string& reason,
                     std::vector<PolicyError>* errors = nullptr, uint64_t* seq = nullptr);
 
 // Reloads the policy on SIGUSR1 until stopped: Stop() sets the flag and wakes the thread
 // with SIGUSR1 itself.
 class ReloadSignalThread {
  public:
-  explicit ReloadSignalThread(PolicyHolder* policies)
-      : policies_(policies), thread_(&ReloadSignalThread::Run, this) {}
+  ReloadSignalThread(PolicyHolder* policies, Retention* retention)
+      : policies_(policies), retention_(retention), thread_(&ReloadSignalThread::Run, this) {}
   ~ReloadSignalThread() { Stop(); }
   void Stop() {
     if (!thread_.joinable()) return;
@@ -78,11 +83,12 @@ class ReloadSignalThread {
       int sig = 0;
       if (sigwait(&set, &sig) != 0) continue;
       if (stopping_) return;
-      ReloadPolicy(policies_, "reload (SIGUSR1)");
+      ReloadPolicy(policies_, retention_, "reload (SIGUSR1)");
     }
   }
 
   PolicyHolder* const policies_;
+  Retention* const retention_;
   std::atomic<bool> stopping_{false};
   std::thread thread_;
 };
@@ -98,10 +104,14 @@ std::string UnixSocketPath(const std::string& spec) {
 
 // Loads the policy file into `policies` (journaling it) and logs the outcome; the problems
 // found are also appended to *errors, and the entry's number set in *seq, when not null.
-Status ReloadPolicy(PolicyHolder* policies, const std::string& reason,
+// The load changes the holds in force, so it waits for a purge batch being decided
+// (retention, null before the retention exists).
+Status ReloadPolicy(PolicyHolder* policies, Retention* retention, const std::string& reason,
                     std::vector<PolicyError>* errors, uint64_t* seq_out) {
   std::vector<PolicyError> found;
   uint64_t seq = 0;
+  std::unique_lock<std::mutex> rules;
+  if (retention != nullptr) rules = retention->LockRules();
   Status s = policies->Load(reason, &found, &seq);
   if (seq_out != nullptr) *seq_out = seq;
   for (const PolicyError& e : found) Log(LOG_ERR, "%s", e.ToString().c_str());
@@ -150,8 +160,9 @@ int Run(int argc, char** argv) {
   app.set_version_flag("--version", std::string("mailjournald ") + MAILJOURNAL_VERSION);
   app.add_option("-c,--config", config_file, "configuration file");
   std::map<std::string, std::string> overrides;
-  for (const char* key : {"journal", "milter_socket", "admin_socket", "policy", "socket_mode",
-                          "user", "signing_key", "checkpoint_interval", "checkpoint_dir"}) {
+  for (const char* key :
+       {"journal", "milter_socket", "admin_socket", "policy", "socket_mode", "user",
+        "signing_key", "checkpoint_interval", "checkpoint_dir", "purge_interval"}) {
     std::string flag = std::string("--") + key;
     std::replace(flag.begin(), flag.end(), '_', '-');
     app.add_option_function<std::string>(
@@ -251,7 +262,7 @@ int Run(int argc, char** argv) {
   // 5. The policy: journaled before it classifies any message.
   PolicyHolder policies(config.policy, journal.get());
   std::vector<PolicyError> policy_errors;
-  s = ReloadPolicy(&policies, "start", &policy_errors);
+  s = ReloadPolicy(&policies, nullptr, "start", &policy_errors);
   if (!s.ok()) {
     if (!config.foreground) {
       for (const PolicyError& e : policy_errors) std::cerr << e.ToString() << "\n";
@@ -259,15 +270,32 @@ int Run(int argc, char** argv) {
     return startup_failure(policy_errors.empty() ? EX_IOERR : EX_CONFIG, s);
   }
 
+  // The holds placed in the journal, for the retention's disposals.
+  Retention retention(journal.get(), &policies);
+  s = retention.Open();
+  if (!s.ok()) return startup_failure(EX_IOERR, s);
+
   // 6. Serve: the admin socket, the reload signal, then libmilter until a stop signal.
-  AdminHandler handler(journal.get(), ServerInfo{"daemon", NowMicros(), config.journal});
+  // Callers are identified by the admin socket and granted what the policy's access roles
+  // say; the daemon's own user (the journal's owner) and root are granted everything.
+  AdminHandler handler(journal.get(), ServerInfo{"daemon", NowMicros(), config.journal},
+                       RolePermissions(&policies, getuid()));
   AddPolicyOperations(
       &policies,
-      [&policies](std::vector<PolicyError>* errors, uint64_t* seq) {
-        return ReloadPolicy(&policies, "reload (admin socket)", errors, seq);
+      [&policies, &retention](std::vector<PolicyError>* errors, uint64_t* seq) {
+        return ReloadPolicy(&policies, &retention, "reload (admin socket)", errors, seq);
       },
       &handler);
-  AddProofOperations(journal.get(), &handler);
+  AddProofOperations(
+      journal.get(), [] { return std::make_unique<RetentionChecker>(); }, &handler);
+  AddRetentionOperations(&retention, &policies, &handler);
+  AddAuditOperations(journal.get(), &handler);
+  std::unique_ptr<PurgeScheduler> purges;
+  if (config.purge_interval_s > 0) {
+    purges = std::make_unique<PurgeScheduler>(&retention, config.purge_interval_s,
+                                              ProcessCaller().actor());
+    purges->Start();
+  }
   std::unique_ptr<Checkpointer> checkpointer;
   if (signer != nullptr) {
     checkpointer = std::make_unique<Checkpointer>(
@@ -277,7 +305,7 @@ int Run(int argc, char** argv) {
     Log(LOG_WARNING, "no signing_key: the journal is not checkpointed (mailjournald(8))");
   }
   admin.Start(&handler);
-  ReloadSignalThread reloader(&policies);
+  ReloadSignalThread reloader(&policies, &retention);
   OpenMilterJournal(journal.get(), &policies);
   Log(LOG_INFO, "mailjournald %s started: journal=%s milter=%s admin=%s last_seq=%llu",
       MAILJOURNAL_VERSION, config.journal.c_str(), config.milter_socket.c_str(),
@@ -288,6 +316,7 @@ int Run(int argc, char** argv) {
   CloseMilterJournal();
   admin.Stop();
   reloader.Stop();
+  if (purges != nullptr) purges->Stop();
   if (checkpointer != nullptr) checkpointer->Stop();  // the last checkpoint, at a clean stop
   uint64_t last = journal->LastSequence();
   journal.reset();

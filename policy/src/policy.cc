@@ -344,40 +344,35 @@ Decision Policy::Classify(const std::string& from, const std::vector<std::string
   return decision;
 }
 
+bool ScopeCovers(const HoldScope& scope, const std::vector<std::string>& departments,
+                 const std::vector<std::string>& normalised_addresses, int64_t capture_us,
+                 uint64_t seq) {
+  auto any_listed = [](const std::vector<std::string>& values,
+                       const std::vector<std::string>& listed) {
+    for (const std::string& v : values) {
+      if (!v.empty() && std::find(listed.begin(), listed.end(), v) != listed.end()) return true;
+    }
+    return false;
+  };
+  if (!scope.departments.empty() && !any_listed(departments, scope.departments)) return false;
+  if (!scope.addresses.empty() && !any_listed(normalised_addresses, scope.addresses)) return false;
+  if (capture_us < scope.since_us || capture_us >= scope.until_us) return false;
+  if (scope.seqs.empty()) return true;
+  for (const auto& range : scope.seqs) {
+    if (seq != 0 && seq >= range.first && seq <= range.second) return true;
+  }
+  return false;
+}
+
 std::vector<const Hold*> Policy::HoldsCovering(const Decision& decision, int64_t capture_us,
                                                uint64_t seq) const {
+  std::vector<std::string> addresses;
+  for (const AddressMatch& m : decision.matches) addresses.push_back(m.normalised);
   std::vector<const Hold*> covering;
   for (const Hold& hold : holds_) {
-    const HoldScope& scope = hold.scope;
-    if (!scope.departments.empty()) {
-      bool any = false;
-      for (const std::string& d : decision.departments) {
-        if (std::find(scope.departments.begin(), scope.departments.end(), d) !=
-            scope.departments.end()) {
-          any = true;
-        }
-      }
-      if (!any) continue;
+    if (ScopeCovers(hold.scope, decision.departments, addresses, capture_us, seq)) {
+      covering.push_back(&hold);
     }
-    if (!scope.addresses.empty()) {
-      bool any = false;
-      for (const AddressMatch& m : decision.matches) {
-        if (!m.normalised.empty() && std::find(scope.addresses.begin(), scope.addresses.end(),
-                                               m.normalised) != scope.addresses.end()) {
-          any = true;
-        }
-      }
-      if (!any) continue;
-    }
-    if (capture_us < scope.since_us || capture_us >= scope.until_us) continue;
-    if (!scope.seqs.empty()) {
-      bool any = false;
-      for (const auto& range : scope.seqs) {
-        if (seq != 0 && seq >= range.first && seq <= range.second) any = true;
-      }
-      if (!any) continue;
-    }
-    covering.push_back(&hold);
   }
   return covering;
 }

@@ -130,15 +130,18 @@ json ExplainJson(const Policy& policy, const std::string& from,
 }
 
 void AddPolicyOperations(PolicyHolder* holder, PolicyReloader reload, AdminHandler* handler) {
-  handler->AddOperation("policy_show",
-                        [holder](const json&, ResponseWriter* out) { return Show(holder, out); });
-  handler->AddOperation("policy_explain", [holder](const json& request, ResponseWriter* out) {
-    return Explain(holder, request, out);
+  handler->AddOperation("policy_show", "policy", [holder](const json&, AdminCall*, ResponseWriter* out) {
+    return Show(holder, out);
   });
+  handler->AddOperation("policy_explain", "policy",
+                        [holder](const json& request, AdminCall*, ResponseWriter* out) {
+                          return Explain(holder, request, out);
+                        });
   if (reload) {
-    handler->AddOperation("policy_reload", [holder, reload](const json&, ResponseWriter* out) {
-      return Reload(holder, reload, out);
-    });
+    handler->AddOperation("policy_reload", "policy",
+                          [holder, reload](const json&, AdminCall*, ResponseWriter* out) {
+                            return Reload(holder, reload, out);
+                          });
   }
 }
 

@@ -11,20 +11,7 @@ namespace {
 Status ReadJournaledPolicy(Journal* journal, uint64_t* seq, std::shared_ptr<const Policy>* out) {
   PolicyEntry entry;
   Status s = journal->LatestPolicy(seq, &entry);
-  if (!s.ok()) return s;
-  std::vector<PolicyFile> files;
-  for (auto& [path, bytes] : entry.files) files.push_back(PolicyFile{path, bytes});
-  std::string main_path = files.front().path;
-  std::vector<PolicyError> errors;
-  std::string where = "policy entry " + std::to_string(*seq);
-  if (!LoadPolicy(main_path, MemoryFileReader(std::move(files)), out, &errors)) {
-    return Status::Corruption(where + " no longer loads: " +
-                              (errors.empty() ? "unknown error" : errors.front().ToString()));
-  }
-  if ((*out)->digest() != entry.digest) {
-    return Status::Corruption(where + ": its files do not match its recorded digest");
-  }
-  return Status::OK();
+  return s.ok() ? PolicyFromEntry(entry, *seq, out) : s;
 }
 
 // One key entry per (holder, key) that `next` has and `previous` (null: none) has not,
@@ -60,6 +47,23 @@ std::vector<Entry> KeyChanges(const Policy* previous, const Policy& next) {
 }
 
 }  // namespace
+
+Status PolicyFromEntry(const PolicyEntry& entry, uint64_t seq,
+                       std::shared_ptr<const Policy>* policy) {
+  std::vector<PolicyFile> files;
+  for (auto& [path, bytes] : entry.files) files.push_back(PolicyFile{path, bytes});
+  std::string main_path = files.front().path;
+  std::vector<PolicyError> errors;
+  std::string where = "policy entry " + std::to_string(seq);
+  if (!LoadPolicy(main_path, MemoryFileReader(std::move(files)), policy, &errors)) {
+    return Status::Corruption(where + " no longer loads: " +
+                              (errors.empty() ? "unknown error" : errors.front().ToString()));
+  }
+  if ((*policy)->digest() != entry.digest) {
+    return Status::Corruption(where + ": its files do not match its recorded digest");
+  }
+  return Status::OK();
+}
 
 Status PolicyHolder::Load(const std::string& reason, std::vector<PolicyError>* errors,
                           uint64_t* seq) {

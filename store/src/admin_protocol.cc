@@ -25,39 +25,9 @@ bool ContainsFolded(const std::string& haystack, const std::string& folded_needl
   return Lower(haystack).find(folded_needle) != std::string::npos;
 }
 
-// Reads an optional string member; InvalidArgument when present with another type.
-Status OptString(const json& req, const char* name, std::string* out) {
-  auto it = req.find(name);
-  if (it == req.end() || it->is_null()) return Status::OK();
-  if (!it->is_string()) return Status::InvalidArgument(std::string(name) + ": expected a string");
-  *out = it->get<std::string>();
-  return Status::OK();
-}
-
-Status OptUnsigned(const json& req, const char* name, uint64_t* out) {
-  auto it = req.find(name);
-  if (it == req.end() || it->is_null()) return Status::OK();
-  // JSON has no unsigned type: accept any integer that is not negative.
-  if (!it->is_number_integer() || (!it->is_number_unsigned() && it->get<int64_t>() < 0)) {
-    return Status::InvalidArgument(std::string(name) + ": expected a non-negative integer");
-  }
-  *out = it->get<uint64_t>();
-  return Status::OK();
-}
-
-Status OptBool(const json& req, const char* name, bool* out) {
-  auto it = req.find(name);
-  if (it == req.end() || it->is_null()) return Status::OK();
-  if (!it->is_boolean()) {
-    return Status::InvalidArgument(std::string(name) + ": expected true or false");
-  }
-  *out = it->get<bool>();
-  return Status::OK();
-}
-
 Status RequiredSeq(const json& req, uint64_t* seq) {
   *seq = 0;
-  Status s = OptUnsigned(req, "seq", seq);
+  Status s = RequestUnsigned(req, "seq", seq);
   if (s.ok() && *seq == 0) s = Status::InvalidArgument("seq: expected a sequence number >= 1");
   return s;
 }
@@ -73,15 +43,15 @@ struct ListQuery {
 
   Status Parse(const json& req) {
     std::string since, until;
-    Status s = OptString(req, "since", &since);
-    if (s.ok()) s = OptString(req, "until", &until);
-    if (s.ok()) s = OptString(req, "from", &from);
-    if (s.ok()) s = OptString(req, "rcpt", &rcpt);
-    if (s.ok()) s = OptUnsigned(req, "after", &after);
-    if (s.ok()) s = OptUnsigned(req, "before", &before);
-    if (s.ok()) s = OptUnsigned(req, "limit", &limit);
-    if (s.ok()) s = OptBool(req, "reverse", &reverse);
-    if (s.ok()) s = OptBool(req, "all", &all);
+    Status s = RequestString(req, "since", &since);
+    if (s.ok()) s = RequestString(req, "until", &until);
+    if (s.ok()) s = RequestString(req, "from", &from);
+    if (s.ok()) s = RequestString(req, "rcpt", &rcpt);
+    if (s.ok()) s = RequestUnsigned(req, "after", &after);
+    if (s.ok()) s = RequestUnsigned(req, "before", &before);
+    if (s.ok()) s = RequestUnsigned(req, "limit", &limit);
+    if (s.ok()) s = RequestBool(req, "reverse", &reverse);
+    if (s.ok()) s = RequestBool(req, "all", &all);
     if (s.ok() && !since.empty()) s = ParseTime(since, &since_us);
     if (s.ok() && !until.empty()) s = ParseTime(until, &until_us);
     from = Lower(from);
@@ -187,7 +157,185 @@ json KeyToJson(uint64_t seq, const KeyEntry& entry) {
               {"policy", DigestToJson(entry.policy_digest)}};
 }
 
+json ActorToJson(const Actor& actor) { return json{{"uid", actor.uid}, {"user", actor.user}}; }
+
+json HoldToJson(uint64_t seq, EntryKind kind, const HoldEntry& entry) {
+  json out{{"seq", seq},
+           {"kind", EntryKindName(kind)},
+           {"time", FormatTimeUtc(entry.time_us)},
+           {"case", entry.case_id},
+           {"reason", entry.reason},
+           {"by", ActorToJson(entry.actor)}};
+  if (kind == EntryKind::kHold) out["scope"] = HoldScopeToJson(entry.scope);
+  return out;
+}
+
+json DisposeToJson(uint64_t seq, const DisposeEntry& entry) {
+  return json{{"seq", seq},
+              {"kind", "dispose"},
+              {"time", FormatTimeUtc(entry.time_us)},
+              {"message", entry.message},
+              {"retention", entry.retention},
+              {"retain_until", FormatTimeUtc(entry.retain_until_us)},
+              {"policy", DigestToJson(entry.policy_digest)},
+              {"by", ActorToJson(entry.actor)}};
+}
+
+json AccessToJson(uint64_t seq, const AccessEntry& entry) {
+  json arguments = json::parse(entry.arguments, nullptr, false);
+  if (arguments.is_discarded()) arguments = entry.arguments;
+  return json{{"seq", seq},
+              {"kind", "access"},
+              {"time", FormatTimeUtc(entry.time_us)},
+              {"by", ActorToJson(entry.actor)},
+              {"operation", entry.operation},
+              {"arguments", arguments},
+              {"allowed", entry.allowed},
+              {"outcome", entry.outcome},
+              {"seqs", RangesToJson(entry.seqs)}};
+}
+
+// The most bytes of a request's arguments an access entry records.
+constexpr size_t kMaxAuditArguments = 64 * 1024;
+
+// Writes the access entry of a request before its response (AdminHandler's contract).
+class AuditingWriter : public ResponseWriter {
+ public:
+  AuditingWriter(Journal* journal, const std::string& op, const json& request,
+                 const AdminCall* call, ResponseWriter* out)
+      : journal_(journal), op_(op), request_(request), call_(call), out_(out) {}
+
+  bool answered() const { return answered_; }
+
+  Status Header(const json& response) override {
+    answered_ = true;
+    Status outcome = StatusFromResponse(response);
+    Entry e;
+    e.kind = EntryKind::kAccess;
+    AccessEntry& a = e.access;
+    a.actor = call_->caller.actor();
+    a.operation = op_;
+    json args = request_;
+    args.erase("v");
+    args.erase("op");
+    a.arguments = args.dump(-1, ' ', false, json::error_handler_t::replace);
+    if (a.arguments.size() > kMaxAuditArguments) {
+      a.arguments = a.arguments.substr(0, kMaxAuditArguments) + "...(truncated)";
+    }
+    a.allowed = outcome.code() != Status::Code::kPermissionDenied;
+    a.outcome = outcome.ok() ? "" : outcome.message();
+    if (outcome.ok()) a.seqs = ToRanges(call_->returned);
+    std::vector<Entry> entries{std::move(e)};
+    uint64_t seq = 0;
+    Status s = journal_->AppendEntries(&entries, &seq);
+    if (!s.ok()) {
+      Status refused = Status::IOError(
+          "audit trail: the access cannot be recorded, so it is refused: " + s.message());
+      Status sent = out_->Header(ErrorResponse(refused));
+      return sent.ok() ? refused : sent;
+    }
+    return out_->Header(response);
+  }
+  Status Payload(std::string_view bytes) override { return out_->Payload(bytes); }
+  Status Trailer(const json& trailer) override { return out_->Trailer(trailer); }
+
+ private:
+  Journal* const journal_;
+  const std::string& op_;
+  const json& request_;
+  const AdminCall* const call_;
+  ResponseWriter* const out_;
+  bool answered_ = false;
+};
+
+class AllowAll : public Permissions {
+ public:
+  bool Allows(const std::string&, const std::string&) const override { return true; }
+  bool AllowsSome(const std::string&) const override { return true; }
+  bool AllowsAll(const std::string&) const override { return true; }
+};
+
 }  // namespace
+
+json RangesToJson(const std::vector<std::pair<uint64_t, uint64_t>>& ranges) {
+  json out = json::array();
+  for (const auto& [a, b] : ranges) out.push_back(json::array({a, b}));
+  return out;
+}
+
+json HoldScopeToJson(const HoldScope& scope) {
+  json out = json::object();
+  if (!scope.departments.empty()) out["departments"] = scope.departments;
+  if (!scope.addresses.empty()) out["addresses"] = scope.addresses;
+  if (scope.since_us != INT64_MIN) out["since"] = FormatTimeUtc(scope.since_us);
+  if (scope.until_us != INT64_MAX) out["until"] = FormatTimeUtc(scope.until_us);
+  if (!scope.seqs.empty()) out["seqs"] = RangesToJson(scope.seqs);
+  return out;
+}
+
+std::string Caller::Describe() const {
+  std::string uid_text = "uid " + std::to_string(uid);
+  return user.empty() ? uid_text : "user " + user + " (" + uid_text + ")";
+}
+
+bool Permissions::AllowsAny(const std::string& op,
+                            const std::vector<std::string>& departments) const {
+  for (const auto& d : departments) {
+    if (Allows(op, d)) return true;
+  }
+  return false;
+}
+
+std::shared_ptr<const Permissions> AllPermissions() {
+  static const auto all = std::make_shared<AllowAll>();
+  return all;
+}
+
+Status AdminCall::Refuse(const std::string& what) const {
+  return Status::PermissionDenied(caller.Describe() + " may not " + what +
+                                  ": no access role of the policy grants it");
+}
+
+Status RequestString(const json& req, const char* name, std::string* out) {
+  auto it = req.find(name);
+  if (it == req.end() || it->is_null()) return Status::OK();
+  if (!it->is_string()) return Status::InvalidArgument(std::string(name) + ": expected a string");
+  *out = it->get<std::string>();
+  return Status::OK();
+}
+
+Status RequestUnsigned(const json& req, const char* name, uint64_t* out) {
+  auto it = req.find(name);
+  if (it == req.end() || it->is_null()) return Status::OK();
+  // JSON has no unsigned type: accept any integer that is not negative.
+  if (!it->is_number_integer() || (!it->is_number_unsigned() && it->get<int64_t>() < 0)) {
+    return Status::InvalidArgument(std::string(name) + ": expected a non-negative integer");
+  }
+  *out = it->get<uint64_t>();
+  return Status::OK();
+}
+
+Status RequestBool(const json& req, const char* name, bool* out) {
+  auto it = req.find(name);
+  if (it == req.end() || it->is_null()) return Status::OK();
+  if (!it->is_boolean()) {
+    return Status::InvalidArgument(std::string(name) + ": expected true or false");
+  }
+  *out = it->get<bool>();
+  return Status::OK();
+}
+
+Status RequestStrings(const json& req, const char* name, std::vector<std::string>* out) {
+  auto it = req.find(name);
+  if (it == req.end() || it->is_null()) return Status::OK();
+  Status bad = Status::InvalidArgument(std::string(name) + ": expected an array of strings");
+  if (!it->is_array()) return bad;
+  for (const auto& v : *it) {
+    if (!v.is_string()) return bad;
+    out->push_back(v.get<std::string>());
+  }
+  return Status::OK();
+}
 
 json OkResponse() { return json{{"v", kAdminProtocolVersion}, {"ok", true}}; }
 
@@ -216,6 +364,13 @@ json EntryToJson(uint64_t seq, const Entry& entry) {
       }
       return out;
     }
+    case EntryKind::kHold:
+    case EntryKind::kRelease:
+      return HoldToJson(seq, entry.kind, entry.hold);
+    case EntryKind::kDispose:
+      return DisposeToJson(seq, entry.dispose);
+    case EntryKind::kAccess:
+      return AccessToJson(seq, entry.access);
     case EntryKind::kMessage:
       break;
   }
@@ -245,7 +400,8 @@ std::string ToJsonLine(const json& object) {
   return object.dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
 }
 
-Status AdminHandler::Handle(const json& request, ResponseWriter* out) {
+Status AdminHandler::Handle(const json& request, const Caller& caller, ResponseWriter* out) {
+  std::string op;
   try {
     if (!request.is_object()) {
       return out->Header(ErrorResponse(Status::InvalidArgument("request: expected a JSON object")));
@@ -255,17 +411,35 @@ Status AdminHandler::Handle(const json& request, ResponseWriter* out) {
       return out->Header(ErrorResponse(Status::InvalidArgument(
           "request: unsupported protocol version (this server speaks v=1)")));
     }
-    std::string op = request.value("op", "");
+    op = request.value("op", "");
     if (op == "status") return Status_(request, out);
-    if (op == "list") return List(request, out);
-    if (op == "show") return Show(request, out);
-    if (op == "export") return Export(request, out);
-    auto extra = extra_.find(op);
-    if (extra != extra_.end()) return extra->second(request, out);
-    return out->Header(ErrorResponse(Status::InvalidArgument("request: unknown op '" + op + "'")));
+    if (op != "list" && op != "show" && op != "export" && extra_.count(op) == 0) {
+      return out->Header(
+          ErrorResponse(Status::InvalidArgument("request: unknown op '" + op + "'")));
+    }
   } catch (const std::exception& e) {
     return out->Header(ErrorResponse(Status::Internal(std::string("request: ") + e.what())));
   }
+  AdminCall call{caller, permissions_(caller), {}};
+  AuditingWriter audited(journal_, op, request, &call, out);
+  try {
+    return Dispatch(op, request, &call, &audited);
+  } catch (const std::exception& e) {
+    if (audited.answered()) return Status::Internal(std::string("request: ") + e.what());
+    return audited.Header(ErrorResponse(Status::Internal(std::string("request: ") + e.what())));
+  }
+}
+
+Status AdminHandler::Dispatch(const std::string& op, const json& request, AdminCall* call,
+                              ResponseWriter* out) {
+  if (op == "list") return List(request, call, out);
+  if (op == "show") return Show(request, call, out);
+  if (op == "export") return Export(request, call, out);
+  const Extra& extra = extra_.at(op);
+  if (!extra.requires.empty() && !call->permissions->AllowsSome(extra.requires)) {
+    return AnswerError(call->Refuse(extra.requires + " (operation " + op + ")"), out);
+  }
+  return extra.fn(request, call, out);
 }
 
 Status AdminHandler::Status_(const json&, ResponseWriter* out) {
@@ -283,7 +457,15 @@ Status AdminHandler::Status_(const json&, ResponseWriter* out) {
   return out->Header(resp);
 }
 
-Status AdminHandler::List(const json& request, ResponseWriter* out) {
+Status AdminHandler::List(const json& request, AdminCall* call, ResponseWriter* out) {
+  const Permissions& may = *call->permissions;
+  if (!may.AllowsSome("search")) return AnswerError(call->Refuse("search messages"), out);
+  // Messages of the departments the caller may search; other entries to auditors.
+  bool audit = may.AllowsSome("audit");
+  auto visible = [&](const Entry& e) {
+    if (e.kind != EntryKind::kMessage) return audit;
+    return may.AllowsAny("search", e.message.classification.departments);
+  };
   ListQuery q;
   Status s = q.Parse(request);
   if (!s.ok()) return out->Header(ErrorResponse(s));
@@ -295,12 +477,13 @@ Status AdminHandler::List(const json& request, ResponseWriter* out) {
   if (!nothing_before)
     s = journal_->Scan(from, q.reverse, [&](uint64_t seq, const Entry& e) {
       if (q.PastWindow(seq, e)) return false;
-      if (!q.Matches(seq, e)) return true;
+      if (!q.Matches(seq, e) || !visible(e)) return true;
       if (entries.size() >= q.limit) {
         more = true;
         return false;
       }
       entries.push_back(EntryToJson(seq, e));
+      call->returned.push_back(seq);
       return true;
     });
   if (!s.ok()) return out->Header(ErrorResponse(s));
@@ -310,23 +493,54 @@ Status AdminHandler::List(const json& request, ResponseWriter* out) {
   return out->Header(resp);
 }
 
-Status AdminHandler::Show(const json& request, ResponseWriter* out) {
+Status AdminHandler::Show(const json& request, AdminCall* call, ResponseWriter* out) {
   uint64_t seq;
   Entry e;
   Status s = RequiredSeq(request, &seq);
   if (s.ok()) s = journal_->ReadEntry(seq, &e);
   if (!s.ok()) return out->Header(ErrorResponse(s));
+  const Permissions& may = *call->permissions;
+  if (e.kind == EntryKind::kMessage) {
+    // The metadata: what a search shows, and what reading or exporting the content needs.
+    const std::vector<std::string>& departments = e.message.classification.departments;
+    if (!may.AllowsAny("search", departments) && !may.AllowsAny("read", departments) &&
+        !may.AllowsAny("export", departments)) {
+      return AnswerError(call->Refuse("read message " + std::to_string(seq)), out);
+    }
+  } else if (!may.AllowsSome("audit")) {
+    return AnswerError(
+        call->Refuse("see entry " + std::to_string(seq) + " (" + EntryKindName(e.kind) + ")"),
+        out);
+  }
+  call->returned.push_back(seq);
   json resp = OkResponse();
   resp["entry"] = EntryToJson(seq, e);
   return out->Header(resp);
 }
 
-Status AdminHandler::Export(const json& request, ResponseWriter* out) {
+Status AdminHandler::Export(const json& request, AdminCall* call, ResponseWriter* out) {
   uint64_t seq;
   MessageEntry e;
+  // "purpose":"read" when the content is shown (mailjournal show --body), not exported.
+  std::string purpose = "export";
   Status s = RequiredSeq(request, &seq);
+  if (s.ok()) s = RequestString(request, "purpose", &purpose);
+  if (s.ok() && purpose != "export" && purpose != "read") {
+    s = Status::InvalidArgument("purpose: expected \"export\" or \"read\"");
+  }
   if (s.ok()) s = journal_->ReadMessage(seq, &e);
   if (!s.ok()) return out->Header(ErrorResponse(s));
+  if (!call->permissions->AllowsAny(purpose, e.classification.departments)) {
+    return AnswerError(call->Refuse(purpose + " message " + std::to_string(seq)), out);
+  }
+  uint64_t disposal = 0;
+  if (journal_->FindDisposal(seq, &disposal).ok()) {
+    return AnswerError(Status::NotFound("message " + std::to_string(seq) +
+                                            ": its content was disposed of (entry " +
+                                            std::to_string(disposal) + ")"),
+                       out);
+  }
+  call->returned.push_back(seq);
   json resp = OkResponse();
   resp["entry"] = MessageToJson(seq, e);
   resp["size"] = e.content.size;

@@ -60,6 +60,43 @@ enum CheckpointTag : uint32_t {
   kCpNote = 2,
 };
 
+// Hold and release entry tags (a release has no scope: tags 1-5 only).
+enum HoldTag : uint32_t {
+  kHoldTime = 1,
+  kHoldCase = 2,
+  kHoldReason = 3,
+  kHoldUid = 4,
+  kHoldUser = 5,
+  kHoldDepartment = 6,
+  kHoldAddress = 7,
+  kHoldSince = 8,
+  kHoldUntil = 9,
+  kHoldSeqs = 10,
+};
+
+// Dispose entry tags.
+enum DisposeTag : uint32_t {
+  kDispTime = 1,
+  kDispMessage = 2,
+  kDispRetention = 3,
+  kDispRetainUntil = 4,
+  kDispPolicy = 5,
+  kDispUid = 6,
+  kDispUser = 7,
+};
+
+// Access entry tags.
+enum AccessTag : uint32_t {
+  kAccTime = 1,
+  kAccUid = 2,
+  kAccUser = 3,
+  kAccOperation = 4,
+  kAccArguments = 5,
+  kAccAllowed = 6,
+  kAccOutcome = 7,
+  kAccSeqs = 8,
+};
+
 // The shape of one entry kind's fields.
 struct FieldSpec {
   uint32_t max_tag;
@@ -94,6 +131,35 @@ constexpr FieldSpec kKeySpec = {
 };
 
 constexpr FieldSpec kCheckpointSpec = {kCpNote, 0, Bit(kCpTime) | Bit(kCpNote), 0};
+
+constexpr FieldSpec kHoldSpec = {
+    kHoldSeqs,
+    Bit(kHoldDepartment) | Bit(kHoldAddress) | Bit(kHoldSeqs),
+    Bit(kHoldTime) | Bit(kHoldCase) | Bit(kHoldReason) | Bit(kHoldUid),
+    0,
+};
+
+constexpr FieldSpec kReleaseSpec = {
+    kHoldUser,
+    0,
+    Bit(kHoldTime) | Bit(kHoldCase) | Bit(kHoldReason) | Bit(kHoldUid),
+    0,
+};
+
+constexpr FieldSpec kDisposeSpec = {
+    kDispUser,
+    0,
+    Bit(kDispTime) | Bit(kDispMessage) | Bit(kDispRetention) | Bit(kDispRetainUntil) |
+        Bit(kDispPolicy) | Bit(kDispUid),
+    0,
+};
+
+constexpr FieldSpec kAccessSpec = {
+    kAccSeqs,
+    Bit(kAccSeqs),
+    Bit(kAccTime) | Bit(kAccUid) | Bit(kAccOperation) | Bit(kAccAllowed),
+    0,
+};
 
 void PutVarint(std::string* out, uint64_t v) {
   while (v >= 0x80) {
@@ -236,6 +302,54 @@ std::string EncodeCheckpoint(const CheckpointEntry& entry) {
   std::string out = Header(EntryKind::kCheckpoint);
   PutField(&out, kCpTime, FixedBE(static_cast<uint64_t>(entry.time_us), 8));
   PutField(&out, kCpNote, entry.note);
+  return out;
+}
+
+std::string EncodeRange(const std::pair<uint64_t, uint64_t>& range) {
+  return FixedBE(range.first, 8) + FixedBE(range.second, 8);
+}
+
+std::string EncodeTime(int64_t t) { return FixedBE(static_cast<uint64_t>(t), 8); }
+
+std::string EncodeHold(EntryKind kind, const HoldEntry& entry) {
+  std::string out = Header(kind);
+  PutField(&out, kHoldTime, EncodeTime(entry.time_us));
+  PutField(&out, kHoldCase, entry.case_id);
+  PutField(&out, kHoldReason, entry.reason);
+  PutField(&out, kHoldUid, FixedBE(entry.actor.uid, 4));
+  PutOptionalField(&out, kHoldUser, entry.actor.user);
+  if (kind == EntryKind::kRelease) return out;
+  const HoldScope& scope = entry.scope;
+  for (const auto& d : scope.departments) PutOptionalField(&out, kHoldDepartment, d);
+  for (const auto& a : scope.addresses) PutOptionalField(&out, kHoldAddress, a);
+  if (scope.since_us != INT64_MIN) PutField(&out, kHoldSince, EncodeTime(scope.since_us));
+  if (scope.until_us != INT64_MAX) PutField(&out, kHoldUntil, EncodeTime(scope.until_us));
+  for (const auto& r : scope.seqs) PutField(&out, kHoldSeqs, EncodeRange(r));
+  return out;
+}
+
+std::string EncodeDispose(const DisposeEntry& entry) {
+  std::string out = Header(EntryKind::kDispose);
+  PutField(&out, kDispTime, EncodeTime(entry.time_us));
+  PutField(&out, kDispMessage, FixedBE(entry.message, 8));
+  PutField(&out, kDispRetention, entry.retention);
+  PutField(&out, kDispRetainUntil, EncodeTime(entry.retain_until_us));
+  PutField(&out, kDispPolicy, DigestBytes(entry.policy_digest));
+  PutField(&out, kDispUid, FixedBE(entry.actor.uid, 4));
+  PutOptionalField(&out, kDispUser, entry.actor.user);
+  return out;
+}
+
+std::string EncodeAccess(const AccessEntry& entry) {
+  std::string out = Header(EntryKind::kAccess);
+  PutField(&out, kAccTime, EncodeTime(entry.time_us));
+  PutField(&out, kAccUid, FixedBE(entry.actor.uid, 4));
+  PutOptionalField(&out, kAccUser, entry.actor.user);
+  PutField(&out, kAccOperation, entry.operation);
+  PutOptionalField(&out, kAccArguments, entry.arguments);
+  PutField(&out, kAccAllowed, FixedBE(entry.allowed ? 1 : 0, 1));
+  PutOptionalField(&out, kAccOutcome, entry.outcome);
+  for (const auto& r : entry.seqs) PutField(&out, kAccSeqs, EncodeRange(r));
   return out;
 }
 
@@ -448,6 +562,121 @@ Status DecodeCheckpoint(std::string_view in, CheckpointEntry* entry) {
   });
 }
 
+bool ReadRange(std::string_view value, std::vector<std::pair<uint64_t, uint64_t>>* ranges) {
+  if (value.size() != 16) return false;
+  uint64_t a = ReadBE(value.substr(0, 8)), b = ReadBE(value.substr(8));
+  if (a == 0 || b < a) return false;
+  ranges->emplace_back(a, b);
+  return true;
+}
+
+bool ReadTime(std::string_view value, int64_t* t) {
+  uint64_t n = 0;
+  if (!ReadFixed(value, 8, &n)) return false;
+  *t = static_cast<int64_t>(n);
+  return true;
+}
+
+bool ReadUid(std::string_view value, uint32_t* uid) {
+  uint64_t n = 0;
+  if (!ReadFixed(value, 4, &n)) return false;
+  *uid = static_cast<uint32_t>(n);
+  return true;
+}
+
+Status DecodeHold(std::string_view in, EntryKind kind, HoldEntry* entry) {
+  *entry = HoldEntry();
+  HoldScope& scope = entry->scope;
+  return DecodeFields(in, kind == EntryKind::kHold ? kHoldSpec : kReleaseSpec,
+                      [&](uint32_t tag, std::string_view value) {
+                        switch (tag) {
+                          case kHoldTime:
+                            return ReadTime(value, &entry->time_us);
+                          case kHoldCase:
+                            entry->case_id.assign(value);
+                            return true;
+                          case kHoldReason:
+                            entry->reason.assign(value);
+                            return true;
+                          case kHoldUid:
+                            return ReadUid(value, &entry->actor.uid);
+                          case kHoldUser:
+                            entry->actor.user.assign(value);
+                            return true;
+                          case kHoldDepartment:
+                            scope.departments.emplace_back(value);
+                            return true;
+                          case kHoldAddress:
+                            scope.addresses.emplace_back(value);
+                            return true;
+                          case kHoldSince:
+                            return ReadTime(value, &scope.since_us) && scope.since_us != INT64_MIN;
+                          case kHoldUntil:
+                            return ReadTime(value, &scope.until_us) && scope.until_us != INT64_MAX;
+                          case kHoldSeqs:
+                            return ReadRange(value, &scope.seqs);
+                        }
+                        return false;
+                      });
+}
+
+Status DecodeDispose(std::string_view in, DisposeEntry* entry) {
+  *entry = DisposeEntry();
+  return DecodeFields(in, kDisposeSpec, [&](uint32_t tag, std::string_view value) {
+    switch (tag) {
+      case kDispTime:
+        return ReadTime(value, &entry->time_us);
+      case kDispMessage:
+        return ReadFixed(value, 8, &entry->message) && entry->message != 0;
+      case kDispRetention:
+        entry->retention.assign(value);
+        return true;
+      case kDispRetainUntil:
+        return ReadTime(value, &entry->retain_until_us);
+      case kDispPolicy:
+        return ReadDigest(value, &entry->policy_digest);
+      case kDispUid:
+        return ReadUid(value, &entry->actor.uid);
+      case kDispUser:
+        entry->actor.user.assign(value);
+        return true;
+    }
+    return false;
+  });
+}
+
+Status DecodeAccess(std::string_view in, AccessEntry* entry) {
+  *entry = AccessEntry();
+  return DecodeFields(in, kAccessSpec, [&](uint32_t tag, std::string_view value) {
+    uint64_t n = 0;
+    switch (tag) {
+      case kAccTime:
+        return ReadTime(value, &entry->time_us);
+      case kAccUid:
+        return ReadUid(value, &entry->actor.uid);
+      case kAccUser:
+        entry->actor.user.assign(value);
+        return true;
+      case kAccOperation:
+        entry->operation.assign(value);
+        return true;
+      case kAccArguments:
+        entry->arguments.assign(value);
+        return true;
+      case kAccAllowed:
+        if (!ReadFixed(value, 1, &n) || n > 1) return false;
+        entry->allowed = n == 1;
+        return true;
+      case kAccOutcome:
+        entry->outcome.assign(value);
+        return true;
+      case kAccSeqs:
+        return ReadRange(value, &entry->seqs);
+    }
+    return false;
+  });
+}
+
 }  // namespace
 
 const char* EntryKindName(EntryKind kind) {
@@ -460,6 +689,14 @@ const char* EntryKindName(EntryKind kind) {
       return "key";
     case EntryKind::kCheckpoint:
       return "checkpoint";
+    case EntryKind::kHold:
+      return "hold";
+    case EntryKind::kRelease:
+      return "release";
+    case EntryKind::kDispose:
+      return "dispose";
+    case EntryKind::kAccess:
+      return "access";
   }
   return "unknown";
 }
@@ -478,6 +715,13 @@ int64_t Entry::time_us() const {
       return key.time_us;
     case EntryKind::kCheckpoint:
       return checkpoint.time_us;
+    case EntryKind::kHold:
+    case EntryKind::kRelease:
+      return hold.time_us;
+    case EntryKind::kDispose:
+      return dispose.time_us;
+    case EntryKind::kAccess:
+      return access.time_us;
   }
   return 0;
 }
@@ -496,6 +740,16 @@ void Entry::set_time_us(int64_t t) {
     case EntryKind::kCheckpoint:
       checkpoint.time_us = t;
       return;
+    case EntryKind::kHold:
+    case EntryKind::kRelease:
+      hold.time_us = t;
+      return;
+    case EntryKind::kDispose:
+      dispose.time_us = t;
+      return;
+    case EntryKind::kAccess:
+      access.time_us = t;
+      return;
   }
 }
 
@@ -509,6 +763,13 @@ std::string EncodeEntry(const Entry& entry) {
       return EncodeKey(entry.key);
     case EntryKind::kCheckpoint:
       return EncodeCheckpoint(entry.checkpoint);
+    case EntryKind::kHold:
+    case EntryKind::kRelease:
+      return EncodeHold(entry.kind, entry.hold);
+    case EntryKind::kDispose:
+      return EncodeDispose(entry.dispose);
+    case EntryKind::kAccess:
+      return EncodeAccess(entry.access);
   }
   return "";
 }
@@ -535,6 +796,16 @@ Status DecodeEntry(std::string_view in, Entry* entry) {
     case static_cast<uint8_t>(EntryKind::kCheckpoint):
       entry->kind = EntryKind::kCheckpoint;
       return DecodeCheckpoint(in, &entry->checkpoint);
+    case static_cast<uint8_t>(EntryKind::kHold):
+    case static_cast<uint8_t>(EntryKind::kRelease):
+      entry->kind = static_cast<EntryKind>(kind);
+      return DecodeHold(in, entry->kind, &entry->hold);
+    case static_cast<uint8_t>(EntryKind::kDispose):
+      entry->kind = EntryKind::kDispose;
+      return DecodeDispose(in, &entry->dispose);
+    case static_cast<uint8_t>(EntryKind::kAccess):
+      entry->kind = EntryKind::kAccess;
+      return DecodeAccess(in, &entry->access);
   }
   return Corrupt("unknown entry kind " + std::to_string(kind));
 }
@@ -544,6 +815,19 @@ std::string BareAddress(const std::vector<std::string>& args) {
   const std::string& a = args[0];
   if (a.size() >= 2 && a.front() == '<' && a.back() == '>') return a.substr(1, a.size() - 2);
   return a;
+}
+
+std::vector<std::pair<uint64_t, uint64_t>> ToRanges(std::vector<uint64_t> seqs) {
+  std::sort(seqs.begin(), seqs.end());
+  std::vector<std::pair<uint64_t, uint64_t>> ranges;
+  for (uint64_t s : seqs) {
+    if (!ranges.empty() && s <= ranges.back().second + 1) {
+      ranges.back().second = std::max(ranges.back().second, s);
+    } else {
+      ranges.emplace_back(s, s);
+    }
+  }
+  return ranges;
 }
 
 std::string HexEncode(std::string_view bytes) {

@@ -4,7 +4,12 @@
 //   'p' u64 txn            -> "" while txn has staged chunks and is not committed
 //   'h' u64 seq            -> the entry's Merkle leaf hash (mailjournal/merkle.h)
 //   'm' name               -> metadata ("mformat", "mgeneration", "mpolicy", "mtree")
-// All integers big-endian, so appends are sequential in LevelDB's key order.
+//   'k' u8 kind u64 seq    -> "" for every entry of a kind other than message
+//   'x' u64 until u64 seq  -> "" for every message whose content is stored; until is its
+//                             retain-until time with the sign bit flipped (so it sorts)
+//   'd' u64 message seq    -> u64 seq of the dispose entry that names the message
+// All integers big-endian, so appends are sequential in LevelDB's key order. Format "1"
+// journals (before 'k', 'x' and 'd') get the indexes when first opened.
 #include "leveldb_journal.h"
 
 #include <fcntl.h>
@@ -34,7 +39,8 @@ namespace mailjournal {
 
 namespace {
 
-constexpr char kFormat[] = "1";
+constexpr char kFormat[] = "2";
+constexpr char kFormatWithoutIndexes[] = "1";
 constexpr char kLatestPolicyKey[] = "mpolicy";
 constexpr char kTreeKey[] = "mtree";  // the Merkle tree's compact range after the last entry
 
@@ -77,6 +83,26 @@ bool IsEntryKey(const leveldb::Slice& k) { return k.size() == 9 && k[0] == 'e'; 
 std::string LeafHashKey(uint64_t seq) {
   std::string k = "h";
   AppendBE(&k, seq, 8);
+  return k;
+}
+
+std::string KindKey(EntryKind kind, uint64_t seq) {
+  std::string k = "k";
+  k.push_back(static_cast<char>(kind));
+  AppendBE(&k, seq, 8);
+  return k;
+}
+
+std::string RetentionKey(int64_t retain_until_us, uint64_t seq) {
+  std::string k = "x";
+  AppendBE(&k, static_cast<uint64_t>(retain_until_us) ^ (uint64_t{1} << 63), 8);
+  AppendBE(&k, seq, 8);
+  return k;
+}
+
+std::string DisposalKey(uint64_t message_seq) {
+  std::string k = "d";
+  AppendBE(&k, message_seq, 8);
   return k;
 }
 
@@ -251,21 +277,26 @@ class LevelDbJournal : public Journal {
   Status Scan(uint64_t from, bool reverse, const Visitor& visit) override;
   Status ReadContent(const ContentRef& content, const ChunkSink& sink) override;
 
-  Status DestroyContent(const ContentRef& content) override {
-    std::shared_lock<std::shared_mutex> dl(db_mu_);
-    if (db_ == nullptr) return Unusable();
-    leveldb::WriteBatch batch;
-    for (uint32_t i = 0; i < content.chunks; ++i) batch.Delete(ChunkKey(content.txn, i));
-    leveldb::WriteOptions wo;
-    wo.sync = true;
-    std::string what = "journal: destroy content of transaction " + std::to_string(content.txn);
-    Status s = Written(db_->Write(wo, &batch), what);
-    if (!s.ok()) return s;
-    // Compaction rewrites the tables holding the range without the deleted values and
-    // removes the old tables and the log that still held them.
-    std::string begin = ChunkPrefix(content.txn), end = ChunkPrefix(content.txn + 1);
-    leveldb::Slice b(begin), e(end);
-    db_->CompactRange(&b, &e);
+  Status ScanKind(EntryKind kind, uint64_t from, bool reverse, const Visitor& visit) override;
+  Status ScanRetention(int64_t until_us, RetentionCursor* cursor,
+                       const RetentionVisitor& visit) override;
+  Status DisposeMessages(std::vector<Entry>* disposals, uint64_t* first_seq) override;
+  Status CompactDisposed() override;
+
+  Status FindDisposal(uint64_t seq, uint64_t* dispose_seq) override {
+    std::string value;
+    leveldb::Status ls;
+    {
+      std::shared_lock<std::shared_mutex> dl(db_mu_);
+      if (db_ == nullptr) return Unusable();
+      ls = db_->Get(leveldb::ReadOptions(), DisposalKey(seq), &value);
+    }
+    if (ls.IsNotFound()) {
+      return Status::NotFound("message " + std::to_string(seq) + ": no dispose entry");
+    }
+    if (!ls.ok()) return FromLevelDb(ls, "journal: disposal of " + std::to_string(seq));
+    if (value.size() != 8) return Status::Corruption("journal: bad disposal record");
+    *dispose_seq = ReadBE(value.data(), 8);
     return Status::OK();
   }
 
@@ -276,6 +307,7 @@ class LevelDbJournal : public Journal {
     std::string_view final_chunk;
     const Finalizer* finalize = nullptr;
     const CheckpointMaker* make = nullptr;  // fills the (single) entry from the tree head
+    const MessageEntry* disposed = nullptr;  // per dispose entry, the message it names
     Status status;
     uint64_t seq = 0;
     bool done = false;
@@ -305,7 +337,15 @@ class LevelDbJournal : public Journal {
   // Group commit: queues the entry, and the thread at the head of the queue writes every
   // queued entry in one synced batch.
   Status Append(Entry* entries, size_t count, std::string_view final_chunk,
-                const Finalizer* finalize, const CheckpointMaker* make, uint64_t* seq);
+                const Finalizer* finalize, const CheckpointMaker* make, uint64_t* seq,
+                const MessageEntry* disposed = nullptr);
+  // Adds the index records of entry `seq` (and, for a dispose entry, the deletions of its
+  // message's content) to batch.
+  void IndexEntry(const Entry& entry, uint64_t seq, const MessageEntry* disposed,
+                  leveldb::WriteBatch* batch);
+  // Builds the 'k' and 'x' indexes of a format "1" journal. REQUIRES: as OpenDatabase.
+  Status BuildIndexes();
+  int64_t Now() const { return options_.clock ? options_.clock() : NowMicros(); }
   // Opens the LevelDB database and loads the journal's state from it. REQUIRES: no other
   // thread uses db_ (at open, or under an exclusive db_mu_).
   Status OpenDatabase();
@@ -352,6 +392,11 @@ class LevelDbJournal : public Journal {
   CompactRange tree_;            // GUARDED_BY(mu_); over entries 1..last_seq_
   Status tree_error_;            // set at open when the stored tree does not cover the entries
   int64_t last_time_us_ = 0;     // GUARDED_BY(mu_); commit times never go backwards
+  bool needs_indexes_ = false;   // a format "1" journal, until BuildIndexes()
+
+  std::mutex disposed_mu_;
+  uint64_t disposed_min_txn_ = UINT64_MAX;  // GUARDED_BY(disposed_mu_): not yet compacted
+  uint64_t disposed_max_txn_ = 0;           // GUARDED_BY(disposed_mu_)
 };
 
 Status LevelDbJournal::Open() {
@@ -420,7 +465,41 @@ Status LevelDbJournal::OpenDatabase() {
     if (!s.ok()) return s;
     last_time_us_ = last.time_us();
   }
-  return LoadTree();
+  s = LoadTree();
+  if (s.ok() && needs_indexes_) s = BuildIndexes();
+  return s;
+}
+
+Status LevelDbJournal::BuildIndexes() {
+  leveldb::WriteBatch batch;
+  Status s = Scan(1, false, [&](uint64_t seq, const Entry& e) {
+    IndexEntry(e, seq, nullptr, &batch);
+    return true;
+  });
+  if (!s.ok()) return s;
+  batch.Put("mformat", kFormat);
+  leveldb::WriteOptions wo;
+  wo.sync = true;
+  s = FromLevelDb(db_->Write(wo, &batch), "journal " + options_.dir + ": indexes");
+  if (s.ok()) needs_indexes_ = false;
+  return s;
+}
+
+void LevelDbJournal::IndexEntry(const Entry& e, uint64_t seq, const MessageEntry* disposed,
+                                leveldb::WriteBatch* batch) {
+  if (e.kind == EntryKind::kMessage) {
+    batch->Put(RetentionKey(e.message.classification.retain_until_us, seq), "");
+    return;
+  }
+  batch->Put(KindKey(e.kind, seq), "");
+  if (e.kind == EntryKind::kDispose && disposed != nullptr) {
+    const ContentRef& c = disposed->content;
+    for (uint32_t i = 0; i < c.chunks; ++i) batch->Delete(ChunkKey(c.txn, i));
+    batch->Delete(RetentionKey(disposed->classification.retain_until_us, e.dispose.message));
+    std::string value;
+    AppendBE(&value, seq, 8);
+    batch->Put(DisposalKey(e.dispose.message), value);
+  }
 }
 
 Status LevelDbJournal::LoadTree() {
@@ -533,6 +612,8 @@ Status LevelDbJournal::InitMetadata() {
     if (!ls.ok()) return FromLevelDb(ls, "journal " + options_.dir);
   } else if (!ls.ok()) {
     return FromLevelDb(ls, "journal " + options_.dir);
+  } else if (value == kFormatWithoutIndexes) {
+    needs_indexes_ = true;
   } else if (value != kFormat) {
     return Status::Corruption("journal " + options_.dir + ": unsupported journal format '" + value +
                               "'");
@@ -570,9 +651,10 @@ Status LevelDbJournal::RemoveUncommittedTransactions() {
 
 Status LevelDbJournal::Append(Entry* entries, size_t count, std::string_view final_chunk,
                               const Finalizer* finalize, const CheckpointMaker* make,
-                              uint64_t* seq) {
+                              uint64_t* seq, const MessageEntry* disposed) {
   if (!tree_error_.ok()) return tree_error_;
   Writer w;
+  w.disposed = disposed;
   w.entries = entries;
   w.count = count;
   w.make = make;
@@ -602,7 +684,7 @@ Status LevelDbJournal::Append(Entry* entries, size_t count, std::string_view fin
     bytes += x->final_chunk.size();
   }
   uint64_t first_seq = last_seq_ + 1;
-  int64_t now = std::max(NowMicros(), last_time_us_);
+  int64_t now = std::max(Now(), last_time_us_);
   CompactRange tree = tree_;  // only the group leader extends the tree
   l.unlock();
 
@@ -638,6 +720,7 @@ Status LevelDbJournal::Append(Entry* entries, size_t count, std::string_view fin
         AppendBE(&latest, next, 8);
         batch.Put(kLatestPolicyKey, latest);
       }
+      IndexEntry(*e, next, x->disposed != nullptr ? &x->disposed[i] : nullptr, &batch);
       std::string encoded = EncodeEntry(*e);
       Sha256Digest leaf = LeafHash(encoded);
       tree.Append(leaf);
@@ -711,6 +794,7 @@ Status LevelDbJournal::ReadContent(const ContentRef& content, const ChunkSink& s
   for (uint32_t i = 0; i < content.chunks; ++i, it->Next()) {
     if (!it->Valid() || it->key() != leveldb::Slice(ChunkKey(content.txn, i))) {
       if (!it->status().ok()) return FromLevelDb(it->status(), what);
+      if (i == 0) return Status::NotFound(what + ": no chunk is stored");
       return Status::Corruption(what + ": chunk " + std::to_string(i) + " is missing");
     }
     leveldb::Slice v = it->value();
@@ -726,6 +810,127 @@ Status LevelDbJournal::ReadContent(const ContentRef& content, const ChunkSink& s
   if (sha.Final() != content.sha256) {
     return Status::Corruption(what + ": SHA-256 does not match the entry");
   }
+  return Status::OK();
+}
+
+Status LevelDbJournal::ScanKind(EntryKind kind, uint64_t from, bool reverse,
+                                const Visitor& visit) {
+  if (kind == EntryKind::kMessage) return Status::InvalidArgument("ScanKind: not for messages");
+  std::vector<uint64_t> page;
+  for (;;) {
+    // Collect a page of sequence numbers under the lock, then read the entries without it.
+    page.clear();
+    {
+      std::shared_lock<std::shared_mutex> dl(db_mu_);
+      if (db_ == nullptr) return Unusable();
+      std::unique_ptr<leveldb::Iterator> it(db_->NewIterator(leveldb::ReadOptions()));
+      std::string prefix = KindKey(kind, 0).substr(0, 2);
+      if (!reverse) {
+        it->Seek(KindKey(kind, from));
+      } else {
+        it->Seek(KindKey(kind, from == 0 ? UINT64_MAX : from));
+        if (!it->Valid() || !(it->key() == leveldb::Slice(KindKey(kind, from)))) {
+          if (it->Valid()) {
+            it->Prev();
+          } else {
+            it->SeekToLast();
+          }
+        }
+      }
+      while (it->Valid() && it->key().starts_with(prefix) && page.size() < 256) {
+        page.push_back(ReadBE(it->key().data() + 2, 8));
+        if (reverse) {
+          it->Prev();
+        } else {
+          it->Next();
+        }
+      }
+      if (!it->status().ok()) return FromLevelDb(it->status(), "journal: kind index");
+    }
+    for (uint64_t seq : page) {
+      Entry entry;
+      Status st = ReadEntry(seq, &entry);
+      if (!st.ok()) return st;
+      if (entry.kind != kind) {
+        return Status::Corruption("entry " + std::to_string(seq) + ": indexed as " +
+                                  EntryKindName(kind) + ", is " + EntryKindName(entry.kind));
+      }
+      if (!visit(seq, entry)) return Status::OK();
+    }
+    if (page.size() < 256) return Status::OK();
+    if (reverse) {
+      if (page.back() <= 1) return Status::OK();
+      from = page.back() - 1;
+    } else {
+      from = page.back() + 1;
+    }
+  }
+}
+
+Status LevelDbJournal::ScanRetention(int64_t until_us, RetentionCursor* cursor,
+                                     const RetentionVisitor& visit) {
+  std::shared_lock<std::shared_mutex> dl(db_mu_);
+  if (db_ == nullptr) return Unusable();
+  std::unique_ptr<leveldb::Iterator> it(db_->NewIterator(leveldb::ReadOptions()));
+  it->Seek(RetentionKey(cursor->retain_until_us, cursor->seq));
+  if (it->Valid() && it->key() == leveldb::Slice(RetentionKey(cursor->retain_until_us,
+                                                              cursor->seq))) {
+    it->Next();  // start after the cursor
+  }
+  for (; it->Valid() && it->key().size() == 17 && it->key()[0] == 'x'; it->Next()) {
+    int64_t until = static_cast<int64_t>(ReadBE(it->key().data() + 1, 8) ^ (uint64_t{1} << 63));
+    uint64_t seq = ReadBE(it->key().data() + 9, 8);
+    if (until > until_us) break;
+    cursor->retain_until_us = until;
+    cursor->seq = seq;
+    if (!visit(seq, until)) break;
+  }
+  return FromLevelDb(it->status(), "journal: retention index");
+}
+
+Status LevelDbJournal::DisposeMessages(std::vector<Entry>* disposals, uint64_t* first_seq) {
+  if (disposals->empty()) return Status::InvalidArgument("journal: nothing to dispose of");
+  std::vector<MessageEntry> messages(disposals->size());
+  uint64_t min_txn = UINT64_MAX, max_txn = 0;
+  for (size_t i = 0; i < disposals->size(); ++i) {
+    const Entry& d = (*disposals)[i];
+    if (d.kind != EntryKind::kDispose) {
+      return Status::InvalidArgument("journal: DisposeMessages takes dispose entries only");
+    }
+    Status s = ReadMessage(d.dispose.message, &messages[i]);
+    if (!s.ok()) return s;
+    if (messages[i].content.chunks > 0) {
+      min_txn = std::min(min_txn, messages[i].content.txn);
+      max_txn = std::max(max_txn, messages[i].content.txn);
+    }
+  }
+  Status s = Append(disposals->data(), disposals->size(), {}, nullptr, nullptr, first_seq,
+                    messages.data());
+  if (s.ok() && max_txn != 0) {
+    std::lock_guard<std::mutex> l(disposed_mu_);
+    disposed_min_txn_ = std::min(disposed_min_txn_, min_txn);
+    disposed_max_txn_ = std::max(disposed_max_txn_, max_txn);
+  }
+  return s;
+}
+
+Status LevelDbJournal::CompactDisposed() {
+  uint64_t min_txn, max_txn;
+  {
+    std::lock_guard<std::mutex> l(disposed_mu_);
+    min_txn = disposed_min_txn_;
+    max_txn = disposed_max_txn_;
+    disposed_min_txn_ = UINT64_MAX;
+    disposed_max_txn_ = 0;
+  }
+  if (max_txn == 0) return Status::OK();
+  std::shared_lock<std::shared_mutex> dl(db_mu_);
+  if (db_ == nullptr) return Unusable();
+  // Compaction rewrites the tables holding the range without the deleted values and
+  // removes the old tables and the logs that still held them.
+  std::string begin = ChunkPrefix(min_txn), end = ChunkPrefix(max_txn + 1);
+  leveldb::Slice b(begin), e(end);
+  db_->CompactRange(&b, &e);
   return Status::OK();
 }
 

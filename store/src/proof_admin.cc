@@ -16,14 +16,6 @@ json DigestsToJson(const std::vector<Sha256Digest>& digests) {
   return out;
 }
 
-Status GetString(const json& request, const char* name, std::string* value) {
-  auto it = request.find(name);
-  if (it == request.end()) return Status::OK();
-  if (!it->is_string()) return Status::InvalidArgument(std::string(name) + ": expected a string");
-  *value = it->get<std::string>();
-  return Status::OK();
-}
-
 Status GetSize(const json& request, const char* name, uint64_t* value, bool* given) {
   auto it = request.find(name);
   *given = it != request.end();
@@ -35,11 +27,15 @@ Status GetSize(const json& request, const char* name, uint64_t* value, bool* giv
   return Status::OK();
 }
 
-Status Verify(Journal* journal, const json& request, ResponseWriter* out) {
+Status Verify(Journal* journal, const DisposalCheckerFactory& disposal_checker,
+              const json& request, ResponseWriter* out) {
   VerifyOptions options;
+  std::unique_ptr<DisposalChecker> checker;
+  if (disposal_checker) checker = disposal_checker();
+  options.disposals = checker.get();
   std::string verifier_key;
-  Status s = GetString(request, "verifier_key", &verifier_key);
-  if (s.ok()) s = GetString(request, "since", &options.since);
+  Status s = RequestString(request, "verifier_key", &verifier_key);
+  if (s.ok()) s = RequestString(request, "since", &options.since);
   std::unique_ptr<NoteVerifier> verifier;
   if (s.ok() && !verifier_key.empty()) s = NoteVerifier::Create(verifier_key, &verifier);
   options.verifier = verifier.get();
@@ -62,7 +58,8 @@ Status Verify(Journal* journal, const json& request, ResponseWriter* out) {
   json resp = OkResponse();
   resp["report"] = {{"intact", r.intact},           {"first_bad_seq", r.first_bad_seq},
                     {"problem", r.problem},         {"entries", r.entries},
-                    {"messages", r.messages},       {"content_bytes", r.content_bytes},
+                    {"messages", r.messages},       {"disposals", r.disposals},
+                    {"content_bytes", r.content_bytes},
                     {"checkpoints", r.checkpoints}, {"signatures", r.signatures},
                     {"off_host", r.off_host},       {"tree_size", r.tree_size},
                     {"root", DigestToJson(r.root)}, {"signatures_checked", verifier != nullptr}};
@@ -148,13 +145,17 @@ Status Proof(Journal* journal, const json& request, ResponseWriter* out) {
 
 }  // namespace
 
-void AddProofOperations(Journal* journal, AdminHandler* handler) {
-  handler->AddOperation("verify", [journal](const json& request, ResponseWriter* out) {
-    return Verify(journal, request, out);
-  });
-  handler->AddOperation("proof", [journal](const json& request, ResponseWriter* out) {
-    return Proof(journal, request, out);
-  });
+void AddProofOperations(Journal* journal, DisposalCheckerFactory disposal_checker,
+                        AdminHandler* handler) {
+  handler->AddOperation(
+      "verify", "verify",
+      [journal, disposal_checker](const json& request, AdminCall*, ResponseWriter* out) {
+        return Verify(journal, disposal_checker, request, out);
+      });
+  handler->AddOperation("proof", "verify",
+                        [journal](const json& request, AdminCall*, ResponseWriter* out) {
+                          return Proof(journal, request, out);
+                        });
 }
 
 }  // namespace mailjournal

@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "mailjournal/merkle.h"
+#include "mailjournal/time_util.h"
 
 namespace mailjournal {
 
@@ -39,6 +40,10 @@ class Verifier {
       if (!s.ok() || !report_->intact) return s;
     }
     if (!MatchOffHost()) return Status::OK();
+    if (options_.disposals != nullptr) {
+      Status s = options_.disposals->Start(journal_, start);
+      if (!s.ok()) return s;
+    }
     for (uint64_t seq = start; seq <= last_; ++seq) {
       Status s = CheckEntry(seq);
       if (!s.ok() || !report_->intact) return s;
@@ -158,15 +163,84 @@ class Verifier {
     }
     range_.Append(leaf);
     ++report_->entries;
+    MessageEntry disposed;
     if (entry.kind == EntryKind::kMessage) {
       ++report_->messages;
       s = journal_->ReadContent(entry.message.content, [this](std::string_view b) {
         report_->content_bytes += b.size();
         return Status::OK();
       });
+      if (s.IsNotFound()) return CheckMissingContent(seq);
       if (s.IsCorruption())
         return Failed(seq, "message " + std::to_string(seq) + ": " + s.message());
       if (!s.ok()) return s;
+    } else if (entry.kind == EntryKind::kDispose) {
+      ++report_->disposals;
+      std::string problem;
+      s = CheckDisposal(seq, entry.dispose, &disposed, &problem);
+      if (!s.ok()) return s;
+      if (!problem.empty()) return Failed(seq, "dispose entry " + std::to_string(seq) + ": " + problem);
+    }
+    if (options_.disposals != nullptr) {
+      std::string problem = options_.disposals->Check(
+          seq, entry, entry.kind == EntryKind::kDispose ? &disposed : nullptr);
+      if (!problem.empty()) return Failed(seq, problem);
+    }
+    return Status::OK();
+  }
+
+  // A message whose content is gone must have been disposed of, by a later entry (which is
+  // checked in full when the scan reaches it, if it is within the journal verified).
+  Status CheckMissingContent(uint64_t seq) {
+    std::string lost = "message " + std::to_string(seq) +
+                       ": its content is missing and no dispose entry accounts for it";
+    uint64_t d = 0;
+    Status s = journal_->FindDisposal(seq, &d);
+    if (s.IsNotFound()) return Failed(seq, lost);
+    if (!s.ok()) return s;
+    Entry e;
+    s = journal_->ReadEntry(d, &e);
+    if (s.IsCorruption() || s.IsNotFound() || d <= seq || e.kind != EntryKind::kDispose ||
+        e.dispose.message != seq) {
+      return Failed(seq, lost + " (the disposal index names entry " + std::to_string(d) + ")");
+    }
+    return s;
+  }
+
+  // What can be checked of a dispose entry without the policy: it names an earlier message,
+  // the only dispose entry for it, whose content is gone, with the message's retention, and
+  // it came at or after the retain-until date. Sets *problem when not; fills *message.
+  Status CheckDisposal(uint64_t seq, const DisposeEntry& d, MessageEntry* message,
+                       std::string* problem) {
+    std::string names = "message " + std::to_string(d.message);
+    Status s = d.message < seq ? journal_->ReadMessage(d.message, message)
+                               : Status::NotFound("not an earlier entry");
+    if (s.IsNotFound() || s.IsCorruption()) {
+      *problem = "names entry " + std::to_string(d.message) + ", which is not an earlier message";
+      return Status::OK();
+    }
+    if (!s.ok()) return s;
+    uint64_t recorded = 0;
+    s = journal_->FindDisposal(d.message, &recorded);
+    if (!s.ok() && !s.IsNotFound()) return s;
+    if (!s.ok() || recorded != seq) {
+      *problem = names + " is disposed of by another entry (" + std::to_string(recorded) + ")";
+      return Status::OK();
+    }
+    s = journal_->ReadContent(message->content, [](std::string_view) { return Status::OK(); });
+    if (s.ok() && message->content.chunks > 0) {
+      *problem = names + "'s content is still stored";
+      return Status::OK();
+    }
+    if (!s.ok() && !s.IsNotFound() && !s.IsCorruption()) return s;
+    const Classification& c = message->classification;
+    if (d.retention != c.retention || d.retain_until_us != c.retain_until_us) {
+      *problem = "its retention (" + d.retention + ", " + FormatTimeUtc(d.retain_until_us) +
+                 ") is not " + names + "'s (" + c.retention + ", " +
+                 FormatTimeUtc(c.retain_until_us) + ")";
+    } else if (d.time_us < c.retain_until_us) {
+      *problem = "disposed of " + names + " at " + FormatTimeUtc(d.time_us) +
+                 ", before its retain-until date " + FormatTimeUtc(c.retain_until_us);
     }
     return Status::OK();
   }

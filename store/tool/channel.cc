@@ -1,16 +1,21 @@
 #include "channel.h"
 
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
 
+#include "mailjournal/access.h"
 #include "mailjournal/admin_protocol.h"
+#include "mailjournal/audit_admin.h"
 #include "mailjournal/policy_admin.h"
 #include "mailjournal/policy_holder.h"
 #include "mailjournal/proof_admin.h"
+#include "mailjournal/retention.h"
+#include "mailjournal/retention_admin.h"
 
 namespace mailjournal {
 
@@ -127,18 +132,27 @@ class LocalChannel : public Channel {
  public:
   // The policy operations answer with the journal's newest policy entry (none: "no policy
   // is in force"); reloading is the daemon's business.
-  LocalChannel(std::unique_ptr<Journal> journal, const std::string& dir)
+  // The caller is this process; the journal directory's owner (the daemon's user) and root
+  // are granted everything, others what the journal's newest policy grants them.
+  LocalChannel(std::unique_ptr<Journal> journal, const std::string& dir, uid_t owner)
       : journal_(std::move(journal)),
         policies_("", journal_.get()),
-        handler_(journal_.get(), ServerInfo{"offline", 0, dir}) {
+        handler_(journal_.get(), ServerInfo{"offline", 0, dir}, RolePermissions(&policies_, owner)),
+        retention_(journal_.get(), &policies_),
+        caller_(ProcessCaller()) {
     policies_.LoadFromJournal();
+    retention_open_ = retention_.Open();
     AddPolicyOperations(&policies_, nullptr, &handler_);
-    AddProofOperations(journal_.get(), &handler_);
+    AddProofOperations(
+        journal_.get(), [] { return std::make_unique<RetentionChecker>(); }, &handler_);
+    AddRetentionOperations(&retention_, &policies_, &handler_);
+    AddAuditOperations(journal_.get(), &handler_);
   }
 
   Status Call(const json& request, json* response, const Journal::ChunkSink& payload) override {
+    if (!retention_open_.ok()) return retention_open_;
     LocalResponse out(response, &payload);
-    Status s = handler_.Handle(request, &out);
+    Status s = handler_.Handle(request, caller_, &out);
     return s.ok() ? out.Result() : s;
   }
 
@@ -146,6 +160,9 @@ class LocalChannel : public Channel {
   std::unique_ptr<Journal> journal_;
   PolicyHolder policies_;
   AdminHandler handler_;
+  Retention retention_;
+  Status retention_open_;  // the journal's holds could not be read: nothing is answered
+  const Caller caller_;
 };
 
 }  // namespace
@@ -181,7 +198,9 @@ Status OpenLocalChannel(const std::string& dir, std::unique_ptr<Channel>* channe
                         " use --socket PATH)");
   }
   if (!s.ok()) return s;
-  *channel = std::make_unique<LocalChannel>(std::move(journal), dir);
+  struct stat st;
+  uid_t owner = stat(dir.c_str(), &st) == 0 ? st.st_uid : 0;
+  *channel = std::make_unique<LocalChannel>(std::move(journal), dir, owner);
   return Status::OK();
 }
 

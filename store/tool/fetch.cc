@@ -68,7 +68,8 @@ Status Opener::Open(const json& entry, const std::string& sealed, std::string* p
   return Status::OK();
 }
 
-Status FetchMessage(Channel* ch, uint64_t seq, FetchForm form, const Opener& opener,
+Status FetchMessage(Channel* ch, uint64_t seq, FetchPurpose purpose, FetchForm form,
+                    const Opener& opener,
                     const std::function<Status(const json&)>& on_entry,
                     const Journal::ChunkSink& sink) {
   json req = Request("show");
@@ -85,6 +86,7 @@ Status FetchMessage(Channel* ch, uint64_t seq, FetchForm form, const Opener& ope
   if (!s.ok()) return s;
   req = Request("export");
   req["seq"] = seq;
+  req["purpose"] = purpose == FetchPurpose::kRead ? "read" : "export";
   json resp;
   if (!entry.value("sealed", false) || form == FetchForm::kStored) {
     return ch->Call(req, &resp, sink);

@@ -43,9 +43,14 @@ enum class FetchForm {
   kStored,    // the bytes as stored (the CMS structure for a sealed message)
 };
 
+// Why the bytes are fetched: the daemon checks the caller's "read" or "export" grant and
+// records which in the audit trail.
+enum class FetchPurpose { kRead, kExport };
+
 // Fetches message `seq`: calls on_entry with its entry (admin-protocol JSON), then passes
 // its bytes, in the wanted form, to sink. NotFound when entry `seq` is not a message.
-Status FetchMessage(Channel* channel, uint64_t seq, FetchForm form, const Opener& opener,
+Status FetchMessage(Channel* channel, uint64_t seq, FetchPurpose purpose, FetchForm form,
+                    const Opener& opener,
                     const std::function<Status(const nlohmann::json&)>& on_entry,
                     const Journal::ChunkSink& sink);
 

@@ -240,7 +240,7 @@ int CmdShow(Channel* ch, const ShowOptions& o) {
   // The metadata comes first, then an empty line and the message exactly as captured.
   bool started = false;
   s = FetchMessage(
-      ch, o.seq, FetchForm::kCaptured, opener,
+      ch, o.seq, FetchPurpose::kRead, FetchForm::kCaptured, opener,
       [&](const json& entry) {
         PrintEntry(entry, o.format);
         std::fflush(stdout);
@@ -297,7 +297,7 @@ int CmdExport(Channel* ch, const std::vector<std::string>& ranges, const ExportO
       Output out;
       s = out.Open(o.out_path + "/" + std::to_string(seq) + ".eml");
       if (!s.ok()) return FailWith(EX_CANTCREAT, s);
-      s = FetchMessage(ch, seq, form, opener, no_header,
+      s = FetchMessage(ch, seq, FetchPurpose::kExport, form, opener, no_header,
                        [&](std::string_view b) { return out.Write(b); });
       if (s.ok()) s = out.Commit();
       if (!s.ok()) return Fail(s);
@@ -308,7 +308,7 @@ int CmdExport(Channel* ch, const std::vector<std::string>& ranges, const ExportO
   s = out.Open(o.out_path);
   if (!s.ok()) return FailWith(EX_CANTCREAT, s);
   if (o.format == "eml") {
-    s = FetchMessage(ch, seqs[0], form, opener, no_header,
+    s = FetchMessage(ch, seqs[0], FetchPurpose::kExport, form, opener, no_header,
                      [&](std::string_view b) { return out.Write(b); });
   } else {
     MboxrdWriter mbox(&out);
@@ -319,7 +319,7 @@ int CmdExport(Channel* ch, const std::vector<std::string>& ranges, const ExportO
         Status st = ParseTime(entry["time"].get<std::string>(), &time_us);
         return st.ok() ? mbox.Begin(entry["mail_from"].get<std::string>(), time_us) : st;
       };
-      s = FetchMessage(ch, seq, form, opener, begin,
+      s = FetchMessage(ch, seq, FetchPurpose::kExport, form, opener, begin,
                        [&](std::string_view b) { return mbox.Write(b); });
       if (s.ok()) s = mbox.End();
       if (!s.ok()) break;

@@ -29,9 +29,11 @@ class Recorder : public ResponseWriter {
   std::string payload;
 };
 
+std::shared_ptr<const Permissions> AllCallers(const Caller&) { return AllPermissions(); }
+
 struct Fixture {
   Fixture()
-      : journal(OpenTestJournal(dir.path())), handler(journal.get(), {"offline", 0, dir.path()}) {
+      : journal(OpenTestJournal(dir.path())), handler(journal.get(), {"offline", 0, dir.path()}, AllCallers) {
     const char* senders[] = {"Alice@Bank.example", "bob@bank.example", "carol@other.example"};
     for (int i = 0; i < 6; ++i) {
       MessageWriter w(journal.get());
@@ -48,7 +50,7 @@ struct Fixture {
   Recorder Call(json request) {
     request["v"] = 1;
     Recorder r;
-    BOOST_REQUIRE(handler.Handle(request, &r).ok());
+    BOOST_REQUIRE(handler.Handle(request, Caller(), &r).ok());
     return r;
   }
 
@@ -136,9 +138,9 @@ BOOST_AUTO_TEST_CASE(export_of_damaged_content_keeps_framing_and_fails_in_the_tr
   }
   RawPut(dir.path(), RawChunkKey(e.content.txn, 0), "Subject: x\r\n");  // shortened
   auto j = OpenTestJournal(dir.path());
-  AdminHandler handler(j.get(), {"offline", 0, dir.path()});
+  AdminHandler handler(j.get(), {"offline", 0, dir.path()}, AllCallers);
   Recorder r;
-  BOOST_REQUIRE(handler.Handle({{"v", 1}, {"op", "export"}, {"seq", 1}}, &r).ok());
+  BOOST_REQUIRE(handler.Handle({{"v", 1}, {"op", "export"}, {"seq", 1}}, Caller(), &r).ok());
   BOOST_TEST(r.header["ok"] == true);
   BOOST_TEST(r.payload.size() == e.content.size);  // padded to the announced size
   BOOST_TEST(r.trailer["ok"] == false);
@@ -147,7 +149,7 @@ BOOST_AUTO_TEST_CASE(export_of_damaged_content_keeps_framing_and_fails_in_the_tr
 
 BOOST_FIXTURE_TEST_CASE(requests_of_another_version_or_unknown_op_are_refused, Fixture) {
   Recorder r;
-  BOOST_REQUIRE(handler.Handle({{"v", 2}, {"op", "status"}}, &r).ok());
+  BOOST_REQUIRE(handler.Handle({{"v", 2}, {"op", "status"}}, Caller(), &r).ok());
   BOOST_TEST(r.header["ok"] == false);
   BOOST_TEST(r.header["error"]["message"].get<std::string>().find("version") != std::string::npos);
   Recorder u = Call({{"op", "drop-table"}});

@@ -294,7 +294,7 @@ bool AnyFileContains(const std::string& dir, const std::string& needle) {
   return false;
 }
 
-BOOST_AUTO_TEST_CASE(destroyed_content_leaves_no_file_and_keeps_the_entry) {
+BOOST_AUTO_TEST_CASE(disposed_content_leaves_no_file_and_keeps_the_entry) {
   TempDir dir;
   // Two distinctive messages of several chunks each, written and flushed to tables in
   // between, then one destroyed while the journal is open.
@@ -311,10 +311,34 @@ BOOST_AUTO_TEST_CASE(destroyed_content_leaves_no_file_and_keeps_the_entry) {
     auto j = OpenTestJournal(dir.path());
     BOOST_REQUIRE(CommitBytes(j.get(), "third", "c@x") == 3u);
     BOOST_REQUIRE(j->ReadMessage(1, &before).ok());
-    BOOST_REQUIRE(j->DestroyContent(before.content).ok());
-    BOOST_TEST(j->DestroyContent(before.content).ok());  // idempotent
+    std::vector<Entry> disposals(1);
+    disposals[0].kind = EntryKind::kDispose;
+    disposals[0].dispose.message = 1;
+    disposals[0].dispose.retention = before.classification.retention;
+    disposals[0].dispose.retain_until_us = before.classification.retain_until_us;
+    uint64_t seq = 0, found = 0;
+    BOOST_REQUIRE(j->DisposeMessages(&disposals, &seq).ok());
+    BOOST_TEST(seq == 4u);
+    BOOST_REQUIRE(j->CompactDisposed().ok());
+    BOOST_TEST(j->FindDisposal(1, &found).ok());
+    BOOST_TEST(found == 4u);
+    BOOST_TEST(j->FindDisposal(2, &found).IsNotFound());
     Status s = j->ReadContent(before.content, [](std::string_view) { return Status::OK(); });
-    BOOST_TEST(s.IsCorruption());
+    BOOST_TEST(s.IsNotFound());
+    // Disposed of: out of the retention index; the others stay in it.
+    std::vector<uint64_t> indexed;
+    RetentionCursor cursor;
+    BOOST_REQUIRE(j->ScanRetention(INT64_MAX, &cursor, [&](uint64_t q, int64_t) {
+                     indexed.push_back(q);
+                     return true;
+                   }).ok());
+    BOOST_TEST(indexed == (std::vector<uint64_t>{2, 3}), boost::test_tools::per_element());
+    std::vector<uint64_t> kinds;
+    BOOST_REQUIRE(j->ScanKind(EntryKind::kDispose, 0, true, [&](uint64_t q, const Entry& e) {
+                     kinds.push_back(q);
+                     return e.dispose.message == 1;
+                   }).ok());
+    BOOST_TEST(kinds == (std::vector<uint64_t>{4}), boost::test_tools::per_element());
     BOOST_TEST(ReadAll(j.get(), 2) == kept);
   }
   BOOST_TEST(!AnyFileContains(dir.path(), "DoomedMarker-"));

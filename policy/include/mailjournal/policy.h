@@ -108,14 +108,6 @@ struct Department {
   bool index = true;
 };
 
-struct HoldScope {
-  std::vector<std::string> departments;             // any of the message's departments
-  std::vector<std::string> addresses;               // normalised; the sender or any recipient
-  int64_t since_us = INT64_MIN;                     // capture time >= since
-  int64_t until_us = INT64_MAX;                     // capture time < until
-  std::vector<std::pair<uint64_t, uint64_t>> seqs;  // inclusive ranges of sequence numbers
-};
-
 // A legal hold. It covers a message when every scope criterion it names matches.
 struct Hold {
   std::string case_id;
@@ -222,6 +214,13 @@ class Policy {
   std::vector<RuleRef> globs_;
   size_t default_department_ = 0;
 };
+
+// Whether a hold's scope covers a message of these departments, normalised addresses
+// (sender and recipients), capture time and sequence number (0: not known yet, so a scope
+// naming sequence numbers does not cover it). See mailjournal.yaml(5), LEGAL HOLDS.
+bool ScopeCovers(const HoldScope& scope, const std::vector<std::string>& departments,
+                 const std::vector<std::string>& normalised_addresses, int64_t capture_us,
+                 uint64_t seq);
 
 // True for a name of a department, retention class or role: [a-z0-9] then [a-z0-9_.-]*.
 // Such a name is also a safe file name.

@@ -21,6 +21,11 @@
 
 namespace mailjournal {
 
+// Rebuilds the policy of a policy entry (number `seq`, for messages) from the files it
+// recorded. Corruption when they no longer load or do not give its digest.
+Status PolicyFromEntry(const PolicyEntry& entry, uint64_t seq,
+                       std::shared_ptr<const Policy>* policy);
+
 class PolicyHolder {
  public:
   // REQUIRES: journal outlives the holder. `path` may be "" for a holder that only loads

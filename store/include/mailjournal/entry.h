@@ -25,8 +25,12 @@ enum class EntryKind : uint8_t {
   kPolicy = 2,
   kKey = 3,
   kCheckpoint = 4,
+  kHold = 5,
+  kRelease = 6,
+  kDispose = 7,
+  kAccess = 8,
 };
-// "message", "policy", "key", "checkpoint".
+// "message", "policy", "key", "checkpoint", "hold", "release", "dispose", "access".
 const char* EntryKindName(EntryKind kind);
 
 // The SMTP envelope and connection facts of one captured message, as the MTA reported them.
@@ -118,13 +122,67 @@ struct CheckpointEntry {
   std::string note;  // the signed note, as written to the checkpoint directory
 };
 
-// One journal entry of any kind; only the member of its kind is meaningful.
+// Who acted: the caller of an admin operation as the admin socket identified it
+// (SO_PEERCRED), the offline tool's user, or the daemon itself (its scheduled purge).
+struct Actor {
+  uint32_t uid = 0;
+  std::string user;  // the account name of uid; "" when the uid has none
+};
+
+// What a legal hold covers (mailjournal.yaml(5), LEGAL HOLDS): a message is covered when
+// every criterion named matches. An empty list names no criterion.
+struct HoldScope {
+  std::vector<std::string> departments;             // any of the message's departments
+  std::vector<std::string> addresses;               // normalised; the sender or any recipient
+  int64_t since_us = INT64_MIN;                     // capture time >= since
+  int64_t until_us = INT64_MAX;                     // capture time < until
+  std::vector<std::pair<uint64_t, uint64_t>> seqs;  // inclusive ranges of sequence numbers
+};
+
+// A legal hold placed (kind hold) or released (kind release) with the tool; holds in the
+// policy file are journaled with the policy instead. A release names only the case.
+struct HoldEntry {
+  int64_t time_us = 0;
+  std::string case_id;
+  std::string reason;
+  Actor actor;
+  HoldScope scope;  // kind hold only
+};
+
+// A message was disposed of: its content (ciphertext and wrapped keys) destroyed, in the
+// same write as this entry. Names the retention rule and date that allowed it; no hold
+// covered the message when this entry was appended.
+struct DisposeEntry {
+  int64_t time_us = 0;
+  uint64_t message = 0;          // the message entry's sequence number
+  std::string retention;         // the message's retention class
+  int64_t retain_until_us = 0;   // the message's retain-until date; before time_us
+  Sha256Digest policy_digest{};  // the policy in force, whose holds were checked
+  Actor actor;
+};
+
+// An admin operation, allowed or refused, and what it returned (the audit trail).
+struct AccessEntry {
+  int64_t time_us = 0;
+  Actor actor;
+  std::string operation;  // "list", "show", "export", "hold", "purge", "verify", ...
+  std::string arguments;  // the request's arguments, JSON text
+  bool allowed = true;
+  std::string outcome;    // "" on success, else the refusal or error message
+  std::vector<std::pair<uint64_t, uint64_t>> seqs;  // entries returned, inclusive ranges
+};
+
+// One journal entry of any kind; only the member of its kind is meaningful. Hold and
+// release entries share the `hold` member.
 struct Entry {
   EntryKind kind = EntryKind::kMessage;
   MessageEntry message;
   PolicyEntry policy;
   KeyEntry key;
   CheckpointEntry checkpoint;
+  HoldEntry hold;
+  DisposeEntry dispose;
+  AccessEntry access;
   int64_t time_us() const;
   // Sets the time of the member of its kind.
   void set_time_us(int64_t t);
@@ -142,6 +200,9 @@ Status DecodeEntry(std::string_view encoded, Entry* entry);
 // The address of a MAIL FROM or RCPT TO argument list without its angle brackets:
 // {"<a@b>", "SIZE=1"} -> "a@b"; {"<>"} -> ""; {} -> "".
 std::string BareAddress(const std::vector<std::string>& args);
+
+// Sorted numbers as inclusive ranges: {1,2,3,7} -> {(1,3),(7,7)}.
+std::vector<std::pair<uint64_t, uint64_t>> ToRanges(std::vector<uint64_t> seqs);
 
 std::string HexEncode(std::string_view bytes);
 // The inverse of HexEncode; "" for text that is not an even number of hex digits.

@@ -35,6 +35,15 @@ struct JournalOptions {
   std::string dir;                   // journal directory; created (mode 0750) if missing
   bool create_if_missing = true;     // false: NotFound when dir holds no journal
   size_t max_group_bytes = 8 << 20;  // a group commit stops collecting past this many bytes
+  // The clock that stamps entries (microseconds since the epoch); null: NowMicros(). Tests
+  // of retention inject one.
+  std::function<int64_t()> clock;
+};
+
+// Where a scan of messages by retain-until date (Journal::ScanRetention) stopped.
+struct RetentionCursor {
+  int64_t retain_until_us = INT64_MIN;
+  uint64_t seq = 0;
 };
 
 class Journal {
@@ -113,18 +122,44 @@ class Journal {
   virtual Status Scan(uint64_t from, bool reverse, const Visitor& visit) = 0;
 
   // Streams the captured bytes of a message to sink, chunk by chunk, checking that every
-  // chunk is present and that size and SHA-256 match the entry. Returns Corruption when they
-  // do not (after some bytes may have been passed to sink), or the first error of sink.
+  // chunk is present and that size and SHA-256 match the entry. Returns NotFound when no
+  // chunk is stored at all (the content was disposed of, or lost), Corruption when some are
+  // missing or size and SHA-256 do not match (after some bytes may have been passed to
+  // sink), or the first error of sink.
   using ChunkSink = std::function<Status(std::string_view bytes)>;
   virtual Status ReadContent(const ContentRef& content, const ChunkSink& sink) = 0;
 
-  // Destroys a message's stored content: for a sealed message its ciphertext and the
-  // wrapped keys, which are inside it. Deletes the chunks in one synced write, then compacts
-  // their key range, so that no table or log file of the journal keeps the bytes (copies
-  // made before, in backups, are out of reach). The entry and its digests stay; reading the
-  // content then fails with Corruption. Idempotent. The disposal of expired messages
-  // (retention) is built on it.
-  virtual Status DestroyContent(const ContentRef& content) = 0;
+  // Calls visit(seq, entry) for the entries of one kind other than message, in sequence
+  // order (backward when `reverse`) starting at `from` (0: the first, or with `reverse` the
+  // last), until visit returns false. Uses an index: the cost does not depend on the number
+  // of other entries.
+  virtual Status ScanKind(EntryKind kind, uint64_t from, bool reverse, const Visitor& visit) = 0;
+
+  // Calls visit(seq, retain_until_us) for the messages that still have their content and
+  // whose retain-until date is at or before `until_us`, in (retain-until, seq) order,
+  // starting after *cursor, until visit returns false; *cursor then names the last message
+  // visited. Uses an index kept with the messages.
+  using RetentionVisitor = std::function<bool(uint64_t seq, int64_t retain_until_us)>;
+  virtual Status ScanRetention(int64_t until_us, RetentionCursor* cursor,
+                               const RetentionVisitor& visit) = 0;
+
+  // Disposes of messages: appends the dispose entries (same guarantees as AppendEntries)
+  // and, in the same synced write, deletes the content of the message each one names (for a
+  // sealed message its ciphertext and the wrapped keys inside it) and takes it out of the
+  // retention index. The message entries and their digests stay, so the tree still
+  // verifies; reading a disposed message's content gives NotFound. Call CompactDisposed()
+  // afterwards so that no table or log file of the journal keeps the deleted bytes.
+  // REQUIRES: every entry is of kind dispose and names a message entry that has not been
+  // disposed of; callers serialise disposals of the same message.
+  virtual Status DisposeMessages(std::vector<Entry>* disposals, uint64_t* first_seq) = 0;
+
+  // Rewrites the tables that held content deleted by DisposeMessages since the last call, so
+  // that the bytes are gone from the journal's files (copies made before, in backups, are
+  // out of reach). May take long; mail keeps flowing meanwhile.
+  virtual Status CompactDisposed() = 0;
+
+  // The sequence number of the dispose entry that names message `seq`; NotFound when none.
+  virtual Status FindDisposal(uint64_t seq, uint64_t* dispose_seq) = 0;
 };
 
 // Opens (or creates) the journal in options.dir. Busy if another process holds it; the

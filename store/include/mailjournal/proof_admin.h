@@ -7,11 +7,16 @@
 
 #include "mailjournal/admin_protocol.h"
 #include "mailjournal/journal.h"
+#include "mailjournal/verify.h"
 
 namespace mailjournal {
 
+// Makes the checker of disposals for one verification (null: structural checks only).
+using DisposalCheckerFactory = std::function<std::unique_ptr<DisposalChecker>()>;
+
 // REQUIRES: journal outlives handler.
-void AddProofOperations(Journal* journal, AdminHandler* handler);
+void AddProofOperations(Journal* journal, DisposalCheckerFactory disposal_checker,
+                        AdminHandler* handler);
 
 }  // namespace mailjournal
 
