@@ -161,8 +161,8 @@ int Run(int argc, char** argv) {
   app.add_option("-c,--config", config_file, "configuration file");
   std::map<std::string, std::string> overrides;
   for (const char* key :
-       {"journal", "milter_socket", "admin_socket", "policy", "socket_mode", "user",
-        "signing_key", "checkpoint_interval", "checkpoint_dir", "purge_interval"}) {
+       {"journal", "milter_socket", "admin_socket", "policy", "socket_mode", "user", "signing_key",
+        "checkpoint_interval", "checkpoint_dir", "purge_interval"}) {
     std::string flag = std::string("--") + key;
     std::replace(flag.begin(), flag.end(), '_', '-');
     app.add_option_function<std::string>(

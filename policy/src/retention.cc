@@ -75,8 +75,8 @@ std::vector<HoldInForce> Retention::Holds() const {
   std::shared_ptr<const Policy> policy = policies_->Active();
   if (policy != nullptr) {
     for (const Hold& h : policy->holds()) {
-      out.push_back(HoldInForce{h.case_id, h.reason, h.placed_by, h.scope, true,
-                                policies_->active_seq(), 0});
+      out.push_back(
+          HoldInForce{h.case_id, h.reason, h.placed_by, h.scope, true, policies_->active_seq(), 0});
     }
     std::sort(out.begin(), out.end(),
               [](const HoldInForce& a, const HoldInForce& b) { return a.case_id < b.case_id; });

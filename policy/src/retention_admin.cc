@@ -47,7 +47,8 @@ Status ParseScope(const Policy& policy, const json& request, HoldScope* scope) {
   }
   auto ranges = request.find("seqs");
   if (ranges != request.end() && !ranges->is_null()) {
-    Status bad = Status::InvalidArgument("seqs: expected [[first,last],...] with 1 <= first <= last");
+    Status bad =
+        Status::InvalidArgument("seqs: expected [[first,last],...] with 1 <= first <= last");
     if (!ranges->is_array()) return bad;
     for (const json& r : *ranges) {
       if (!r.is_array() || r.size() != 2 || !r[0].is_number_unsigned() ||
@@ -151,9 +152,12 @@ Status Purge(Retention* retention, const json& request, AdminCall* call, Respons
   json held_by = json::object();
   for (const auto& [c, n] : r.held_by) held_by[c] = n;
   json resp = OkResponse();
-  resp["report"] = {{"dry_run", options.dry_run},   {"expired", r.expired},
-                    {"disposed", r.disposed},       {"held", r.held},
-                    {"not_permitted", r.not_permitted}, {"held_by", held_by},
+  resp["report"] = {{"dry_run", options.dry_run},
+                    {"expired", r.expired},
+                    {"disposed", r.disposed},
+                    {"held", r.held},
+                    {"not_permitted", r.not_permitted},
+                    {"held_by", held_by},
                     {"messages", RangesToJson(r.disposed_seqs)},
                     {"entries", RangesToJson(r.entry_seqs)}};
   return out->Header(resp);
@@ -162,24 +166,23 @@ Status Purge(Retention* retention, const json& request, AdminCall* call, Respons
 }  // namespace
 
 void AddRetentionOperations(Retention* retention, PolicyHolder* holder, AdminHandler* handler) {
-  handler->AddOperation("hold_add", "hold",
-                        [retention, holder](const json& request, AdminCall* call,
-                                            ResponseWriter* out) {
-                          return HoldAdd(retention, holder, request, call, out);
-                        });
   handler->AddOperation(
-      "hold_release", "hold",
-      [retention](const json& request, AdminCall* call, ResponseWriter* out) {
-        return HoldRelease(retention, request, call, out);
+      "hold_add", "hold",
+      [retention, holder](const json& request, AdminCall* call, ResponseWriter* out) {
+        return HoldAdd(retention, holder, request, call, out);
       });
+  handler->AddOperation("hold_release", "hold",
+                        [retention](const json& request, AdminCall* call, ResponseWriter* out) {
+                          return HoldRelease(retention, request, call, out);
+                        });
   handler->AddOperation("hold_list", "",
                         [retention](const json&, AdminCall* call, ResponseWriter* out) {
                           return HoldList(retention, call, out);
                         });
-  handler->AddOperation(
-      "purge", "purge", [retention](const json& request, AdminCall* call, ResponseWriter* out) {
-        return Purge(retention, request, call, out);
-      });
+  handler->AddOperation("purge", "purge",
+                        [retention](const json& request, AdminCall* call, ResponseWriter* out) {
+                          return Purge(retention, request, call, out);
+                        });
 }
 
 }  // namespace mailjournal

@@ -509,8 +509,7 @@ Status AdminHandler::Show(const json& request, AdminCall* call, ResponseWriter* 
     }
   } else if (!may.AllowsSome("audit")) {
     return AnswerError(
-        call->Refuse("see entry " + std::to_string(seq) + " (" + EntryKindName(e.kind) + ")"),
-        out);
+        call->Refuse("see entry " + std::to_string(seq) + " (" + EntryKindName(e.kind) + ")"), out);
   }
   call->returned.push_back(seq);
   json resp = OkResponse();
@@ -535,10 +534,10 @@ Status AdminHandler::Export(const json& request, AdminCall* call, ResponseWriter
   }
   uint64_t disposal = 0;
   if (journal_->FindDisposal(seq, &disposal).ok()) {
-    return AnswerError(Status::NotFound("message " + std::to_string(seq) +
-                                            ": its content was disposed of (entry " +
-                                            std::to_string(disposal) + ")"),
-                       out);
+    return AnswerError(
+        Status::NotFound("message " + std::to_string(seq) +
+                         ": its content was disposed of (entry " + std::to_string(disposal) + ")"),
+        out);
   }
   call->returned.push_back(seq);
   json resp = OkResponse();

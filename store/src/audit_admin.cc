@@ -87,9 +87,8 @@ bool AccessConcerns(const AccessEntry& access, uint64_t seq) {
   if (list != args.end() && list->is_array()) {
     for (const json& v : *list) {
       if (v.is_number_unsigned() && v.get<uint64_t>() == seq) return true;
-      if (v.is_array() && v.size() == 2 && v[0].is_number_unsigned() &&
-          v[1].is_number_unsigned() && seq >= v[0].get<uint64_t>() &&
-          seq <= v[1].get<uint64_t>()) {
+      if (v.is_array() && v.size() == 2 && v[0].is_number_unsigned() && v[1].is_number_unsigned() &&
+          seq >= v[0].get<uint64_t>() && seq <= v[1].get<uint64_t>()) {
         return true;
       }
     }

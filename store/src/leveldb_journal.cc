@@ -306,7 +306,7 @@ class LevelDbJournal : public Journal {
     size_t count;
     std::string_view final_chunk;
     const Finalizer* finalize = nullptr;
-    const CheckpointMaker* make = nullptr;  // fills the (single) entry from the tree head
+    const CheckpointMaker* make = nullptr;   // fills the (single) entry from the tree head
     const MessageEntry* disposed = nullptr;  // per dispose entry, the message it names
     Status status;
     uint64_t seq = 0;
@@ -650,8 +650,8 @@ Status LevelDbJournal::RemoveUncommittedTransactions() {
 }
 
 Status LevelDbJournal::Append(Entry* entries, size_t count, std::string_view final_chunk,
-                              const Finalizer* finalize, const CheckpointMaker* make,
-                              uint64_t* seq, const MessageEntry* disposed) {
+                              const Finalizer* finalize, const CheckpointMaker* make, uint64_t* seq,
+                              const MessageEntry* disposed) {
   if (!tree_error_.ok()) return tree_error_;
   Writer w;
   w.disposed = disposed;
@@ -813,8 +813,7 @@ Status LevelDbJournal::ReadContent(const ContentRef& content, const ChunkSink& s
   return Status::OK();
 }
 
-Status LevelDbJournal::ScanKind(EntryKind kind, uint64_t from, bool reverse,
-                                const Visitor& visit) {
+Status LevelDbJournal::ScanKind(EntryKind kind, uint64_t from, bool reverse, const Visitor& visit) {
   if (kind == EntryKind::kMessage) return Status::InvalidArgument("ScanKind: not for messages");
   std::vector<uint64_t> page;
   for (;;) {
@@ -873,8 +872,8 @@ Status LevelDbJournal::ScanRetention(int64_t until_us, RetentionCursor* cursor,
   if (db_ == nullptr) return Unusable();
   std::unique_ptr<leveldb::Iterator> it(db_->NewIterator(leveldb::ReadOptions()));
   it->Seek(RetentionKey(cursor->retain_until_us, cursor->seq));
-  if (it->Valid() && it->key() == leveldb::Slice(RetentionKey(cursor->retain_until_us,
-                                                              cursor->seq))) {
+  if (it->Valid() &&
+      it->key() == leveldb::Slice(RetentionKey(cursor->retain_until_us, cursor->seq))) {
     it->Next();  // start after the cursor
   }
   for (; it->Valid() && it->key().size() == 17 && it->key()[0] == 'x'; it->Next()) {

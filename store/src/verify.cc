@@ -179,7 +179,8 @@ class Verifier {
       std::string problem;
       s = CheckDisposal(seq, entry.dispose, &disposed, &problem);
       if (!s.ok()) return s;
-      if (!problem.empty()) return Failed(seq, "dispose entry " + std::to_string(seq) + ": " + problem);
+      if (!problem.empty())
+        return Failed(seq, "dispose entry " + std::to_string(seq) + ": " + problem);
     }
     if (options_.disposals != nullptr) {
       std::string problem = options_.disposals->Check(

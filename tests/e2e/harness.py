@@ -1202,6 +1202,12 @@ class Tool:
     def status(self, journal=False):
         return json.loads(self.ok("status", "--format", "json", journal=journal).decode("utf-8"))
 
+    def last_seq(self, journal=False):
+        """The journal's last sequence number (status, the one request the audit trail does
+        not record, so asking does not change it)."""
+        st = self.status(journal=journal)
+        return st.get("status", st)["last_seq"]
+
     def export(self, seq, journal=False, key=True):
         """The captured bytes of message seq (sealed ones opened with the Tool's key)."""
         return self.ok("export", str(seq), journal=journal, key=key)
