@@ -201,9 +201,16 @@ constexpr size_t kMaxAuditArguments = 64 * 1024;
 // Writes the access entry of a request before its response (AdminHandler's contract).
 class AuditingWriter : public ResponseWriter {
  public:
+  // `fail_closed`: when the access entry cannot be written, the request is refused;
+  // otherwise it is answered with "audit_error" saying why it was not recorded.
   AuditingWriter(Journal* journal, const std::string& op, const json& request,
-                 const AdminCall* call, ResponseWriter* out)
-      : journal_(journal), op_(op), request_(request), call_(call), out_(out) {}
+                 const AdminCall* call, bool fail_closed, ResponseWriter* out)
+      : journal_(journal),
+        op_(op),
+        request_(request),
+        call_(call),
+        fail_closed_(fail_closed),
+        out_(out) {}
 
   bool answered() const { return answered_; }
 
@@ -228,6 +235,11 @@ class AuditingWriter : public ResponseWriter {
     std::vector<Entry> entries{std::move(e)};
     uint64_t seq = 0;
     Status s = journal_->AppendEntries(&entries, &seq);
+    if (!s.ok() && !fail_closed_) {
+      json noted = response;
+      noted["audit_error"] = "audit trail: the access could not be recorded: " + s.message();
+      return out_->Header(noted);
+    }
     if (!s.ok()) {
       Status refused = Status::IOError(
           "audit trail: the access cannot be recorded, so it is refused: " + s.message());
@@ -244,6 +256,7 @@ class AuditingWriter : public ResponseWriter {
   const std::string& op_;
   const json& request_;
   const AdminCall* const call_;
+  const bool fail_closed_;
   ResponseWriter* const out_;
   bool answered_ = false;
 };
@@ -421,7 +434,11 @@ Status AdminHandler::Handle(const json& request, const Caller& caller, ResponseW
     return out->Header(ErrorResponse(Status::Internal(std::string("request: ") + e.what())));
   }
   AdminCall call{caller, permissions_(caller), {}};
-  AuditingWriter audited(journal_, op, request, &call, out);
+  // Checking the journal reveals no mail and must stay possible when the journal cannot be
+  // written (it refuses entries once it is found corrupt): only those requests are answered
+  // when their access entry cannot be recorded.
+  bool fail_closed = op != "verify" && op != "proof";
+  AuditingWriter audited(journal_, op, request, &call, fail_closed, out);
   try {
     return Dispatch(op, request, &call, &audited);
   } catch (const std::exception& e) {

@@ -95,8 +95,15 @@ class AdminTest(harness.E2ETestCase):
                 self.assertEqual(e["policy"], self.tool.policy_digest())
 
     def test_list_all_includes_policy_entries(self):
-        every = self.tool.list("--all")
+        listed = self.tool.list("--all")
+        self.assertEqual([e["seq"] for e in listed], list(range(1, len(listed) + 1)))
+        # the audit trail: this class's tool requests, after the entries made by mail
+        every = [e for e in listed if e["kind"] != "access"]
         self.assertEqual([e["seq"] for e in every], list(range(1, self.last_seq + 1)))
+        audit = [e for e in listed if e["kind"] == "access"]
+        self.assertEqual(audit[0]["seq"], self.last_seq + 1)
+        self.assertEqual((audit[0]["operation"], audit[0]["by"]["uid"], audit[0]["allowed"]), ("list", 0, True))
+        self.assertEqual(audit[0]["seqs"], [[self.seq[0], self.seq[-1]]])   # what setUpClass listed
         self.assertEqual(harness.kinds(every), "PK" + "M" * len(self.entries))
         policy, key, messages = every[0], every[1], every[2:]
         self.assertEqual(messages, self.entries)
@@ -236,7 +243,7 @@ class AdminTest(harness.E2ETestCase):
         self.assertIn("policy:      %s\n" % e["policy"], out)
 
     def test_missing_entry(self):
-        n = self.last_seq + 100
+        n = self.tool.last_seq() + 1000
         for args in (("show", str(n)), ("export", str(n))):
             with self.subTest(cmd=args[0]):
                 p = self.tool.run(*args)
@@ -295,7 +302,10 @@ class AdminTest(harness.E2ETestCase):
     def test_status(self):
         st = self.tool.status()
         st = st.get("status", st)
-        self.assertEqual(st["last_seq"], self.last_seq)   # the policy and key entries and the messages
+        # the policy and key entries, the messages, and the audit trail of the tool's requests
+        # (status itself is not recorded: asking twice gives the same number)
+        self.assertGreater(st["last_seq"], self.last_seq)
+        self.assertEqual(self.tool.last_seq(), st["last_seq"])
         self.assertEqual(st["mode"], "daemon")
         self.assertEqual(os.path.realpath(st["journal"]), os.path.realpath(self.env.journal_dir))
         self.assertEqual(st["pid"], self.env.daemon.proc.pid)
@@ -361,7 +371,8 @@ class AdminTest(harness.E2ETestCase):
         seq = self.seq
         r = req({"v": 1, "op": "status"})
         self.assertTrue(r["ok"])
-        self.assertEqual(r["status"]["last_seq"], n)
+        self.assertGreater(r["status"]["last_seq"], n)   # + the audit trail of the tool's requests
+        beyond = r["status"]["last_seq"] + 1000
         self.assertEqual(r["status"]["pid"], self.env.daemon.proc.pid)
         self.assertEqual(r["status"]["journal"], self.env.journal_dir)
         self.assertTrue(r["status"]["version"])
@@ -418,7 +429,7 @@ class AdminTest(harness.E2ETestCase):
             self.assertFalse(r["ok"])
             self.assertEqual(r["error"]["code"], "not_found")
 
-        r = req({"v": 1, "op": "show", "seq": n + 5})
+        r = req({"v": 1, "op": "show", "seq": beyond})
         self.assertFalse(r["ok"])
         self.assertEqual(r["error"]["code"], "not_found")
 
@@ -523,7 +534,7 @@ class PagingTest(harness.E2ETestCase):
         entries = self.env.tool.list()
         self.assertEqual([e["seq"] for e in entries], list(range(self.FIRST, self.LAST + 1)))
         self.assertEqual(len({e["queue_id"] for e in entries}), self.N)
-        every = self.env.tool.list("--all")
+        every = [e for e in self.env.tool.list("--all") if e["kind"] != "access"]
         self.assertEqual([e["seq"] for e in every], list(range(1, self.LAST + 1)))
         self.assertEqual(every[START:], entries)
 
@@ -531,13 +542,17 @@ class PagingTest(harness.E2ETestCase):
         first, last = self.FIRST, self.LAST
         rev = [e["seq"] for e in self.env.tool.list("--reverse")]
         self.assertEqual(rev, list(range(last, first - 1, -1)))
-        self.assertEqual([e["seq"] for e in self.env.tool.list("--all", "--reverse")], list(range(last, 0, -1)))
+        self.assertEqual([e["seq"] for e in self.env.tool.list("--all", "--reverse") if e["kind"] != "access"],
+                         list(range(last, 0, -1)))
         self.assertEqual([e["seq"] for e in self.env.tool.list("--limit", "1005")], list(range(first, first + 1005)))
         self.assertEqual([e["seq"] for e in self.env.tool.list("--reverse", "--limit", "1003")],
                          list(range(last, last - 1003, -1)))
         text = self.env.tool.ok("list").decode().splitlines()
         self.assertEqual(len(text), self.N)
-        self.assertEqual(len(self.env.tool.ok("list", "--all").decode().splitlines()), self.LAST)
+        # every entry made by mail, then the audit trail of this class's requests
+        lines = self.env.tool.ok("list", "--all").decode().splitlines()
+        self.assertEqual([int(l.split()[0]) for l in lines[:self.LAST]], list(range(1, self.LAST + 1)))
+        self.assertGreater(len(lines), self.LAST)
 
     def test_protocol_caps_at_1000(self):
         s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -628,13 +643,17 @@ class DirectJournalTest(harness.E2ETestCase):
         st = tool.status(journal=True)
         st = st.get("status", st)
         self.assertEqual(st["last_seq"], st_socket["last_seq"])
-        self.assertEqual(st["last_seq"], last)
+        self.assertGreater(st["last_seq"], last)   # + the audit trail
         self.assertEqual(st["mode"], "offline")
         self.assertNotIn("uptime_s", st)   # daemon only
         self.assertEqual(os.path.realpath(st["journal"]), os.path.realpath(self.env.journal_dir))
-        self.assertRegex(tool.ok("status", journal=True).decode(), r"last_seq\D+%d\b" % last)
+        self.assertRegex(tool.ok("status", journal=True).decode(), r"last_seq\D+%d\b" % st["last_seq"])
         self.assertEqual(tool.ok("list", "--format", "json", journal=True), via_socket["list_json"])
-        self.assertEqual(tool.ok("list", "--all", "--format", "json", journal=True), via_socket["list_all"])
+        # entries of every kind but the audit trail, which has grown since by the requests above
+        def recorded(jsonl):
+            return [e for e in harness.Tool.parse_jsonl(jsonl) if e["kind"] != "access"]
+        self.assertEqual(recorded(tool.ok("list", "--all", "--format", "json", journal=True)),
+                         recorded(via_socket["list_all"]))
         self.assertEqual(tool.ok("list", journal=True), via_socket["list_text"])
         self.assertEqual(tool.ok("list", "--from", "alice", "--reverse", "--format", "json", journal=True),
                          via_socket["list_filtered"])
@@ -657,7 +676,7 @@ class DirectJournalTest(harness.E2ETestCase):
         self.assertEqual(offline_explain, json.loads(via_socket["explain"]))
         p = tool.run("policy", "reload", journal=True)   # reloading is the daemon's business
         self.assertNotEqual(p.returncode, 0)
-        p = tool.run("show", str(last + 1), journal=True)
+        p = tool.run("show", str(st["last_seq"] + 1000), journal=True)
         self.assertEqual(p.returncode, 66, p.stderr)
 
     def test_4_daemon_takes_journal_back_after_root_used_it(self):
@@ -665,12 +684,12 @@ class DirectJournalTest(harness.E2ETestCase):
         if self.env.daemon.running():
             self.env.daemon.stop()
         self.assertEqual(self.tool.run("status", journal=True).returncode, 0)
+        before = self.tool.last_seq(journal=True)
         self.env.daemon.start()
         r = self.env.send_ok(case("01-plain-ascii").data)
         self.env.delivery_for(r.queue_id)
-        # policy (1), its key (2), n messages, the restart's policy (n + 3: the same keys, so no
-        # key entry), this message (n + 4)
-        restart = START + self.n + 1
+        # the restart's policy (the same keys, so no key entry), then this message
+        restart = before + 1
         self.assertEqual(self.env.entry_for_qid(r.queue_id)["seq"], restart + 1)
         self.assertEqual(self.env.tool.export(restart + 1), self.env.delivery_for(r.queue_id).content)
         self.assertEqual(self.env.tool.show(restart)["kind"], "policy")

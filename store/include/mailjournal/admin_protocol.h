@@ -16,7 +16,9 @@
 // policy's access roles), refuses what is not granted with PermissionDenied, and appends an
 // access entry for every request but "status" — allowed or refused, with what it returned —
 // durably *before* its response leaves, so no read goes unrecorded. When the entry cannot
-// be written the request fails instead.
+// be written the request fails instead, except "verify" and "proof", which reveal no mail
+// and must work on a journal that takes no more entries: their response then carries
+// "audit_error".
 #ifndef MAILJOURNAL_ADMIN_PROTOCOL_H_
 #define MAILJOURNAL_ADMIN_PROTOCOL_H_
 
