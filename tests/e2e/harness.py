@@ -317,6 +317,17 @@ E2E_PASSPHRASE = "e2e passphrase, not a secret\n"
 _PLYVEL_PYTHON = []
 
 
+def parse_time(text):
+    """Seconds since the epoch of a journal time ("2026-11-27T10:00:00.123456Z")."""
+    return datetime.datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(
+        tzinfo=datetime.timezone.utc).timestamp()
+
+
+def iso_time(seconds):
+    """The ISO 8601 UTC text of seconds since the epoch, as the tool's options take it."""
+    return datetime.datetime.fromtimestamp(seconds, datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 def plyvel_python():
     """A Python interpreter that can import plyvel (Debian's python3-plyvel), for editing a
     closed journal's LevelDB in a child process: this one may be another Python (pyenv)."""
