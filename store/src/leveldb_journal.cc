@@ -3,7 +3,8 @@
 //   'c' u64 txn u32 index  -> content chunk
 //   'p' u64 txn            -> "" while txn has staged chunks and is not committed
 //   'h' u64 seq            -> the entry's Merkle leaf hash (mailjournal/merkle.h)
-//   'm' name               -> metadata ("mformat", "mgeneration", "mpolicy", "mtree")
+//   'm' name               -> metadata ("mformat", "mgeneration", "mpolicy", "mtree",
+//                             "mcompact")
 //   'k' u8 kind u64 seq    -> "" for every entry of a kind other than message
 //   'x' u64 until u64 seq  -> "" for every message whose content is stored; until is its
 //                             retain-until time with the sign bit flipped (so it sorts)
@@ -43,6 +44,10 @@ constexpr char kFormat[] = "2";
 constexpr char kFormatWithoutIndexes[] = "1";
 constexpr char kLatestPolicyKey[] = "mpolicy";
 constexpr char kTreeKey[] = "mtree";  // the Merkle tree's compact range after the last entry
+// The range of transactions whose content was disposed of and not yet compacted away
+// (u64 first, u64 last), written with the dispose entries, removed after the compaction:
+// a crash in between leaves the compaction to the next CompactDisposed.
+constexpr char kCompactKey[] = "mcompact";
 
 void AppendBE(std::string* out, uint64_t v, int bytes) {
   for (int i = bytes - 1; i >= 0; --i) out->push_back(static_cast<char>((v >> (8 * i)) & 0xff));
@@ -306,8 +311,9 @@ class LevelDbJournal : public Journal {
     size_t count;
     std::string_view final_chunk;
     const Finalizer* finalize = nullptr;
-    const CheckpointMaker* make = nullptr;   // fills the (single) entry from the tree head
-    const MessageEntry* disposed = nullptr;  // per dispose entry, the message it names
+    const CheckpointMaker* make = nullptr;       // fills the (single) entry from the tree head
+    const MessageEntry* disposed = nullptr;      // per dispose entry, the message it names
+    const std::string* compact_range = nullptr;  // the new kCompactKey value, if any
     Status status;
     uint64_t seq = 0;
     bool done = false;
@@ -338,13 +344,15 @@ class LevelDbJournal : public Journal {
   // queued entry in one synced batch.
   Status Append(Entry* entries, size_t count, std::string_view final_chunk,
                 const Finalizer* finalize, const CheckpointMaker* make, uint64_t* seq,
-                const MessageEntry* disposed = nullptr);
+                const MessageEntry* disposed = nullptr, const std::string* compact_range = nullptr);
   // Adds the index records of entry `seq` (and, for a dispose entry, the deletions of its
   // message's content) to batch.
   void IndexEntry(const Entry& entry, uint64_t seq, const MessageEntry* disposed,
                   leveldb::WriteBatch* batch);
   // Builds the 'k' and 'x' indexes of a format "1" journal. REQUIRES: as OpenDatabase.
   Status BuildIndexes();
+  // Loads the range of disposed content not yet compacted (kCompactKey).
+  Status LoadCompactRange();
   int64_t Now() const { return options_.clock ? options_.clock() : NowMicros(); }
   // Opens the LevelDB database and loads the journal's state from it. REQUIRES: no other
   // thread uses db_ (at open, or under an exclusive db_mu_).
@@ -467,7 +475,20 @@ Status LevelDbJournal::OpenDatabase() {
   }
   s = LoadTree();
   if (s.ok() && needs_indexes_) s = BuildIndexes();
+  if (s.ok()) s = LoadCompactRange();
   return s;
+}
+
+Status LevelDbJournal::LoadCompactRange() {
+  std::string value;
+  leveldb::Status ls = db_->Get(leveldb::ReadOptions(), kCompactKey, &value);
+  if (ls.IsNotFound()) return Status::OK();
+  if (!ls.ok()) return FromLevelDb(ls, "journal " + options_.dir);
+  if (value.size() != 16) return Status::Corruption("journal: bad compaction record");
+  std::lock_guard<std::mutex> l(disposed_mu_);
+  disposed_min_txn_ = std::min(disposed_min_txn_, ReadBE(value.data(), 8));
+  disposed_max_txn_ = std::max(disposed_max_txn_, ReadBE(value.data() + 8, 8));
+  return Status::OK();
 }
 
 Status LevelDbJournal::BuildIndexes() {
@@ -651,10 +672,11 @@ Status LevelDbJournal::RemoveUncommittedTransactions() {
 
 Status LevelDbJournal::Append(Entry* entries, size_t count, std::string_view final_chunk,
                               const Finalizer* finalize, const CheckpointMaker* make, uint64_t* seq,
-                              const MessageEntry* disposed) {
+                              const MessageEntry* disposed, const std::string* compact_range) {
   if (!tree_error_.ok()) return tree_error_;
   Writer w;
   w.disposed = disposed;
+  w.compact_range = compact_range;
   w.entries = entries;
   w.count = count;
   w.make = make;
@@ -703,6 +725,7 @@ Status LevelDbJournal::Append(Entry* entries, size_t count, std::string_view fin
       x->status = CheckCurrent(x->entries[0].message.content.txn);
       if (!x->status.ok()) continue;
     }
+    if (x->compact_range != nullptr) batch.Put(kCompactKey, *x->compact_range);
     for (size_t i = 0; i < x->count; ++i) {
       Entry* e = &x->entries[i];
       e->set_time_us(now);
@@ -903,8 +926,14 @@ Status LevelDbJournal::DisposeMessages(std::vector<Entry>* disposals, uint64_t* 
       max_txn = std::max(max_txn, messages[i].content.txn);
     }
   }
+  std::string range;
+  if (max_txn != 0) {
+    std::lock_guard<std::mutex> l(disposed_mu_);
+    AppendBE(&range, std::min(disposed_min_txn_, min_txn), 8);
+    AppendBE(&range, std::max(disposed_max_txn_, max_txn), 8);
+  }
   Status s = Append(disposals->data(), disposals->size(), {}, nullptr, nullptr, first_seq,
-                    messages.data());
+                    messages.data(), range.empty() ? nullptr : &range);
   if (s.ok() && max_txn != 0) {
     std::lock_guard<std::mutex> l(disposed_mu_);
     disposed_min_txn_ = std::min(disposed_min_txn_, min_txn);
@@ -930,7 +959,9 @@ Status LevelDbJournal::CompactDisposed() {
   std::string begin = ChunkPrefix(min_txn), end = ChunkPrefix(max_txn + 1);
   leveldb::Slice b(begin), e(end);
   db_->CompactRange(&b, &e);
-  return Status::OK();
+  leveldb::WriteOptions wo;
+  wo.sync = true;
+  return Written(db_->Delete(wo, kCompactKey), "journal: disposal compacted");
 }
 
 }  // namespace

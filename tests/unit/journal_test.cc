@@ -294,6 +294,35 @@ bool AnyFileContains(const std::string& dir, const std::string& needle) {
   return false;
 }
 
+// A disposal whose compaction did not happen (the process died) is compacted by the next
+// CompactDisposed after the journal is opened again.
+BOOST_AUTO_TEST_CASE(a_disposal_not_yet_compacted_is_compacted_after_a_restart) {
+  TempDir dir;
+  {
+    auto j = OpenTestJournal(dir.path());
+    BOOST_REQUIRE(CommitBytes(j.get(), "DoomedMarker-" + Pattern(2 * kMaxChunkSize, 3), "a@x") ==
+                  1u);
+  }
+  {
+    auto j = OpenTestJournal(dir.path());  // the first message is in a table now
+    MessageEntry m;
+    BOOST_REQUIRE(j->ReadMessage(1, &m).ok());
+    std::vector<Entry> disposals(1);
+    disposals[0].kind = EntryKind::kDispose;
+    disposals[0].dispose.message = 1;
+    disposals[0].dispose.retention = m.classification.retention;
+    disposals[0].dispose.retain_until_us = m.classification.retain_until_us;
+    uint64_t seq = 0;
+    BOOST_REQUIRE(j->DisposeMessages(&disposals, &seq).ok());
+  }  // closed without CompactDisposed
+  BOOST_REQUIRE(AnyFileContains(dir.path(), "DoomedMarker-"));
+  {
+    auto j = OpenTestJournal(dir.path());
+    BOOST_REQUIRE(j->CompactDisposed().ok());
+  }
+  BOOST_TEST(!AnyFileContains(dir.path(), "DoomedMarker-"));
+}
+
 BOOST_AUTO_TEST_CASE(disposed_content_leaves_no_file_and_keeps_the_entry) {
   TempDir dir;
   // Two distinctive messages of several chunks each, written and flushed to tables in

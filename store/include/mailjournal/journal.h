@@ -153,9 +153,10 @@ class Journal {
   // disposed of; callers serialise disposals of the same message.
   virtual Status DisposeMessages(std::vector<Entry>* disposals, uint64_t* first_seq) = 0;
 
-  // Rewrites the tables that held content deleted by DisposeMessages since the last call, so
-  // that the bytes are gone from the journal's files (copies made before, in backups, are
-  // out of reach). May take long; mail keeps flowing meanwhile.
+  // Rewrites the tables that held content deleted by DisposeMessages and not yet compacted
+  // (also before a crash: the range is recorded with the dispose entries), so that the bytes
+  // are gone from the journal's files (copies made before, in backups, are out of reach).
+  // May take long; mail keeps flowing meanwhile.
   virtual Status CompactDisposed() = 0;
 
   // The sequence number of the dispose entry that names message `seq`; NotFound when none.
