@@ -104,14 +104,18 @@ int CmdVerify(Channel* channel, const VerifyCliOptions& o) {
                   bad == 0 ? "" : ("first bad entry " + std::to_string(bad) + ": ").c_str(),
                   r["problem"].get<std::string>().c_str());
     }
-    for (const char* field : {"entries", "messages", "content_bytes", "checkpoints", "signatures",
-                              "off_host", "tree_size"}) {
+    for (const char* field : {"entries", "messages", "disposals", "content_bytes", "checkpoints",
+                              "signatures", "off_host", "tree_size"}) {
       PrintField(field, std::to_string(r[field].get<uint64_t>()), 14);
     }
     PrintField("root", r["root"].get<std::string>(), 14);
     if (!r["signatures_checked"].get<bool>()) {
       std::printf("checkpoint signatures were not checked (no --verifier-key)\n");
     }
+  }
+  // A journal that takes no more entries (found corrupt) is still checked, unrecorded.
+  if (resp.contains("audit_error")) {
+    std::fprintf(stderr, "mailjournal: %s\n", resp["audit_error"].get<std::string>().c_str());
   }
   std::fflush(stdout);
   return intact ? EX_OK : EX_DATAERR;
