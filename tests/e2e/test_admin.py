@@ -123,7 +123,7 @@ class AdminTest(harness.E2ETestCase):
         self.assertEqual(text[0], "1 %s policy %s start" % (policy["time"], policy["digest"]))
         self.assertEqual(text[1], "2 %s key added department=default %s %s" % (
             key["time"], key["fingerprint"], key["file"]))
-        self.assertEqual(text[2:], self.tool.ok("list").decode("utf-8").splitlines())
+        self.assertEqual(text[2:2 + len(self.entries)], self.tool.ok("list").decode("utf-8").splitlines())
         self.assertEqual(self.tool.show(1), policy)
         self.assertEqual(self.tool.show(2), key)
         # filters select messages only, --all or not
@@ -311,7 +311,7 @@ class AdminTest(harness.E2ETestCase):
         self.assertEqual(st["pid"], self.env.daemon.proc.pid)
         self.assertTrue(st["version"])
         text = self.tool.ok("status").decode("utf-8")
-        self.assertRegex(text, r"last_seq\D+%d\b" % self.last_seq)
+        self.assertRegex(text, r"last_seq\D+%d\b" % st["last_seq"])
         self.assertIn(str(self.env.daemon.proc.pid), text)
         self.assertIn(self.env.journal_dir, text)
 
