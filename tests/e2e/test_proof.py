@@ -9,6 +9,13 @@ alone), which must refuse the same proof after one byte of it is changed.
 
 NothingNewAtStopTest: a clean stop adds no checkpoint when the last one covers every entry.
 
+The audit trail records every admin request but `status` as an access entry (a leaf like any
+other), and with --checkpoint-interval 1 the daemon checkpoints whenever the journal grew: each
+request of a test is followed by a checkpoint over it within a second.  A test that needs the
+journal's exact size waits with wait_quiet() (status and the checkpoint directory, neither of
+them recorded) until it ends with a checkpoint over every entry; it then stays that size until
+the next recorded request, whose answer is about exactly that journal.
+
 StopAndTamperTest runs the daemon with a checkpoint interval of an hour, so that only its
 clean stops (SIGTERM) make checkpoints; it stops, restarts and stops it again, keeping a copy
 of the journal directory after each stop.  Each tamper test then damages a fresh copy of the
@@ -82,6 +89,20 @@ def checkpoint_files(directory):
 
 def checkpoint_path(directory, size):
     return os.path.join(directory, "checkpoint.%020d" % size)
+
+
+def wait_quiet(env, offhost):
+    """Until the running daemon's journal ends with a checkpoint over every entry before it and
+    that checkpoint's off-host copy is written; returns the journal's last_seq (the
+    checkpoint's).  Only `status` and the directory are read: neither is recorded, so waiting
+    adds no entry, and since the checkpointer adds one only when the journal grew, the journal
+    stays at this size until the next recorded request (or mail), which then sees exactly it.
+    (The checkpoint over N entries is entry N + 1, appended before its file is written.)"""
+    def quiet():
+        n = env.tool.last_seq()
+        return n if n > 1 and os.path.exists(checkpoint_path(offhost, n - 1)) else None
+    return harness.wait_until(quiet, 30, "the journal to end with a checkpoint over every entry before it",
+                              interval=0.1, diag=env.diagnostics)
 
 
 def read(path):
@@ -234,29 +255,22 @@ class CheckpointsTest(harness.E2ETestCase):
         cls.env.__enter__()
         cls.addClassCleanup(cls.env.close)
         # two batches, each followed by a checkpoint over all of it: at least two checkpoints
+        # (a delivered message is journaled; waiting for the checkpoint records nothing, so
+        # the listing below is the first request and returns exactly the quiet journal)
         cls.sent = []
         for batch in ((1, 2, 3), (4, 5)):
             for n in batch:
                 cls.sent.append(cls.env.send_ok(message_bytes(n)))
             cls.env.wait_delivered(len(cls.sent))
-            cls.wait_for_checkpoint_over(max(e["seq"] for e in cls.env.entries()))
+            cls.quiet_size = wait_quiet(cls.env, cls.offhost)
         cls.every = cls.env.every_entry()
         cls.checkpoints = [e for e in cls.every if e["kind"] == "checkpoint"]
         cls.latest = cls.checkpoints[-1]
         cls.work = os.path.join(cls.env.base, "proofs")
         os.makedirs(cls.work)
 
-    @classmethod
-    def wait_for_checkpoint_over(cls, seq):
-        """Until a checkpoint entry covers entry seq and its file is in the directory."""
-        def covered():
-            for e in cls.env.every_entry():
-                if e["kind"] == "checkpoint" and e["tree_size"] >= seq and \
-                        os.path.exists(checkpoint_path(cls.offhost, e["tree_size"])):
-                    return e
-            return None
-        return harness.wait_until(covered, 30, "a checkpoint over entry %d and its file" % seq,
-                                  interval=0.1, diag=cls.env.diagnostics)
+    def wait_quiet(self):
+        return wait_quiet(self.env, self.offhost)
 
     def proof(self, *args, name):
         """mailjournal proof ARGS --format json over the socket; returns (file, parsed JSON)."""
@@ -286,6 +300,7 @@ class CheckpointsTest(harness.E2ETestCase):
     def test_checkpoint_entries_appear_in_list_all(self):
         self.assertGreaterEqual(len(self.checkpoints), 2, harness.kinds(self.every))
         self.assertEqual([e["seq"] for e in self.every], list(range(1, len(self.every) + 1)))
+        self.assertEqual(len(self.every), self.quiet_size)   # the listing's access entry follows them
         self.assertEqual(self.every[-1]["kind"], "checkpoint")
         self.assertEqual(self.latest["tree_size"], self.latest["seq"] - 1)
         messages = [e["seq"] for e in self.every if e["kind"] == "message"]
@@ -306,9 +321,16 @@ class CheckpointsTest(harness.E2ETestCase):
                 e["seq"], e["tree_size"], e["root"]))
 
     def test_each_checkpoint_is_copied_to_the_directory(self):
+        # the checkpoints of the audit trail since setUpClass too: the directory and the entries
+        # of a quiet journal
+        size = self.wait_quiet()
         files = checkpoint_files(self.offhost)
-        self.assertEqual(sorted(files), [e["tree_size"] for e in self.checkpoints])
-        for e in self.checkpoints:
+        every = self.env.every_entry()
+        self.assertEqual([e["seq"] for e in every], list(range(1, size + 1)))
+        checkpoints = [e for e in every if e["kind"] == "checkpoint"]
+        self.assertEqual(checkpoints[:len(self.checkpoints)], self.checkpoints)
+        self.assertEqual(sorted(files), [e["tree_size"] for e in checkpoints])
+        for e in checkpoints:
             with self.subTest(tree_size=e["tree_size"]):
                 self.assertEqual(read(files[e["tree_size"]]).decode("utf-8"), e["note"])
 
@@ -324,34 +346,54 @@ class CheckpointsTest(harness.E2ETestCase):
                 self.assertEqual(verify_proofs.mth_of_hashes(hashes[:e["tree_size"]]).hex(), e["root"])
 
     def test_verify_passes_and_reports_the_counts(self):
+        # verify answers about the journal it found: every entry of a quiet journal (its own
+        # access entry comes after them); the counts are checked against a listing taken after
+        last = self.wait_quiet()
+        files = checkpoint_files(self.offhost)
         p = self.env.tool.run("verify", "--verifier-key", self.vkey, "--checkpoints", self.offhost,
                               "--format", "json")
         self.assertEqual(p.returncode, 0, p.stderr)
         r = json.loads(p.stdout)
-        files = checkpoint_files(self.offhost)
-        last = self.every[-1]["seq"]
         self.assertEqual((r["intact"], r["first_bad_seq"], r["problem"]), (True, 0, ""))
         self.assertEqual(r["entries"], last)
         self.assertEqual(r["tree_size"], last)
-        self.assertEqual(r["messages"], 5)
-        self.assertEqual(r["checkpoints"], len(self.checkpoints))
-        self.assertEqual(r["off_host"], len(files))
-        self.assertEqual(r["signatures"], len(self.checkpoints) + len(files))
-        self.assertTrue(r["signatures_checked"])
-        self.assertEqual(r["content_bytes"], sum(e["size"] for e in self.every if e["kind"] == "message"))
         # its root is the tree of every entry: consistent with the latest signed checkpoint
         _, j = self.proof("--consistency", self.latest["tree_size"], last, name="to-last.json")
         self.assertEqual(j["root"], r["root"])
         self.assertIsNone(verify_proofs.verify_consistency(
             self.latest["tree_size"], last, bytes.fromhex(self.latest["root"]), bytes.fromhex(r["root"]),
             [bytes.fromhex(h) for h in j["path"]]))
-        # the text form says the same
+        # the text form says the same, of the journal it finds (quiet again)
+        last_text = self.wait_quiet()
+        self.assertGreater(last_text, last)
+        files_text = checkpoint_files(self.offhost)
         p = self.env.tool.run("verify", "--verifier-key", self.vkey, "--checkpoints", self.offhost)
         self.assertEqual(p.returncode, 0, p.stderr)
         text = p.stdout.decode()
-        self.assertIn("journal intact: %d entries verified" % last, text)
-        self.assertRegex(text, r"(?m)^checkpoints: +%d$" % len(self.checkpoints))
-        self.assertRegex(text, r"(?m)^off_host: +%d$" % len(files))
+
+        every = self.env.every_entry()
+        self.assertEqual([e["seq"] for e in every[:last_text + 1]], list(range(1, last_text + 2)))
+        for size in (last, last_text):
+            with self.subTest(entries=size):
+                # the verify's own access entry is the first after what it verified
+                audit = every[size]
+                self.assertEqual((audit["kind"], audit["operation"], audit["allowed"], audit["outcome"]),
+                                 ("access", "verify", True, ""), audit)
+                self.assertEqual(every[size - 1]["kind"], "checkpoint")
+        verified = every[:last]
+        checkpoints = [e for e in verified if e["kind"] == "checkpoint"]
+        self.assertEqual(r["messages"], 5)
+        self.assertEqual(r["checkpoints"], len(checkpoints))
+        self.assertEqual(sorted(files), [e["tree_size"] for e in checkpoints])
+        self.assertEqual(r["off_host"], len(files))
+        self.assertEqual(r["signatures"], len(checkpoints) + len(files))
+        self.assertTrue(r["signatures_checked"])
+        self.assertEqual(r["content_bytes"], sum(e["size"] for e in verified if e["kind"] == "message"))
+        checkpoints_text = [e for e in every[:last_text] if e["kind"] == "checkpoint"]
+        self.assertGreater(len(checkpoints_text), len(checkpoints))
+        self.assertIn("journal intact: %d entries verified" % last_text, text)
+        self.assertRegex(text, r"(?m)^checkpoints: +%d$" % len(checkpoints_text))
+        self.assertRegex(text, r"(?m)^off_host: +%d$" % len(files_text))
         self.assertRegex(text, r"(?m)^messages: +5$")
 
     def test_verify_refuses_another_key(self):
@@ -370,9 +412,12 @@ class CheckpointsTest(harness.E2ETestCase):
         return sorted(s for s in seqs if s <= self.latest["tree_size"])
 
     def test_the_independent_verifier_accepts_inclusion_proofs(self):
+        # against the latest checkpoint of setUpClass, named by its off-host file: the journal
+        # has grown since (the audit trail and its checkpoints), the proofs are of that tree
+        latest_file = checkpoint_path(self.offhost, self.latest["tree_size"])
         for seq in self.inclusion_targets():
             with self.subTest(seq=seq):
-                path, j = self.proof("--inclusion", seq, name="inclusion-%d.json" % seq)
+                path, j = self.proof("--inclusion", seq, "--checkpoint", latest_file, name="inclusion-%d.json" % seq)
                 self.assertEqual((j["type"], j["seq"], j["leaf_index"]), ("inclusion", seq, seq - 1))
                 self.assertEqual((j["tree_size"], j["root"]), (self.latest["tree_size"], self.latest["root"]))
                 self.assertEqual(j["checkpoint"], self.latest["note"])
@@ -381,7 +426,7 @@ class CheckpointsTest(harness.E2ETestCase):
                 # the entry is the one list shows (its kind octet, a message's queue id)
                 entry = bytes.fromhex(j["entry"])
                 listed = self.every[seq - 1]
-                kind = {"message": 1, "policy": 2, "key": 3, "checkpoint": 4}[listed["kind"]]
+                kind = {"message": 1, "policy": 2, "key": 3, "checkpoint": 4, "access": 8}[listed["kind"]]
                 self.assertEqual(entry[:4], b"MJ\x01" + bytes([kind]))
                 if listed["kind"] == "message":
                     self.assertEqual(field(entry, 2), [listed["queue_id"].encode()])
@@ -390,6 +435,21 @@ class CheckpointsTest(harness.E2ETestCase):
         self.assert_verifier(0, *paths)
         p = run_verifier("--verifier-key", self.vkey, "-", stdin=read(paths[0]))
         self.assertEqual(p.returncode, 0, p.stderr)
+        # without --checkpoint: against the newest checkpoint entry, the last entry of a quiet
+        # journal, whose note the proof carries
+        size = self.wait_quiet()
+        seq = self.inclusion_targets()[-1]
+        with self.subTest(seq=seq, checkpoint="newest"):
+            path, j = self.proof("--inclusion", seq, name="inclusion-newest-%d.json" % seq)
+            self.assertEqual((j["type"], j["seq"], j["tree_size"]), ("inclusion", seq, size - 1))
+            self.assertGreater(j["tree_size"], self.latest["tree_size"])
+            self.assertEqual(j["checkpoint"], read(checkpoint_path(self.offhost, size - 1)).decode())
+            c = verify_proofs.verify_checkpoint(j["checkpoint"], verify_proofs.parse_verifier_key(read(self.vkey)))
+            self.assertEqual((c.size, c.root.hex()), (j["tree_size"], j["root"]))
+            self.assertEqual(j["entry"], self.proof("--inclusion", seq, "--checkpoint", latest_file,
+                                                    name="inclusion-again-%d.json" % seq)[1]["entry"])
+            p = self.assert_verifier(0, path)
+            self.assertIn(b"inclusion of entry %d " % seq, p.stdout)
 
     def test_the_independent_verifier_accepts_a_consistency_proof(self):
         old, new = self.checkpoints[0]["tree_size"], self.latest["tree_size"]
@@ -483,21 +543,29 @@ class NothingNewAtStopTest(harness.E2ETestCase):
         self.env = env
         env.send_ok(message_bytes(1))
         env.wait_delivered(1)
-        last_message = env.entries()[-1]["seq"]
-
-        def covered():
-            every = env.every_entry()
-            last = every[-1]
-            return last["kind"] == "checkpoint" and last["tree_size"] >= last_message and \
-                os.path.exists(checkpoint_path(offhost, last["tree_size"])) and every
-        before = harness.wait_until(covered, 30, "a checkpoint over entry %d" % last_message,
-                                    interval=0.1, diag=env.diagnostics)
+        # a listing (recorded: its access entry follows what it returned), then a checkpoint over
+        # every entry, that access entry included; nothing is recorded while waiting for it
+        before = env.every_entry()
+        self.assertEqual([e["kind"] for e in before if e["kind"] != "checkpoint"], ["policy", "key", "message"])
+        size = wait_quiet(env, offhost)
         files = checkpoint_files(offhost)
         self.assertEqual(env.daemon.stop(), 0)
+        self.assertNotIn("checkpoint: seq=%d " % (size + 1), env.daemon.current_log())
         copy = os.path.join(env.base, "copy")
         shutil.copytree(env.journal_dir, copy)
-        after = harness.Tool(journal_dir=copy).every_entry(journal=True)
-        self.assertEqual(after, before)
+        tool = harness.Tool(journal_dir=copy)
+        # the stopped journal has exactly the entries of the quiet one: status, which is not
+        # recorded, then the listing (recorded in the copy, after the entries it returns)
+        self.assertEqual(tool.last_seq(journal=True), size)
+        after = tool.every_entry(journal=True)
+        self.assertEqual([e["seq"] for e in after], list(range(1, size + 1)))
+        self.assertEqual(after[:len(before)], before)
+        since = [e for e in after[len(before):] if e["kind"] != "checkpoint"]
+        self.assertEqual([(e["kind"], e["operation"], e["seqs"]) for e in since],
+                         [("access", "list", [[1, len(before)]])])
+        last = after[-1]
+        self.assertEqual((last["kind"], last["tree_size"]), ("checkpoint", size - 1))
+        self.assertEqual(read(checkpoint_path(offhost, size - 1)).decode(), last["note"])
         self.assertEqual(checkpoint_files(offhost), files)
         p = subprocess.run([harness.MAILJOURNAL, "--journal", copy, "verify", "--verifier-key", vkey,
                             "--checkpoints", offhost], stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=120)
@@ -608,10 +676,15 @@ class StopAndTamperTest(harness.E2ETestCase):
         self.assertEqual(self.stop_rc, [0, 0])
         self.assertEqual(harness.kinds(self.before_stop), "PKMMMM")   # no checkpoint while it ran
         self.assertEqual(self.files_before_stop, {})
-        # the stop appended a checkpoint over every entry before it
-        self.assertEqual([e["seq"] for e in self.old_entries], list(range(1, len(self.before_stop) + 2)))
+        # the stop appended a checkpoint over every entry before it: those listed, and the
+        # access entry of that listing (made while the daemon ran, so recorded after them)
+        n = len(self.before_stop)
+        self.assertEqual([e["seq"] for e in self.old_entries], list(range(1, n + 3)))
+        self.assertEqual(self.old_entries[:n], self.before_stop)
+        audit = self.old_entries[n]
+        self.assertEqual((audit["kind"], audit["operation"], audit["seqs"]), ("access", "list", [[1, n]]))
         last = self.old_entries[-1]
-        self.assertEqual((last["kind"], last["tree_size"]), ("checkpoint", len(self.before_stop)))
+        self.assertEqual((last["kind"], last["tree_size"]), ("checkpoint", n + 1))
         self.assertEqual(read(checkpoint_path(self.offhost, last["tree_size"])).decode(), last["note"])
         self.assertIn("checkpoint: seq=%d tree_size=%d" % (last["seq"], last["tree_size"]), self.stop_log[0])
         # and so did the second one
