@@ -12,13 +12,17 @@ read with python3-plyvel (key layout of mailjournal-format(5), KEYS) and must ho
   * no pending-key ('p') and no chunk of a transaction of an earlier generation than the
     process just killed: each restart deletes the staged data of interrupted transactions;
   * no chunk that belongs to neither a message entry nor a pending-key, every message entry
-    with exactly its chunks, entries dense from 1, mtree over all of them.
+    with exactly its chunks, entries dense from 1, mtree over all of them;
+  * entries of the kinds this run makes only (policy, key, message, checkpoint, access), and
+    exactly one access entry (the audit trail, written before the answer) for each request
+    answered through the admin socket before the kill: the verify after each restart.
 After each restart, `mailjournal verify --verifier-key --checkpoints` through the admin socket
 (the load goes on meanwhile) exits 0.  At the end (clean stop):
   * every message for which a client got 250 is in the journal (by queue id), was delivered,
     and its export (with the e2e key) is byte-identical to what the sink received;
   * every delivery is journaled (nothing passed unrecorded), no queue id is journaled twice;
-  * no pending-key and no stray chunk at all; `mailjournal --journal COPY verify` exits 0.
+  * no pending-key and no stray chunk at all, an access entry for every answered request;
+    `mailjournal --journal COPY verify` exits 0.
 
 The kill moments come from a seeded random generator (the kind of trigger and its threshold:
 "acks", a number of 250s; "staging", the journal growing while a multi-chunk message is being
@@ -63,7 +67,8 @@ plyvel_python = harness.plyvel_python
 
 
 # Summarises the records that matter here (mailjournal-format(5), KEYS, ENTRY ENCODING):
-# pending-keys, chunk-keys per txn, message entries' queue id / txn / chunks, meta-keys.
+# pending-keys, chunk-keys per txn, message entries' queue id / txn / chunks, access entries'
+# operation, meta-keys.
 SCAN_SCRIPT = r"""
 import json, struct, sys, plyvel
 
@@ -95,6 +100,11 @@ for k, v in db.iterator(prefix=b"e"):
             if tag == 2: e["queue_id"] = val.decode("utf-8", "replace")
             elif tag == 13: e["txn"] = struct.unpack(">Q", val)[0]
             elif tag == 14: e["chunks"] = struct.unpack(">I", val)[0]
+    elif e["kind"] == 8:
+        i = 4
+        while i < len(v):
+            tag, i = varint(v, i); n, i = varint(v, i); val = v[i:i + n]; i += n
+            if tag == 4: e["operation"] = val.decode("utf-8", "replace")
     entries.append(e)
 leaves = sum(1 for _ in db.iterator(prefix=b"h", include_value=False))
 gen = db.get(b"mgeneration")
@@ -118,10 +128,13 @@ def scan_journal(journal_dir):
     return s
 
 
-def staging_problems(scan, generation=None):
+def staging_problems(scan, generation=None, answered=None):
     """What is wrong with a journal's staged data and entries (a list of texts).  generation:
     the generation of the process that wrote last (after a kill); its transactions may still be
-    pending, those of every earlier generation must be gone.  None: nothing may be pending."""
+    pending, those of every earlier generation must be gone.  None: nothing may be pending.
+    answered: the operations of the admin requests answered through the socket so far, in
+    order; the journal must hold exactly their access entries (the audit trail writes each
+    durably before the answer; status, not recorded, is not among them)."""
     problems = []
     if scan["bad_keys"]:
         problems.append("keys of the wrong length: %s" % scan["bad_keys"][:10])
@@ -156,9 +169,14 @@ def staging_problems(scan, generation=None):
     seqs = [e["seq"] for e in scan["entries"]]
     if seqs != list(range(1, len(seqs) + 1)):
         problems.append("entry sequence numbers are not dense from 1")
-    bad_kind = [e["seq"] for e in scan["entries"] if e["kind"] not in (1, 2, 3, 4)]
+    # message, policy, key, checkpoint, access (no holds, releases or disposals here)
+    bad_kind = [e["seq"] for e in scan["entries"] if e["kind"] not in (1, 2, 3, 4, 8)]
     if bad_kind:
-        problems.append("entries that do not decode: %s" % bad_kind[:10])
+        problems.append("entries that do not decode or of a kind this run makes none of: %s" % bad_kind[:10])
+    if answered is not None:
+        recorded = [e.get("operation") for e in scan["entries"] if e["kind"] == 8]
+        if recorded != list(answered):
+            problems.append("access entries %s for the requests answered %s" % (recorded[:20], list(answered)[:20]))
     if scan["leaves"] != len(seqs):
         problems.append("%d leaf-keys for %d entries" % (scan["leaves"], len(seqs)))
     if scan["tree_size"] != len(seqs):
@@ -328,6 +346,7 @@ class CrashRun:
         self.rng = random.Random("%d/plan" % seed)
         self.problems = []
         self.kill_log = []
+        self.answered = []   # operations of the requests the daemon answered (audit trail)
         self.keep_on_failure = keep_on_failure
 
     def say(self, text):
@@ -391,6 +410,8 @@ class CrashRun:
         if journal_dir is None:
             p = self.env.tool.run(*args, timeout=600)
             cmd = "mailjournal --socket %s %s" % (self.env.daemon.admin_sock, " ".join(args))
+            if p.returncode in (0, 65):   # answered: intact, or not (EX_DATAERR)
+                self.answered.append("verify")
         else:
             p = harness.Tool(journal_dir=journal_dir).run(*args, journal=True, timeout=600)
             cmd = "mailjournal --journal %s %s" % (journal_dir, " ".join(args))
@@ -486,7 +507,7 @@ class CrashRun:
         copy = self.copy_journal("kill-%02d" % i)
         scan = scan_journal(copy)
         gen = scan["generation"]
-        found = staging_problems(scan, generation=gen)
+        found = staging_problems(scan, generation=gen, answered=self.answered)
         for p in found:
             self.problem("kill %d (seed %d), journal copy %s: %s" % (i, self.seed, copy, p))
         pending_now = len(scan["pending"])
@@ -530,7 +551,7 @@ class CrashRun:
         # the closed journal: staged data, dense entries, tree; verify; list; export
         scan_copy = self.copy_journal("final-scan")
         scan = scan_journal(scan_copy)
-        found = staging_problems(scan, generation=None)
+        found = staging_problems(scan, generation=None, answered=self.answered)
         for p in found:
             self.problem("final journal (seed %d), copy %s: %s" % (self.seed, scan_copy, p))
         if not found:
