@@ -54,6 +54,39 @@ void PrintField(const char* key, const std::string& value, int width) {
   std::printf("%-*s %s\n", width, (std::string(key) + ":").c_str(), value.c_str());
 }
 
+Status ParseSeqRange(const std::string& text, std::pair<uint64_t, uint64_t>* range) {
+  auto parse = [](const std::string& t, uint64_t* v) {
+    if (t.empty() || t.find_first_not_of("0123456789") != std::string::npos || t.size() > 19) {
+      return false;
+    }
+    *v = std::stoull(t);
+    return *v > 0;
+  };
+  Status bad =
+      Status::InvalidArgument("'" + text + "': expected a sequence number N or a range N-M");
+  size_t dash = text.find('-');
+  uint64_t a, b;
+  if (dash == std::string::npos) {
+    if (!parse(text, &a)) return bad;
+    b = a;
+  } else if (!parse(text.substr(0, dash), &a) || !parse(text.substr(dash + 1), &b) || b < a) {
+    return bad;
+  }
+  *range = {a, b};
+  return Status::OK();
+}
+
+Status ParseSeqRange(const std::string& text, std::vector<uint64_t>* seqs) {
+  std::pair<uint64_t, uint64_t> range;
+  Status s = ParseSeqRange(text, &range);
+  if (!s.ok()) return s;
+  if (range.second - range.first >= 1000000) {
+    return Status::InvalidArgument("'" + text + "': range too large");
+  }
+  for (uint64_t i = range.first; i <= range.second; ++i) seqs->push_back(i);
+  return Status::OK();
+}
+
 std::string KeyHolderText(const nlohmann::json& key) {
   return key["escrow"].get<bool>() ? "escrow"
                                    : "department=" + key["department"].get<std::string>();

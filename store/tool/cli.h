@@ -2,9 +2,12 @@
 #ifndef MAILJOURNAL_TOOL_CLI_H_
 #define MAILJOURNAL_TOOL_CLI_H_
 
+#include <cstdint>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "mailjournal/status.h"
 
@@ -24,6 +27,12 @@ void PrintJson(const nlohmann::json& j);
 nlohmann::json Request(const char* op);
 // Who holds a key, from JSON with "escrow" and "department": "department=NAME" or "escrow".
 std::string KeyHolderText(const nlohmann::json& key);
+// Parses "N" or "N-M" (1 <= N <= M, decimal) into the inclusive range (N, N) or (N, M).
+// InvalidArgument naming the text otherwise; *range is then unchanged.
+Status ParseSeqRange(const std::string& text, std::pair<uint64_t, uint64_t>* range);
+// The same, appending every number of the range to *seqs. InvalidArgument also for a range
+// of a million numbers or more.
+Status ParseSeqRange(const std::string& text, std::vector<uint64_t>* seqs);
 // "key: value" with the key padded to `width`.
 void PrintField(const char* key, const std::string& value, int width = 12);
 

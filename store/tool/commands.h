@@ -8,6 +8,10 @@
 #include "channel.h"
 #include "keygen.h"
 
+namespace CLI {
+class App;
+}  // namespace CLI
+
 namespace mailjournal {
 
 struct ExplainOptions {
@@ -59,6 +63,49 @@ int CmdProof(Channel* channel, const ProofCliOptions& options);
 
 // keygen --signing ORIGIN -o DIR: writes DIR/checkpoint.key and DIR/checkpoint.vkey.
 int CmdKeygenSigning(const std::string& origin, const std::string& dir, const std::string& format);
+
+struct HoldAddOptions {
+  std::string case_id;
+  std::string reason;
+  std::vector<std::string> departments;
+  std::vector<std::string> addresses;  // the sender or a recipient
+  std::string since, until;            // ISO 8601; "": no bound
+  std::vector<std::string> seqs;       // "N" or "N-M"
+  std::string format = "text";
+};
+
+struct PurgeCliOptions {
+  bool dry_run = false;
+  uint64_t limit = 0;  // 0: no limit
+  std::string format = "text";
+};
+
+// hold add | release | list and purge (mailjournal-hold(8), mailjournal-purge(8)): their
+// command-line options, and the request each one sends. Exit 0 on success; on a refusal or
+// error, the daemon's message on stderr and its sysexits code (mailjournal(8), EXIT STATUS):
+// 64 for a bad argument, a case already held or a policy hold to release, 66 for a case
+// not held, 77 without the grant, 69 when no policy is in force.
+class RetentionCommands {
+ public:
+  // Adds the "hold" command (with add, release, list) and the "purge" command to app.
+  // REQUIRES: this outlives the parsing of app's command line.
+  void AddTo(CLI::App* app);
+  // Whether the command line named one of them. REQUIRES: AddTo, then app parsed.
+  bool Selected() const;
+  // Runs the one named. REQUIRES: Selected().
+  int Run(Channel* channel) const;
+
+ private:
+  CLI::App* hold_ = nullptr;
+  CLI::App* hold_add_ = nullptr;
+  CLI::App* hold_release_ = nullptr;
+  CLI::App* hold_list_ = nullptr;
+  CLI::App* purge_ = nullptr;
+  HoldAddOptions add_;
+  std::string release_case_, release_reason_;
+  std::string list_format_ = "text";
+  PurgeCliOptions purge_options_;
+};
 
 }  // namespace mailjournal
 

@@ -30,30 +30,6 @@ using nlohmann::json;
 
 constexpr char kDefaultSocket[] = "/run/mailjournal/admin.sock";
 
-// Parses "N" or "N-M" into sequence numbers.
-Status ParseSeqRange(const std::string& text, std::vector<uint64_t>* seqs) {
-  auto parse = [&](const std::string& t, uint64_t* v) {
-    if (t.empty() || t.find_first_not_of("0123456789") != std::string::npos || t.size() > 19) {
-      return false;
-    }
-    *v = std::stoull(t);
-    return *v > 0;
-  };
-  Status bad =
-      Status::InvalidArgument("'" + text + "': expected a sequence number N or a range N-M");
-  size_t dash = text.find('-');
-  uint64_t a, b;
-  if (dash == std::string::npos) {
-    if (!parse(text, &a)) return bad;
-    seqs->push_back(a);
-    return Status::OK();
-  }
-  if (!parse(text.substr(0, dash), &a) || !parse(text.substr(dash + 1), &b) || b < a) return bad;
-  if (b - a >= 1000000) return Status::InvalidArgument("'" + text + "': range too large");
-  for (uint64_t i = a; i <= b; ++i) seqs->push_back(i);
-  return Status::OK();
-}
-
 std::string Join(const json& array, const char* sep) {
   std::string out;
   for (const auto& v : array) {
@@ -426,6 +402,9 @@ int main(int argc, char** argv) {
   proof->add_option("--checkpoint", po.checkpoint_file, "prove against this checkpoint file");
   proof->add_option("--format", po.format, "text or json")->check(formats);
 
+  RetentionCommands retention;
+  retention.AddTo(&app);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -457,6 +436,7 @@ int main(int argc, char** argv) {
     if (*policy_show) return CmdPolicyShow(channel.get(), format);
     if (*reload) return CmdPolicyReload(channel.get());
     if (*verify) return CmdVerify(channel.get(), vo);
+    if (retention.Selected()) return retention.Run(channel.get());
     if (*proof) {
       if (consistency.size() == 2) {
         po.old_size = consistency[0];
