@@ -31,7 +31,7 @@ std::string KeyHolderText(const nlohmann::json& key);
 // InvalidArgument naming the text otherwise; *range is then unchanged.
 Status ParseSeqRange(const std::string& text, std::pair<uint64_t, uint64_t>* range);
 // The same, appending every number of the range to *seqs. InvalidArgument also for a range
-// of a million numbers or more.
+// of more than a million numbers.
 Status ParseSeqRange(const std::string& text, std::vector<uint64_t>* seqs);
 // "key: value" with the key padded to `width`.
 void PrintField(const char* key, const std::string& value, int width = 12);
