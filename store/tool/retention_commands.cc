@@ -105,15 +105,16 @@ int CmdHoldList(Channel* channel, const std::string& format) {
   Status s = channel->Call(Request("hold_list"), &resp, NoPayload);
   if (!s.ok()) return Fail(s);
   const json& holds = resp["holds"];
-  for (size_t i = 0; i < holds.size(); ++i) {
-    if (format == "json") {
-      PrintJson(holds[i]);
-      continue;
+  if (format == "json") {
+    PrintJson(json{{"holds", holds}});
+  } else if (holds.empty()) {
+    std::puts("no hold is in force");
+  } else {
+    for (size_t i = 0; i < holds.size(); ++i) {
+      if (i > 0) std::fputs("\n", stdout);  // an empty line between blocks
+      PrintHold(holds[i]);
     }
-    if (i > 0) std::fputs("\n", stdout);
-    PrintHold(holds[i]);
   }
-  if (format != "json" && holds.empty()) std::puts("no hold is in force");
   if (std::fflush(stdout) != 0) return Fail(Status::IOError("standard output: write failed"));
   return EX_OK;
 }

@@ -90,7 +90,11 @@ class HoldCliTest(harness.E2ETestCase):
 
     # -- helpers
     def holds(self):
-        return self.tool.parse_jsonl(self.tool.ok("hold", "list", "--format", "json"))
+        out = self.tool.ok("hold", "list", "--format", "json")
+        self.assertEqual(out.count(b"\n"), 1, out)   # one object on one line
+        listed = json.loads(out)
+        self.assertEqual(set(listed), {"holds"}, listed)
+        return listed["holds"]
 
     def hold_entries(self):
         """The journal's hold and release entries, oldest first."""
