@@ -12,6 +12,9 @@
   them appends a hold or release entry.
 * purge --dry-run and purge: nothing has expired (the shortest period is a day), so the
   report is all zeros, in JSON and in text; the messages are still there and verify passes.
+* The purge report in text with real disposals, the daemon's clock moved past the retention
+  by the fake_clock shim of test_retention.py (MJ_FAKE_CLOCK_SO): held by a tool hold and a
+  policy hold, --limit, the message and dispose entry ranges.
 
 Retention with an injected clock (real disposals, holds of each scope kind keeping messages)
 is tested by the unit tests; this test covers the commands and their output.
@@ -24,7 +27,8 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import harness   # noqa: E402
+import harness          # noqa: E402
+import test_retention   # noqa: E402  (its fake clock)
 
 POLICY_CASE = "SEC-2026-014"
 POLICY = """\
@@ -244,6 +248,70 @@ class HoldCliTest(harness.E2ETestCase):
         last = [e for e in self.env.every_entry() if e["kind"] == "access" and e["operation"] == "purge"][-1]
         self.assertEqual((last["by"], last["allowed"], last["outcome"], last["arguments"]),
                          (ROOT, True, "", {"dry_run": True, "limit": 3}))
+
+
+EXPIRING_POLICY = """\
+version: 1
+retention: {r1: 1d}
+departments:
+  - name: default
+    retention: r1
+    keys: [keys/e2e.crt]
+holds:
+  - case: POL-1
+    reason: regulator's inquiry
+    placed_by: legal.wang
+    scope:
+      addresses: [held@outside.example]
+"""
+
+
+class PurgeReportTest(harness.E2ETestCase):
+    """The text report of purges that dispose of mail and keep some of it."""
+
+    def test_text_report_of_disposals_holds_and_limit(self):
+        clock = test_retention.Clock()
+        self.addCleanup(clock.close)
+        env = harness.E2E(policy=EXPIRING_POLICY,
+                          daemon_env={"LD_PRELOAD": test_retention.shim(), "MJ_FAKE_CLOCK_FILE": clock.path})
+        env.__enter__()
+        self.addCleanup(env.close)
+        self.env = env
+        tool = env.tool
+        for tag, rcpt in (("m1", "a@outside.example"), ("m2", "b@outside.example"),
+                          ("m3", "held@outside.example"), ("m4", "c@outside.example")):
+            env.send_ok(msg(tag), mail_from="x@outside.example", rcpts=[rcpt])
+        m1, m2, m3, m4 = [e["seq"] for e in env.entries()]
+        tool.ok("hold", "add", "--case", "CASE-T", "--reason", "e2e", "--seq", str(m2))
+        clock.set(test_retention.DAY + 60)   # every message has expired
+
+        self.assertEqual(tool.ok("purge", "--dry-run").decode(),
+                         "dry run:       nothing was disposed of\n"
+                         "expired:       4\n"
+                         "would dispose: 2\n"
+                         "held:          2\n"
+                         "held by:       CASE-T (1)\n"
+                         "held by:       POL-1 (1)\n"
+                         "not permitted: 0\n"
+                         "messages:      %d, %d\n" % (m1, m4))
+        # the oldest retain-until date first
+        report = json.loads(tool.ok("purge", "--limit", "1", "--format", "json"))
+        (first,) = [e["seq"] for e in env.every_entry() if e["kind"] == "dispose"]
+        self.assertEqual(report, {"dry_run": False, "expired": 1, "disposed": 1, "held": 0, "not_permitted": 0,
+                                  "held_by": {}, "messages": [[m1, m1]], "entries": [[first, first]]})
+        out = tool.ok("purge").decode()
+        (second,) = [e["seq"] for e in env.every_entry() if e["kind"] == "dispose" and e["seq"] != first]
+        self.assertEqual(out, "expired:       3\n"
+                              "disposed:      1\n"
+                              "held:          2\n"
+                              "held by:       CASE-T (1)\n"
+                              "held by:       POL-1 (1)\n"
+                              "not permitted: 0\n"
+                              "messages:      %d\n"
+                              "entries:       %d\n" % (m4, second))
+        stored = [seq for seq in (m1, m2, m3, m4) if tool.run("export", "--sealed", str(seq)).returncode == 0]
+        self.assertEqual(stored, [m2, m3])
+        tool.ok("verify")
 
 
 if __name__ == "__main__":
