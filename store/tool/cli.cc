@@ -87,6 +87,12 @@ Status ParseSeqRange(const std::string& text, std::vector<uint64_t>* seqs) {
   return Status::OK();
 }
 
+std::string JoinStrings(const nlohmann::json& array, const char* sep) {
+  std::string out;
+  for (const auto& v : array) out += (out.empty() ? "" : sep) + v.get<std::string>();
+  return out;
+}
+
 std::string KeyHolderText(const nlohmann::json& key) {
   return key["escrow"].get<bool>() ? "escrow"
                                    : "department=" + key["department"].get<std::string>();

@@ -33,6 +33,8 @@ Status ParseSeqRange(const std::string& text, std::pair<uint64_t, uint64_t>* ran
 // The same, appending every number of the range to *seqs. InvalidArgument also for a range
 // of more than a million numbers.
 Status ParseSeqRange(const std::string& text, std::vector<uint64_t>* seqs);
+// The strings of a JSON array joined with sep: ["a","b"] -> "a, b" for sep ", ".
+std::string JoinStrings(const nlohmann::json& array, const char* sep);
 // "key: value" with the key padded to `width`.
 void PrintField(const char* key, const std::string& value, int width = 12);
 

@@ -18,12 +18,6 @@ using nlohmann::json;
 
 namespace {
 
-std::string JoinStrings(const json& array, const char* sep) {
-  std::string out;
-  for (const auto& v : array) out += (out.empty() ? "" : sep) + v.get<std::string>();
-  return out;
-}
-
 std::string MatchText(const json& m) {
   std::string who =
       m["address"].get<std::string>().empty() ? "<>" : m["address"].get<std::string>();

@@ -26,12 +26,6 @@ std::string RangesText(const json& ranges, const char* sep = ", ") {
   return out.empty() ? "none" : out;
 }
 
-std::string JoinStrings(const json& array, const char* sep) {
-  std::string out;
-  for (const json& v : array) out += (out.empty() ? "" : sep) + v.get<std::string>();
-  return out;
-}
-
 // A hold's scope on one line: "departments=a,b addresses=x@y since=T until=T seqs=1-5,9",
 // the criteria it names only.
 std::string ScopeText(const json& scope) {
