@@ -104,15 +104,13 @@ std::string UnixSocketPath(const std::string& spec) {
 
 // Loads the policy file into `policies` (journaling it) and logs the outcome; the problems
 // found are also appended to *errors, and the entry's number set in *seq, when not null.
-// The load changes the holds in force, so it waits for a purge batch being decided
-// (retention, null before the retention exists).
+// The load goes through the retention (Retention::LoadPolicy), as it changes the holds in
+// force.
 Status ReloadPolicy(PolicyHolder* policies, Retention* retention, const std::string& reason,
                     std::vector<PolicyError>* errors, uint64_t* seq_out) {
   std::vector<PolicyError> found;
   uint64_t seq = 0;
-  std::unique_lock<std::mutex> rules;
-  if (retention != nullptr) rules = retention->LockRules();
-  Status s = policies->Load(reason, &found, &seq);
+  Status s = retention->LoadPolicy(reason, &found, &seq);
   if (seq_out != nullptr) *seq_out = seq;
   for (const PolicyError& e : found) Log(LOG_ERR, "%s", e.ToString().c_str());
   if (errors != nullptr) errors->insert(errors->end(), found.begin(), found.end());
@@ -259,21 +257,20 @@ int Run(int argc, char** argv) {
   s = OpenJournal(options, &journal);
   if (!s.ok()) return startup_failure(s.IsBusy() ? EX_TEMPFAIL : EX_IOERR, s);
 
-  // 5. The policy: journaled before it classifies any message.
+  // 5. The policy: journaled before it classifies any message. The retention knows the holds
+  // placed in the journal, which the policy's must not clash with.
   PolicyHolder policies(config.policy, journal.get());
+  Retention retention(journal.get(), &policies);
+  s = retention.Open();
+  if (!s.ok()) return startup_failure(EX_IOERR, s);
   std::vector<PolicyError> policy_errors;
-  s = ReloadPolicy(&policies, nullptr, "start", &policy_errors);
+  s = ReloadPolicy(&policies, &retention, "start", &policy_errors);
   if (!s.ok()) {
     if (!config.foreground) {
       for (const PolicyError& e : policy_errors) std::cerr << e.ToString() << "\n";
     }
     return startup_failure(policy_errors.empty() ? EX_IOERR : EX_CONFIG, s);
   }
-
-  // The holds placed in the journal, for the retention's disposals.
-  Retention retention(journal.get(), &policies);
-  s = retention.Open();
-  if (!s.ok()) return startup_failure(EX_IOERR, s);
 
   // 6. Serve: the admin socket, the reload signal, then libmilter until a stop signal.
   // Callers are identified by the admin socket and granted what the policy's access roles

@@ -10,11 +10,9 @@ using nlohmann::json;
 
 namespace {
 
-Status NoPolicy() { return Status::NotFound("no policy is in force"); }
-
 Status Show(PolicyHolder* holder, ResponseWriter* out) {
   std::shared_ptr<const Policy> policy = holder->Active();
-  if (policy == nullptr) return AnswerError(NoPolicy(), out);
+  if (policy == nullptr) return AnswerError(NoPolicyInForce(), out);
   json files = json::array();
   for (const PolicyFile& f : policy->files()) {
     files.push_back({{"path", f.path}, {"size", f.bytes.size()}, {"text", f.bytes}});
@@ -36,7 +34,7 @@ Status Show(PolicyHolder* holder, ResponseWriter* out) {
 
 Status Explain(PolicyHolder* holder, const json& request, ResponseWriter* out) {
   std::shared_ptr<const Policy> policy = holder->Active();
-  if (policy == nullptr) return AnswerError(NoPolicy(), out);
+  if (policy == nullptr) return AnswerError(NoPolicyInForce(), out);
   auto f = request.find("from");
   if (f != request.end() && !f->is_string()) {
     return AnswerError(Status::InvalidArgument("from: expected a string"), out);
@@ -130,9 +128,9 @@ json ExplainJson(const Policy& policy, const std::string& from,
 }
 
 void AddPolicyOperations(PolicyHolder* holder, PolicyReloader reload, AdminHandler* handler) {
-  handler->AddOperation("policy_show", "policy", [holder](const json&, AdminCall*, ResponseWriter* out) {
-    return Show(holder, out);
-  });
+  handler->AddOperation(
+      "policy_show", "policy",
+      [holder](const json&, AdminCall*, ResponseWriter* out) { return Show(holder, out); });
   handler->AddOperation("policy_explain", "policy",
                         [holder](const json& request, AdminCall*, ResponseWriter* out) {
                           return Explain(holder, request, out);

@@ -65,11 +65,19 @@ Status PolicyFromEntry(const PolicyEntry& entry, uint64_t seq,
   return Status::OK();
 }
 
+Status NoPolicyInForce() { return Status::NotFound("no policy is in force"); }
+
 Status PolicyHolder::Load(const std::string& reason, std::vector<PolicyError>* errors,
-                          uint64_t* seq) {
+                          uint64_t* seq, const PolicyCheck& check) {
   std::lock_guard<std::mutex> load_lock(load_mu_);
   std::shared_ptr<const Policy> policy;
-  if (!LoadPolicy(path_, DiskFileReader(), &policy, errors)) {
+  bool loaded = LoadPolicy(path_, DiskFileReader(), &policy, errors);
+  if (loaded && check) {
+    size_t before = errors->size();
+    check(*policy, errors);
+    loaded = errors->size() == before;
+  }
+  if (!loaded) {
     return Status::InvalidArgument(
         "policy " + path_ + ": " + std::to_string(errors->size()) + " error(s); " +
         (Active() == nullptr ? "no policy is in force" : "the running policy stays in force"));

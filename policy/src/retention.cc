@@ -179,7 +179,7 @@ Status Retention::Purge(const PurgeOptions& options, PurgeReport* report) {
     // Then decide and write under the lock, against the holds in force now.
     std::unique_lock<std::mutex> rules = LockRules();
     std::shared_ptr<const Policy> policy = policies_->Active();
-    if (policy == nullptr) return Status::Unavailable("purge: no policy is in force");
+    if (policy == nullptr) return NoPolicyInForce();
     std::vector<Entry> batch;
     for (uint64_t seq : candidates) {
       MessageEntry m;
@@ -223,11 +223,30 @@ Status Retention::Purge(const PurgeOptions& options, PurgeReport* report) {
   }
   report->disposed_seqs = ToRanges(std::move(disposed));
   report->entry_seqs = ToRanges(std::move(entry_seqs));
-  if (!options.dry_run && report->disposed > 0) {
+  if (!options.dry_run) {
+    // Also what an earlier purge disposed of and a crash kept from being compacted.
     Status c = journal_->CompactDisposed();
     if (s.ok()) s = c;
   }
   return s;
+}
+
+Status Retention::LoadPolicy(const std::string& reason, std::vector<PolicyError>* errors,
+                             uint64_t* seq) {
+  std::unique_lock<std::mutex> rules = LockRules();
+  return policies_->Load(
+      reason, errors, seq, [this](const Policy& policy, std::vector<PolicyError>* problems) {
+        std::lock_guard<std::mutex> l(holds_mu_);
+        for (const Hold& h : policy.holds()) {
+          auto placed = holds_.active().find(h.case_id);
+          if (placed == holds_.active().end()) continue;
+          problems->push_back(PolicyError{
+              policy.files().front().path, 0, 0,
+              "hold case '" + h.case_id + "' is a hold placed with mailjournal hold add (entry " +
+                  std::to_string(placed->second.first) +
+                  "): release that one first, or give this one another case id"});
+        }
+      });
 }
 
 Status RetentionChecker::Start(Journal* journal, uint64_t first_seq) {

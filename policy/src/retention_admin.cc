@@ -73,12 +73,10 @@ json HoldJson(const HoldInForce& h) {
   return out;
 }
 
-Status NoPolicy() { return Status::Unavailable("no policy is in force"); }
-
 Status HoldAdd(Retention* retention, PolicyHolder* holder, const json& request, AdminCall* call,
                ResponseWriter* out) {
   std::shared_ptr<const Policy> policy = holder->Active();
-  if (policy == nullptr) return AnswerError(NoPolicy(), out);
+  if (policy == nullptr) return AnswerError(NoPolicyInForce(), out);
   HoldEntry hold;
   hold.actor = call->caller.actor();
   Status s = RequestString(request, "case", &hold.case_id);

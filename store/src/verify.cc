@@ -10,6 +10,10 @@ namespace mailjournal {
 
 namespace {
 
+// How far an entry's date may be ahead of the verifying machine's clock (clock skew between
+// the journal's host and the auditor's).
+constexpr int64_t kClockTolerance = 3600LL * 1000000;
+
 std::string Hex(const Sha256Digest& d) {
   return HexEncode(std::string_view(reinterpret_cast<const char*>(d.data()), d.size()));
 }
@@ -142,6 +146,19 @@ class Verifier {
     Entry entry;
     s = DecodeEntry(bytes, &entry);
     if (!s.ok()) return Failed(seq, "entry " + std::to_string(seq) + ": " + s.message());
+    // Entries are dated by the commit, never backward: a later entry dated earlier, or an
+    // entry dated after this machine's clock, was not written by the journal in order (e.g. a
+    // disposal forged with a date after the retain-until date).
+    int64_t t = entry.time_us();
+    if (t < last_time_us_) {
+      return Failed(seq, "entry " + std::to_string(seq) + " is dated " + FormatTimeUtc(t) +
+                             ", before the entry before it (" + FormatTimeUtc(last_time_us_) + ")");
+    }
+    if (t > latest_time_us_) {
+      return Failed(seq, "entry " + std::to_string(seq) + " is dated " + FormatTimeUtc(t) +
+                             ", in the future of this machine's clock");
+    }
+    last_time_us_ = t;
     Sha256Digest leaf = LeafHash(bytes), stored;
     s = journal_->ReadLeafHash(seq, &stored);
     if (s.IsCorruption()) return Failed(seq, s.message());
@@ -255,6 +272,8 @@ class Verifier {
   const VerifyOptions& options_;
   VerifyReport* const report_;
   uint64_t last_ = 0;
+  int64_t last_time_us_ = INT64_MIN;  // of the entry checked before
+  const int64_t latest_time_us_ = NowMicros() + kClockTolerance;
   CompactRange range_;
   std::multimap<uint64_t, std::pair<Sha256Digest, std::string>> off_host_;  // size -> root, name
 };

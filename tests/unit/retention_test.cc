@@ -74,8 +74,7 @@ struct Fixture {
     std::ofstream(dir.path() + "/policy.yaml", std::ios::trunc) << text;
     std::vector<PolicyError> errors;
     uint64_t seq = 0;
-    auto rules = retention->LockRules();
-    Status s = policies->Load("test", &errors, &seq);
+    Status s = retention->LoadPolicy("test", &errors, &seq);
     BOOST_REQUIRE_MESSAGE(s.ok(),
                           s.ToString() + (errors.empty() ? "" : ": " + errors[0].ToString()));
   }
@@ -335,6 +334,28 @@ BOOST_AUTO_TEST_CASE(holds_are_refused_when_their_case_is_in_force_or_they_name_
   BOOST_TEST(holds[1].case_id == "NEW-1");
   BOOST_TEST(holds[1].placed_by == "legal");
   BOOST_TEST(holds[1].seq == seq);
+}
+
+BOOST_AUTO_TEST_CASE(a_policy_with_the_case_id_of_a_tool_hold_is_refused) {
+  Fixture f;
+  HoldEntry h = f.Hold("CASE-1");
+  h.scope.departments = {"retail"};
+  uint64_t seq = 0;
+  BOOST_REQUIRE(f.retention->PlaceHold(h, &seq).ok());
+  uint64_t policy_seq = f.policies->active_seq();
+  std::ofstream(f.dir.path() + "/policy.yaml", std::ios::trunc) << PolicyText(
+      "holds:\n"
+      "  - {case: CASE-1, reason: x, placed_by: y, scope: {departments: [brokerage]}}\n");
+  std::vector<PolicyError> errors;
+  uint64_t loaded = 0;
+  Status s = f.retention->LoadPolicy("reload", &errors, &loaded);
+  BOOST_TEST((s.code() == Status::Code::kInvalidArgument));
+  BOOST_REQUIRE(errors.size() == 1u);
+  BOOST_TEST(errors[0].message.find("hold case 'CASE-1' is a hold placed with mailjournal hold "
+                                    "add (entry " +
+                                    std::to_string(seq) + ")") != std::string::npos,
+             errors[0].message);
+  BOOST_TEST(f.policies->active_seq() == policy_seq);  // the running policy stays
 }
 
 BOOST_AUTO_TEST_CASE(purge_goes_in_batches_honours_limit_dry_run_and_permission) {

@@ -8,6 +8,7 @@
 
 #include "mailjournal/checkpoint.h"
 #include "mailjournal/merkle.h"
+#include "mailjournal/time_util.h"
 #include "test_util.h"
 
 namespace mailjournal {
@@ -172,7 +173,11 @@ BOOST_AUTO_TEST_CASE(an_inserted_entry_is_named) {
 
 BOOST_AUTO_TEST_CASE(an_entry_appended_with_its_leaf_hash_is_caught_by_the_stored_tree) {
   TestJournal t;
-  std::string e = t.Raw(RawEntryKey(2));
+  // A copy of entry 2, dated now (so that it is not caught by its date first).
+  Entry copy;
+  BOOST_REQUIRE(DecodeEntry(t.Raw(RawEntryKey(2)), &copy).ok());
+  copy.set_time_us(NowMicros());
+  std::string e = EncodeEntry(copy);
   RawPut(t.dir.path(), RawEntryKey(13), e);
   Sha256Digest h = LeafHash(e);
   RawPut(t.dir.path(), LeafKey(13), std::string(reinterpret_cast<const char*>(h.data()), 32));
@@ -180,6 +185,25 @@ BOOST_AUTO_TEST_CASE(an_entry_appended_with_its_leaf_hash_is_caught_by_the_store
   BOOST_TEST(!r.intact);
   BOOST_TEST(r.first_bad_seq == 13u);
   BOOST_TEST(r.problem.find("covers 12 entries") != std::string::npos, r.problem);
+}
+
+// An entry appended through the journal library by a process whose clock is ahead (or
+// that sets its own dates), e.g. to date a forged disposal after a retain-until date.
+BOOST_AUTO_TEST_CASE(an_entry_dated_in_the_future_is_named) {
+  TestJournal t;
+  {
+    JournalOptions options;
+    options.dir = t.dir.path();
+    options.clock = [] { return NowMicros() + 2 * 3600LL * 1000000; };
+    std::unique_ptr<Journal> j;
+    BOOST_REQUIRE(OpenJournal(options, &j).ok());
+    CommitBytes(j.get(), "from the future", "a@x");
+  }
+  VerifyReport r = t.Verify();
+  BOOST_TEST(!r.intact);
+  BOOST_TEST(r.first_bad_seq == 13u);
+  BOOST_TEST(r.problem.find("in the future of this machine's clock") != std::string::npos,
+             r.problem);
 }
 
 BOOST_AUTO_TEST_CASE(an_entry_rewritten_with_its_leaf_hash_is_caught_by_the_next_checkpoint) {

@@ -10,6 +10,7 @@
 #ifndef MAILJOURNAL_POLICY_HOLDER_H_
 #define MAILJOURNAL_POLICY_HOLDER_H_
 
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -20,6 +21,9 @@
 #include "mailjournal/status.h"
 
 namespace mailjournal {
+
+// The status of a request that needs a policy when none is in force (NotFound).
+Status NoPolicyInForce();
 
 // Rebuilds the policy of a policy entry (number `seq`, for messages) from the files it
 // recorded. Corruption when they no longer load or do not give its digest.
@@ -33,13 +37,19 @@ class PolicyHolder {
   PolicyHolder(const std::string& path, Journal* journal)
       : path_(path.empty() ? path : CanonicalPolicyPath(path)), journal_(journal) {}
 
+  // Further checks a loaded policy must pass before it is journaled (e.g. against the holds
+  // placed with the tool); each problem is appended to *errors.
+  using PolicyCheck = std::function<void(const Policy& policy, std::vector<PolicyError>* errors)>;
+
   // Loads the policy file. On success appends a policy entry (with `reason`) and, in the
   // same write, a key entry for every key it adds to or removes from a holder compared with
   // the policy in force before (the journal's newest after a restart), makes the policy
   // active and sets *seq to the policy entry's sequence number. Otherwise returns
   // InvalidArgument with every problem in *errors (or the journal's error), and the active
   // policy stays.
-  Status Load(const std::string& reason, std::vector<PolicyError>* errors, uint64_t* seq);
+  // A problem found by `check` (if set) refuses the policy like an error in the file.
+  Status Load(const std::string& reason, std::vector<PolicyError>* errors, uint64_t* seq,
+              const PolicyCheck& check = nullptr);
 
   // Makes the journal's newest policy entry active, rebuilt from the files it recorded.
   // NotFound when the journal has none; Corruption when it no longer loads or its digest

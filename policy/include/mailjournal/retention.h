@@ -96,6 +96,10 @@ class Retention {
   // disposals is decided and written. The daemon's policy reloads take it.
   std::unique_lock<std::mutex> LockRules() { return std::unique_lock<std::mutex>(rules_mu_); }
 
+  // Loads the policy file into the holder (PolicyHolder::Load), under the rules lock, and
+  // refuses a policy with a hold whose case id is that of a hold placed with the tool.
+  Status LoadPolicy(const std::string& reason, std::vector<PolicyError>* errors, uint64_t* seq);
+
   // Places a hold (its time is set by the journal). InvalidArgument when a hold of that case
   // is in force already or the scope names nothing; sets *seq to the hold entry.
   Status PlaceHold(HoldEntry hold, uint64_t* seq);
