@@ -9,7 +9,9 @@ all expired (retention 1d), then `mailjournal purge` runs while milter_load keep
 at a steady rate; every message of that flow must be answered CONTINUE (milter_load exits 1
 on any other answer, a tempfail included).  The daemon's resident memory is sampled during the
 purge; its growth over the level before the purge must stay under MAX_GROWTH_MB (the purge
-works in batches of 1000 messages).  Afterwards `verify` accounts for every disposal.
+works in batches of 1000 messages).  The bound applies to the daemon's own (anonymous)
+memory, RssAnon; VmRSS, printed too, also counts the journal's table files that LevelDB maps
+into memory to read them, which grows with the journal read (page cache, reclaimable).  Afterwards `verify` accounts for every disposal.
 
 The figures (fill rate, purge time, memory, the flow's latency during the purge) are printed
 for the issue note; the pass/fail conditions are the ones above, not times."""
@@ -45,12 +47,19 @@ def log(msg):
     sys.stderr.flush()
 
 
-def rss_kb(pid):
+def memory_kb(pid):
+    """(VmRSS, RssAnon) of a process, in kB.  RssAnon is the process's own memory; the rest of
+    VmRSS is mostly the journal's table files, which LevelDB maps to read them: page cache
+    that grows with what is read and that the kernel reclaims under pressure."""
+    fields = {}
     with open("/proc/%d/status" % pid) as f:
         for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    raise harness.HarnessError("no VmRSS for pid %d" % pid)
+            key, _, value = line.partition(":")
+            if key in ("VmRSS", "RssAnon"):
+                fields[key] = int(value.split()[0])
+    if len(fields) != 2:
+        raise harness.HarnessError("no VmRSS/RssAnon for pid %d" % pid)
+    return fields["VmRSS"], fields["RssAnon"]
 
 
 def results(out):
@@ -89,7 +98,7 @@ class PurgeLoadTest(harness.E2ETestCase):
         last_before = env.tool.last_seq()
 
         clock.set(2 * DAY)   # everything journaled so far has expired
-        rss_before = rss_kb(pid)
+        rss_before, anon_before = memory_kb(pid)
         flow = {"runs": [], "failed": [], "stop": False}
 
         def send_flow():
@@ -108,7 +117,7 @@ class PurgeLoadTest(harness.E2ETestCase):
 
         def sample_rss():
             while not sampling["stop"]:
-                samples.append(rss_kb(pid))
+                samples.append(memory_kb(pid))
                 time.sleep(0.2)   # a measurement interval, not synchronisation
         flow_thread = threading.Thread(target=send_flow)
         rss_thread = threading.Thread(target=sample_rss)
@@ -131,14 +140,17 @@ class PurgeLoadTest(harness.E2ETestCase):
         self.assertEqual(purge.returncode, 0, purge.stderr)
         report = json.loads(purge.stdout)
         report = report.get("report", report)
-        growth_mb = (max(samples) - rss_before) / 1024.0
+        peak_rss = max(s[0] for s in samples)
+        peak_anon = max(s[1] for s in samples)
+        growth_mb = (peak_anon - anon_before) / 1024.0
         flowed = sum(r.get("messages", 0) for r in flow["runs"])
         p99 = max((r.get("eom_p99_ms", 0) for r in flow["runs"]), default=0)
-        log("purge: %d disposed of in %.1f s (%.0f/s); daemon RSS %.1f MB before, peak %.1f MB during"
-            " (+%.1f MB, %d samples); mail flow: %d messages in %d runs (%d during the purge),"
-            " worst run p99 %.2f ms" % (
-                report["disposed"], purge_s, report["disposed"] / purge_s, rss_before / 1024.0,
-                max(samples) / 1024.0, growth_mb, len(samples), flowed, len(flow["runs"]), runs_during, p99))
+        log("purge: %d disposed of in %.1f s (%.0f/s); daemon memory before / peak during (%d samples):"
+            " own (RssAnon) %.1f / %.1f MB (+%.1f MB), resident with mapped tables (VmRSS) %.1f / %.1f MB;"
+            " mail flow: %d messages in %d runs (%d during the purge), worst run p99 %.2f ms" % (
+                report["disposed"], purge_s, report["disposed"] / purge_s, len(samples),
+                anon_before / 1024.0, peak_anon / 1024.0, growth_mb, rss_before / 1024.0, peak_rss / 1024.0,
+                flowed, len(flow["runs"]), runs_during, p99))
         self.assertEqual(flow["failed"], [], "the mail flow got answers other than CONTINUE during the purge")
         self.assertGreater(runs_during, 0)
         self.assertEqual(report["disposed"], N_EXPIRED, report)
