@@ -163,26 +163,34 @@ Status ConsistencyProof(uint64_t old_size, uint64_t new_size, const LeafHashSour
   return SubProof(old_size, 0, new_size, true, leaves, proof);
 }
 
-bool VerifyInclusion(uint64_t index, uint64_t size, const Sha256Digest& leaf_hash,
-                     const std::vector<Sha256Digest>& path, const Sha256Digest& root) {
+bool InclusionPathSides(uint64_t index, uint64_t size, size_t path_size, std::vector<bool>* left) {
+  left->clear();
   if (index >= size) return false;
   uint64_t fn = index, sn = size - 1;
-  Sha256Digest r = leaf_hash;
-  for (const Sha256Digest& p : path) {
+  for (size_t i = 0; i < path_size; ++i) {
     if (sn == 0) return false;
-    if ((fn & 1) != 0 || fn == sn) {
-      r = NodeHash(p, r);
+    bool on_left = (fn & 1) != 0 || fn == sn;
+    left->push_back(on_left);
+    if (on_left) {
       while ((fn & 1) == 0 && fn != 0) {
         fn >>= 1;
         sn >>= 1;
       }
-    } else {
-      r = NodeHash(r, p);
     }
     fn >>= 1;
     sn >>= 1;
   }
-  return sn == 0 && r == root;
+  return sn == 0;
+}
+
+bool VerifyInclusion(uint64_t index, uint64_t size, const Sha256Digest& leaf_hash,
+                     const std::vector<Sha256Digest>& path, const Sha256Digest& root) {
+  std::vector<bool> left;
+  if (!InclusionPathSides(index, size, path.size(), &left)) return false;
+  Sha256Digest r = leaf_hash;
+  for (size_t i = 0; i < path.size(); ++i)
+    r = left[i] ? NodeHash(path[i], r) : NodeHash(r, path[i]);
+  return r == root;
 }
 
 bool VerifyConsistency(uint64_t old_size, uint64_t new_size, const Sha256Digest& old_root,

@@ -215,6 +215,22 @@ BOOST_AUTO_TEST_CASE(thousands_of_leaves_agree_with_an_independent_implementatio
   BOOST_TEST(VerifyConsistency(1000, 3000, t.Root(1000), t.Root(3000), proof));
 }
 
+BOOST_AUTO_TEST_CASE(inclusion_path_sides_follow_the_leaf_up_to_the_root) {
+  // PATH(5, D[8]): leaf 4 joins on the left, leaves 6-7 on the right, leaves 0-3 on the left.
+  std::vector<bool> left;
+  BOOST_TEST_REQUIRE(InclusionPathSides(5, 8, 3, &left));
+  BOOST_TEST((left == std::vector<bool>{true, false, true}));
+  // Leaf 6 of 7 is the last: PATH(6, D[7]) is {MTH(D[4:6]), MTH(D[0:4])}, both on the left.
+  BOOST_TEST_REQUIRE(InclusionPathSides(6, 7, 2, &left));
+  BOOST_TEST((left == std::vector<bool>{true, true}));
+  BOOST_TEST_REQUIRE(InclusionPathSides(0, 1, 0, &left));
+  BOOST_TEST(left.empty());
+  BOOST_TEST(!InclusionPathSides(5, 8, 2, &left));  // too short
+  BOOST_TEST(!InclusionPathSides(5, 8, 4, &left));  // too long
+  BOOST_TEST(!InclusionPathSides(8, 8, 3, &left));  // not a leaf of the tree
+  BOOST_TEST(!InclusionPathSides(0, 0, 0, &left));
+}
+
 BOOST_AUTO_TEST_CASE(every_proof_of_small_trees_verifies_and_damaged_ones_do_not) {
   Tree t = CountingTree(40);
   std::vector<Sha256Digest> roots;

@@ -60,6 +60,13 @@ Status InclusionProof(uint64_t index, uint64_t size, const LeafHashSource& leave
 Status ConsistencyProof(uint64_t old_size, uint64_t new_size, const LeafHashSource& leaves,
                         std::vector<Sha256Digest>* proof);
 
+// How the hashes of an inclusion path of `path_size` hashes for leaf `index` of the tree of
+// `size` leaves join, following RFC 9162 2.1.3.2: (*left)[i] is true when path[i] is the
+// left child of the node it makes with the hash so far, r (NODE(path[i], r)), false when it
+// is the right one (NODE(r, path[i])). Returns false, with *left unspecified, when no path
+// of that length proves that leaf (index >= size, or a path too long or too short).
+bool InclusionPathSides(uint64_t index, uint64_t size, size_t path_size, std::vector<bool>* left);
+
 // RFC 9162 2.1.3.2: true when `path` proves that `leaf_hash` is leaf `index` of the tree of
 // `size` leaves whose root is `root`.
 bool VerifyInclusion(uint64_t index, uint64_t size, const Sha256Digest& leaf_hash,
