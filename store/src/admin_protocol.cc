@@ -531,6 +531,10 @@ Status AdminHandler::Show(const json& request, AdminCall* call, ResponseWriter* 
   call->returned.push_back(seq);
   json resp = OkResponse();
   resp["entry"] = EntryToJson(seq, e);
+  uint64_t disposal = 0;
+  if (e.kind == EntryKind::kMessage && journal_->FindDisposal(seq, &disposal).ok()) {
+    resp["disposal"] = disposal;  // its content is gone; this dispose entry says why
+  }
   return out->Header(resp);
 }
 

@@ -116,6 +116,23 @@ BOOST_FIXTURE_TEST_CASE(show_returns_the_entry_and_not_found_for_unknown_seq, Fi
   BOOST_TEST(missing.header["error"]["code"] == "not_found");
 }
 
+BOOST_FIXTURE_TEST_CASE(show_names_the_dispose_entry_of_a_disposed_message, Fixture) {
+  std::vector<Entry> disposals(1);
+  disposals[0].kind = EntryKind::kDispose;
+  disposals[0].dispose.message = 4;
+  disposals[0].dispose.retention = "standard";
+  uint64_t dispose_seq = 0;
+  BOOST_REQUIRE(journal->DisposeMessages(&disposals, &dispose_seq).ok());
+  Recorder r = Call({{"op", "show"}, {"seq", 4}});
+  BOOST_REQUIRE(r.header["ok"] == true);
+  BOOST_TEST(r.header["disposal"] == dispose_seq);
+  BOOST_TEST(r.header["entry"]["seq"] == 4);  // the entry stays as it was
+  BOOST_TEST(!Call({{"op", "show"}, {"seq", 3}}).header.contains("disposal"));
+  BOOST_TEST(!Call({{"op", "show"}, {"seq", dispose_seq}}).header.contains("disposal"));
+  Recorder exported = Call({{"op", "export"}, {"seq", 4}});
+  BOOST_TEST(exported.header["error"]["code"] == "not_found");
+}
+
 BOOST_FIXTURE_TEST_CASE(export_sends_size_payload_and_trailer, Fixture) {
   Recorder r = Call({{"op", "export"}, {"seq", 3}});
   BOOST_REQUIRE(r.header["ok"] == true);
