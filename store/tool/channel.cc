@@ -128,6 +128,22 @@ class LocalResponse : public ResponseWriter {
   Status sink_error_;
 };
 
+class HandlerChannel : public Channel {
+ public:
+  HandlerChannel(AdminHandler* handler, Caller caller)
+      : handler_(handler), caller_(std::move(caller)) {}
+
+  Status Call(const json& request, json* response, const Journal::ChunkSink& payload) override {
+    LocalResponse out(response, &payload);
+    Status s = handler_->Handle(request, caller_, &out);
+    return s.ok() ? out.Result() : s;
+  }
+
+ private:
+  AdminHandler* const handler_;
+  const Caller caller_;
+};
+
 class LocalChannel : public Channel {
  public:
   // The policy operations answer with the journal's newest policy entry (none: "no policy
@@ -139,7 +155,7 @@ class LocalChannel : public Channel {
         policies_("", journal_.get()),
         handler_(journal_.get(), ServerInfo{"offline", 0, dir}, RolePermissions(&policies_, owner)),
         retention_(journal_.get(), &policies_),
-        caller_(ProcessCaller()) {
+        direct_(&handler_, ProcessCaller()) {
     policies_.LoadFromJournal();
     retention_open_ = retention_.Open();
     AddPolicyOperations(&policies_, nullptr, &handler_);
@@ -151,9 +167,7 @@ class LocalChannel : public Channel {
 
   Status Call(const json& request, json* response, const Journal::ChunkSink& payload) override {
     if (!retention_open_.ok()) return retention_open_;
-    LocalResponse out(response, &payload);
-    Status s = handler_.Handle(request, caller_, &out);
-    return s.ok() ? out.Result() : s;
+    return direct_.Call(request, response, payload);
   }
 
  private:
@@ -162,7 +176,7 @@ class LocalChannel : public Channel {
   AdminHandler handler_;
   Retention retention_;
   Status retention_open_;  // the journal's holds could not be read: nothing is answered
-  const Caller caller_;
+  HandlerChannel direct_;  // as this process
 };
 
 }  // namespace
@@ -184,6 +198,10 @@ Status ConnectSocketChannel(const std::string& path, std::unique_ptr<Channel>* c
   }
   *channel = std::make_unique<SocketChannel>(fd, path);
   return Status::OK();
+}
+
+std::unique_ptr<Channel> NewHandlerChannel(AdminHandler* handler, const Caller& caller) {
+  return std::make_unique<HandlerChannel>(handler, caller);
 }
 
 Status OpenLocalChannel(const std::string& dir, std::unique_ptr<Channel>* channel) {

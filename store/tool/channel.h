@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "mailjournal/admin_protocol.h"
 #include "mailjournal/journal.h"
 #include "mailjournal/status.h"
 
@@ -31,6 +32,11 @@ Status ConnectSocketChannel(const std::string& path, std::unique_ptr<Channel>* c
 // Opens the journal in `dir` directly (it must exist). Busy, with a hint to use --socket,
 // while mailjournald holds it.
 Status OpenLocalChannel(const std::string& dir, std::unique_ptr<Channel>* channel);
+
+// Hands each request to `handler` in this process, as coming from `caller`: how the offline
+// channel answers for the tool's own process, and how tests run commands as other callers.
+// REQUIRES: handler outlives the channel.
+std::unique_ptr<Channel> NewHandlerChannel(AdminHandler* handler, const Caller& caller);
 
 }  // namespace mailjournal
 

@@ -3,7 +3,9 @@
 #include <sysexits.h>
 
 #include <cstdio>
+#include <fstream>
 #include <iostream>
+#include <iterator>
 
 #include "mailjournal/admin_protocol.h"
 
@@ -91,6 +93,13 @@ std::string JoinStrings(const nlohmann::json& array, const char* sep) {
   std::string out;
   for (const auto& v : array) out += (out.empty() ? "" : sep) + v.get<std::string>();
   return out;
+}
+
+Status ReadWholeFile(const std::string& path, std::string* content) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Status::NotFound(path + ": cannot read");
+  content->assign(std::istreambuf_iterator<char>(in), {});
+  return Status::OK();
 }
 
 std::string KeyHolderText(const nlohmann::json& key) {

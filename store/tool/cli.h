@@ -35,6 +35,9 @@ Status ParseSeqRange(const std::string& text, std::pair<uint64_t, uint64_t>* ran
 Status ParseSeqRange(const std::string& text, std::vector<uint64_t>* seqs);
 // The strings of a JSON array joined with sep: ["a","b"] -> "a, b" for sep ", ".
 std::string JoinStrings(const nlohmann::json& array, const char* sep);
+// The whole content of the file at `path`. NotFound "PATH: cannot read" when it cannot be
+// opened or read.
+Status ReadWholeFile(const std::string& path, std::string* content);
 // "key: value" with the key padded to `width`.
 void PrintField(const char* key, const std::string& value, int width = 12);
 

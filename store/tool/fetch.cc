@@ -7,6 +7,8 @@
 
 #include "cli.h"
 #include "mailjournal/admin_protocol.h"
+#include "mailjournal/checkpoint.h"
+#include "mailjournal/merkle.h"
 #include "mailjournal/sha256.h"
 
 namespace mailjournal {
@@ -68,31 +70,42 @@ Status Opener::Open(const json& entry, const std::string& sealed, std::string* p
   return Status::OK();
 }
 
-Status FetchMessage(Channel* ch, uint64_t seq, FetchPurpose purpose, FetchForm form,
-                    const Opener& opener,
-                    const std::function<Status(const json&)>& on_entry,
-                    const Journal::ChunkSink& sink) {
+Status ShowMessage(Channel* ch, uint64_t seq, json* shown) {
   json req = Request("show");
   req["seq"] = seq;
-  json shown;
-  Status s = ch->Call(req, &shown, NoPayload);
+  Status s = ch->Call(req, shown, NoPayload);
   if (!s.ok()) return s;
-  const json& entry = shown["entry"];
+  const json& entry = (*shown)["entry"];
   if (entry["kind"] != "message") {
     return Status::NotFound("entry " + std::to_string(seq) + " is a " +
                             entry["kind"].get<std::string>() + " entry, not a message");
   }
-  s = on_entry(entry);
-  if (!s.ok()) return s;
-  req = Request("export");
+  return Status::OK();
+}
+
+Status ExportStored(Channel* ch, uint64_t seq, FetchPurpose purpose,
+                    const Journal::ChunkSink& sink) {
+  json req = Request("export");
   req["seq"] = seq;
   req["purpose"] = purpose == FetchPurpose::kRead ? "read" : "export";
   json resp;
+  return ch->Call(req, &resp, sink);
+}
+
+Status FetchMessage(Channel* ch, uint64_t seq, FetchPurpose purpose, FetchForm form,
+                    const Opener& opener, const std::function<Status(const json&)>& on_entry,
+                    const Journal::ChunkSink& sink) {
+  json shown;
+  Status s = ShowMessage(ch, seq, &shown);
+  if (!s.ok()) return s;
+  const json& entry = shown["entry"];
+  s = on_entry(entry);
+  if (!s.ok()) return s;
   if (!entry.value("sealed", false) || form == FetchForm::kStored) {
-    return ch->Call(req, &resp, sink);
+    return ExportStored(ch, seq, purpose, sink);
   }
   std::string sealed, plaintext;
-  s = ch->Call(req, &resp, [&](std::string_view b) {
+  s = ExportStored(ch, seq, purpose, [&](std::string_view b) {
     sealed.append(b);
     return Status::OK();
   });
@@ -100,6 +113,62 @@ Status FetchMessage(Channel* ch, uint64_t seq, FetchPurpose purpose, FetchForm f
   if (s.ok()) s = sink(plaintext);
   OPENSSL_cleanse(&plaintext[0], plaintext.size());
   return s;
+}
+
+namespace {
+
+Sha256Digest Digest(const json& hex) {
+  std::string bytes = HexDecode(hex.get<std::string>());
+  Sha256Digest d{};
+  if (bytes.size() == d.size()) std::copy(bytes.begin(), bytes.end(), d.begin());
+  return d;
+}
+
+std::vector<Sha256Digest> Digests(const json& array) {
+  std::vector<Sha256Digest> out;
+  for (const json& h : array) out.push_back(Digest(h));
+  return out;
+}
+
+}  // namespace
+
+Status GetCheckedProof(Channel* ch, const ProofQuery& query, json* proof) {
+  json req = Request("proof");
+  if (query.size != 0) req["size"] = query.size;
+  if (query.seq != 0) {
+    req["seq"] = query.seq;
+  } else {
+    req["old_size"] = query.old_size;
+  }
+  json resp;
+  Status s = ch->Call(req, &resp, NoPayload);
+  if (!s.ok()) return s;
+  *proof = resp["proof"];
+  std::string note = resp.value("checkpoint", query.checkpoint);
+  Checkpoint checkpoint;
+  if (!note.empty()) {
+    std::string text;
+    s = NoteText(note, &text);
+    if (s.ok()) s = ParseCheckpoint(text, &checkpoint);
+    if (!s.ok()) return Status::Corruption("the checkpoint of the proof: " + s.message());
+  }
+  // The proof against its root, the root against the checkpoint.
+  Sha256Digest root = Digest((*proof)["root"]);
+  uint64_t size = (*proof)["tree_size"].get<uint64_t>();
+  bool valid =
+      (*proof)["type"] == "inclusion"
+          ? VerifyInclusion((*proof)["leaf_index"].get<uint64_t>(), size,
+                            LeafHash(HexDecode((*proof)["entry"].get<std::string>())),
+                            Digests((*proof)["path"]), root)
+          : VerifyConsistency((*proof)["old_size"].get<uint64_t>(), size,
+                              Digest((*proof)["old_root"]), root, Digests((*proof)["path"]));
+  if (!valid) return Status::Corruption("the journal gave a proof that does not verify");
+  if (!note.empty() && (checkpoint.size != size || checkpoint.root != root)) {
+    return Status::Corruption("the journal's tree of " + std::to_string(size) +
+                              " entries does not have the checkpoint's root");
+  }
+  if (!note.empty()) (*proof)["checkpoint"] = note;
+  return Status::OK();
 }
 
 }  // namespace mailjournal

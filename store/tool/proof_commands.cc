@@ -4,27 +4,18 @@
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
-#include <iterator>
 
 #include "cli.h"
 #include "commands.h"
+#include "fetch.h"
 #include "mailjournal/admin_protocol.h"
 #include "mailjournal/checkpoint.h"
-#include "mailjournal/merkle.h"
 
 namespace mailjournal {
 
 using nlohmann::json;
 
 namespace {
-
-Status ReadText(const std::string& path, std::string* text) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Status::NotFound(path + ": cannot read");
-  text->assign(std::istreambuf_iterator<char>(in), {});
-  return Status::OK();
-}
 
 // True for the name of an off-host copy, "checkpoint." and decimal digits (not the
 // daemon's temporary files, nor anything else kept there).
@@ -47,24 +38,11 @@ Status ReadCheckpointDir(const std::string& dir, json* checkpoints) {
   std::sort(paths.begin(), paths.end());
   for (const std::string& p : paths) {
     std::string note;
-    Status s = ReadText(p, &note);
+    Status s = ReadWholeFile(p, &note);
     if (!s.ok()) return s;
     checkpoints->push_back({{"name", p}, {"note", note}});
   }
   return Status::OK();
-}
-
-Sha256Digest Digest(const json& hex) {
-  std::string bytes = HexDecode(hex.get<std::string>());
-  Sha256Digest d{};
-  if (bytes.size() == d.size()) std::copy(bytes.begin(), bytes.end(), d.begin());
-  return d;
-}
-
-std::vector<Sha256Digest> Digests(const json& array) {
-  std::vector<Sha256Digest> out;
-  for (const json& h : array) out.push_back(Digest(h));
-  return out;
 }
 
 }  // namespace
@@ -74,7 +52,7 @@ int CmdVerify(Channel* channel, const VerifyCliOptions& o) {
   Status s;
   if (!o.verifier_key_file.empty()) {
     std::string key;
-    s = ReadText(o.verifier_key_file, &key);
+    s = ReadWholeFile(o.verifier_key_file, &key);
     req["verifier_key"] = key;
   }
   if (s.ok() && !o.checkpoint_dir.empty()) {
@@ -83,7 +61,7 @@ int CmdVerify(Channel* channel, const VerifyCliOptions& o) {
   }
   if (s.ok() && !o.since_file.empty()) {
     std::string since;
-    s = ReadText(o.since_file, &since);
+    s = ReadWholeFile(o.since_file, &since);
     req["since"] = since;
   }
   if (!s.ok()) return Fail(s);
@@ -122,51 +100,23 @@ int CmdVerify(Channel* channel, const VerifyCliOptions& o) {
 }
 
 int CmdProof(Channel* channel, const ProofCliOptions& o) {
-  json req = Request("proof");
-  std::string note;
-  Checkpoint checkpoint;
-  bool have_checkpoint = false;
+  ProofQuery query;
+  query.seq = o.inclusion;
+  query.old_size = o.old_size;
+  query.size = o.new_size;
   if (!o.checkpoint_file.empty()) {
     std::string text;
-    Status s = ReadText(o.checkpoint_file, &note);
+    Checkpoint checkpoint;
+    Status s = ReadWholeFile(o.checkpoint_file, &query.checkpoint);
     if (!s.ok()) return Fail(s);
-    s = NoteText(note, &text);
+    s = NoteText(query.checkpoint, &text);
     if (s.ok()) s = ParseCheckpoint(text, &checkpoint);
     if (!s.ok()) return Fail(Status::InvalidArgument(o.checkpoint_file + ": " + s.message()));
-    req["size"] = checkpoint.size;
-    have_checkpoint = true;
-  } else if (o.new_size != 0) {
-    req["size"] = o.new_size;
+    query.size = checkpoint.size;
   }
-  if (o.inclusion != 0) {
-    req["seq"] = o.inclusion;
-  } else {
-    req["old_size"] = o.old_size;
-  }
-  json resp;
-  Status s = channel->Call(req, &resp, NoPayload);
+  json proof;
+  Status s = GetCheckedProof(channel, query, &proof);
   if (!s.ok()) return Fail(s);
-  json proof = resp["proof"];
-  if (resp.contains("checkpoint")) {
-    note = resp["checkpoint"].get<std::string>();
-    std::string text;
-    have_checkpoint = NoteText(note, &text).ok() && ParseCheckpoint(text, &checkpoint).ok();
-  }
-  // Check what is printed: the proof against its root, the root against the checkpoint.
-  Sha256Digest root = Digest(proof["root"]);
-  uint64_t size = proof["tree_size"].get<uint64_t>();
-  bool valid = proof["type"] == "inclusion"
-                   ? VerifyInclusion(proof["leaf_index"].get<uint64_t>(), size,
-                                     LeafHash(HexDecode(proof["entry"].get<std::string>())),
-                                     Digests(proof["path"]), root)
-                   : VerifyConsistency(proof["old_size"].get<uint64_t>(), size,
-                                       Digest(proof["old_root"]), root, Digests(proof["path"]));
-  if (!valid) return Fail(Status::Corruption("the journal gave a proof that does not verify"));
-  if (have_checkpoint && (checkpoint.size != size || checkpoint.root != root)) {
-    return Fail(Status::Corruption("the journal's tree of " + std::to_string(size) +
-                                   " entries does not have the checkpoint's root"));
-  }
-  if (have_checkpoint) proof["checkpoint"] = note;
   if (o.format == "json") {
     PrintJson(proof);
   } else {
@@ -176,7 +126,9 @@ int CmdProof(Channel* channel, const ProofCliOptions& o) {
       PrintField(it.key().c_str(), v, 11);
     }
     for (const json& p : proof["path"]) PrintField("path", p.get<std::string>(), 11);
-    if (have_checkpoint) std::printf("checkpoint:\n%s", note.c_str());
+    if (proof.contains("checkpoint")) {
+      std::printf("checkpoint:\n%s", proof["checkpoint"].get<std::string>().c_str());
+    }
   }
   std::fflush(stdout);
   return EX_OK;
