@@ -61,6 +61,49 @@ struct ProofCliOptions {
 // not the checkpoint's.
 int CmdProof(Channel* channel, const ProofCliOptions& options);
 
+// export --bundle DIR SEQ...: the evidence bundle (mailjournal(8), EVIDENCE BUNDLE).
+struct BundleOptions {
+  std::string dir;                     // the bundle: a new directory, or an empty one
+  std::vector<std::string> key_files;  // private keys that may open sealed messages
+  std::string passphrase_file;         // their passphrase ("": OpenSSL prompts)
+  std::string verifier_key_file;       // the checkpoint verifier key ("": none); copied in
+};
+
+struct BundleSummary {
+  size_t messages = 0;
+  size_t opened = 0;                  // with message.eml
+  size_t disposed = 0;                // content disposed of: entry, proof and audit trail only
+  uint64_t tree_size = 0;             // of the checkpoint every message is proven against
+  std::vector<std::string> warnings;  // one per sealed message that was not opened, and why
+};
+
+// OK when `dir` does not exist but its parent directory does, or is an empty directory;
+// otherwise InvalidArgument saying why: a bundle is never written over other files.
+Status CheckBundleDir(const std::string& dir);
+
+// Writes the evidence bundle of the messages `seqs` (in any order, repeats ignored) into
+// options.dir, which must pass CheckBundleDir; it is created (mode 0700) when missing.
+// Everything about a message is fetched and checked before any file of it is written:
+// its entry, its stored bytes (the "export" request, which the daemon checks against the
+// caller's export grant and records), the captured bytes opened with the keys given, its
+// inclusion proof against the journal's newest checkpoint (one for the whole bundle, its
+// signature checked when a verifier key is given), and the access entries about it, read
+// last so that they include this bundle's own requests. Files appear complete, each under
+// its final name, and nothing is overwritten; README.txt, the index, is written last. On
+// any error, everything written is removed again and options.dir is left as it was; the
+// error is the first one met: PermissionDenied when the caller may not show, export, prove
+// or audit a message; NotFound for an entry that is not a message, or a journal without a
+// checkpoint; Busy when a message is newer than the newest checkpoint; Corruption when a
+// message, a proof or the checkpoint does not check; IOError when a file cannot be written.
+// A sealed message that no key given opens is written unopened, with a warning.
+Status WriteBundle(Channel* channel, const std::vector<uint64_t>& seqs,
+                   const BundleOptions& options, BundleSummary* summary);
+
+// export --bundle: WriteBundle, then a summary line. Exit 0; 73 when DIR is not new or
+// empty; otherwise the exit status of WriteBundle's error (mailjournal(8), EXIT STATUS).
+int CmdExportBundle(Channel* channel, const std::vector<uint64_t>& seqs,
+                    const BundleOptions& options);
+
 // keygen --signing ORIGIN -o DIR: writes DIR/checkpoint.key and DIR/checkpoint.vkey.
 int CmdKeygenSigning(const std::string& origin, const std::string& dir, const std::string& format);
 

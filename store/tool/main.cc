@@ -244,6 +244,7 @@ struct ExportOptions {
   std::string out_path;
   bool sealed = false;  // write sealed messages as stored (CMS), not opened
   KeyOptions keys;
+  BundleOptions bundle;  // with bundle.dir: the evidence bundle instead
 };
 
 int CmdExport(Channel* ch, const std::vector<std::string>& ranges, const ExportOptions& o) {
@@ -251,6 +252,12 @@ int CmdExport(Channel* ch, const std::vector<std::string>& ranges, const ExportO
   for (const auto& r : ranges) {
     Status s = ParseSeqRange(r, &seqs);
     if (!s.ok()) return Fail(s);
+  }
+  if (!o.bundle.dir.empty()) {
+    BundleOptions bundle = o.bundle;
+    bundle.key_files = o.keys.files;
+    bundle.passphrase_file = o.keys.passphrase_file;
+    return CmdExportBundle(ch, seqs, bundle);
   }
   if (o.sealed && o.format != "eml") {
     return Fail(Status::InvalidArgument("--sealed writes the stored form: use --format eml"));
@@ -345,10 +352,19 @@ int main(int argc, char** argv) {
   ExportOptions xo;
   auto* exp = app.add_subcommand("export", "write captured messages as eml or mbox");
   exp->add_option("seq", export_seqs, "sequence numbers N or ranges N-M")->required();
-  exp->add_option("--format", xo.format, "eml or mbox")->check(CLI::IsMember({"eml", "mbox"}));
-  exp->add_option("-o,--output", xo.out_path, "output file (or directory for several eml)");
+  auto* export_format =
+      exp->add_option("--format", xo.format, "eml or mbox")->check(CLI::IsMember({"eml", "mbox"}));
+  auto* output =
+      exp->add_option("-o,--output", xo.out_path, "output file (or directory for several eml)");
   xo.keys.AddTo(exp);
-  exp->add_flag("--sealed", xo.sealed, "write sealed messages as stored (CMS), unopened");
+  auto* sealed =
+      exp->add_flag("--sealed", xo.sealed, "write sealed messages as stored (CMS), unopened");
+  auto* bundle = exp->add_option("--bundle", xo.bundle.dir,
+                                 "write the evidence bundle into this new or empty directory");
+  bundle->excludes(export_format)->excludes(output)->excludes(sealed);
+  exp->add_option("--verifier-key", xo.bundle.verifier_key_file,
+                  "with --bundle: check the checkpoint with this verifier key and include it")
+      ->needs(bundle);
 
   auto* policy = app.add_subcommand("policy", "check, explain, show and reload the policy");
   policy->require_subcommand(1);
