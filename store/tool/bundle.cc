@@ -364,6 +364,7 @@ std::string CheckMessage(const Listed& m, const ReadmeFacts& f) {
       "openssl pkeyutl -verify -pubin -keyform DER -inkey \"$t/key.der\" -rawin -in "
       "\"$t/signed\" -sigfile \"$t/ed25519\"",
       {"Signature Verified Successfully"});
+  t.Command("rm -r \"$t\"");
   t.Say("   Its tree: the size (line 2) and the root (line 3, base64):");
   t.Command(
       "sed -n 2p " + d + "checkpoint; sed -n 3p " + d + "checkpoint | base64 -d | xxd -p -c 32",
