@@ -573,6 +573,20 @@ std::string MadeBy() {
   return ProcessCaller().Describe() + " on host " + Printable(host);
 }
 
+// The error about message `seq`, naming it unless it does already.
+Status Concerning(uint64_t seq, const Status& s) {
+  const std::string n = std::to_string(seq);
+  for (const std::string& named : {"message " + n, "entry " + n}) {
+    size_t at = s.message().find(named);
+    if (at != std::string::npos &&
+        (at + named.size() == s.message().size() ||
+         !std::isdigit(static_cast<unsigned char>(s.message()[at + named.size()])))) {
+      return s;
+    }
+  }
+  return Status::FromCode(s.code(), "message " + n + ": " + s.message());
+}
+
 }  // namespace
 
 Status CheckBundleDir(const std::string& dir) {
@@ -656,7 +670,7 @@ Status WriteBundle(Channel* ch, const std::vector<uint64_t>& wanted, const Bundl
     Evidence ev;
     s = Collect(ch, seq, opener, head, &ev);
     if (s.ok()) s = WriteEvidence(&files, ev, head.checkpoint);
-    if (!s.ok()) return s;
+    if (!s.ok()) return Concerning(seq, s);
     Listed m;
     m.seq = seq;
     m.entry = ev.entry;
