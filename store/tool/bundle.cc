@@ -238,7 +238,6 @@ struct Listed {
   uint64_t seq = 0;
   json entry;
   uint64_t disposal = 0;
-  bool opened = false;          // message.eml is the opened sealed record
   bool captured_known = false;  // message.eml exists
   std::string captured_sha256;  // of message.eml
   std::string not_opened;
@@ -676,7 +675,6 @@ Status WriteBundle(Channel* ch, const std::vector<uint64_t>& wanted, const Bundl
     m.entry = ev.entry;
     m.disposal = ev.disposal;
     m.captured_known = ev.captured_known;
-    m.opened = ev.captured_known && ev.sealed();
     if (ev.captured_known) m.captured_sha256 = HexOf(Sha256::Of(ev.captured));
     m.not_opened = ev.not_opened;
     m.entry_bytes = HexDecode(ev.proof["entry"].get<std::string>());
