@@ -12,7 +12,8 @@ from entry.bin is the proof's; audit.json holds the earlier show and export; REA
 names every message, and every command it gives prints what it says (run with bash); a
 second export into the same directory is refused; one byte changed in entry.bin makes the
 independent verification and the README's commands fail.  A bundle made without a key holds
-the sealed records only.
+the sealed records only.  As unix users of the policy's access roles: one who may not export
+is refused (77) and left no directory; an officer's bundle records the officer.
 """
 
 import hashlib
@@ -44,6 +45,15 @@ departments:
   - name: default
     retention: standard
     keys: [%s]
+access:
+  - role: legal-reviewers            # may read legal's mail, not export it
+    users: [daemon]
+    departments: [legal]
+    operations: [search, read, verify, audit]
+  - role: legal-officers
+    users: [bin]
+    departments: [legal]
+    operations: [search, read, export, verify, audit]
 """ % harness.E2E_CERT
 
 MESSAGE_RE = re.compile(r"^Message (\d+)$")
@@ -128,6 +138,7 @@ class BundleTest(harness.E2ETestCase):
                        and e["arguments"].get("seq") == first]
         cls.wait_for_checkpoint_over(max(cls.seqs))
         cls.work = tempfile.mkdtemp(prefix="bundle-", dir=cls.env.base)
+        os.chmod(cls.work, 0o711)   # other users reach their own directories in it (user_dir)
         cls.dir = os.path.join(cls.work, "evidence")
         cls.result = cls.bundle(cls.dir, cls.seqs[1], cls.seqs[0], with_key=True)
         cls.readme = read(os.path.join(cls.dir, "README.txt")).decode("utf-8")
@@ -144,7 +155,7 @@ class BundleTest(harness.E2ETestCase):
         args = ["export", "--bundle", directory] + [str(s) for s in seqs]
         if with_key:
             args += ["--key", cls.legal_key, "--passphrase-file", cls.passfile, "--verifier-key", cls.vkey]
-        return cls.env.tool.run(*args)
+        return cls.env.tool.run(*args, key=False)   # no automatic e2e key: only those given here
 
     def path(self, seq, name, directory=None):
         return os.path.join(directory or self.dir, str(seq), name)
@@ -321,6 +332,34 @@ class BundleTest(harness.E2ETestCase):
         results, stderr = self.run_checks(directory, self.seqs[0], commands)
         for command, expected, printed, status in results:
             self.assertEqual((printed, status), (expected, 0), "%s\nstderr: %s" % (command, stderr))
+
+    def user_dir(self, user):
+        """A directory the unix user may write in."""
+        d = tempfile.mkdtemp(prefix="as-%s-" % user, dir=self.work)
+        pw = harness.pwd.getpwnam(user)
+        os.chown(d, pw.pw_uid, pw.pw_gid)
+        return d
+
+    def test_a_user_who_may_not_export_is_refused_and_left_no_directory(self):
+        directory = os.path.join(self.user_dir("daemon"), "evidence")
+        p = self.env.tool.run("export", "--bundle", directory, self.seqs[0], as_user="daemon", key=False)
+        self.assertEqual(p.returncode, 77, p.stderr)
+        self.assertIn(b"user daemon (uid 1) may not export message %d" % self.seqs[0], p.stderr)
+        self.assertFalse(os.path.exists(directory))
+        refused = [e for e in self.env.every_entry() if e["kind"] == "access" and e["by"]["user"] == "daemon"
+                   and e["operation"] == "export"]
+        self.assertEqual([(e["allowed"], e["arguments"]["seq"]) for e in refused], [(False, self.seqs[0])])
+
+    def test_an_officers_bundle_records_the_officer(self):
+        directory = os.path.join(self.user_dir("bin"), "evidence")
+        p = self.env.tool.run("export", "--bundle", directory, self.seqs[1], as_user="bin", key=False)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertIn(b"written sealed only", p.stderr)   # bin was given no key
+        readme = read(os.path.join(directory, "README.txt")).decode()
+        self.assertIn("Made by:       user bin (uid 2) on host ", readme)
+        audit = json.loads(read(self.path(self.seqs[1], "audit.json", directory)))
+        self.assertEqual([e["operation"] for e in audit if e["by"]["user"] == "bin"], ["show", "export", "proof"])
+        self.assertTrue(all(e["allowed"] for e in audit if e["by"]["user"] == "bin"))
 
 
 if __name__ == "__main__":
