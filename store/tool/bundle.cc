@@ -357,7 +357,7 @@ std::string CheckMessage(const Listed& m, const ReadmeFacts& f) {
             "checkpoint | cut -d' ' -f3 | base64 -d > \"$t/signature\"");
   t.Command("head -c 4 \"$t/signature\" | xxd -p; cut -d+ -f2 " + vkey, {f.key_id, f.key_id});
   t.Command("tail -c 64 \"$t/signature\" > \"$t/ed25519\"");
-  t.Command("{ echo 302a300506032b6570032100 | xxd -r -p; cut -d+ -f3 " + vkey +
+  t.Command("{ echo 302a300506032b6570032100 | xxd -r -p; cut -d+ -f3- " + vkey +
             " | base64 -d | tail -c 32; } > \"$t/key.der\"");
   t.Command(
       "openssl pkeyutl -verify -pubin -keyform DER -inkey \"$t/key.der\" -rawin -in "
