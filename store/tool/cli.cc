@@ -2,11 +2,13 @@
 
 #include <sysexits.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
 #include <iterator>
 
+#include "entry_text.h"
 #include "mailjournal/admin_protocol.h"
 
 namespace mailjournal {
@@ -105,6 +107,30 @@ Status ReadWholeFile(const std::string& path, std::string* content) {
 std::string KeyHolderText(const nlohmann::json& key) {
   return key["escrow"].get<bool>() ? "escrow"
                                    : "department=" + key["department"].get<std::string>();
+}
+
+int PrintEntries(Channel* channel, nlohmann::json request, uint64_t limit,
+                 const std::string& format) {
+  const bool reverse = request.value("reverse", false);
+  uint64_t printed = 0;
+  for (;;) {
+    request["limit"] = limit == 0 ? kMaxListLimit : std::min(kMaxListLimit, limit - printed);
+    nlohmann::json resp;
+    Status s = channel->Call(request, &resp, NoPayload);
+    if (!s.ok()) return Fail(s);
+    for (const nlohmann::json& e : resp["entries"]) {
+      if (format == "json") {
+        PrintJson(e);
+      } else {
+        std::printf("%s\n", EntryLine(e).c_str());
+      }
+      ++printed;
+      request[reverse ? "before" : "after"] = e["seq"];
+    }
+    if (!resp.value("more", false) || (limit != 0 && printed >= limit)) break;
+  }
+  if (std::fflush(stdout) != 0) return Fail(Status::IOError("standard output: write failed"));
+  return EX_OK;
 }
 
 }  // namespace mailjournal

@@ -9,6 +9,7 @@
 #include <utility>
 #include <vector>
 
+#include "channel.h"
 #include "mailjournal/status.h"
 
 namespace mailjournal {
@@ -40,6 +41,14 @@ std::string JoinStrings(const nlohmann::json& array, const char* sep);
 Status ReadWholeFile(const std::string& path, std::string* content);
 // "key: value" with the key padded to `width`.
 void PrintField(const char* key, const std::string& value, int width = 12);
+
+// Sends `request`, an operation that answers {"entries":[...],"more":BOOL} and pages with
+// "after"/"before" and "limit" like "list" (list, audit), page after page in the direction
+// of its "reverse", and prints each entry as it arrives: its EntryLine (format "text") or
+// its JSON object on one line ("json"); at most `limit` entries (0: every one). Returns the
+// exit status (mailjournal(8), EXIT STATUS); an error answer stops the printing.
+int PrintEntries(Channel* channel, nlohmann::json request, uint64_t limit,
+                 const std::string& format);
 
 }  // namespace mailjournal
 

@@ -2,6 +2,7 @@
 #ifndef MAILJOURNAL_TOOL_COMMANDS_H_
 #define MAILJOURNAL_TOOL_COMMANDS_H_
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -103,6 +104,20 @@ Status WriteBundle(Channel* channel, const std::vector<uint64_t>& seqs,
 // empty; otherwise the exit status of WriteBundle's error (mailjournal(8), EXIT STATUS).
 int CmdExportBundle(Channel* channel, const std::vector<uint64_t>& seqs,
                     const BundleOptions& options);
+
+struct AuditOptions {
+  std::string since, until;  // ISO 8601; "": unbounded
+  std::string user;          // a user name or a uid; "": any
+  std::string operation;     // e.g. "export"; "": any
+  uint64_t seq = 0;          // the entries about this entry; 0: any
+  uint64_t limit = 0;        // 0: no limit
+  bool reverse = false;      // newest first
+  std::string format = "text";
+};
+
+// audit: the access entries of the audit trail, through the "audit" operation, one line
+// (or JSON object) per entry, paged like list. 77 when no role grants "audit".
+int CmdAudit(Channel* channel, const AuditOptions& options);
 
 // keygen --signing ORIGIN -o DIR: writes DIR/checkpoint.key and DIR/checkpoint.vkey.
 int CmdKeygenSigning(const std::string& origin, const std::string& dir, const std::string& format);

@@ -17,6 +17,7 @@
 #include "channel.h"
 #include "cli.h"
 #include "commands.h"
+#include "entry_text.h"
 #include "fetch.h"
 #include "keygen.h"
 #include "mailjournal/admin_protocol.h"
@@ -29,96 +30,6 @@ namespace {
 using nlohmann::json;
 
 constexpr char kDefaultSocket[] = "/run/mailjournal/admin.sock";
-
-std::string Join(const json& array, const char* sep) {
-  std::string out;
-  for (const auto& v : array) {
-    if (!out.empty()) out += sep;
-    out += v.get<std::string>();
-  }
-  return out;
-}
-
-std::string Angle(const std::string& addr) { return "<" + addr + ">"; }
-
-void PrintEntryLine(const json& e) {
-  unsigned long long seq = e["seq"].get<uint64_t>();
-  const std::string& time = e["time"].get_ref<const std::string&>();
-  if (e["kind"] == "key") {
-    std::printf("%llu %s key %s %s %s %s\n", seq, time.c_str(),
-                e["action"].get<std::string>().c_str(), KeyHolderText(e).c_str(),
-                e["fingerprint"].get<std::string>().c_str(), e["file"].get<std::string>().c_str());
-    return;
-  }
-  if (e["kind"] == "checkpoint") {
-    std::printf("%llu %s checkpoint tree_size=%s root=%s\n", seq, time.c_str(),
-                e.value("tree_size", json("?")).dump().c_str(),
-                e.value("root", std::string("?")).c_str());
-    return;
-  }
-  if (e["kind"] != "message") {
-    std::printf("%llu %s %s %s %s\n", seq, time.c_str(), e["kind"].get<std::string>().c_str(),
-                e.value("digest", "").c_str(), e.value("reason", "").c_str());
-    return;
-  }
-  std::string rcpt;
-  for (const auto& r : e["rcpt"]) rcpt += (rcpt.empty() ? "" : ",") + Angle(r.get<std::string>());
-  const std::string& qid = e["queue_id"].get_ref<const std::string&>();
-  std::printf("%llu %s %s %s -> %s %llu\n", seq, time.c_str(), qid.empty() ? "-" : qid.c_str(),
-              Angle(e["mail_from"].get<std::string>()).c_str(), rcpt.c_str(),
-              static_cast<unsigned long long>(e["size"].get<uint64_t>()));
-}
-
-void PrintEntryDetails(const json& e) {
-  PrintField("seq", std::to_string(e["seq"].get<uint64_t>()));
-  PrintField("kind", e["kind"].get<std::string>());
-  PrintField("time", e["time"].get<std::string>());
-  if (e["kind"] == "policy") {
-    PrintField("digest", e["digest"].get<std::string>());
-    PrintField("reason", e["reason"].get<std::string>());
-    for (const auto& f : e["files"]) {
-      PrintField("file", f["path"].get<std::string>() + " (" +
-                             std::to_string(f["size"].get<uint64_t>()) + " bytes, sha256 " +
-                             f["sha256"].get<std::string>() + ")");
-    }
-    return;
-  }
-  if (e["kind"] == "checkpoint") {
-    PrintField("origin", e.value("origin", std::string("?")));
-    PrintField("tree_size", e.value("tree_size", json("?")).dump());
-    PrintField("root", e.value("root", std::string("?")));
-    std::printf("note:\n%s", e["note"].get<std::string>().c_str());
-    return;
-  }
-  if (e["kind"] == "key") {
-    PrintField("action", e["action"].get<std::string>());
-    PrintField("holder", KeyHolderText(e));
-    PrintField("fingerprint", e["fingerprint"].get<std::string>());
-    PrintField("file", e["file"].get<std::string>());
-    PrintField("policy", e["policy"].get<std::string>());
-    return;
-  }
-  PrintField("queue_id", e["queue_id"].get<std::string>());
-  std::string params = Join(e["mail_params"], " ");
-  PrintField("mail_from",
-             Angle(e["mail_from"].get<std::string>()) + (params.empty() ? "" : " " + params));
-  for (size_t i = 0; i < e["rcpt"].size(); ++i) {
-    std::string p = Join(e["rcpt_params"][i], " ");
-    PrintField("rcpt", Angle(e["rcpt"][i].get<std::string>()) + (p.empty() ? "" : " " + p));
-  }
-  PrintField("client", e["client_name"].get<std::string>() + " [" +
-                           e["client_addr"].get<std::string>() +
-                           "]:" + std::to_string(e["client_port"].get<int>()));
-  PrintField("helo", e["helo"].get<std::string>());
-  PrintField("auth", e["auth"].get<std::string>());
-  PrintField("daemon", e["daemon"].get<std::string>());
-  PrintField("size", std::to_string(e["size"].get<uint64_t>()));
-  PrintField("sha256", e["sha256"].get<std::string>());
-  PrintField("departments", Join(e["departments"], ", "));
-  PrintField("retention", e["retention"].get<std::string>() + ", retain until " +
-                              e["retain_until"].get<std::string>());
-  PrintField("policy", e["policy"].get<std::string>());
-}
 
 int CmdStatus(Channel* ch, const std::string& format) {
   json resp;
@@ -151,26 +62,7 @@ int CmdList(Channel* ch, const ListOptions& o) {
   if (!o.rcpt.empty()) req["rcpt"] = o.rcpt;
   req["reverse"] = o.reverse;
   req["all"] = o.all;
-  uint64_t printed = 0;
-  for (;;) {
-    uint64_t want = o.limit == 0 ? kMaxListLimit : std::min(kMaxListLimit, o.limit - printed);
-    req["limit"] = want;
-    json resp;
-    Status s = ch->Call(req, &resp, NoPayload);
-    if (!s.ok()) return Fail(s);
-    for (const json& e : resp["entries"]) {
-      if (o.format == "json") {
-        PrintJson(e);
-      } else {
-        PrintEntryLine(e);
-      }
-      ++printed;
-      req[o.reverse ? "before" : "after"] = e["seq"];
-    }
-    if (!resp.value("more", false) || (o.limit != 0 && printed >= o.limit)) break;
-  }
-  if (std::fflush(stdout) != 0) return Fail(Status::IOError("standard output: write failed"));
-  return EX_OK;
+  return PrintEntries(ch, req, o.limit, o.format);
 }
 
 // The private keys that may open sealed messages, and their passphrase.
@@ -366,6 +258,20 @@ int main(int argc, char** argv) {
                   "with --bundle: check the checkpoint with this verifier key and include it")
       ->needs(bundle);
 
+  AuditOptions ao;
+  auto* audit =
+      app.add_subcommand("audit", "show the audit trail: who asked for what, and what they got");
+  audit->add_option("--since", ao.since, "from this time on (ISO 8601, inclusive)");
+  audit->add_option("--until", ao.until, "before this time (ISO 8601, exclusive)");
+  audit->add_option("--user", ao.user, "requests of this user (name or uid)");
+  audit->add_option("--operation", ao.operation,
+                    "requests of this operation (list, show, export, ...)");
+  audit->add_option("--seq", ao.seq, "requests that returned or named entry SEQ")
+      ->check(CLI::PositiveNumber);
+  audit->add_option("--limit", ao.limit, "at most this many entries");
+  audit->add_flag("--reverse", ao.reverse, "newest first");
+  audit->add_option("--format", ao.format, "text or json")->check(formats);
+
   auto* policy = app.add_subcommand("policy", "check, explain, show and reload the policy");
   policy->require_subcommand(1);
   std::string policy_file;
@@ -448,6 +354,7 @@ int main(int argc, char** argv) {
     if (*list) return CmdList(channel.get(), lo);
     if (*show) return CmdShow(channel.get(), so);
     if (*exp) return CmdExport(channel.get(), export_seqs, xo);
+    if (*audit) return CmdAudit(channel.get(), ao);
     if (*explain) return CmdPolicyExplain(channel.get(), eo);
     if (*policy_show) return CmdPolicyShow(channel.get(), format);
     if (*reload) return CmdPolicyReload(channel.get());

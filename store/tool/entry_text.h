@@ -1,0 +1,27 @@
+// The text forms of journal entries that `mailjournal list`, `show` and `audit` print
+// (mailjournal(8), OUTPUT FORMATS), made from an entry object as the admin protocol returns
+// it (EntryToJson). Entries of an unknown kind get a generic line. Thread-compatible.
+#ifndef MAILJOURNAL_TOOL_ENTRY_TEXT_H_
+#define MAILJOURNAL_TOOL_ENTRY_TEXT_H_
+
+#include <nlohmann/json.hpp>
+#include <string>
+
+namespace mailjournal {
+
+// One grep-able line per entry, without the line end: "SEQ TIME ..." (for a message:
+// "SEQ TIME QUEUE_ID <FROM> -> <RCPT>,... SIZE"; other kinds name themselves after TIME).
+std::string EntryLine(const nlohmann::json& entry);
+
+// Prints an entry as "key: value" lines on standard output (`mailjournal show`).
+void PrintEntryDetails(const nlohmann::json& entry);
+
+// Who acted, from {"uid":N,"user":NAME}: "NAME(N)", or "(N)" for a uid without a name.
+std::string ActorText(const nlohmann::json& actor);
+
+// Inclusive ranges [[a,b],...] as "a-b,c" (a range of one number is the number); "-" for none.
+std::string RangesText(const nlohmann::json& ranges);
+
+}  // namespace mailjournal
+
+#endif  // MAILJOURNAL_TOOL_ENTRY_TEXT_H_

@@ -1,0 +1,93 @@
+// The text lines of `mailjournal list --all` and `mailjournal audit` for the entries of
+// issue 7 (hold, release, dispose, access), made from the admin protocol's JSON.
+#include "entry_text.h"
+
+#include <boost/test/unit_test.hpp>
+
+#include "mailjournal/admin_protocol.h"
+#include "mailjournal/time_util.h"
+
+namespace mailjournal {
+namespace {
+
+int64_t Time(const std::string& text) {
+  int64_t t = 0;
+  BOOST_REQUIRE(ParseTime(text, &t).ok());
+  return t;
+}
+
+Entry Access(bool allowed, const std::string& user, const std::string& outcome) {
+  Entry e;
+  e.kind = EntryKind::kAccess;
+  e.access.time_us = Time("2026-11-27T10:00:00Z");
+  e.access.actor = {1001, user};
+  e.access.operation = "export";
+  e.access.arguments = R"({"purpose":"read","seq":12})";
+  e.access.allowed = allowed;
+  e.access.outcome = outcome;
+  if (allowed && outcome.empty()) e.access.seqs = {{12, 12}, {14, 16}};
+  return e;
+}
+
+BOOST_AUTO_TEST_SUITE(entry_text)
+
+BOOST_AUTO_TEST_CASE(an_access_line_names_who_what_whether_allowed_and_what_was_returned) {
+  BOOST_TEST(EntryLine(EntryToJson(57, Access(true, "alice", ""))) ==
+             "57 2026-11-27T10:00:00.000000Z access alice(1001) export allowed "
+             R"({"purpose":"read","seq":12} seqs=12,14-16)");
+  BOOST_TEST(EntryLine(EntryToJson(58, Access(false, "", "uid 1001 may not export message 12"))) ==
+             "58 2026-11-27T10:00:00.000000Z access (1001) export REFUSED "
+             R"({"purpose":"read","seq":12} seqs=- outcome=uid 1001 may not export message 12)");
+}
+
+BOOST_AUTO_TEST_CASE(text_from_requests_cannot_start_a_line_of_its_own) {
+  std::string line = EntryLine(
+      EntryToJson(59, Access(true, "alice", "entry 1: gone\n60 2026-11-27T10:00:00Z access")));
+  BOOST_TEST(line.find('\n') == std::string::npos);
+  BOOST_TEST(line.find(R"(outcome=entry 1: gone\n60 2026)") != std::string::npos);
+  Entry hold;
+  hold.kind = EntryKind::kRelease;
+  hold.hold.time_us = Time("2026-11-27T10:00:00Z");
+  hold.hold.case_id = "C-1";
+  hold.hold.reason = "closed\r\x01";
+  hold.hold.actor = {0, "root"};
+  BOOST_TEST(EntryLine(EntryToJson(7, hold)) ==
+             R"(7 2026-11-27T10:00:00.000000Z release C-1 root(0) reason=closed\r\x01)");
+}
+
+BOOST_AUTO_TEST_CASE(hold_and_dispose_lines_name_the_case_scope_and_rule) {
+  Entry hold;
+  hold.kind = EntryKind::kHold;
+  hold.hold.time_us = Time("2026-11-27T10:00:00Z");
+  hold.hold.case_id = "CSRC-2026-0117";
+  hold.hold.reason = "CSRC inquiry";
+  hold.hold.actor = {1002, "legal.wang"};
+  hold.hold.scope.departments = {"brokerage", "retail"};
+  hold.hold.scope.since_us = Time("2026-01-01");
+  hold.hold.scope.seqs = {{5, 9}};
+  BOOST_TEST(EntryLine(EntryToJson(20, hold)) ==
+             "20 2026-11-27T10:00:00.000000Z hold CSRC-2026-0117 legal.wang(1002) "
+             "departments=brokerage,retail since=2026-01-01T00:00:00.000000Z seqs=5-9 "
+             "reason=CSRC inquiry");
+  Entry dispose;
+  dispose.kind = EntryKind::kDispose;
+  dispose.dispose.time_us = Time("2033-01-02T00:00:00Z");
+  dispose.dispose.message = 12;
+  dispose.dispose.retention = "retail-5y";
+  dispose.dispose.retain_until_us = Time("2031-11-27T10:00:00Z");
+  dispose.dispose.actor = {110, "mailjournal"};
+  BOOST_TEST(EntryLine(EntryToJson(21, dispose)) ==
+             "21 2033-01-02T00:00:00.000000Z dispose message=12 mailjournal(110) "
+             "retention=retail-5y retain_until=2031-11-27T10:00:00.000000Z");
+}
+
+BOOST_AUTO_TEST_CASE(ranges_of_one_number_are_the_number) {
+  BOOST_TEST(RangesText(nlohmann::json::array()) == "-");
+  BOOST_TEST(RangesText(nlohmann::json::parse("[[3,3],[5,7]]")) == "3,5-7");
+  BOOST_TEST(ActorText({{"uid", 7}, {"user", ""}}) == "(7)");
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+}  // namespace
+}  // namespace mailjournal
