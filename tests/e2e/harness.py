@@ -35,6 +35,7 @@ import base64
 import collections
 import contextlib
 import datetime
+import grp
 import hashlib
 import itertools
 import json
@@ -527,6 +528,8 @@ for kind, arg in reversed(actions):
             subprocess.run(["umount", "-l", arg], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=60)
         elif kind == "rmtree" and not os.environ.get("MJ_E2E_KEEP"):
             shutil.rmtree(arg, ignore_errors=True)
+        elif kind in ("userdel", "groupdel"):
+            subprocess.run([kind, arg], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=60)
     except Exception as exc:
         sys.stderr.write("mj-e2e reaper: %s %s: %r\n" % (kind, arg, exc))
 """
@@ -569,6 +572,53 @@ def close_all_envs():
             env.close()
         except Exception as exc:
             sys.stderr.write("cleanup failed: %r\n" % exc)
+
+
+class UnixAccounts:
+    """Unix groups and users made for one test with groupadd and useradd, under unique names
+    (PREFIX-HEX), without home directories or login shells; close() removes them, and so does
+    a reaper of their own should this process be killed first."""
+
+    def __init__(self):
+        self.reaper = Reaper()
+        self.users, self.groups = [], []
+
+    @staticmethod
+    def _unique(prefix):
+        return "%s-%s" % (prefix, os.urandom(4).hex())
+
+    def group(self, prefix):
+        """A new group; returns its grp.struct_group."""
+        name = self._unique(prefix)
+        self.reaper.note("groupdel", name)
+        run(["groupadd", name])
+        self.groups.append(name)
+        return grp.getgrnam(name)
+
+    def user(self, prefix, group, groups=()):
+        """A new user whose primary group is group (a name) and who is a member of groups
+        (names) too; returns its pwd.struct_passwd."""
+        name = self._unique(prefix)
+        self.reaper.note("userdel", name)
+        cmd = ["useradd", "--no-create-home", "--home-dir", "/nonexistent", "--shell", "/usr/sbin/nologin",
+               "--no-user-group", "--gid", group]
+        if groups:
+            cmd += ["--groups", ",".join(groups)]
+        run(cmd + [name])
+        self.users.append(name)
+        return pwd.getpwnam(name)
+
+    def close(self):
+        problems = []
+        for kind, names in (("userdel", self.users), ("groupdel", self.groups)):
+            for name in reversed(names):
+                p = run([kind, name], check=False)
+                if p.returncode != 0:
+                    problems.append("%s %s: %s" % (kind, name, p.stderr.decode(errors="replace").strip()))
+        self.users, self.groups = [], []
+        self.reaper.done()
+        if problems:
+            raise HarnessError("; ".join(problems))
 
 
 # --------------------------------------------------------------------------------------------
@@ -1013,6 +1063,9 @@ class Journald:
         self.extra_args = list(extra_args)
         self.policy = policy   # the --policy file (None: none given, the daemon's default)
         self.extra_env = dict(extra_env or {})   # added to this process's environment
+        # --socket-mode of both sockets: open to every local user unless a test sets another
+        # (and gives the sockets' directories the groups that must get in).
+        self.socket_mode = "0666"
         self.log_path = os.path.join(base, "mailjournald.log")
         self.proc = None
         self.starts = 0
@@ -1025,7 +1078,7 @@ class Journald:
     def argv(self):
         a = [self.binary, "--foreground", "--journal", self.journal_dir,
              "--milter-socket", self.milter_spec, "--admin-socket", self.admin_sock,
-             "--socket-mode", "0666"]
+             "--socket-mode", self.socket_mode]
         if self.policy is not None:
             a += ["--policy", self.policy]
         if os.geteuid() == 0 and self.user:
