@@ -11,15 +11,6 @@ using nlohmann::json;
 
 namespace {
 
-std::string Join(const json& array, const char* sep) {
-  std::string out;
-  for (const auto& v : array) {
-    if (!out.empty()) out += sep;
-    out += v.get<std::string>();
-  }
-  return out;
-}
-
 std::string Angle(const std::string& addr) { return "<" + addr + ">"; }
 
 // The text with each control character shown as a C escape (\n, \r, \t, \xNN), so that
@@ -54,20 +45,6 @@ std::string ActorDetail(const json& actor) {
   std::string uid = "uid " + std::to_string(actor["uid"].get<uint64_t>());
   const std::string& user = actor["user"].get_ref<const std::string&>();
   return user.empty() ? uid : user + " (" + uid + ")";
-}
-
-// The criteria a hold names, as "departments=a,b addresses=x since=T until=T seqs=1-3".
-std::string ScopeText(const json& scope) {
-  std::string out;
-  auto add = [&out](const char* key, const std::string& value) {
-    out += (out.empty() ? "" : " ") + std::string(key) + "=" + value;
-  };
-  if (scope.contains("departments")) add("departments", Join(scope["departments"], ","));
-  if (scope.contains("addresses")) add("addresses", Join(scope["addresses"], ","));
-  if (scope.contains("since")) add("since", scope["since"].get<std::string>());
-  if (scope.contains("until")) add("until", scope["until"].get<std::string>());
-  if (scope.contains("seqs")) add("seqs", RangesText(scope["seqs"]));
-  return out;
 }
 
 std::string MessageLine(const json& e) {
@@ -116,11 +93,11 @@ std::string LineTail(const json& e) {
 
 void PrintMessageDetails(const json& e) {
   PrintField("queue_id", e["queue_id"].get<std::string>());
-  std::string params = Join(e["mail_params"], " ");
+  std::string params = JoinStrings(e["mail_params"], " ");
   PrintField("mail_from",
              Angle(e["mail_from"].get<std::string>()) + (params.empty() ? "" : " " + params));
   for (size_t i = 0; i < e["rcpt"].size(); ++i) {
-    std::string p = Join(e["rcpt_params"][i], " ");
+    std::string p = JoinStrings(e["rcpt_params"][i], " ");
     PrintField("rcpt", Angle(e["rcpt"][i].get<std::string>()) + (p.empty() ? "" : " " + p));
   }
   PrintField("client", e["client_name"].get<std::string>() + " [" +
@@ -131,7 +108,7 @@ void PrintMessageDetails(const json& e) {
   PrintField("daemon", e["daemon"].get<std::string>());
   PrintField("size", std::to_string(e["size"].get<uint64_t>()));
   PrintField("sha256", e["sha256"].get<std::string>());
-  PrintField("departments", Join(e["departments"], ", "));
+  PrintField("departments", JoinStrings(e["departments"], ", "));
   PrintField("retention", e["retention"].get<std::string>() + ", retain until " +
                               e["retain_until"].get<std::string>());
   PrintField("policy", e["policy"].get<std::string>());
@@ -143,8 +120,10 @@ void PrintHoldDetails(const json& e) {
   PrintField("reason", Printable(e["reason"].get<std::string>()));
   if (!e.contains("scope")) return;  // a release
   const json& scope = e["scope"];
-  if (scope.contains("departments")) PrintField("departments", Join(scope["departments"], ", "));
-  if (scope.contains("addresses")) PrintField("addresses", Join(scope["addresses"], ", "));
+  if (scope.contains("departments")) {
+    PrintField("departments", JoinStrings(scope["departments"], ", "));
+  }
+  if (scope.contains("addresses")) PrintField("addresses", JoinStrings(scope["addresses"], ", "));
   if (scope.contains("since")) PrintField("since", scope["since"].get<std::string>());
   if (scope.contains("until")) PrintField("until", scope["until"].get<std::string>());
   if (scope.contains("seqs")) PrintField("seqs", RangesText(scope["seqs"]));
@@ -157,13 +136,26 @@ std::string ActorText(const json& actor) {
          ")";
 }
 
-std::string RangesText(const json& ranges) {
+std::string RangesText(const json& ranges, const char* sep, const char* none) {
   std::string out;
   for (const json& r : ranges) {
     uint64_t a = r[0].get<uint64_t>(), b = r[1].get<uint64_t>();
-    out += (out.empty() ? "" : ",") + std::to_string(a) + (a == b ? "" : "-" + std::to_string(b));
+    out += (out.empty() ? "" : sep) + std::to_string(a) + (a == b ? "" : "-" + std::to_string(b));
   }
-  return out.empty() ? "-" : out;
+  return out.empty() ? none : out;
+}
+
+std::string ScopeText(const json& scope) {
+  std::string out;
+  auto add = [&out](const char* key, const std::string& value) {
+    out += (out.empty() ? "" : " ") + std::string(key) + "=" + value;
+  };
+  if (scope.contains("departments")) add("departments", JoinStrings(scope["departments"], ","));
+  if (scope.contains("addresses")) add("addresses", JoinStrings(scope["addresses"], ","));
+  if (scope.contains("since")) add("since", scope["since"].get<std::string>());
+  if (scope.contains("until")) add("until", scope["until"].get<std::string>());
+  if (scope.contains("seqs")) add("seqs", RangesText(scope["seqs"]));
+  return out;
 }
 
 std::string EntryLine(const json& e) {

@@ -19,8 +19,13 @@ void PrintEntryDetails(const nlohmann::json& entry);
 // Who acted, from {"uid":N,"user":NAME}: "NAME(N)", or "(N)" for a uid without a name.
 std::string ActorText(const nlohmann::json& actor);
 
-// Inclusive ranges [[a,b],...] as "a-b,c" (a range of one number is the number); "-" for none.
-std::string RangesText(const nlohmann::json& ranges);
+// Inclusive ranges [[a,b],...] as "a-b" and "c" (a range of one number is the number)
+// separated by `sep`; `none` when there are none.
+std::string RangesText(const nlohmann::json& ranges, const char* sep = ",", const char* none = "-");
+
+// The criteria a hold's scope names (HoldScopeToJson), on one line:
+// "departments=a,b addresses=x@y since=T until=T seqs=1-5,9".
+std::string ScopeText(const nlohmann::json& scope);
 
 }  // namespace mailjournal
 

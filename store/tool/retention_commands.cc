@@ -8,6 +8,7 @@
 
 #include "cli.h"
 #include "commands.h"
+#include "entry_text.h"
 #include "mailjournal/admin_protocol.h"
 
 namespace mailjournal {
@@ -15,31 +16,6 @@ namespace mailjournal {
 using nlohmann::json;
 
 namespace {
-
-// [[a,b],...] as "a-b" and "c" separated by sep ("none" when empty).
-std::string RangesText(const json& ranges, const char* sep = ", ") {
-  std::string out;
-  for (const json& r : ranges) {
-    uint64_t a = r[0].get<uint64_t>(), b = r[1].get<uint64_t>();
-    out += (out.empty() ? "" : sep) + std::to_string(a) + (a == b ? "" : "-" + std::to_string(b));
-  }
-  return out.empty() ? "none" : out;
-}
-
-// A hold's scope on one line: "departments=a,b addresses=x@y since=T until=T seqs=1-5,9",
-// the criteria it names only.
-std::string ScopeText(const json& scope) {
-  std::string out;
-  auto add = [&out](const char* name, const std::string& value) {
-    out += (out.empty() ? "" : " ") + std::string(name) + "=" + value;
-  };
-  if (scope.contains("departments")) add("departments", JoinStrings(scope["departments"], ","));
-  if (scope.contains("addresses")) add("addresses", JoinStrings(scope["addresses"], ","));
-  if (scope.contains("since")) add("since", scope["since"].get<std::string>());
-  if (scope.contains("until")) add("until", scope["until"].get<std::string>());
-  if (scope.contains("seqs")) add("seqs", RangesText(scope["seqs"], ","));
-  return out;
-}
 
 void PrintHold(const json& h) {
   const std::string& source = h["source"].get_ref<const std::string&>();
@@ -126,8 +102,8 @@ void PrintPurgeReport(const json& r) {
                kWidth);
   }
   PrintField("not permitted", count("not_permitted"), kWidth);
-  PrintField("messages", RangesText(r["messages"]), kWidth);
-  if (!dry_run) PrintField("entries", RangesText(r["entries"]), kWidth);
+  PrintField("messages", RangesText(r["messages"], ", ", "none"), kWidth);
+  if (!dry_run) PrintField("entries", RangesText(r["entries"], ", ", "none"), kWidth);
 }
 
 int CmdPurge(Channel* channel, const PurgeCliOptions& o) {
