@@ -154,7 +154,9 @@ class AdminHandler {
   }
 
   // Answers one request of `caller`. Returns the first error of `out` (the peer went away),
-  // else OK; errors of the request itself are answered, not returned.
+  // or, after answering it, the failure to record the request's access entry (so that the
+  // server drops the connection: nothing more is sent for that request); else OK. Other
+  // errors of the request itself are answered, not returned.
   Status Handle(const nlohmann::json& request, const Caller& caller, ResponseWriter* out);
 
  private:
