@@ -33,36 +33,23 @@ Status RequiredSeq(const json& req, uint64_t* seq) {
 }
 
 struct ListQuery {
-  int64_t since_us = INT64_MIN;
-  int64_t until_us = INT64_MAX;
+  EntryWindow window;
   std::string from;  // case-folded
   std::string rcpt;  // case-folded
-  uint64_t after = 0, before = 0, limit = kMaxListLimit;
-  bool reverse = false;
   bool all = false;  // every kind of entry, not only messages
 
   Status Parse(const json& req) {
-    std::string since, until;
-    Status s = RequestString(req, "since", &since);
-    if (s.ok()) s = RequestString(req, "until", &until);
+    Status s = window.Parse(req);
     if (s.ok()) s = RequestString(req, "from", &from);
     if (s.ok()) s = RequestString(req, "rcpt", &rcpt);
-    if (s.ok()) s = RequestUnsigned(req, "after", &after);
-    if (s.ok()) s = RequestUnsigned(req, "before", &before);
-    if (s.ok()) s = RequestUnsigned(req, "limit", &limit);
-    if (s.ok()) s = RequestBool(req, "reverse", &reverse);
     if (s.ok()) s = RequestBool(req, "all", &all);
-    if (s.ok() && !since.empty()) s = ParseTime(since, &since_us);
-    if (s.ok() && !until.empty()) s = ParseTime(until, &until_us);
     from = Lower(from);
     rcpt = Lower(rcpt);
-    limit = std::min(limit, kMaxListLimit);
     return s;
   }
 
   bool Matches(uint64_t seq, const Entry& entry) const {
-    if (seq <= after || (before != 0 && seq >= before)) return false;
-    if (entry.time_us() < since_us || entry.time_us() >= until_us) return false;
+    if (!window.Contains(seq, entry.time_us())) return false;
     if (entry.kind != EntryKind::kMessage) return all && from.empty() && rcpt.empty();
     const MessageEntry& e = entry.message;
     if (!from.empty() && !ContainsFolded(BareAddress(e.envelope.mail), from)) return false;
@@ -72,13 +59,6 @@ struct ListQuery {
       if (!any) return false;
     }
     return true;
-  }
-
-  // Entries are in sequence and commit-time order, so a scan can stop once it has passed
-  // the window.
-  bool PastWindow(uint64_t seq, const Entry& e) const {
-    if (reverse) return seq <= after || e.time_us() < since_us;
-    return (before != 0 && seq >= before) || e.time_us() >= until_us;
   }
 };
 
@@ -350,6 +330,33 @@ Status RequestStrings(const json& req, const char* name, std::vector<std::string
   return Status::OK();
 }
 
+Status EntryWindow::Parse(const json& req) {
+  std::string since, until;
+  Status s = RequestString(req, "since", &since);
+  if (s.ok()) s = RequestString(req, "until", &until);
+  if (s.ok()) s = RequestUnsigned(req, "after", &after);
+  if (s.ok()) s = RequestUnsigned(req, "before", &before);
+  if (s.ok()) s = RequestUnsigned(req, "limit", &limit);
+  if (s.ok()) s = RequestBool(req, "reverse", &reverse);
+  if (s.ok() && !since.empty()) s = ParseTime(since, &since_us);
+  if (s.ok() && !until.empty()) s = ParseTime(until, &until_us);
+  limit = std::min(limit, kMaxListLimit);
+  return s;
+}
+
+bool EntryWindow::Contains(uint64_t seq, int64_t time_us) const {
+  return seq > after && (before == 0 || seq < before) && time_us >= since_us && time_us < until_us;
+}
+
+bool EntryWindow::Past(uint64_t seq, int64_t time_us) const {
+  if (reverse) return seq <= after || time_us < since_us;
+  return (before != 0 && seq >= before) || time_us >= until_us;
+}
+
+uint64_t EntryWindow::ScanStart() const {
+  return reverse ? (before > 0 ? before - 1 : 0) : after + 1;
+}
+
 json OkResponse() { return json{{"v", kAdminProtocolVersion}, {"ok", true}}; }
 
 json DigestToJson(const Sha256Digest& d) {
@@ -487,15 +494,14 @@ Status AdminHandler::List(const json& request, AdminCall* call, ResponseWriter* 
   Status s = q.Parse(request);
   if (!s.ok()) return out->Header(ErrorResponse(s));
   // Scan(0, reverse) starts at the newest entry; "before":1 leaves nothing to scan.
-  uint64_t from = q.reverse ? (q.before > 0 ? q.before - 1 : 0) : q.after + 1;
-  bool nothing_before = q.before == 1;
+  const EntryWindow& w = q.window;
   json entries = json::array();
   bool more = false;
-  if (!nothing_before)
-    s = journal_->Scan(from, q.reverse, [&](uint64_t seq, const Entry& e) {
-      if (q.PastWindow(seq, e)) return false;
+  if (!w.Empty())
+    s = journal_->Scan(w.ScanStart(), w.reverse, [&](uint64_t seq, const Entry& e) {
+      if (w.Past(seq, e.time_us())) return false;
       if (!q.Matches(seq, e) || !visible(e)) return true;
-      if (entries.size() >= q.limit) {
+      if (entries.size() >= w.limit) {
         more = true;
         return false;
       }

@@ -9,34 +9,21 @@ using nlohmann::json;
 namespace {
 
 struct AuditQuery {
-  int64_t since_us = INT64_MIN;
-  int64_t until_us = INT64_MAX;
+  EntryWindow window;
   std::string user;  // a name, or a uid in digits
   std::string operation;
   uint64_t seq = 0;  // entries about this entry; 0: any
-  uint64_t after = 0, before = 0, limit = kMaxListLimit;
-  bool reverse = false;
 
   Status Parse(const json& req) {
-    std::string since, until;
-    Status s = RequestString(req, "since", &since);
-    if (s.ok()) s = RequestString(req, "until", &until);
+    Status s = window.Parse(req);
     if (s.ok()) s = RequestString(req, "user", &user);
     if (s.ok()) s = RequestString(req, "operation", &operation);
     if (s.ok()) s = RequestUnsigned(req, "seq", &seq);
-    if (s.ok()) s = RequestUnsigned(req, "after", &after);
-    if (s.ok()) s = RequestUnsigned(req, "before", &before);
-    if (s.ok()) s = RequestUnsigned(req, "limit", &limit);
-    if (s.ok()) s = RequestBool(req, "reverse", &reverse);
-    if (s.ok() && !since.empty()) s = ParseTime(since, &since_us);
-    if (s.ok() && !until.empty()) s = ParseTime(until, &until_us);
-    limit = std::min(limit, kMaxListLimit);
     return s;
   }
 
   bool Matches(uint64_t seq_of_entry, const AccessEntry& a) const {
-    if (seq_of_entry <= after || (before != 0 && seq_of_entry >= before)) return false;
-    if (a.time_us < since_us || a.time_us >= until_us) return false;
+    if (!window.Contains(seq_of_entry, a.time_us)) return false;
     if (!user.empty() && user != a.actor.user && user != std::to_string(a.actor.uid)) {
       return false;
     }
@@ -49,20 +36,22 @@ Status Audit(Journal* journal, const json& request, AdminCall* call, ResponseWri
   AuditQuery q;
   Status s = q.Parse(request);
   if (!s.ok()) return AnswerError(s, out);
-  uint64_t from = q.reverse ? (q.before > 0 ? q.before - 1 : 0) : q.after + 1;
+  const EntryWindow& w = q.window;
   json entries = json::array();
   bool more = false;
-  if (!(q.reverse && q.before == 1)) {
-    s = journal->ScanKind(EntryKind::kAccess, from, q.reverse, [&](uint64_t seq, const Entry& e) {
-      if (!q.Matches(seq, e.access)) return true;
-      if (entries.size() >= q.limit) {
-        more = true;
-        return false;
-      }
-      entries.push_back(EntryToJson(seq, e));
-      call->returned.push_back(seq);
-      return true;
-    });
+  if (!w.Empty()) {
+    s = journal->ScanKind(EntryKind::kAccess, w.ScanStart(), w.reverse,
+                          [&](uint64_t seq, const Entry& e) {
+                            if (w.Past(seq, e.time_us())) return false;
+                            if (!q.Matches(seq, e.access)) return true;
+                            if (entries.size() >= w.limit) {
+                              more = true;
+                              return false;
+                            }
+                            entries.push_back(EntryToJson(seq, e));
+                            call->returned.push_back(seq);
+                            return true;
+                          });
   }
   if (!s.ok()) return AnswerError(s, out);
   json resp = OkResponse();

@@ -27,8 +27,8 @@ Status GetSize(const json& request, const char* name, uint64_t* value, bool* giv
   return Status::OK();
 }
 
-Status Verify(Journal* journal, const DisposalCheckerFactory& disposal_checker,
-              const json& request, ResponseWriter* out) {
+Status Verify(Journal* journal, const DisposalCheckerFactory& disposal_checker, const json& request,
+              ResponseWriter* out) {
   VerifyOptions options;
   std::unique_ptr<DisposalChecker> checker;
   if (disposal_checker) checker = disposal_checker();
@@ -56,13 +56,19 @@ Status Verify(Journal* journal, const DisposalCheckerFactory& disposal_checker,
   if (s.ok()) s = VerifyJournal(journal, options, &r);
   if (!s.ok()) return AnswerError(s, out);
   json resp = OkResponse();
-  resp["report"] = {{"intact", r.intact},           {"first_bad_seq", r.first_bad_seq},
-                    {"problem", r.problem},         {"entries", r.entries},
-                    {"messages", r.messages},       {"disposals", r.disposals},
+  resp["report"] = {{"intact", r.intact},
+                    {"first_bad_seq", r.first_bad_seq},
+                    {"problem", r.problem},
+                    {"entries", r.entries},
+                    {"messages", r.messages},
+                    {"disposals", r.disposals},
                     {"content_bytes", r.content_bytes},
-                    {"checkpoints", r.checkpoints}, {"signatures", r.signatures},
-                    {"off_host", r.off_host},       {"tree_size", r.tree_size},
-                    {"root", DigestToJson(r.root)}, {"signatures_checked", verifier != nullptr}};
+                    {"checkpoints", r.checkpoints},
+                    {"signatures", r.signatures},
+                    {"off_host", r.off_host},
+                    {"tree_size", r.tree_size},
+                    {"root", DigestToJson(r.root)},
+                    {"signatures_checked", verifier != nullptr}};
   return out->Header(resp);
 }
 

@@ -202,30 +202,6 @@ BOOST_AUTO_TEST_SUITE_END()
 // ------------------------------------------------------------------------------------------
 // The handler's enforcement and the audit trail.
 
-class Recorder : public ResponseWriter {
- public:
-  explicit Recorder(Journal* journal = nullptr) : journal_(journal) {}
-  Status Header(const json& r) override {
-    header = r;
-    if (journal_ != nullptr) last_seq_at_header = journal_->LastSequence();
-    return Status::OK();
-  }
-  Status Payload(std::string_view b) override {
-    payload.append(b);
-    return Status::OK();
-  }
-  Status Trailer(const json& t) override {
-    trailer = t;
-    return Status::OK();
-  }
-  json header, trailer;
-  std::string payload;
-  uint64_t last_seq_at_header = 0;
-
- private:
-  Journal* journal_;
-};
-
 // A journal with the policy above in force and four messages:
 //   retail_seq (retail), brokerage_seq (brokerage), both_seq (brokerage and retail),
 //   default_seq (default).

@@ -11,29 +11,12 @@ namespace {
 
 using nlohmann::json;
 
-class Recorder : public ResponseWriter {
- public:
-  Status Header(const json& r) override {
-    header = r;
-    return Status::OK();
-  }
-  Status Payload(std::string_view b) override {
-    payload.append(b);
-    return Status::OK();
-  }
-  Status Trailer(const json& t) override {
-    trailer = t;
-    return Status::OK();
-  }
-  json header, trailer;
-  std::string payload;
-};
-
 std::shared_ptr<const Permissions> AllCallers(const Caller&) { return AllPermissions(); }
 
 struct Fixture {
   Fixture()
-      : journal(OpenTestJournal(dir.path())), handler(journal.get(), {"offline", 0, dir.path()}, AllCallers) {
+      : journal(OpenTestJournal(dir.path())),
+        handler(journal.get(), {"offline", 0, dir.path()}, AllCallers) {
     const char* senders[] = {"Alice@Bank.example", "bob@bank.example", "carol@other.example"};
     for (int i = 0; i < 6; ++i) {
       MessageWriter w(journal.get());

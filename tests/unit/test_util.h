@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "mailjournal/admin_protocol.h"
 #include "mailjournal/journal.h"
 #include "mailjournal/seal.h"
 
@@ -75,6 +76,32 @@ void RawDelete(const std::string& journal_dir, const std::string& key);
 // The LevelDB keys of an entry and of a content chunk (mailjournal-format(5)).
 std::string RawEntryKey(uint64_t seq);
 std::string RawChunkKey(uint64_t txn, uint32_t index);
+
+// Collects one admin-protocol response; with a journal, also its last sequence number when
+// the header was written (the access entry must be in the journal by then).
+class Recorder : public ResponseWriter {
+ public:
+  explicit Recorder(Journal* journal = nullptr) : journal_(journal) {}
+  Status Header(const nlohmann::json& r) override {
+    header = r;
+    if (journal_ != nullptr) last_seq_at_header = journal_->LastSequence();
+    return Status::OK();
+  }
+  Status Payload(std::string_view b) override {
+    payload.append(b);
+    return Status::OK();
+  }
+  Status Trailer(const nlohmann::json& t) override {
+    trailer = t;
+    return Status::OK();
+  }
+  nlohmann::json header, trailer;
+  std::string payload;
+  uint64_t last_seq_at_header = 0;
+
+ private:
+  Journal* journal_;
+};
 
 }  // namespace mailjournal
 

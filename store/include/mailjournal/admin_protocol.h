@@ -131,6 +131,27 @@ Status RequestBool(const nlohmann::json& request, const char* name, bool* out);
 Status RequestStrings(const nlohmann::json& request, const char* name,
                       std::vector<std::string>* out);
 
+// The window and paging of a listing request ("list", "audit"): "since"/"until" (ISO 8601,
+// commit times, until exclusive), "after"/"before" (sequence numbers, exclusive), "limit"
+// (at most kMaxListLimit) and "reverse" (newest first).
+struct EntryWindow {
+  int64_t since_us = INT64_MIN;
+  int64_t until_us = INT64_MAX;
+  uint64_t after = 0, before = 0, limit = kMaxListLimit;
+  bool reverse = false;
+
+  Status Parse(const nlohmann::json& request);
+  // Whether entry `seq` committed at `time_us` is inside the window.
+  bool Contains(uint64_t seq, int64_t time_us) const;
+  // Entries are in sequence and commit-time order, so a scan can stop once it has passed
+  // the window.
+  bool Past(uint64_t seq, int64_t time_us) const;
+  // Where a scan in the window's direction starts (0: the newest, for a reverse scan), and
+  // whether there is nothing to scan ("before":1).
+  uint64_t ScanStart() const;
+  bool Empty() const { return before == 1; }
+};
+
 // {"v":1,"ok":true}, to which an operation adds its results.
 nlohmann::json OkResponse();
 
@@ -143,8 +164,8 @@ class AdminHandler {
   // An operation served by another module (e.g. the policy's). It answers through `out`
   // and returns out's first error, like Handle(); it records the entries it returns in
   // call->returned.
-  using Operation = std::function<Status(const nlohmann::json& request, AdminCall* call,
-                                         ResponseWriter* out)>;
+  using Operation =
+      std::function<Status(const nlohmann::json& request, AdminCall* call, ResponseWriter* out)>;
   // Registers `op`. When `requires` is not empty the handler refuses callers to whom no role
   // grants that operation (on any department) before calling fn; operations whose grant
   // depends on the departments concerned pass "" and check call->permissions themselves.

@@ -168,7 +168,7 @@ struct AccessEntry {
   std::string operation;  // "list", "show", "export", "hold", "purge", "verify", ...
   std::string arguments;  // the request's arguments, JSON text
   bool allowed = true;
-  std::string outcome;    // "" on success, else the refusal or error message
+  std::string outcome;  // "" on success, else the refusal or error message
   std::vector<std::pair<uint64_t, uint64_t>> seqs;  // entries returned, inclusive ranges
 };
 
