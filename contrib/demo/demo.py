@@ -111,6 +111,8 @@ def run(policy, files, keys, passphrase):
         subprocess.run(pipeline, shell=True, check=True)
         # Every entry read back, its leaf hash and content checked, the Merkle tree rebuilt.
         show(["verify"], env)
+        # Every request above, allowed or refused, is in the audit trail (access entries).
+        show(["audit", "--reverse", "--limit", "6"], env)
         show(["status"], env)
         print("\nThe daemon's log:")
         print(env.daemon.log_text())
