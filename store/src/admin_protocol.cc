@@ -48,8 +48,7 @@ struct ListQuery {
     return s;
   }
 
-  bool Matches(uint64_t seq, const Entry& entry) const {
-    if (!window.Contains(seq, entry.time_us())) return false;
+  bool Matches(const Entry& entry) const {
     if (entry.kind != EntryKind::kMessage) return all && from.empty() && rcpt.empty();
     const MessageEntry& e = entry.message;
     if (!from.empty() && !ContainsFolded(BareAddress(e.envelope.mail), from)) return false;
@@ -357,6 +356,33 @@ uint64_t EntryWindow::ScanStart() const {
   return reverse ? (before > 0 ? before - 1 : 0) : after + 1;
 }
 
+Status AnswerEntryPage(const EntryWindow& w,
+                       const std::function<Status(const Journal::Visitor& visit)>& scan,
+                       const std::function<bool(uint64_t seq, const Entry& entry)>& wanted,
+                       AdminCall* call, ResponseWriter* out) {
+  json entries = json::array();
+  bool more = false;
+  Status s;
+  if (!w.Empty()) {
+    s = scan([&](uint64_t seq, const Entry& e) {
+      if (w.Past(seq, e.time_us())) return false;
+      if (!w.Contains(seq, e.time_us()) || !wanted(seq, e)) return true;
+      if (entries.size() >= w.limit) {
+        more = true;
+        return false;
+      }
+      entries.push_back(EntryToJson(seq, e));
+      call->returned.push_back(seq);
+      return true;
+    });
+  }
+  if (!s.ok()) return AnswerError(s, out);
+  json resp = OkResponse();
+  resp["entries"] = std::move(entries);
+  resp["more"] = more;
+  return out->Header(resp);
+}
+
 json OkResponse() { return json{{"v", kAdminProtocolVersion}, {"ok", true}}; }
 
 json DigestToJson(const Sha256Digest& d) {
@@ -493,27 +519,13 @@ Status AdminHandler::List(const json& request, AdminCall* call, ResponseWriter* 
   ListQuery q;
   Status s = q.Parse(request);
   if (!s.ok()) return out->Header(ErrorResponse(s));
-  // Scan(0, reverse) starts at the newest entry; "before":1 leaves nothing to scan.
   const EntryWindow& w = q.window;
-  json entries = json::array();
-  bool more = false;
-  if (!w.Empty())
-    s = journal_->Scan(w.ScanStart(), w.reverse, [&](uint64_t seq, const Entry& e) {
-      if (w.Past(seq, e.time_us())) return false;
-      if (!q.Matches(seq, e) || !visible(e)) return true;
-      if (entries.size() >= w.limit) {
-        more = true;
-        return false;
-      }
-      entries.push_back(EntryToJson(seq, e));
-      call->returned.push_back(seq);
-      return true;
-    });
-  if (!s.ok()) return out->Header(ErrorResponse(s));
-  json resp = OkResponse();
-  resp["entries"] = std::move(entries);
-  resp["more"] = more;
-  return out->Header(resp);
+  return AnswerEntryPage(
+      w,
+      [&](const Journal::Visitor& visit) {
+        return journal_->Scan(w.ScanStart(), w.reverse, visit);  // 0 reverse: from the newest
+      },
+      [&](uint64_t, const Entry& e) { return q.Matches(e) && visible(e); }, call, out);
 }
 
 Status AdminHandler::Show(const json& request, AdminCall* call, ResponseWriter* out) {

@@ -22,8 +22,7 @@ struct AuditQuery {
     return s;
   }
 
-  bool Matches(uint64_t seq_of_entry, const AccessEntry& a) const {
-    if (!window.Contains(seq_of_entry, a.time_us)) return false;
+  bool Matches(const AccessEntry& a) const {
     if (!user.empty() && user != a.actor.user && user != std::to_string(a.actor.uid)) {
       return false;
     }
@@ -37,27 +36,12 @@ Status Audit(Journal* journal, const json& request, AdminCall* call, ResponseWri
   Status s = q.Parse(request);
   if (!s.ok()) return AnswerError(s, out);
   const EntryWindow& w = q.window;
-  json entries = json::array();
-  bool more = false;
-  if (!w.Empty()) {
-    s = journal->ScanKind(EntryKind::kAccess, w.ScanStart(), w.reverse,
-                          [&](uint64_t seq, const Entry& e) {
-                            if (w.Past(seq, e.time_us())) return false;
-                            if (!q.Matches(seq, e.access)) return true;
-                            if (entries.size() >= w.limit) {
-                              more = true;
-                              return false;
-                            }
-                            entries.push_back(EntryToJson(seq, e));
-                            call->returned.push_back(seq);
-                            return true;
-                          });
-  }
-  if (!s.ok()) return AnswerError(s, out);
-  json resp = OkResponse();
-  resp["entries"] = std::move(entries);
-  resp["more"] = more;
-  return out->Header(resp);
+  return AnswerEntryPage(
+      w,
+      [&](const Journal::Visitor& visit) {
+        return journal->ScanKind(EntryKind::kAccess, w.ScanStart(), w.reverse, visit);
+      },
+      [&](uint64_t, const Entry& e) { return q.Matches(e.access); }, call, out);
 }
 
 }  // namespace

@@ -307,11 +307,7 @@ BOOST_AUTO_TEST_CASE(a_disposal_not_yet_compacted_is_compacted_after_a_restart) 
     auto j = OpenTestJournal(dir.path());  // the first message is in a table now
     MessageEntry m;
     BOOST_REQUIRE(j->ReadMessage(1, &m).ok());
-    std::vector<Entry> disposals(1);
-    disposals[0].kind = EntryKind::kDispose;
-    disposals[0].dispose.message = 1;
-    disposals[0].dispose.retention = m.classification.retention;
-    disposals[0].dispose.retain_until_us = m.classification.retain_until_us;
+    std::vector<Entry> disposals{DisposalOf(1, m)};
     uint64_t seq = 0;
     BOOST_REQUIRE(j->DisposeMessages(&disposals, &seq).ok());
   }  // closed without CompactDisposed
@@ -340,11 +336,7 @@ BOOST_AUTO_TEST_CASE(disposed_content_leaves_no_file_and_keeps_the_entry) {
     auto j = OpenTestJournal(dir.path());
     BOOST_REQUIRE(CommitBytes(j.get(), "third", "c@x") == 3u);
     BOOST_REQUIRE(j->ReadMessage(1, &before).ok());
-    std::vector<Entry> disposals(1);
-    disposals[0].kind = EntryKind::kDispose;
-    disposals[0].dispose.message = 1;
-    disposals[0].dispose.retention = before.classification.retention;
-    disposals[0].dispose.retain_until_us = before.classification.retain_until_us;
+    std::vector<Entry> disposals{DisposalOf(1, before)};
     uint64_t seq = 0, found = 0;
     BOOST_REQUIRE(j->DisposeMessages(&disposals, &seq).ok());
     BOOST_TEST(seq == 4u);

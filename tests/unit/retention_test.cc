@@ -136,11 +136,7 @@ struct Fixture {
   void ForgeDisposal(uint64_t seq) {
     MessageEntry m;
     BOOST_REQUIRE(journal->ReadMessage(seq, &m).ok());
-    std::vector<Entry> d(1);
-    d[0].kind = EntryKind::kDispose;
-    d[0].dispose.message = seq;
-    d[0].dispose.retention = m.classification.retention;
-    d[0].dispose.retain_until_us = m.classification.retain_until_us;
+    std::vector<Entry> d{DisposalOf(seq, m)};
     d[0].dispose.policy_digest = policies->Active()->digest();
     uint64_t first = 0;
     BOOST_REQUIRE(journal->DisposeMessages(&d, &first).ok());

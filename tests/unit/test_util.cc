@@ -47,6 +47,15 @@ MessageEntry TestMessage(const Envelope& envelope) {
   return m;
 }
 
+Entry DisposalOf(uint64_t seq, const MessageEntry& message) {
+  Entry e;
+  e.kind = EntryKind::kDispose;
+  e.dispose.message = seq;
+  e.dispose.retention = message.classification.retention;
+  e.dispose.retain_until_us = message.classification.retain_until_us;
+  return e;
+}
+
 std::unique_ptr<Journal> OpenTestJournal(const std::string& dir) {
   JournalOptions options;
   options.dir = dir;

@@ -38,6 +38,9 @@ Envelope SimpleEnvelope(const std::string& from);
 // returns its sequence number; fails the test on error.
 uint64_t CommitBytes(Journal* journal, const std::string& bytes, const std::string& from);
 
+// A dispose entry for message `seq` with the message's retention (for DisposeMessages).
+Entry DisposalOf(uint64_t seq, const MessageEntry& message);
+
 // Opens (creating) the journal in dir; fails the test on error.
 std::unique_ptr<Journal> OpenTestJournal(const std::string& dir);
 

@@ -152,6 +152,16 @@ struct EntryWindow {
   bool Empty() const { return before == 1; }
 };
 
+struct AdminCall;
+
+// Answers a listing request: `scan` calls its visitor with entries in the window's direction
+// from w.ScanStart(); the entries inside the window that `wanted` accepts, up to w.limit, are
+// returned ({"entries":[...],"more":bool}) and recorded in call->returned.
+Status AnswerEntryPage(const EntryWindow& w,
+                       const std::function<Status(const Journal::Visitor& visit)>& scan,
+                       const std::function<bool(uint64_t seq, const Entry& entry)>& wanted,
+                       AdminCall* call, ResponseWriter* out);
+
 // {"v":1,"ok":true}, to which an operation adds its results.
 nlohmann::json OkResponse();
 
