@@ -20,21 +20,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "control_file.h"
+
 typedef int (*clock_gettime_fn)(clockid_t, struct timespec*);
 
 static long long offset_seconds(void) {
   const char* file = getenv("MJ_FAKE_CLOCK_FILE");
-  if (file == NULL) return 0;
-  int fd = open(file, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return 0;
-  char buf[32];
-  ssize_t n = read(fd, buf, sizeof buf - 1);
-  close(fd);
-  if (n <= 0) return 0;
-  buf[n] = '\0';
-  char* end = NULL;
-  long long s = strtoll(buf, &end, 10);
-  return end == buf ? 0 : s;
+  return file == NULL ? 0 : read_control_number(file);
 }
 
 static int real_clock_gettime(clockid_t id, struct timespec* ts) {

@@ -33,6 +33,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "control_file.h"
+
 typedef int (*fd_fn)(int);
 typedef int (*sfr_fn)(int, off64_t, off64_t, unsigned int);
 
@@ -44,16 +46,8 @@ static int64_t now_ns(void) {
 
 /* The latency in ms from the control file; 0 when it is missing, empty or not a number. */
 static long read_delay_ms(const char* control) {
-  int fd = open(control, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return 0;
-  char buf[32];
-  ssize_t n = read(fd, buf, sizeof buf - 1);
-  close(fd);
-  if (n <= 0) return 0;
-  buf[n] = '\0';
-  char* end = NULL;
-  long ms = strtol(buf, &end, 10);
-  return end == buf || ms < 0 ? 0 : ms;
+  long long ms = read_control_number(control);
+  return ms < 0 || ms > LONG_MAX ? 0 : (long)ms;
 }
 
 /* Whether fd names a file under the prefix; its path goes to path. */

@@ -250,13 +250,7 @@ class HoldCliTest(harness.E2ETestCase):
                          (ROOT, True, "", {"dry_run": True, "limit": 3}))
 
 
-EXPIRING_POLICY = """\
-version: 1
-retention: {r1: 1d}
-departments:
-  - name: default
-    retention: r1
-    keys: [keys/e2e.crt]
+EXPIRING_POLICY = test_retention.ONE_DAY_POLICY + """\
 holds:
   - case: POL-1
     reason: regulator's inquiry

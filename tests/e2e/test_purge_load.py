@@ -25,21 +25,12 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness   # noqa: E402
-from test_retention import Clock, shim, DAY   # noqa: E402
+from test_retention import Clock, shim, DAY, ONE_DAY_POLICY as POLICY   # noqa: E402
 
 N_EXPIRED = int(os.environ.get("MJ_PURGE_LOAD_MESSAGES", "100000"))
 MAX_GROWTH_MB = 64
 FLOW_RATE = 100          # messages/s of the mail flow during the purge
 FLOW_BATCH = 200         # messages per milter_load run of the flow (2 s each)
-
-POLICY = """\
-version: 1
-retention: {r1: 1d}
-departments:
-  - name: default
-    retention: r1
-    keys: [keys/e2e.crt]
-"""
 
 
 def log(msg):

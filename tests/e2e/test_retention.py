@@ -42,6 +42,15 @@ departments:
     retention: r2
     keys: [keys/e2e.crt]
 """
+# Everything kept one day: all mail in the default department.
+ONE_DAY_POLICY = """\
+version: 1
+retention: {r1: 1d}
+departments:
+  - name: default
+    retention: r1
+    keys: [keys/e2e.crt]
+"""
 POLICY_HOLD = """\
 holds:
   - case: POL-1
