@@ -11,7 +11,7 @@ apt-get install -y -qq --no-install-recommends \
   libmilter-dev libleveldb-dev libssl-dev libyaml-cpp-dev \
   libboost-test-dev nlohmann-json3-dev libcli11-dev \
   clang libclang-rt-14-dev openssl \
-  libzstd-dev zstd \
+  libzstd-dev zstd libgmime-3.0-dev libicu-dev libxml2-dev \
   postfix miltertest mandoc python3 python3-plyvel procps >/dev/null
 # Debian starts the system Postfix on install; its port 25 is not ours to use.
 if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then

@@ -1,0 +1,1 @@
+// Unit tests of mailjournal/search_query.h (to be written).

@@ -1,0 +1,1 @@
+// Unit tests of mailjournal/text_extract.h (to be written).

@@ -1,0 +1,1 @@
+// Unit tests of mailjournal/tokenize.h (to be written).
