@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <string>
 
+#include "coding.h"
+
 namespace mailjournal {
 
 namespace {
@@ -160,32 +162,6 @@ constexpr FieldSpec kAccessSpec = {
     Bit(kAccTime) | Bit(kAccUid) | Bit(kAccOperation) | Bit(kAccAllowed),
     0,
 };
-
-void PutVarint(std::string* out, uint64_t v) {
-  while (v >= 0x80) {
-    out->push_back(static_cast<char>((v & 0x7f) | 0x80));
-    v >>= 7;
-  }
-  out->push_back(static_cast<char>(v));
-}
-
-// Reads a LEB128 varint of at most 10 bytes; rejects non-minimal encodings so that the
-// encoding stays canonical.
-bool GetVarint(std::string_view* in, uint64_t* v) {
-  uint64_t result = 0;
-  for (int shift = 0, i = 0; i < 10 && !in->empty(); ++i, shift += 7) {
-    uint8_t byte = static_cast<uint8_t>((*in)[0]);
-    in->remove_prefix(1);
-    if (i == 9 && byte > 1) return false;
-    result |= static_cast<uint64_t>(byte & 0x7f) << shift;
-    if ((byte & 0x80) == 0) {
-      if (byte == 0 && i > 0) return false;  // non-minimal
-      *v = result;
-      return true;
-    }
-  }
-  return false;
-}
 
 std::string FixedBE(uint64_t v, int bytes) {
   std::string s(bytes, '\0');

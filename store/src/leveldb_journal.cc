@@ -9,6 +9,7 @@
 //   'x' u64 until u64 seq  -> "" for every message whose content is stored; until is its
 //                             retain-until time with the sign bit flipped (so it sorts)
 //   'd' u64 message seq    -> u64 seq of the dispose entry that names the message
+//   't', 'i', "mindexblock" -> search postings (postings.h)
 // All integers big-endian, so appends are sequential in LevelDB's key order. Format "1"
 // journals (before 'k', 'x' and 'd') get the indexes when first opened.
 #include "leveldb_journal.h"
@@ -28,13 +29,16 @@
 #include <deque>
 #include <mutex>
 #include <shared_mutex>
+#include <thread>
 #include <vector>
 
+#include "coding.h"
 #include "journal_env.h"
 #include "mailjournal/journal.h"
 #include "mailjournal/merkle.h"
 #include "mailjournal/sha256.h"
 #include "mailjournal/time_util.h"
+#include "postings.h"
 
 namespace mailjournal {
 
@@ -48,16 +52,6 @@ constexpr char kTreeKey[] = "mtree";  // the Merkle tree's compact range after t
 // (u64 first, u64 last), written with the dispose entries, removed after the compaction:
 // a crash in between leaves the compaction to the next CompactDisposed.
 constexpr char kCompactKey[] = "mcompact";
-
-void AppendBE(std::string* out, uint64_t v, int bytes) {
-  for (int i = bytes - 1; i >= 0; --i) out->push_back(static_cast<char>((v >> (8 * i)) & 0xff));
-}
-
-uint64_t ReadBE(const char* p, int bytes) {
-  uint64_t v = 0;
-  for (int i = 0; i < bytes; ++i) v = (v << 8) | static_cast<unsigned char>(p[i]);
-  return v;
-}
 
 std::string EntryKey(uint64_t seq) {
   std::string k("e");
@@ -158,6 +152,7 @@ class LevelDbJournal : public Journal {
   LevelDbJournal(JournalOptions options, leveldb::Env* env)
       : options_(std::move(options)),
         journal_env_(env != nullptr ? env : leveldb::Env::Default()) {}
+  ~LevelDbJournal() override { StopMerger(); }
 
   Status Open();
 
@@ -199,12 +194,14 @@ class LevelDbJournal : public Journal {
   }
 
   Status CommitMessage(MessageEntry* message, std::string_view final_chunk,
-                       const Finalizer& finalize, uint64_t* seq) override {
+                       const Finalizer& finalize, const std::vector<TermSet>& terms,
+                       uint64_t* seq) override {
     if (final_chunk.size() > kMaxChunkSize) return Status::InvalidArgument("chunk too large");
     Entry entry;
     entry.kind = EntryKind::kMessage;
     entry.message = std::move(*message);
-    Status s = Append(&entry, 1, final_chunk, finalize ? &finalize : nullptr, nullptr, seq);
+    Status s = Append(&entry, 1, final_chunk, finalize ? &finalize : nullptr, nullptr, seq, nullptr,
+                      nullptr, &terms);
     *message = std::move(entry.message);
     return s;
   }
@@ -305,15 +302,90 @@ class LevelDbJournal : public Journal {
     return Status::OK();
   }
 
+  Status ReadPostings(uint64_t key_id, uint64_t hash, std::vector<Posting>* out) override {
+    std::shared_lock<std::shared_mutex> dl(db_mu_);
+    if (db_ == nullptr) return Unusable();
+    return postings_.Read(db_.get(), key_id, hash, out);
+  }
+
+  Status AddTerms(uint64_t seq, const std::vector<TermSet>& terms) override {
+    std::shared_lock<std::shared_mutex> dl(db_mu_);
+    if (db_ == nullptr) return Unusable();
+    if (seq == 0 || seq > LastSequence()) {
+      return Status::NotFound("entry " + std::to_string(seq) + ": no such entry");
+    }
+    leveldb::WriteBatch batch;
+    PostingStore::AddToBatch(seq, terms, &batch);
+    leveldb::WriteOptions wo;
+    wo.sync = true;
+    Status s = Written(db_->Write(wo, &batch), "journal: add search terms");
+    if (s.ok()) postings_.Added(seq, terms);
+    if (s.ok() && postings_.NeedsMerge(options_.merge_postings)) WakeMerger();
+    return s;
+  }
+
+  Status DropIndexKey(uint64_t key_id) override {
+    std::shared_lock<std::shared_mutex> dl(db_mu_);
+    if (db_ == nullptr) return Unusable();
+    return postings_.Drop(db_.get(), key_id);
+  }
+
+  Status MergePostings() override {
+    std::shared_lock<std::shared_mutex> dl(db_mu_);
+    if (db_ == nullptr) return Unusable();
+    return postings_.Merge(db_.get());
+  }
+
+  void ApproximateSizes(uint64_t* postings_bytes, uint64_t* journal_bytes) override {
+    *postings_bytes = *journal_bytes = 0;
+    std::shared_lock<std::shared_mutex> dl(db_mu_);
+    if (db_ == nullptr) return;
+    // 'i' and 't' are adjacent to nothing else of the index: "i".."j" and "t".."u".
+    leveldb::Range ranges[3] = {{"i", "j"}, {"t", "u"}, {"", "\xff"}};
+    uint64_t sizes[3] = {0, 0, 0};
+    db_->GetApproximateSizes(ranges, 3, sizes);
+    *postings_bytes = sizes[0] + sizes[1];
+    *journal_bytes = sizes[2];
+  }
+
  private:
+  void WakeMerger() {
+    std::lock_guard<std::mutex> l(merger_mu_);
+    merge_wanted_ = true;
+    if (!merger_.joinable()) merger_ = std::thread([this] { RunMerger(); });
+    merger_cv_.notify_one();
+  }
+  // Merges postings whenever woken, until stopped. A failed merge is retried at the next
+  // wake-up (its 't' records stay).
+  void RunMerger() {
+    std::unique_lock<std::mutex> l(merger_mu_);
+    while (true) {
+      merger_cv_.wait(l, [this] { return merge_wanted_ || merger_stop_; });
+      if (merger_stop_) return;
+      merge_wanted_ = false;
+      l.unlock();
+      MergePostings();
+      l.lock();
+    }
+  }
+  void StopMerger() {
+    {
+      std::lock_guard<std::mutex> l(merger_mu_);
+      merger_stop_ = true;
+      merger_cv_.notify_one();
+    }
+    if (merger_.joinable()) merger_.join();
+  }
+
   struct Writer {
     Entry* entries;  // written with consecutive sequence numbers
     size_t count;
     std::string_view final_chunk;
     const Finalizer* finalize = nullptr;
-    const CheckpointMaker* make = nullptr;       // fills the (single) entry from the tree head
-    const MessageEntry* disposed = nullptr;      // per dispose entry, the message it names
-    const std::string* compact_range = nullptr;  // the new kCompactKey value, if any
+    const CheckpointMaker* make = nullptr;        // fills the (single) entry from the tree head
+    const MessageEntry* disposed = nullptr;       // per dispose entry, the message it names
+    const std::string* compact_range = nullptr;   // the new kCompactKey value, if any
+    const std::vector<TermSet>* terms = nullptr;  // a message's search postings
     Status status;
     uint64_t seq = 0;
     bool done = false;
@@ -344,7 +416,8 @@ class LevelDbJournal : public Journal {
   // queued entry in one synced batch.
   Status Append(Entry* entries, size_t count, std::string_view final_chunk,
                 const Finalizer* finalize, const CheckpointMaker* make, uint64_t* seq,
-                const MessageEntry* disposed = nullptr, const std::string* compact_range = nullptr);
+                const MessageEntry* disposed = nullptr, const std::string* compact_range = nullptr,
+                const std::vector<TermSet>* terms = nullptr);
   // Adds the index records of entry `seq` (and, for a dispose entry, the deletions of its
   // message's content) to batch.
   void IndexEntry(const Entry& entry, uint64_t seq, const MessageEntry* disposed,
@@ -401,6 +474,14 @@ class LevelDbJournal : public Journal {
   Status tree_error_;            // set at open when the stored tree does not cover the entries
   int64_t last_time_us_ = 0;     // GUARDED_BY(mu_); commit times never go backwards
   bool needs_indexes_ = false;   // a format "1" journal, until BuildIndexes()
+
+  PostingStore postings_;
+  // The background merge of postings (MergePostings), woken by commits.
+  std::thread merger_;
+  std::mutex merger_mu_;
+  std::condition_variable merger_cv_;
+  bool merge_wanted_ = false;  // GUARDED_BY(merger_mu_)
+  bool merger_stop_ = false;   // GUARDED_BY(merger_mu_)
 
   std::mutex disposed_mu_;
   uint64_t disposed_min_txn_ = UINT64_MAX;  // GUARDED_BY(disposed_mu_): not yet compacted
@@ -476,6 +557,7 @@ Status LevelDbJournal::OpenDatabase() {
   s = LoadTree();
   if (s.ok() && needs_indexes_) s = BuildIndexes();
   if (s.ok()) s = LoadCompactRange();
+  if (s.ok()) s = postings_.Load(db_.get());
   return s;
 }
 
@@ -672,9 +754,11 @@ Status LevelDbJournal::RemoveUncommittedTransactions() {
 
 Status LevelDbJournal::Append(Entry* entries, size_t count, std::string_view final_chunk,
                               const Finalizer* finalize, const CheckpointMaker* make, uint64_t* seq,
-                              const MessageEntry* disposed, const std::string* compact_range) {
+                              const MessageEntry* disposed, const std::string* compact_range,
+                              const std::vector<TermSet>* terms) {
   if (!tree_error_.ok()) return tree_error_;
   Writer w;
+  w.terms = terms;
   w.disposed = disposed;
   w.compact_range = compact_range;
   w.entries = entries;
@@ -744,6 +828,7 @@ Status LevelDbJournal::Append(Entry* entries, size_t count, std::string_view fin
         batch.Put(kLatestPolicyKey, latest);
       }
       IndexEntry(*e, next, x->disposed != nullptr ? &x->disposed[i] : nullptr, &batch);
+      if (x->terms != nullptr) PostingStore::AddToBatch(next, *x->terms, &batch);
       std::string encoded = EncodeEntry(*e);
       Sha256Digest leaf = LeafHash(encoded);
       tree.Append(leaf);
@@ -755,6 +840,15 @@ Status LevelDbJournal::Append(Entry* entries, size_t count, std::string_view fin
   leveldb::WriteOptions wo;
   wo.sync = true;
   Status s = usable.ok() ? Written(db_->Write(wo, &batch), "journal: commit") : usable;
+
+  bool merge = false;
+  if (s.ok()) {
+    for (Writer* x : group) {
+      if (x->terms != nullptr && x->status.ok()) postings_.Added(x->seq, *x->terms);
+    }
+    merge = postings_.NeedsMerge(options_.merge_postings);
+  }
+  if (merge) WakeMerger();
 
   l.lock();
   if (s.ok()) {

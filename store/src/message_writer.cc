@@ -47,7 +47,7 @@ Status MessageWriter::Commit(MessageEntry entry, const Journal::Finalizer& final
   entry.content.sha256 = hash_->sha.Final();
   entry.content.txn = txn_;
   entry.content.chunks = staged_chunks_ + (buffer_.empty() ? 0 : 1);
-  Status s = journal_->CommitMessage(&entry, buffer_, finalize, seq);
+  Status s = journal_->CommitMessage(&entry, buffer_, finalize, terms_, seq);
   if (!s.ok()) {
     error_ = s;
     Abort();

@@ -166,7 +166,7 @@ BOOST_AUTO_TEST_CASE(an_inserted_entry_is_named) {
   MessageEntry m = TestMessage(SimpleEnvelope("a@x"));
   m.content.txn = txn;
   uint64_t seq = 0;
-  Status s = j->CommitMessage(&m, "", nullptr, &seq);
+  Status s = j->CommitMessage(&m, "", nullptr, {}, &seq);
   BOOST_TEST(s.IsCorruption());
   BOOST_TEST(s.message().find("does not cover") != std::string::npos);
 }

@@ -31,6 +31,26 @@ namespace mailjournal {
 // The largest chunk StageChunk() and CommitMessage() accept.
 constexpr size_t kMaxChunkSize = 64 * 1024;
 
+// Search postings (mailjournal-search(8)). A message's tokens are stored only as keyed
+// hashes: under each index key that applies to it (one per department that indexes), the
+// 64-bit hash of every distinct token and the fields it occurs in (mailjournal/search_query.h
+// SearchField bits). The journal stores them with the message and answers, per key and
+// hash, which messages hold it; it never sees a token.
+struct KeyedTerm {
+  uint64_t hash = 0;
+  uint8_t fields = 0;
+};
+// The terms of one message under one index key.
+struct TermSet {
+  uint64_t key_id = 0;  // names the index key (IndexKey::id, mailjournal/index_keys.h)
+  std::vector<KeyedTerm> terms;
+};
+// One message that holds a term: its sequence number and the fields the term is in.
+struct Posting {
+  uint64_t seq = 0;
+  uint8_t fields = 0;
+};
+
 struct JournalOptions {
   std::string dir;                   // journal directory; created (mode 0750) if missing
   bool create_if_missing = true;     // false: NotFound when dir holds no journal
@@ -38,6 +58,11 @@ struct JournalOptions {
   // The clock that stamps entries (microseconds since the epoch); null: NowMicros(). Tests
   // of retention inject one.
   std::function<int64_t()> clock;
+  // Postings are written with their message under the message's own key (sequential), and
+  // moved into per-term blocks in the background once this many have gathered: one key per
+  // term per block rather than per message keeps LevelDB's compactions cheap
+  // (mailjournal-format(5), SEARCH POSTINGS).
+  size_t merge_postings = 256 * 1024;
 };
 
 // Where a scan of messages by retain-until date (Journal::ScanRetention) stopped.
@@ -75,8 +100,10 @@ class Journal {
   // database is next opened (the sender, told to retry, makes it journaled twice: nothing is
   // lost).
   // REQUIRES: final_chunk.size() <= kMaxChunkSize.
+  // `terms` (may be empty) are the message's search postings, written in the same batch.
   virtual Status CommitMessage(MessageEntry* entry, std::string_view final_chunk,
-                               const Finalizer& finalize, uint64_t* seq) = 0;
+                               const Finalizer& finalize, const std::vector<TermSet>& terms,
+                               uint64_t* seq) = 0;
 
   // Appends entries of kinds other than message durably, in one write with consecutive
   // sequence numbers (same guarantees as CommitMessage: all or none); sets each entry's
@@ -161,6 +188,28 @@ class Journal {
 
   // The sequence number of the dispose entry that names message `seq`; NotFound when none.
   virtual Status FindDisposal(uint64_t seq, uint64_t* dispose_seq) = 0;
+
+  // Appends to *out the messages that hold term `hash` under index key `key_id`, sorted by
+  // sequence number, one posting per message (its fields or-ed together). Postings of
+  // messages disposed of since are included (their content is gone, not their index).
+  virtual Status ReadPostings(uint64_t key_id, uint64_t hash, std::vector<Posting>* out) = 0;
+
+  // Adds postings for message `seq`, already in the journal (reindexing under a new key).
+  // Durable when it returns. Postings already there for the same key are not removed: add
+  // each message once per key (DropIndexKey starts over).
+  // REQUIRES: seq names a message entry.
+  virtual Status AddTerms(uint64_t seq, const std::vector<TermSet>& terms) = 0;
+
+  // Removes every posting made under index key `key_id` (after its department's index was
+  // rebuilt under a new key). May take long; commits go on meanwhile.
+  virtual Status DropIndexKey(uint64_t key_id) = 0;
+
+  // Moves the postings gathered since the last merge into per-term blocks now (normally
+  // done in the background once JournalOptions::merge_postings have gathered).
+  virtual Status MergePostings() = 0;
+
+  // Approximate bytes on disk of the search postings and of the whole journal.
+  virtual void ApproximateSizes(uint64_t* postings_bytes, uint64_t* journal_bytes) = 0;
 };
 
 // Opens (or creates) the journal in options.dir. Busy if another process holds it; the

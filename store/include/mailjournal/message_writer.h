@@ -13,6 +13,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "mailjournal/entry.h"
 #include "mailjournal/journal.h"
@@ -36,6 +37,9 @@ class MessageWriter {
   // the content reference; `finalize` as for Journal::CommitMessage. On success sets *seq
   // and, if not null, *stored (the entry as stored). After Commit (successful or not) the
   // writer is finished; further calls are errors.
+  // The message's search postings, committed with it (Journal::CommitMessage).
+  void SetTerms(std::vector<TermSet> terms) { terms_ = std::move(terms); }
+
   Status Commit(MessageEntry entry, const Journal::Finalizer& finalize, uint64_t* seq,
                 MessageEntry* stored);
 
@@ -57,6 +61,7 @@ class MessageWriter {
   std::unique_ptr<HashState> hash_;
   uint64_t txn_ = 0;
   std::string buffer_;
+  std::vector<TermSet> terms_;
   uint32_t staged_chunks_ = 0;
   uint64_t size_ = 0;
   Status error_;

@@ -35,6 +35,7 @@
 #include <string_view>
 #include <vector>
 
+#include "mailjournal/journal.h"  // Posting
 #include "mailjournal/status.h"
 #include "mailjournal/text_extract.h"
 
@@ -97,14 +98,8 @@ bool Matches(const QueryNode& query, const SearchDocument& doc);
 // The beginning of the body when no term occurs; "" for a message without text.
 std::string Snippet(const QueryNode& query, const ExtractedText& text, size_t max_chars = 160);
 
-// One message that holds a token: its sequence number and the fields it is in.
-struct Posting {
-  uint64_t seq = 0;
-  uint8_t fields = 0;
-};
-
-// Where EvaluateCandidates gets postings: for one token, every posting, sorted by seq,
-// one per seq (fields or-ed together).
+// Where EvaluateCandidates gets postings (Posting is in mailjournal/journal.h): for one
+// token, every posting, sorted by seq, one per seq (fields or-ed together).
 class PostingSource {
  public:
   virtual ~PostingSource() = default;

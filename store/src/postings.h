@@ -1,0 +1,87 @@
+// PostingStore: the search postings inside the LevelDB journal (mailjournal-format(5),
+// SEARCH POSTINGS). Private to store/.
+//
+// Key layout (integers big-endian):
+//   't' u64 seq u64 key_id          -> the message's terms under that key: LEB128 count,
+//                                      then per term u64 hash, u8 fields (sorted by hash)
+//   'i' u64 key_id u64 hash u64 block -> one block of postings of the term: LEB128 count,
+//                                      then per posting LEB128 seq delta (from 0, then
+//                                      from the previous seq), u8 fields (sorted by seq)
+//   'm' "mindexblock"               -> u64, the next block number
+// A message's 't' records are written in the batch that commits it, under its own
+// (increasing) sequence number, so capture writes nothing scattered. The 't' records not
+// yet merged are also held in memory, by term; a merge writes them as one 'i' block per
+// term and deletes them, in one batch. Readers look at memory before LevelDB, so that a
+// merge running meanwhile can only make them see a posting twice (they deduplicate), never
+// miss one.
+//
+// Thread-safety: every method may be called from any thread; Merge and Drop serialise with
+// each other. The caller holds the database (it is not reopened meanwhile).
+#ifndef MAILJOURNAL_STORE_SRC_POSTINGS_H_
+#define MAILJOURNAL_STORE_SRC_POSTINGS_H_
+
+#include <leveldb/db.h>
+#include <leveldb/write_batch.h>
+
+#include <cstdint>
+#include <mutex>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "mailjournal/journal.h"
+#include "mailjournal/status.h"
+
+namespace mailjournal {
+
+class PostingStore {
+ public:
+  // Adds the 't' records of message `seq` to batch.
+  static void AddToBatch(uint64_t seq, const std::vector<TermSet>& terms,
+                         leveldb::WriteBatch* batch);
+  // Takes the terms of a batch that was written into the in-memory tail.
+  void Added(uint64_t seq, const std::vector<TermSet>& terms);
+
+  // Loads the unmerged 't' records and the block counter (at open; forgets what was held).
+  Status Load(leveldb::DB* db);
+
+  // Whether at least `threshold` postings wait for a merge.
+  bool NeedsMerge(size_t threshold) const;
+  // Writes the waiting postings as blocks and deletes their 't' records (one batch, not
+  // synced: a crash before the next synced write leaves the 't' records to merge again).
+  Status Merge(leveldb::DB* db);
+
+  // Appends the postings of (key_id, hash), sorted by seq, one per seq.
+  Status Read(leveldb::DB* db, uint64_t key_id, uint64_t hash, std::vector<Posting>* out) const;
+
+  // Deletes every block and 't' record of key_id.
+  Status Drop(leveldb::DB* db, uint64_t key_id);
+
+ private:
+  struct TermKey {
+    uint64_t key_id;
+    uint64_t hash;
+    bool operator==(const TermKey& o) const { return key_id == o.key_id && hash == o.hash; }
+  };
+  struct TermKeyHash {
+    size_t operator()(const TermKey& k) const { return k.hash ^ (k.key_id * 0x9e3779b97f4a7c15); }
+  };
+  // Postings not yet in blocks, by term, and the 't' records they came from.
+  struct Tail {
+    std::unordered_map<TermKey, std::vector<Posting>, TermKeyHash> postings;
+    std::vector<std::pair<uint64_t, uint64_t>> records;  // (seq, key_id)
+    size_t count = 0;
+  };
+  static void AddToTail(uint64_t seq, const TermSet& set, Tail* tail);
+  void CollectTail(const Tail& tail, const TermKey& key, std::vector<Posting>* out) const;
+
+  std::mutex merge_mu_;    // serialises Merge and Drop; taken before mu_
+  mutable std::mutex mu_;  // guards the members below
+  Tail tail_;              // written since the last merge
+  Tail merging_;           // being written by Merge: still read from here until it is done
+  uint64_t next_block_ = 0;
+};
+
+}  // namespace mailjournal
+
+#endif  // MAILJOURNAL_STORE_SRC_POSTINGS_H_

@@ -1,0 +1,56 @@
+#include "mailjournal/search_index.h"
+
+#include <algorithm>
+#include <map>
+
+#include "mailjournal/text_extract.h"
+
+namespace mailjournal {
+
+TokenFields CollectTokens(const SearchDocument& doc) {
+  std::map<std::string, uint8_t> fields;
+  for (int f = 0; f < kFieldCount; ++f) {
+    for (const auto& value : doc.fields[f]) {
+      for (const std::string& token : value) fields[token] |= static_cast<uint8_t>(1 << f);
+    }
+  }
+  return TokenFields(fields.begin(), fields.end());
+}
+
+TermSet HashTokens(const TokenFields& tokens, const IndexKey& key) {
+  TermSet set;
+  set.key_id = key.id;
+  set.terms.reserve(tokens.size());
+  TermHasher hasher(key);
+  for (const auto& [token, fields] : tokens) {
+    set.terms.push_back(KeyedTerm{hasher.Hash(token), fields});
+  }
+  std::sort(set.terms.begin(), set.terms.end(),
+            [](const KeyedTerm& a, const KeyedTerm& b) { return a.hash < b.hash; });
+  size_t out = 0;
+  for (size_t i = 0; i < set.terms.size(); ++i) {
+    if (out > 0 && set.terms[out - 1].hash == set.terms[i].hash) {
+      set.terms[out - 1].fields |= set.terms[i].fields;
+    } else {
+      set.terms[out++] = set.terms[i];
+    }
+  }
+  set.terms.resize(out);
+  return set;
+}
+
+std::vector<TermSet> IndexMessage(std::string_view message,
+                                  const std::vector<std::string>& mail_from,
+                                  const std::vector<std::string>& rcpt_to,
+                                  const std::vector<IndexKey>& keys,
+                                  std::vector<std::string>* problems) {
+  std::vector<TermSet> sets;
+  if (keys.empty()) return sets;
+  ExtractedText text = ExtractText(message);
+  if (problems != nullptr) *problems = std::move(text.problems);
+  TokenFields tokens = CollectTokens(BuildDocument(text, mail_from, rcpt_to));
+  for (const IndexKey& key : keys) sets.push_back(HashTokens(tokens, key));
+  return sets;
+}
+
+}  // namespace mailjournal
