@@ -58,6 +58,8 @@ Status SetConfigValue(const std::string& key, const std::string& value, DaemonCo
     config->checkpoint_dir = value;
   } else if (key == "purge_interval") {
     config->purge_interval = value;
+  } else if (key == "index_keys") {
+    config->index_keys = value;
   } else if (key == "foreground") {
     if (!ParseBool(value, &config->foreground)) {
       return Status::InvalidArgument("foreground: expected yes or no, not '" + value + "'");
@@ -107,7 +109,8 @@ void ValidateConfig(DaemonConfig* config, std::vector<std::string>* errors) {
     errors->push_back("admin_socket: '" + config->admin_socket + "' must be an absolute path");
   }
   for (const auto& [name, path] : {std::make_pair("signing_key", &config->signing_key),
-                                   std::make_pair("checkpoint_dir", &config->checkpoint_dir)}) {
+                                   std::make_pair("checkpoint_dir", &config->checkpoint_dir),
+                                   std::make_pair("index_keys", &config->index_keys)}) {
     if (!path->empty() && (*path)[0] != '/') {
       errors->push_back(std::string(name) + ": '" + *path + "' must be an absolute path");
     }

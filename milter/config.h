@@ -28,6 +28,9 @@ struct DaemonConfig {
   std::string checkpoint_interval = "60";  // seconds
   std::string checkpoint_dir;              // off-host copies of the checkpoints; "" : none
   std::string purge_interval = "0";        // seconds between scheduled purges; 0: none
+  // The departments' search index keys (mailjournal/index_keys.h): outside the journal, so
+  // that a copy of the journal alone cannot test guessed words against its index.
+  std::string index_keys = "/etc/mailjournal/index-keys";
 
   // Derived by Validate().
   mode_t socket_mode_bits = 0660;

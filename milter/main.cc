@@ -26,6 +26,7 @@
 #include "mailjournal/access.h"
 #include "mailjournal/admin_protocol.h"
 #include "mailjournal/audit_admin.h"
+#include "mailjournal/index_keys.h"
 #include "mailjournal/journal.h"
 #include "mailjournal/policy.h"
 #include "mailjournal/policy_admin.h"
@@ -134,13 +135,15 @@ Status DropPrivileges(const DaemonConfig& config) {
 }
 
 // Creates the journal directory as root for the daemon's user when it does not exist yet.
-Status PrepareJournalDir(const DaemonConfig& config) {
-  if (mkdir(config.journal.c_str(), 0750) == 0) {
-    if (chown(config.journal.c_str(), config.uid, config.gid) != 0) {
-      return Status::IOError("journal " + config.journal + ": chown: " + std::strerror(errno));
+// Creates a directory the daemon's user owns (mode `mode`) unless it exists.
+Status PrepareDaemonDir(const DaemonConfig& config, const std::string& what,
+                        const std::string& dir, mode_t mode) {
+  if (mkdir(dir.c_str(), mode) == 0) {
+    if (chown(dir.c_str(), config.uid, config.gid) != 0) {
+      return Status::IOError(what + " " + dir + ": chown: " + std::strerror(errno));
     }
   } else if (errno != EEXIST) {
-    return Status::IOError("journal " + config.journal + ": " + std::strerror(errno));
+    return Status::IOError(what + " " + dir + ": " + std::strerror(errno));
   }
   return Status::OK();
 }
@@ -160,7 +163,7 @@ int Run(int argc, char** argv) {
   std::map<std::string, std::string> overrides;
   for (const char* key :
        {"journal", "milter_socket", "admin_socket", "policy", "socket_mode", "user", "signing_key",
-        "checkpoint_interval", "checkpoint_dir", "purge_interval"}) {
+        "checkpoint_interval", "checkpoint_dir", "purge_interval", "index_keys"}) {
     std::string flag = std::string("--") + key;
     std::replace(flag.begin(), flag.end(), '_', '-');
     app.add_option_function<std::string>(
@@ -247,7 +250,8 @@ int Run(int argc, char** argv) {
 
   // 4. Drop privileges, then open the journal as the daemon's user.
   if (config.drop_privileges) {
-    s = PrepareJournalDir(config);
+    s = PrepareDaemonDir(config, "journal", config.journal, 0750);
+    if (s.ok()) s = PrepareDaemonDir(config, "index_keys", config.index_keys, 0700);
     if (s.ok()) s = DropPrivileges(config);
     if (!s.ok()) return startup_failure(EX_OSERR, s);
   }
@@ -256,6 +260,8 @@ int Run(int argc, char** argv) {
   std::unique_ptr<Journal> journal;
   s = OpenJournal(options, &journal);
   if (!s.ok()) return startup_failure(s.IsBusy() ? EX_TEMPFAIL : EX_IOERR, s);
+
+  IndexKeyStore index_keys(config.index_keys);
 
   // 5. The policy: journaled before it classifies any message. The retention knows the holds
   // placed in the journal, which the policy's must not clash with.
@@ -303,7 +309,7 @@ int Run(int argc, char** argv) {
   }
   admin.Start(&handler);
   ReloadSignalThread reloader(&policies, &retention);
-  OpenMilterJournal(journal.get(), &policies);
+  OpenMilterJournal(journal.get(), &policies, &index_keys);
   Log(LOG_INFO, "mailjournald %s started: journal=%s milter=%s admin=%s last_seq=%llu",
       MAILJOURNAL_VERSION, config.journal.c_str(), config.milter_socket.c_str(),
       config.admin_socket.c_str(), static_cast<unsigned long long>(journal->LastSequence()));

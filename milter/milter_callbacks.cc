@@ -17,12 +17,14 @@ namespace {
 // Who may use the journal: callbacks enter and leave; shutdown closes and waits.
 class JournalGate {
  public:
-  void Open(Journal* journal, const PolicyHolder* policies) {
+  void Open(Journal* journal, const PolicyHolder* policies, IndexKeyStore* index_keys) {
     std::lock_guard<std::mutex> l(mu_);
     journal_ = journal;
     policies_ = policies;
+    index_keys_ = index_keys;
   }
   const PolicyHolder* policies() const { return policies_; }
+  IndexKeyStore* index_keys() const { return index_keys_; }
   // Returns the journal, or null when it is closed (then do not call Leave()).
   Journal* Enter() {
     std::lock_guard<std::mutex> l(mu_);
@@ -45,6 +47,7 @@ class JournalGate {
   std::condition_variable idle_;
   Journal* journal_ = nullptr;              // GUARDED_BY(mu_)
   const PolicyHolder* policies_ = nullptr;  // set before serving, constant after
+  IndexKeyStore* index_keys_ = nullptr;     // set before serving, constant after
   int active_ = 0;                          // GUARDED_BY(mu_)
 };
 
@@ -71,7 +74,8 @@ unsigned long g_no_reply_offered = 0;  // kNoReplySteps or 0; set by RegisterMil
 
 // Per MTA connection (libmilter's private data).
 struct Connection {
-  Connection(Journal* journal, const PolicyHolder* policies) : session(journal, policies) {}
+  Connection(Journal* journal, const PolicyHolder* policies, IndexKeyStore* index_keys)
+      : session(journal, policies, index_keys) {}
   Session session;
   unsigned long no_reply = 0;  // the SMFIP_NR_* steps negotiated
   Status deferred;             // the first failure of an unanswered event of this message
@@ -153,7 +157,7 @@ Connection* EnsureConnection(SMFICTX* ctx) {
   Journal* journal = g_gate.Enter();
   if (journal == nullptr) return nullptr;
   g_gate.Leave();  // the session only keeps the pointer; each use enters the gate again
-  c = new Connection(journal, g_gate.policies());
+  c = new Connection(journal, g_gate.policies(), g_gate.index_keys());
   smfi_setpriv(ctx, c);
   return c;
 }
@@ -269,6 +273,10 @@ sfsistat OnEndOfMessage(SMFICTX* ctx) noexcept {
           static_cast<unsigned long long>(entry.sealing.plain_size),
           static_cast<unsigned long long>(entry.content.size));
     }
+    if (!s->index_note().empty()) {
+      Log(LOG_NOTICE, "%s: search index: %s", QueueIdForLog(s).c_str(),
+          s->index_note().c_str());
+    }
     return st;
   });
 }
@@ -324,8 +332,8 @@ Status RegisterMilter(bool unix_socket) {
   return Status::OK();
 }
 
-void OpenMilterJournal(Journal* journal, const PolicyHolder* policies) {
-  g_gate.Open(journal, policies);
+void OpenMilterJournal(Journal* journal, const PolicyHolder* policies, IndexKeyStore* index_keys) {
+  g_gate.Open(journal, policies, index_keys);
 }
 
 void CloseMilterJournal() { g_gate.CloseAndWait(); }

@@ -8,6 +8,7 @@
 #ifndef MAILJOURNAL_MILTER_MILTER_CALLBACKS_H_
 #define MAILJOURNAL_MILTER_MILTER_CALLBACKS_H_
 
+#include "mailjournal/index_keys.h"
 #include "mailjournal/journal.h"
 #include "mailjournal/policy_holder.h"
 #include "mailjournal/status.h"
@@ -23,10 +24,11 @@ namespace mailjournal {
 // delayed ACKs (Nagle), about 40 ms per message (notes/milter.md).
 Status RegisterMilter(bool unix_socket);
 
-// Lets the callbacks use `journal`, classifying messages with the policies' active policy.
-// REQUIRES: called before smfi_main(); both stay alive until CloseMilterJournal() has
+// Lets the callbacks use `journal`, classifying messages with the policies' active policy
+// and indexing them with the departments' keys in `index_keys`.
+// REQUIRES: called before smfi_main(); all three stay alive until CloseMilterJournal() has
 // returned.
-void OpenMilterJournal(Journal* journal, const PolicyHolder* policies);
+void OpenMilterJournal(Journal* journal, const PolicyHolder* policies, IndexKeyStore* index_keys);
 
 // Stops the callbacks from using the journal: later callbacks answer TEMPFAIL; waits until
 // every callback that is using the journal has finished. Call after smfi_main() returns.

@@ -4,6 +4,8 @@
 #include <netinet/in.h>
 #include <openssl/rand.h>
 
+#include "mailjournal/search_index.h"
+
 namespace mailjournal {
 
 std::string HeaderBytes(std::string_view name, std::string_view value) {
@@ -79,6 +81,12 @@ Status Session::Decide() {
   if (RAND_bytes(sealing_.salt.data(), static_cast<int>(sealing_.salt.size())) != 1) {
     return Status::Internal("seal: no random bytes for the salt");
   }
+  if (index_keys_ != nullptr) {
+    for (const std::string& name : decision_.departments) {
+      const Department* d = policy_->FindDepartment(name);
+      if (d != nullptr && d->index) indexed_departments_.push_back(name);
+    }
+  }
   plain_hash_ = std::make_unique<Sha256>();
   plain_hash_->Update(
       std::string_view(reinterpret_cast<const char*>(sealing_.salt.data()), sealing_.salt.size()));
@@ -92,6 +100,9 @@ Status Session::Append(std::string_view bytes) {
   if (!s.ok()) return s;
   plain_hash_->Update(bytes);
   sealing_.plain_size += bytes.size();
+  if (!indexed_departments_.empty() && plain_.size() < kMaxIndexedBytes) {
+    plain_.append(bytes.substr(0, kMaxIndexedBytes - plain_.size()));
+  }
   s = sealer_->Append(bytes);
   if (s.ok()) s = writer_->Append(sealer_->Take());
   return s;
@@ -129,6 +140,7 @@ Status Session::EndOfMessage(uint64_t* seq, MessageEntry* entry) {
   message.classification.retention = decision.retention;
   message.classification.policy_digest = policy_->digest();
   message.sealing = sealing_;
+  writer_->SetTerms(IndexTerms());
   // Retention counts from the commit time the entry records.
   Period period = retention->period;
   auto finalize = [period](MessageEntry* m) {
@@ -139,6 +151,33 @@ Status Session::EndOfMessage(uint64_t* seq, MessageEntry* entry) {
   return s;
 }
 
+std::vector<TermSet> Session::IndexTerms() {
+  index_note_.clear();
+  std::vector<TermSet> terms;
+  if (indexed_departments_.empty()) return terms;
+  std::vector<IndexKey> keys;
+  for (const std::string& department : indexed_departments_) {
+    std::vector<IndexKey> department_keys;
+    Status s = index_keys_->Keys(department, true, &department_keys);
+    if (!s.ok()) {
+      index_note_ = "not indexed for " + department + ": " + s.message();
+      continue;
+    }
+    keys.push_back(department_keys.front());
+  }
+  std::vector<std::string> rcpts;
+  for (const auto& r : envelope_.rcpt) rcpts.push_back(BareAddress(r));
+  std::vector<std::string> problems;
+  terms = IndexMessage(plain_, {BareAddress(envelope_.mail)}, rcpts, keys, &problems);
+  if (plain_.size() >= kMaxIndexedBytes && sealing_.plain_size > kMaxIndexedBytes) {
+    problems.push_back("only the first " + std::to_string(kMaxIndexedBytes) + " bytes indexed");
+  }
+  for (const std::string& p : problems) {
+    index_note_ += (index_note_.empty() ? "" : "; ") + p;
+  }
+  return terms;
+}
+
 void Session::ResetMessage() {
   writer_.reset();
   policy_.reset();
@@ -147,6 +186,9 @@ void Session::ResetMessage() {
   sealer_.reset();
   sealing_ = Sealing();
   plain_hash_.reset();
+  indexed_departments_.clear();
+  plain_.clear();
+  plain_.shrink_to_fit();
 }
 
 void Session::AbortMessage() {

@@ -15,6 +15,13 @@
 // then), and its bytes are sealed on the way (Sealer) to its departments' keys and the
 // escrow keys: only the sealed form reaches the journal.
 //
+// Search (mailjournal-search(8)): when one of its departments indexes, the message's first
+// kMaxIndexedBytes are also kept in memory and, at the end, indexed (text extracted,
+// tokenized, hashed with each such department's current index key); the postings are
+// committed with the message. Indexing never fails a message: what cannot be decoded is
+// not indexed, and when no index key can be had the message is journaled unindexed
+// (index_note() says why).
+//
 // Thread-safety: libmilter never runs two callbacks of one connection at once, but may run
 // them on different threads; a Session is used by one thread at a time.
 #ifndef MAILJOURNAL_MILTER_SESSION_H_
@@ -28,6 +35,7 @@
 #include <vector>
 
 #include "mailjournal/entry.h"
+#include "mailjournal/index_keys.h"
 #include "mailjournal/journal.h"
 #include "mailjournal/message_writer.h"
 #include "mailjournal/policy.h"
@@ -38,14 +46,19 @@
 
 namespace mailjournal {
 
+// The most bytes of a message that are indexed: text past them is not searchable (the
+// message is journaled whole). Bounds the memory a session holds for indexing.
+constexpr size_t kMaxIndexedBytes = 2 << 20;
+
 // The bytes one header contributes to the message: name ":" value (LF -> CRLF) CRLF.
 std::string HeaderBytes(std::string_view name, std::string_view value);
 
 class Session {
  public:
   // REQUIRES: journal and policies outlive the session.
-  Session(Journal* journal, const PolicyHolder* policies)
-      : journal_(journal), policies_(policies) {}
+  // index_keys may be null: nothing is indexed.
+  Session(Journal* journal, const PolicyHolder* policies, IndexKeyStore* index_keys = nullptr)
+      : journal_(journal), policies_(policies), index_keys_(index_keys) {}
 
   // Connection facts. addr may be null (local submission); its port is recorded too.
   void Connect(const std::string& client_name, const struct sockaddr* addr,
@@ -80,6 +93,8 @@ class Session {
   void set_byte_exact(bool byte_exact) { byte_exact_ = byte_exact; }
 
   bool in_message() const { return writer_ != nullptr; }
+  // What went wrong indexing the last message ended ("" when nothing did).
+  const std::string& index_note() const { return index_note_; }
   const Envelope& envelope() const { return envelope_; }
 
  private:
@@ -88,6 +103,8 @@ class Session {
   void ResetMessage();
   // Classifies the message and starts sealing it.
   Status Decide();
+  // The postings of the message in progress (sets index_note_ on trouble).
+  std::vector<TermSet> IndexTerms();
 
   Journal* const journal_;
   const PolicyHolder* const policies_;
@@ -100,6 +117,10 @@ class Session {
   std::unique_ptr<Sealer> sealer_;  // set by Decide()
   Sealing sealing_;
   std::unique_ptr<Sha256> plain_hash_;  // SHA-256(salt || captured bytes)
+  IndexKeyStore* const index_keys_;
+  std::vector<std::string> indexed_departments_;  // set by Decide()
+  std::string plain_;                             // the first kMaxIndexedBytes, to index
+  std::string index_note_;
   bool byte_exact_ = true;
 };
 
