@@ -34,6 +34,7 @@
 #include "mailjournal/proof_admin.h"
 #include "mailjournal/retention.h"
 #include "mailjournal/retention_admin.h"
+#include "mailjournal/search_admin.h"
 #include "mailjournal/time_util.h"
 #include "milter_callbacks.h"
 #include "purge_scheduler.h"
@@ -136,8 +137,8 @@ Status DropPrivileges(const DaemonConfig& config) {
 
 // Creates the journal directory as root for the daemon's user when it does not exist yet.
 // Creates a directory the daemon's user owns (mode `mode`) unless it exists.
-Status PrepareDaemonDir(const DaemonConfig& config, const std::string& what,
-                        const std::string& dir, mode_t mode) {
+Status PrepareDaemonDir(const DaemonConfig& config, const std::string& what, const std::string& dir,
+                        mode_t mode) {
   if (mkdir(dir.c_str(), mode) == 0) {
     if (chown(dir.c_str(), config.uid, config.gid) != 0) {
       return Status::IOError(what + " " + dir + ": chown: " + std::strerror(errno));
@@ -293,6 +294,7 @@ int Run(int argc, char** argv) {
       journal.get(), [] { return std::make_unique<RetentionChecker>(); }, &handler);
   AddRetentionOperations(&retention, &policies, &handler);
   AddAuditOperations(journal.get(), &handler);
+  AddSearchOperations(journal.get(), &index_keys, &handler);
   std::unique_ptr<PurgeScheduler> purges;
   if (config.purge_interval_s > 0) {
     purges = std::make_unique<PurgeScheduler>(&retention, config.purge_interval_s,

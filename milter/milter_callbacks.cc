@@ -274,8 +274,7 @@ sfsistat OnEndOfMessage(SMFICTX* ctx) noexcept {
           static_cast<unsigned long long>(entry.content.size));
     }
     if (!s->index_note().empty()) {
-      Log(LOG_NOTICE, "%s: search index: %s", QueueIdForLog(s).c_str(),
-          s->index_note().c_str());
+      Log(LOG_NOTICE, "%s: search index: %s", QueueIdForLog(s).c_str(), s->index_note().c_str());
     }
     return st;
   });

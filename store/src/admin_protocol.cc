@@ -201,7 +201,7 @@ class AuditingWriter : public ResponseWriter {
     AccessEntry& a = e.access;
     a.actor = call_->caller.actor();
     a.operation = op_;
-    json args = request_;
+    json args = call_->audit_arguments.value_or(request_);
     args.erase("v");
     args.erase("op");
     a.arguments = args.dump(-1, ' ', false, json::error_handler_t::replace);
@@ -466,7 +466,7 @@ Status AdminHandler::Handle(const json& request, const Caller& caller, ResponseW
   } catch (const std::exception& e) {
     return out->Header(ErrorResponse(Status::Internal(std::string("request: ") + e.what())));
   }
-  AdminCall call{caller, permissions_(caller), {}};
+  AdminCall call{caller, permissions_(caller), {}, std::nullopt};
   // Checking the journal reveals no mail and must stay possible when the journal cannot be
   // written (it refuses entries once it is found corrupt): only those requests are answered
   // when their access entry cannot be recorded.

@@ -16,6 +16,7 @@
 #include "mailjournal/proof_admin.h"
 #include "mailjournal/retention.h"
 #include "mailjournal/retention_admin.h"
+#include "mailjournal/search_admin.h"
 
 namespace mailjournal {
 
@@ -150,8 +151,10 @@ class LocalChannel : public Channel {
   // is in force"); reloading is the daemon's business.
   // The caller is this process; the journal directory's owner (the daemon's user) and root
   // are granted everything, others what the journal's newest policy grants them.
-  LocalChannel(std::unique_ptr<Journal> journal, const std::string& dir, uid_t owner)
+  LocalChannel(std::unique_ptr<Journal> journal, const std::string& dir,
+               const std::string& index_keys, uid_t owner)
       : journal_(std::move(journal)),
+        index_keys_(index_keys),
         policies_("", journal_.get()),
         handler_(journal_.get(), ServerInfo{"offline", 0, dir}, RolePermissions(&policies_, owner)),
         retention_(journal_.get(), &policies_),
@@ -163,6 +166,7 @@ class LocalChannel : public Channel {
         journal_.get(), [] { return std::make_unique<RetentionChecker>(); }, &handler_);
     AddRetentionOperations(&retention_, &policies_, &handler_);
     AddAuditOperations(journal_.get(), &handler_);
+    AddSearchOperations(journal_.get(), &index_keys_, &handler_);
   }
 
   Status Call(const json& request, json* response, const Journal::ChunkSink& payload) override {
@@ -172,6 +176,7 @@ class LocalChannel : public Channel {
 
  private:
   std::unique_ptr<Journal> journal_;
+  IndexKeyStore index_keys_;
   PolicyHolder policies_;
   AdminHandler handler_;
   Retention retention_;
@@ -204,7 +209,8 @@ std::unique_ptr<Channel> NewHandlerChannel(AdminHandler* handler, const Caller& 
   return std::make_unique<HandlerChannel>(handler, caller);
 }
 
-Status OpenLocalChannel(const std::string& dir, std::unique_ptr<Channel>* channel) {
+Status OpenLocalChannel(const std::string& dir, const std::string& index_keys,
+                        std::unique_ptr<Channel>* channel) {
   JournalOptions options;
   options.dir = dir;
   options.create_if_missing = false;
@@ -218,7 +224,7 @@ Status OpenLocalChannel(const std::string& dir, std::unique_ptr<Channel>* channe
   if (!s.ok()) return s;
   struct stat st;
   uid_t owner = stat(dir.c_str(), &st) == 0 ? st.st_uid : 0;
-  *channel = std::make_unique<LocalChannel>(std::move(journal), dir, owner);
+  *channel = std::make_unique<LocalChannel>(std::move(journal), dir, index_keys, owner);
   return Status::OK();
 }
 

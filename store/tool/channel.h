@@ -29,9 +29,11 @@ class Channel {
 // Talks to the daemon at `path`. Unavailable when nothing listens there.
 Status ConnectSocketChannel(const std::string& path, std::unique_ptr<Channel>* channel);
 
-// Opens the journal in `dir` directly (it must exist). Busy, with a hint to use --socket,
-// while mailjournald holds it.
-Status OpenLocalChannel(const std::string& dir, std::unique_ptr<Channel>* channel);
+// Opens the journal in `dir` directly (it must exist), with the search index keys in
+// `index_keys` (mailjournald's index_keys). Busy, with a hint to use --socket, while
+// mailjournald holds it.
+Status OpenLocalChannel(const std::string& dir, const std::string& index_keys,
+                        std::unique_ptr<Channel>* channel);
 
 // Hands each request to `handler` in this process, as coming from `caller`: how the offline
 // channel answers for the tool's own process, and how tests run commands as other callers.

@@ -165,6 +165,49 @@ class RetentionCommands {
   PurgeCliOptions purge_options_;
 };
 
+// The private keys that may open sealed messages, and their passphrase.
+struct KeyOptions {
+  std::vector<std::string> files;
+  std::string passphrase_file;  // "": OpenSSL prompts when a key is encrypted
+  // Adds --key (repeatable) and --passphrase-file to a command.
+  void AddTo(CLI::App* command);
+};
+
+struct SearchCliOptions {
+  std::vector<std::string> query;  // the words of the query, joined with spaces
+  std::vector<std::string> departments;
+  std::string since, until;  // ISO 8601; "": unbounded
+  uint64_t limit = 20;
+  uint64_t offset = 0;
+  std::string format = "text";
+  KeyOptions keys;  // none: the daemon's candidates, unconfirmed where inexact
+};
+
+struct ReindexCliOptions {
+  std::string department;
+  std::string format = "text";
+  KeyOptions keys;
+};
+
+// search and reindex (mailjournal-search(8)). Exit 0 (also for no hits); 64 for a bad query
+// or argument; 77 without the grant; 65 when a message does not open to what was captured.
+class SearchCommands {
+ public:
+  // Adds the "search" and "reindex" commands to app.
+  // REQUIRES: this outlives the parsing of app's command line.
+  void AddTo(CLI::App* app);
+  // Whether the command line named one of them. REQUIRES: AddTo, then app parsed.
+  bool Selected() const;
+  // Runs the one named. REQUIRES: Selected().
+  int Run(Channel* channel) const;
+
+ private:
+  CLI::App* search_ = nullptr;
+  CLI::App* reindex_ = nullptr;
+  SearchCliOptions search_options_;
+  ReindexCliOptions reindex_options_;
+};
+
 }  // namespace mailjournal
 
 #endif  // MAILJOURNAL_TOOL_COMMANDS_H_

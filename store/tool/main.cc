@@ -65,17 +65,6 @@ int CmdList(Channel* ch, const ListOptions& o) {
   return PrintEntries(ch, req, o.limit, o.format);
 }
 
-// The private keys that may open sealed messages, and their passphrase.
-struct KeyOptions {
-  std::vector<std::string> files;
-  std::string passphrase_file;  // "": OpenSSL prompts when a key is encrypted
-
-  void AddTo(CLI::App* command) {
-    command->add_option("--key", files, "private key that opens sealed messages (repeatable)");
-    command->add_option("--passphrase-file", passphrase_file, "the keys' passphrase (first line)");
-  }
-};
-
 struct ShowOptions {
   uint64_t seq = 0;
   std::string format = "text";
@@ -205,6 +194,12 @@ int CmdExport(Channel* ch, const std::vector<std::string>& ranges, const ExportO
 }
 
 }  // namespace
+
+void KeyOptions::AddTo(CLI::App* command) {
+  command->add_option("--key", files, "private key that opens sealed messages (repeatable)");
+  command->add_option("--passphrase-file", passphrase_file, "the keys' passphrase (first line)");
+}
+
 }  // namespace mailjournal
 
 int main(int argc, char** argv) {
@@ -326,6 +321,11 @@ int main(int argc, char** argv) {
 
   RetentionCommands retention;
   retention.AddTo(&app);
+  SearchCommands search;
+  search.AddTo(&app);
+  std::string index_keys = "/etc/mailjournal/index-keys";
+  app.add_option("--index-keys", index_keys,
+                 "with --journal: the search index keys (mailjournald's index_keys)");
 
   try {
     app.parse(argc, argv);
@@ -348,7 +348,7 @@ int main(int argc, char** argv) {
     Status s =
         journal_dir.empty()
             ? ConnectSocketChannel(socket_path.empty() ? kDefaultSocket : socket_path, &channel)
-            : OpenLocalChannel(journal_dir, &channel);
+            : OpenLocalChannel(journal_dir, index_keys, &channel);
     if (!s.ok()) return Fail(s);
     if (*status) return CmdStatus(channel.get(), format);
     if (*list) return CmdList(channel.get(), lo);
@@ -360,6 +360,7 @@ int main(int argc, char** argv) {
     if (*reload) return CmdPolicyReload(channel.get());
     if (*verify) return CmdVerify(channel.get(), vo);
     if (retention.Selected()) return retention.Run(channel.get());
+    if (search.Selected()) return search.Run(channel.get());
     if (*proof) {
       if (consistency.size() == 2) {
         po.old_size = consistency[0];

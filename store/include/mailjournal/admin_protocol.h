@@ -27,6 +27,7 @@
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -96,6 +97,10 @@ struct AdminCall {
   Caller caller;
   std::shared_ptr<const Permissions> permissions;
   std::vector<uint64_t> returned;  // sequence numbers of the entries the response returns
+  // What the access entry records as the request's arguments, when not the request itself:
+  // set by operations whose arguments hold words of mail (a reindex's tokens), which must
+  // not reach the journal in plain text.
+  std::optional<nlohmann::json> audit_arguments;
   // PermissionDenied: "user alice (uid 1001) may not <what>: no access role grants it".
   Status Refuse(const std::string& what) const;
 };

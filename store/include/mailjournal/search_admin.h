@@ -1,0 +1,40 @@
+// The search operations of the admin protocol (mailjournald(8), "ADMIN SOCKET PROTOCOL";
+// mailjournal-search(8)):
+//   search          "query" (mailjournal/search_query.h), optional "departments" (names),
+//                   "since"/"until" (ISO 8601, commit times, until exclusive), "before"
+//                   (a sequence number, exclusive: the next page), "offset", "limit" (at
+//                   most kMaxListLimit, default 100). Answers {"hits":[...], "more":bool,
+//                   "departments":[searched]}: the candidate messages newest first, each
+//                   its entry's JSON (as "list") plus "exact": true when the postings alone
+//                   prove the match (false: the tool must confirm it on the text). Searches
+//                   the departments that have an index key and that the caller may search
+//                   (with "departments", those of them; naming one the caller may not
+//                   search is refused). Messages disposed of are left out.
+//   reindex_begin   "department": gives it a new current index key (new mail is indexed
+//                   with it at once); the old keys stay in use for searches.
+//   reindex_add     "department", "messages": [{"seq":N, "tokens":[[token, fields],...]}]:
+//                   the tokens the tool collected from each decrypted message (of that
+//                   department), hashed here with the department's current key and added.
+//   reindex_finish  "department": drops every posting of the department's older keys and
+//                   the keys themselves.
+// "search" needs the "search" grant; the reindex operations need "policy" and "read" on
+// the department (only someone who can read its mail rebuilds its index).
+// Registered on the daemon's handler and the tool's offline one.
+#ifndef MAILJOURNAL_SEARCH_ADMIN_H_
+#define MAILJOURNAL_SEARCH_ADMIN_H_
+
+#include "mailjournal/admin_protocol.h"
+#include "mailjournal/index_keys.h"
+#include "mailjournal/journal.h"
+
+namespace mailjournal {
+
+// The default number of hits of one "search" response.
+constexpr uint64_t kDefaultSearchLimit = 100;
+
+// REQUIRES: journal and keys outlive handler.
+void AddSearchOperations(Journal* journal, IndexKeyStore* keys, AdminHandler* handler);
+
+}  // namespace mailjournal
+
+#endif  // MAILJOURNAL_SEARCH_ADMIN_H_

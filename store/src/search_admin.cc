@@ -1,0 +1,371 @@
+#include "mailjournal/search_admin.h"
+
+#include <algorithm>
+#include <set>
+
+#include "mailjournal/search_index.h"
+#include "mailjournal/search_query.h"
+
+namespace mailjournal {
+
+using nlohmann::json;
+
+namespace {
+
+// Sorts by seq and merges the postings of one seq (fields or-ed).
+void SortUnique(std::vector<Posting>* postings) {
+  std::sort(postings->begin(), postings->end(),
+            [](const Posting& a, const Posting& b) { return a.seq < b.seq; });
+  size_t out = 0;
+  for (const Posting& p : *postings) {
+    if (out > 0 && (*postings)[out - 1].seq == p.seq) {
+      (*postings)[out - 1].fields |= p.fields;
+    } else {
+      (*postings)[out++] = p;
+    }
+  }
+  postings->resize(out);
+}
+
+// The postings of one department: under each of its keys (the current one and those of
+// a reindex in progress), within the sequence numbers [lo, hi].
+class DepartmentPostings : public PostingSource {
+ public:
+  DepartmentPostings(Journal* journal, const std::vector<IndexKey>& keys, uint64_t lo, uint64_t hi)
+      : journal_(journal), keys_(keys), lo_(lo), hi_(hi) {}
+
+  Status Postings(const std::string& token, std::vector<Posting>* out) override {
+    std::vector<Posting> all;
+    for (const IndexKey& key : keys_) {
+      Status s = journal_->ReadPostings(key.id, TermHasher(key).Hash(token), &all);
+      if (!s.ok()) return s;
+    }
+    all.erase(std::remove_if(all.begin(), all.end(),
+                             [this](const Posting& p) { return p.seq < lo_ || p.seq > hi_; }),
+              all.end());
+    SortUnique(&all);
+    out->insert(out->end(), all.begin(), all.end());
+    return Status::OK();
+  }
+
+ private:
+  Journal* const journal_;
+  const std::vector<IndexKey>& keys_;
+  const uint64_t lo_, hi_;
+};
+
+// The first entry committed at or after time_us (last + 1 when none): entry times never go
+// backwards, so a binary search over the entries finds it.
+Status FirstAtOrAfter(Journal* journal, int64_t time_us, uint64_t last, uint64_t* seq) {
+  uint64_t lo = 1, hi = last + 1;  // the answer is in [lo, hi]
+  while (lo < hi) {
+    uint64_t mid = lo + (hi - lo) / 2;
+    Entry e;
+    Status s = journal->ReadEntry(mid, &e);
+    if (!s.ok()) return s;
+    if (e.time_us() >= time_us) {
+      hi = mid;
+    } else {
+      lo = mid + 1;
+    }
+  }
+  *seq = lo;
+  return Status::OK();
+}
+
+struct SearchRequest {
+  std::string query;
+  std::vector<std::string> departments;
+  EntryWindow window;
+  uint64_t offset = 0;
+
+  Status Parse(const json& req) {
+    window.limit = kDefaultSearchLimit;
+    Status s = RequestString(req, "query", &query);
+    if (s.ok()) s = RequestStrings(req, "departments", &departments);
+    if (s.ok()) s = window.Parse(req);
+    if (s.ok()) s = RequestUnsigned(req, "offset", &offset);
+    return s;
+  }
+};
+
+// One department searched: its keys and what the postings say.
+struct Searched {
+  std::string name;
+  std::vector<IndexKey> keys;
+  Candidates candidates;
+};
+
+// The departments to search: those with an index key that the caller may search, limited to
+// the ones the request names. PermissionDenied when it names one the caller may not search.
+Status ChooseDepartments(IndexKeyStore* keys, const SearchRequest& r, const AdminCall& call,
+                         std::vector<Searched>* chosen) {
+  for (const std::string& d : r.departments) {
+    if (!call.permissions->Allows("search", d)) return call.Refuse("search department " + d);
+  }
+  std::vector<std::string> indexed;
+  Status s = keys->Departments(&indexed);
+  if (!s.ok()) return s;
+  std::set<std::string> named(r.departments.begin(), r.departments.end());
+  for (const std::string& d : indexed) {
+    if (!named.empty() && named.count(d) == 0) continue;
+    if (!call.permissions->Allows("search", d)) continue;
+    Searched one;
+    one.name = d;
+    s = keys->Keys(d, false, &one.keys);
+    if (s.IsNotFound()) continue;
+    if (!s.ok()) return s;
+    chosen->push_back(std::move(one));
+  }
+  return Status::OK();
+}
+
+// Whether message `seq` (of `departments`) is a candidate, and whether exactly.
+bool IsCandidate(const std::vector<Searched>& searched, uint64_t seq,
+                 const std::vector<std::string>& departments, bool* exact) {
+  bool candidate = false;
+  *exact = false;
+  for (const Searched& s : searched) {
+    if (std::find(departments.begin(), departments.end(), s.name) == departments.end()) continue;
+    if (!s.candidates.upper.Contains(seq)) continue;
+    candidate = true;
+    if (s.candidates.lower.Contains(seq)) *exact = true;
+  }
+  return candidate;
+}
+
+// Collects the page of hits: candidates newest first within [lo, hi], skipping `offset`.
+class HitPage {
+ public:
+  HitPage(Journal* journal, uint64_t offset, uint64_t limit)
+      : journal_(journal), offset_(offset), limit_(limit) {}
+
+  // Considers message `seq`; false once the page is full (then more() is known).
+  bool Add(uint64_t seq, const Entry& entry, bool exact) {
+    uint64_t disposal = 0;
+    if (journal_->FindDisposal(seq, &disposal).ok()) return true;  // content gone
+    if (skipped_ < offset_) {
+      ++skipped_;
+      return true;
+    }
+    if (hits_.size() >= limit_) {
+      more_ = true;
+      return false;
+    }
+    json hit = EntryToJson(seq, entry);
+    hit["exact"] = exact;
+    hits_.push_back(std::move(hit));
+    seqs_.push_back(seq);
+    return true;
+  }
+
+  json hits() const { return hits_; }
+  bool more() const { return more_; }
+  const std::vector<uint64_t>& seqs() const { return seqs_; }
+
+ private:
+  Journal* const journal_;
+  const uint64_t offset_, limit_;
+  uint64_t skipped_ = 0;
+  json hits_ = json::array();
+  std::vector<uint64_t> seqs_;
+  bool more_ = false;
+};
+
+// Pages through the candidates when every department's are a list: the union, newest first.
+Status PageFromLists(Journal* journal, const std::vector<Searched>& searched, HitPage* page) {
+  std::vector<uint64_t> seqs;
+  for (const Searched& s : searched) {
+    seqs.insert(seqs.end(), s.candidates.upper.seqs.begin(), s.candidates.upper.seqs.end());
+  }
+  std::sort(seqs.begin(), seqs.end(), std::greater<uint64_t>());
+  seqs.erase(std::unique(seqs.begin(), seqs.end()), seqs.end());
+  for (uint64_t seq : seqs) {
+    Entry e;
+    Status s = journal->ReadEntry(seq, &e);
+    if (!s.ok()) return s;
+    bool exact = false;
+    if (e.kind != EntryKind::kMessage ||
+        !IsCandidate(searched, seq, e.message.classification.departments, &exact)) {
+      continue;
+    }
+    if (!page->Add(seq, e, exact)) break;
+  }
+  return Status::OK();
+}
+
+// Pages through the candidates when some are "every message but ...": the entries from hi
+// down to lo.
+Status PageFromScan(Journal* journal, const std::vector<Searched>& searched, uint64_t lo,
+                    uint64_t hi, HitPage* page) {
+  return journal->Scan(hi, true, [&](uint64_t seq, const Entry& e) {
+    if (seq < lo) return false;
+    bool exact = false;
+    if (e.kind != EntryKind::kMessage ||
+        !IsCandidate(searched, seq, e.message.classification.departments, &exact)) {
+      return true;
+    }
+    return page->Add(seq, e, exact);
+  });
+}
+
+Status Search(Journal* journal, IndexKeyStore* keys, const json& request, AdminCall* call,
+              ResponseWriter* out) {
+  SearchRequest r;
+  Status s = r.Parse(request);
+  QueryNode query;
+  if (s.ok()) s = ParseQuery(r.query, &query);
+  std::vector<Searched> searched;
+  if (s.ok()) s = ChooseDepartments(keys, r, *call, &searched);
+  if (!s.ok()) return AnswerError(s, out);
+
+  // The sequence numbers to search: the window's, as commit times map to them.
+  uint64_t last = journal->LastSequence();
+  uint64_t lo = 1, hi = r.window.before > 0 ? std::min(r.window.before - 1, last) : last;
+  uint64_t first = 0;
+  if (r.window.since_us != INT64_MIN) {
+    s = FirstAtOrAfter(journal, r.window.since_us, last, &first);
+    lo = std::max(lo, first);
+  }
+  if (s.ok() && r.window.until_us != INT64_MAX) {
+    s = FirstAtOrAfter(journal, r.window.until_us, last, &first);
+    hi = std::min(hi, first - 1);
+  }
+  bool scan = false;
+  for (Searched& d : searched) {
+    if (!s.ok()) break;
+    DepartmentPostings source(journal, d.keys, lo, hi);
+    s = EvaluateCandidates(query, &source, &d.candidates);
+    scan = scan || d.candidates.upper.complement;
+  }
+  HitPage page(journal, r.offset, r.window.limit);
+  if (s.ok() && lo <= hi && !searched.empty()) {
+    s = scan ? PageFromScan(journal, searched, lo, hi, &page)
+             : PageFromLists(journal, searched, &page);
+  }
+  if (!s.ok()) return AnswerError(s, out);
+  json resp = OkResponse();
+  resp["hits"] = page.hits();
+  resp["more"] = page.more();
+  json names = json::array();
+  for (const Searched& d : searched) names.push_back(d.name);
+  resp["departments"] = names;
+  call->returned = page.seqs();
+  return out->Header(resp);
+}
+
+// The department a reindex request names, which the caller must be allowed to read.
+Status ReindexDepartment(const json& request, const AdminCall& call, std::string* department) {
+  Status s = RequestString(request, "department", department);
+  if (s.ok() && department->empty()) s = Status::InvalidArgument("reindex: name a department");
+  if (s.ok() && !call.permissions->Allows("read", *department)) {
+    s = call.Refuse("reindex department " + *department + " (it needs read on it)");
+  }
+  return s;
+}
+
+Status ReindexBegin(IndexKeyStore* keys, const json& request, AdminCall* call,
+                    ResponseWriter* out) {
+  std::string department;
+  IndexKey key;
+  Status s = ReindexDepartment(request, *call, &department);
+  if (s.ok()) s = keys->Rotate(department, &key);
+  if (!s.ok()) return AnswerError(s, out);
+  char id[17];
+  snprintf(id, sizeof id, "%016llx", static_cast<unsigned long long>(key.id));
+  json resp = OkResponse();
+  resp["key_id"] = id;
+  return out->Header(resp);
+}
+
+// Reads one message of a reindex_add request.
+Status ParseReindexMessage(const json& m, uint64_t* seq, TokenFields* tokens) {
+  if (!m.is_object() || !m.contains("seq") || !m["seq"].is_number_unsigned() ||
+      !m.contains("tokens") || !m["tokens"].is_array()) {
+    return Status::InvalidArgument("reindex_add: each message needs \"seq\" and \"tokens\"");
+  }
+  *seq = m["seq"].get<uint64_t>();
+  for (const json& t : m["tokens"]) {
+    if (!t.is_array() || t.size() != 2 || !t[0].is_string() || !t[1].is_number_unsigned() ||
+        t[1].get<uint64_t>() == 0 || t[1].get<uint64_t>() > kAllFields) {
+      return Status::InvalidArgument("reindex_add: a token is [text, fields]");
+    }
+    tokens->emplace_back(t[0].get<std::string>(), static_cast<uint8_t>(t[1].get<uint64_t>()));
+  }
+  return Status::OK();
+}
+
+Status ReindexAdd(Journal* journal, IndexKeyStore* keys, const json& request, AdminCall* call,
+                  ResponseWriter* out) {
+  std::string department;
+  Status s = ReindexDepartment(request, *call, &department);
+  // The tokens are words of mail: the audit trail records which messages, not the words.
+  json recorded{{"department", department}, {"seqs", json::array()}};
+  std::vector<IndexKey> department_keys;
+  if (s.ok()) s = keys->Keys(department, false, &department_keys);
+  if (s.ok() && (!request.contains("messages") || !request["messages"].is_array())) {
+    s = Status::InvalidArgument("reindex_add: \"messages\" must be an array");
+  }
+  size_t added = 0;
+  for (size_t i = 0; s.ok() && i < request["messages"].size(); ++i) {
+    uint64_t seq = 0;
+    TokenFields tokens;
+    s = ParseReindexMessage(request["messages"][i], &seq, &tokens);
+    MessageEntry message;
+    if (s.ok()) s = journal->ReadMessage(seq, &message);
+    const auto& of = message.classification.departments;
+    if (s.ok() && std::find(of.begin(), of.end(), department) == of.end()) {
+      s = Status::InvalidArgument("reindex_add: message " + std::to_string(seq) +
+                                  " is not of department " + department);
+    }
+    if (s.ok()) s = journal->AddTerms(seq, {HashTokens(tokens, department_keys.front())});
+    if (s.ok()) {
+      recorded["seqs"].push_back(seq);
+      ++added;
+    }
+  }
+  call->audit_arguments = recorded;
+  if (!s.ok()) return AnswerError(s, out);
+  json resp = OkResponse();
+  resp["added"] = added;
+  return out->Header(resp);
+}
+
+Status ReindexFinish(Journal* journal, IndexKeyStore* keys, const json& request, AdminCall* call,
+                     ResponseWriter* out) {
+  std::string department;
+  std::vector<IndexKey> department_keys;
+  Status s = ReindexDepartment(request, *call, &department);
+  if (s.ok()) s = keys->Keys(department, false, &department_keys);
+  for (size_t i = 1; s.ok() && i < department_keys.size(); ++i) {
+    s = journal->DropIndexKey(department_keys[i].id);
+  }
+  if (s.ok()) s = keys->RetireOld(department);
+  if (!s.ok()) return AnswerError(s, out);
+  json resp = OkResponse();
+  resp["dropped_keys"] = department_keys.size() - 1;
+  return out->Header(resp);
+}
+
+}  // namespace
+
+void AddSearchOperations(Journal* journal, IndexKeyStore* keys, AdminHandler* handler) {
+  handler->AddOperation("search", "search",
+                        [journal, keys](const json& req, AdminCall* call, ResponseWriter* out) {
+                          return Search(journal, keys, req, call, out);
+                        });
+  handler->AddOperation("reindex_begin", "policy",
+                        [keys](const json& req, AdminCall* call, ResponseWriter* out) {
+                          return ReindexBegin(keys, req, call, out);
+                        });
+  handler->AddOperation("reindex_add", "policy",
+                        [journal, keys](const json& req, AdminCall* call, ResponseWriter* out) {
+                          return ReindexAdd(journal, keys, req, call, out);
+                        });
+  handler->AddOperation("reindex_finish", "policy",
+                        [journal, keys](const json& req, AdminCall* call, ResponseWriter* out) {
+                          return ReindexFinish(journal, keys, req, call, out);
+                        });
+}
+
+}  // namespace mailjournal
