@@ -34,6 +34,7 @@
 #include "mailjournal/proof_admin.h"
 #include "mailjournal/retention.h"
 #include "mailjournal/retention_admin.h"
+#include "mailjournal/query_sealer.h"
 #include "mailjournal/search_admin.h"
 #include "mailjournal/time_util.h"
 #include "milter_callbacks.h"
@@ -294,7 +295,7 @@ int Run(int argc, char** argv) {
       journal.get(), [] { return std::make_unique<RetentionChecker>(); }, &handler);
   AddRetentionOperations(&retention, &policies, &handler);
   AddAuditOperations(journal.get(), &handler);
-  AddSearchOperations(journal.get(), &index_keys, &handler);
+  AddSearchOperations(journal.get(), &index_keys, PolicyQuerySealer(&policies), &handler);
   std::unique_ptr<PurgeScheduler> purges;
   if (config.purge_interval_s > 0) {
     purges = std::make_unique<PurgeScheduler>(&retention, config.purge_interval_s,

@@ -209,14 +209,37 @@ Status PageFromScan(Journal* journal, const std::vector<Searched>& searched, uin
   });
 }
 
-Status Search(Journal* journal, IndexKeyStore* keys, const json& request, AdminCall* call,
-              ResponseWriter* out) {
+// What the access entry of a search records: its arguments, the query sealed.
+Status RecordSealedQuery(const QuerySealer& seal_query, const json& request,
+                         const SearchRequest& r, const std::vector<Searched>& searched,
+                         AdminCall* call) {
+  json recorded = request;
+  recorded.erase("query");
+  call->audit_arguments = recorded;  // nothing of the query, should sealing fail
+  std::vector<std::string> departments;
+  for (const Searched& d : searched) departments.push_back(d.name);
+  if (departments.empty()) departments = r.departments;
+  json sealed;
+  Status s = seal_query(departments, r.query, &sealed);
+  if (!s.ok()) return Status::Internal("search: the query cannot be sealed for the audit trail: " +
+                                       s.message());
+  for (auto it = sealed.begin(); it != sealed.end(); ++it) recorded[it.key()] = it.value();
+  call->audit_arguments = recorded;
+  return Status::OK();
+}
+
+Status Search(Journal* journal, IndexKeyStore* keys, const QuerySealer& seal_query,
+              const json& request, AdminCall* call, ResponseWriter* out) {
   SearchRequest r;
   Status s = r.Parse(request);
-  QueryNode query;
-  if (s.ok()) s = ParseQuery(r.query, &query);
   std::vector<Searched> searched;
   if (s.ok()) s = ChooseDepartments(keys, r, *call, &searched);
+  // The query is sealed before anything is answered, refusals included.
+  Status recorded = RecordSealedQuery(seal_query, request, r, searched, call);
+  if (s.ok() && !call->permissions->AllowsSome("search")) s = call->Refuse("search messages");
+  if (s.ok()) s = recorded;
+  QueryNode query;
+  if (s.ok()) s = ParseQuery(r.query, &query);
   if (!s.ok()) return AnswerError(s, out);
 
   // The sequence numbers to search: the window's, as commit times map to them.
@@ -349,11 +372,15 @@ Status ReindexFinish(Journal* journal, IndexKeyStore* keys, const json& request,
 
 }  // namespace
 
-void AddSearchOperations(Journal* journal, IndexKeyStore* keys, AdminHandler* handler) {
-  handler->AddOperation("search", "search",
-                        [journal, keys](const json& req, AdminCall* call, ResponseWriter* out) {
-                          return Search(journal, keys, req, call, out);
-                        });
+void AddSearchOperations(Journal* journal, IndexKeyStore* keys, QuerySealer seal_query,
+                         AdminHandler* handler) {
+  // Registered without a required grant, checked in Search once the query is sealed: a
+  // refusal by the handler would record the query in plain text.
+  handler->AddOperation(
+      "search", "",
+      [journal, keys, seal_query](const json& req, AdminCall* call, ResponseWriter* out) {
+        return Search(journal, keys, seal_query, req, call, out);
+      });
   handler->AddOperation("reindex_begin", "policy",
                         [keys](const json& req, AdminCall* call, ResponseWriter* out) {
                           return ReindexBegin(keys, req, call, out);

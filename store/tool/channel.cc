@@ -16,6 +16,7 @@
 #include "mailjournal/proof_admin.h"
 #include "mailjournal/retention.h"
 #include "mailjournal/retention_admin.h"
+#include "mailjournal/query_sealer.h"
 #include "mailjournal/search_admin.h"
 
 namespace mailjournal {
@@ -166,7 +167,7 @@ class LocalChannel : public Channel {
         journal_.get(), [] { return std::make_unique<RetentionChecker>(); }, &handler_);
     AddRetentionOperations(&retention_, &policies_, &handler_);
     AddAuditOperations(journal_.get(), &handler_);
-    AddSearchOperations(journal_.get(), &index_keys_, &handler_);
+    AddSearchOperations(journal_.get(), &index_keys_, PolicyQuerySealer(&policies_), &handler_);
   }
 
   Status Call(const json& request, json* response, const Journal::ChunkSink& payload) override {

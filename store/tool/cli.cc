@@ -110,7 +110,8 @@ std::string KeyHolderText(const nlohmann::json& key) {
 }
 
 int PrintEntries(Channel* channel, nlohmann::json request, uint64_t limit,
-                 const std::string& format) {
+                 const std::string& format,
+                 const std::function<void(nlohmann::json* entry)>& edit) {
   const bool reverse = request.value("reverse", false);
   uint64_t printed = 0;
   for (;;) {
@@ -118,7 +119,8 @@ int PrintEntries(Channel* channel, nlohmann::json request, uint64_t limit,
     nlohmann::json resp;
     Status s = channel->Call(request, &resp, NoPayload);
     if (!s.ok()) return Fail(s);
-    for (const nlohmann::json& e : resp["entries"]) {
+    for (nlohmann::json& e : resp["entries"]) {
+      if (edit) edit(&e);
       if (format == "json") {
         PrintJson(e);
       } else {

@@ -3,6 +3,7 @@
 #define MAILJOURNAL_TOOL_CLI_H_
 
 #include <cstdint>
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
@@ -47,8 +48,10 @@ void PrintField(const char* key, const std::string& value, int width = 12);
 // of its "reverse", and prints each entry as it arrives: its EntryLine (format "text") or
 // its JSON object on one line ("json"); at most `limit` entries (0: every one). Returns the
 // exit status (mailjournal(8), EXIT STATUS); an error answer stops the printing.
+// `edit`, when set, may change each entry before it is printed.
 int PrintEntries(Channel* channel, nlohmann::json request, uint64_t limit,
-                 const std::string& format);
+                 const std::string& format,
+                 const std::function<void(nlohmann::json* entry)>& edit = nullptr);
 
 }  // namespace mailjournal
 

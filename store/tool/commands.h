@@ -15,6 +15,14 @@ class App;
 
 namespace mailjournal {
 
+// The private keys that may open sealed messages, and their passphrase.
+struct KeyOptions {
+  std::vector<std::string> files;
+  std::string passphrase_file;  // "": OpenSSL prompts when a key is encrypted
+  // Adds --key (repeatable) and --passphrase-file to a command.
+  void AddTo(CLI::App* command);
+};
+
 struct ExplainOptions {
   std::string policy_file;  // "" : ask the journal (daemon or --journal) for the active policy
   std::string from;
@@ -113,10 +121,13 @@ struct AuditOptions {
   uint64_t limit = 0;        // 0: no limit
   bool reverse = false;      // newest first
   std::string format = "text";
+  KeyOptions keys;  // open the sealed queries of searches
 };
 
 // audit: the access entries of the audit trail, through the "audit" operation, one line
-// (or JSON object) per entry, paged like list. 77 when no role grants "audit".
+// (or JSON object) per entry, paged like list. A search's sealed query is shown as
+// "query" when a key given opens it, else as "(sealed)" in text. 77 when no role grants
+// "audit".
 int CmdAudit(Channel* channel, const AuditOptions& options);
 
 // keygen --signing ORIGIN -o DIR: writes DIR/checkpoint.key and DIR/checkpoint.vkey.
@@ -163,14 +174,6 @@ class RetentionCommands {
   std::string release_case_, release_reason_;
   std::string list_format_ = "text";
   PurgeCliOptions purge_options_;
-};
-
-// The private keys that may open sealed messages, and their passphrase.
-struct KeyOptions {
-  std::vector<std::string> files;
-  std::string passphrase_file;  // "": OpenSSL prompts when a key is encrypted
-  // Adds --key (repeatable) and --passphrase-file to a command.
-  void AddTo(CLI::App* command);
 };
 
 struct SearchCliOptions {

@@ -34,6 +34,18 @@ Status Opener::Load(const std::vector<std::string>& key_files, const std::string
   return Status::OK();
 }
 
+Status Opener::OpenSealed(const json& recipients, std::string_view sealed,
+                          std::string* plaintext) const {
+  for (const auto& r : recipients) {
+    for (const auto& k : keys_) {
+      if (DigestToJson(k->fingerprint()) != r) continue;
+      Status s = k->Open(sealed, plaintext);
+      return s.ok() ? s : Status::Corruption("sealed query: " + s.message());
+    }
+  }
+  return Status::PermissionDenied("sealed query: no key given is one of its recipients");
+}
+
 Status Opener::Open(const json& entry, const std::string& sealed, std::string* plaintext) const {
   const json& seal = entry["seal"];
   std::string what = "message " + std::to_string(entry["seq"].get<uint64_t>());

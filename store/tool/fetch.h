@@ -33,6 +33,11 @@ class Opener {
   // message names the fingerprints that would open it); Corruption when a recipient's key
   // does not open it or it opens to other bytes than were captured.
   Status Open(const nlohmann::json& entry, const std::string& sealed, std::string* plaintext) const;
+  // Opens sealed bytes that are not a message (a search query in the audit trail) with the
+  // loaded key whose fingerprint is among `recipients` (lower-case hex). PermissionDenied
+  // when none is; Corruption when it does not open.
+  Status OpenSealed(const nlohmann::json& recipients, std::string_view sealed,
+                    std::string* plaintext) const;
 
  private:
   std::vector<std::unique_ptr<OpeningKey>> keys_;

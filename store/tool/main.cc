@@ -266,6 +266,7 @@ int main(int argc, char** argv) {
   audit->add_option("--limit", ao.limit, "at most this many entries");
   audit->add_flag("--reverse", ao.reverse, "newest first");
   audit->add_option("--format", ao.format, "text or json")->check(formats);
+  ao.keys.AddTo(audit);
 
   auto* policy = app.add_subcommand("policy", "check, explain, show and reload the policy");
   policy->require_subcommand(1);

@@ -33,6 +33,12 @@ BioPtr MemoryBio(std::string_view bytes);
 // "what: reason; reason" from this thread's OpenSSL error queue, which it empties.
 std::string OpenSslErrors(const std::string& what);
 
+// Standard base64 (RFC 4648, padded), one line.
+std::string Base64Encode(std::string_view bytes);
+// Strict: standard alphabet, padded, canonical (re-encodes to the same text). False, with
+// *bytes unchanged, for anything else.
+bool Base64Decode(std::string_view text, std::string* bytes);
+
 }  // namespace mailjournal
 
 #endif  // MAILJOURNAL_OPENSSL_UTIL_H_

@@ -17,11 +17,20 @@
 //                   department), hashed here with the department's current key and added.
 //   reindex_finish  "department": drops every posting of the department's older keys and
 //                   the keys themselves.
+// A search's access entry records its arguments without the query's text: the query is
+// sealed (QuerySealer) so that only the holders of the searched departments' (and the
+// escrow) private keys can read it with mailjournal audit --key; a query is often words of
+// mail. The reindex operations record the department and the sequence numbers, never the
+// tokens.
 // "search" needs the "search" grant; the reindex operations need "policy" and "read" on
 // the department (only someone who can read its mail rebuilds its index).
 // Registered on the daemon's handler and the tool's offline one.
 #ifndef MAILJOURNAL_SEARCH_ADMIN_H_
 #define MAILJOURNAL_SEARCH_ADMIN_H_
+
+#include <functional>
+#include <string>
+#include <vector>
 
 #include "mailjournal/admin_protocol.h"
 #include "mailjournal/index_keys.h"
@@ -32,8 +41,16 @@ namespace mailjournal {
 // The default number of hits of one "search" response.
 constexpr uint64_t kDefaultSearchLimit = 100;
 
+// Seals a search query for the audit trail, to the keys of `departments` (those searched)
+// and the escrow keys: sets *record to the members the access entry records in place of
+// "query" ({"query_sealed": base64 CMS, "query_recipients": [key fingerprints]}, or
+// {"query_unrecorded": why} when there is no key to seal to). An error refuses the search.
+using QuerySealer = std::function<Status(const std::vector<std::string>& departments,
+                                         const std::string& query, nlohmann::json* record)>;
+
 // REQUIRES: journal and keys outlive handler.
-void AddSearchOperations(Journal* journal, IndexKeyStore* keys, AdminHandler* handler);
+void AddSearchOperations(Journal* journal, IndexKeyStore* keys, QuerySealer seal_query,
+                         AdminHandler* handler);
 
 }  // namespace mailjournal
 

@@ -1,0 +1,18 @@
+// The QuerySealer (mailjournal/search_admin.h) of the policy in force: a search's query is
+// sealed, for its access entry, like a message: to the keys of the departments searched and
+// the escrow keys of the active policy (each key once), so the officers who can read that
+// mail, and only they, can read what was searched for (mailjournal audit --key).
+#ifndef MAILJOURNAL_QUERY_SEALER_H_
+#define MAILJOURNAL_QUERY_SEALER_H_
+
+#include "mailjournal/policy_holder.h"
+#include "mailjournal/search_admin.h"
+
+namespace mailjournal {
+
+// REQUIRES: holder outlives the sealer.
+QuerySealer PolicyQuerySealer(const PolicyHolder* holder);
+
+}  // namespace mailjournal
+
+#endif  // MAILJOURNAL_QUERY_SEALER_H_
