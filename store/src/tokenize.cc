@@ -14,10 +14,6 @@ namespace mailjournal {
 
 namespace {
 
-// The input is cut into normalisation units: a character and the following characters
-// that NFKC may combine with it (combining marks, conjoining jamo). Units normalise
-// independently, so each normalised character can be tagged with the input bytes of its
-// unit, which keeps token offsets in input coordinates however lengths change.
 const icu::Normalizer2& NfkcCasefold() {
   static const icu::Normalizer2* const normalizer = [] {
     UErrorCode error = U_ZERO_ERROR;
@@ -232,6 +228,10 @@ class TokenBuilder {
   bool have_previous_ = false;
 };
 
+// Cuts the input into normalisation units: a character and the following characters that
+// NFKC may join to it (combining marks, conjoining jamo). Units normalise independently,
+// so each normalised character is tagged with the input bytes of its unit, which keeps
+// token offsets in input coordinates however lengths change.
 class Tokenizer {
  public:
   Tokenizer(std::string_view text, std::vector<Token>* out)
