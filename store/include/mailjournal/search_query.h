@@ -5,20 +5,22 @@
 //     token in which fields (EvaluateCandidates): a superset of the matches, and a subset
 //     known to match without looking at the text.
 //
-// Grammar (whitespace separates; AND binds tighter than OR; NOT/'-' tightest):
+// Grammar (whitespace separates: Unicode White_Space, so the ideographic space U+3000
+// too; AND binds tighter than OR; NOT/'-' tightest):
 //   query   := or
 //   or      := and ( "OR" and )*
 //   and     := unary ( ["AND"] unary )*         juxtaposition is AND
 //   unary   := ( "NOT" | "-" ) unary | primary  '-' only directly before a primary
+//                                               ("--x" is the word "--x", not two '-')
 //   primary := "(" or ")" | [ FIELD ":" ] ( WORD | PHRASE )
 //   PHRASE  := '"' any characters but '"' '"'
 //   WORD    := a run of characters other than whitespace, '(', ')', '"'
 //   FIELD   := from | to | subject | body | attachment | message-id   (case-insensitive)
 // "AND", "OR", "NOT" are operators only in upper case; otherwise they are words. A WORD
 // or PHRASE is tokenized (mailjournal/tokenize.h) into a terms node; one that yields no
-// token (e.g. "--" or "!!!") is an error, as is a field name that is not one of the six
-// (then "foo:bar" is not split: a word containing ':' whose prefix is not a field is an
-// ordinary word, tokenized to "foo" "bar").
+// token (e.g. "--" or "!!!") is an error, as is a field without a value ("from: x"). A
+// field name that is not one of the six is no error: "foo:bar" is not split (a word
+// containing ':' whose prefix is not a field is an ordinary word, tokenized to "foo" "bar").
 // A terms node matches a message when its tokens occur consecutively and in order inside
 // one value of one of its fields (every field when none is named). So 保本保收益 (four
 // bigrams), alice@example.com (three words) and "wire transfer" are all phrases; a
@@ -75,7 +77,7 @@ struct QueryNode {
 Status ParseQuery(std::string_view text, QueryNode* root);
 
 // The query as a canonical string (for the audit trail and tests): terms as
-// field:"tok tok", operators as (AND a b), (OR a b), (NOT a).
+// field:"tok tok" ("tok tok" for every field), operators as (AND a b), (OR a b), (NOT a).
 std::string QueryToString(const QueryNode& node);
 
 // The tokens of one message, per field (indexed by field number), per value (one header
@@ -93,9 +95,11 @@ SearchDocument BuildDocument(const ExtractedText& text, const std::vector<std::s
 bool Matches(const QueryNode& query, const SearchDocument& doc);
 
 // A short extract of `text` around the first place where a term of the query (not under
-// NOT) occurs, looked for in the body, then the subject: at most max_chars characters,
-// whitespace runs collapsed to one space, cut at character boundaries, "…" where cut.
-// The beginning of the body when no term occurs; "" for a message without text.
+// NOT) occurs, looked for in the body, then the subject (a term restricted to other fields
+// is not looked for there): at most max_chars characters ("…" included), whitespace runs
+// collapsed to one space, cut at character boundaries, "…" where cut. The beginning of the
+// body (of the subject when the body has no text) when no term occurs; "" for a message
+// without either.
 std::string Snippet(const QueryNode& query, const ExtractedText& text, size_t max_chars = 160);
 
 // Where EvaluateCandidates gets postings (Posting is in mailjournal/journal.h): for one
