@@ -47,8 +47,7 @@ QuerySealer PolicyQuerySealer(const PolicyHolder* holder) {
     if (!s.ok()) return s;
     nlohmann::json fingerprints = nlohmann::json::array();
     for (const Sha256Digest& f : sealer->recipients()) fingerprints.push_back(DigestToJson(f));
-    *record = {{"query_sealed", Base64Encode(sealer->Take())},
-               {"query_recipients", fingerprints}};
+    *record = {{"query_sealed", Base64Encode(sealer->Take())}, {"query_recipients", fingerprints}};
     return Status::OK();
   };
 }

@@ -210,9 +210,8 @@ Status PageFromScan(Journal* journal, const std::vector<Searched>& searched, uin
 }
 
 // What the access entry of a search records: its arguments, the query sealed.
-Status RecordSealedQuery(const QuerySealer& seal_query, const json& request,
-                         const SearchRequest& r, const std::vector<Searched>& searched,
-                         AdminCall* call) {
+Status RecordSealedQuery(const QuerySealer& seal_query, const json& request, const SearchRequest& r,
+                         const std::vector<Searched>& searched, AdminCall* call) {
   json recorded = request;
   recorded.erase("query");
   call->audit_arguments = recorded;  // nothing of the query, should sealing fail
@@ -221,8 +220,9 @@ Status RecordSealedQuery(const QuerySealer& seal_query, const json& request,
   if (departments.empty()) departments = r.departments;
   json sealed;
   Status s = seal_query(departments, r.query, &sealed);
-  if (!s.ok()) return Status::Internal("search: the query cannot be sealed for the audit trail: " +
-                                       s.message());
+  if (!s.ok())
+    return Status::Internal("search: the query cannot be sealed for the audit trail: " +
+                            s.message());
   for (auto it = sealed.begin(); it != sealed.end(); ++it) recorded[it.key()] = it.value();
   call->audit_arguments = recorded;
   return Status::OK();
@@ -309,11 +309,11 @@ Status ParseReindexMessage(const json& m, uint64_t* seq, TokenFields* tokens) {
   }
   *seq = m["seq"].get<uint64_t>();
   for (const json& t : m["tokens"]) {
-    if (!t.is_array() || t.size() != 2 || !t[0].is_string() || !t[1].is_number_unsigned() ||
-        t[1].get<uint64_t>() == 0 || t[1].get<uint64_t>() > kAllFields) {
-      return Status::InvalidArgument("reindex_add: a token is [text, fields]");
+    if (!t.is_array() || t.size() != 2 || !t[0].is_string() || !t[1].is_number_integer() ||
+        t[1].get<int64_t>() < 1 || t[1].get<int64_t>() > kAllFields) {
+      return Status::InvalidArgument("reindex_add: a token is [text, fields (1 to 63)]");
     }
-    tokens->emplace_back(t[0].get<std::string>(), static_cast<uint8_t>(t[1].get<uint64_t>()));
+    tokens->emplace_back(t[0].get<std::string>(), static_cast<uint8_t>(t[1].get<int64_t>()));
   }
   return Status::OK();
 }

@@ -14,9 +14,9 @@
 #include "mailjournal/policy_admin.h"
 #include "mailjournal/policy_holder.h"
 #include "mailjournal/proof_admin.h"
+#include "mailjournal/query_sealer.h"
 #include "mailjournal/retention.h"
 #include "mailjournal/retention_admin.h"
-#include "mailjournal/query_sealer.h"
 #include "mailjournal/search_admin.h"
 
 namespace mailjournal {
