@@ -136,10 +136,16 @@ Status DropPrivileges(const DaemonConfig& config) {
   return Status::OK();
 }
 
-// Creates the journal directory as root for the daemon's user when it does not exist yet.
-// Creates a directory the daemon's user owns (mode `mode`) unless it exists.
+// Creates a directory (the journal, the index keys) as root for the daemon's user, mode
+// `mode`, when it does not exist yet; missing parents are created root's (mode 0755).
 Status PrepareDaemonDir(const DaemonConfig& config, const std::string& what, const std::string& dir,
                         mode_t mode) {
+  for (size_t slash = dir.find('/', 1); slash != std::string::npos;
+       slash = dir.find('/', slash + 1)) {
+    if (mkdir(dir.substr(0, slash).c_str(), 0755) != 0 && errno != EEXIST) {
+      return Status::IOError(what + " " + dir + ": " + std::strerror(errno));
+    }
+  }
   if (mkdir(dir.c_str(), mode) == 0) {
     if (chown(dir.c_str(), config.uid, config.gid) != 0) {
       return Status::IOError(what + " " + dir + ": chown: " + std::strerror(errno));
