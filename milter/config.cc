@@ -108,6 +108,9 @@ void ValidateConfig(DaemonConfig* config, std::vector<std::string>* errors) {
   if (config->admin_socket.empty() || config->admin_socket[0] != '/') {
     errors->push_back("admin_socket: '" + config->admin_socket + "' must be an absolute path");
   }
+  if (config->index_keys.empty()) {
+    errors->push_back("index_keys: must name a directory (the search index keys)");
+  }
   for (const auto& [name, path] : {std::make_pair("signing_key", &config->signing_key),
                                    std::make_pair("checkpoint_dir", &config->checkpoint_dir),
                                    std::make_pair("index_keys", &config->index_keys)}) {

@@ -42,6 +42,7 @@ void Session::Connect(const std::string& client_name, const struct sockaddr* add
 
 Status Session::MailFrom(std::vector<std::string> args, const std::string& auth) {
   AbortMessage();
+  index_note_.clear();
   if (!byte_exact_) return Status::Internal("the MTA did not negotiate SMFIP_HDR_LEADSPC");
   policy_ = policies_->Active();
   if (policy_ == nullptr) return Status::Internal("no policy is in force");
@@ -152,7 +153,6 @@ Status Session::EndOfMessage(uint64_t* seq, MessageEntry* entry) {
 }
 
 std::vector<TermSet> Session::IndexTerms() {
-  index_note_.clear();
   std::vector<TermSet> terms;
   if (indexed_departments_.empty()) return terms;
   std::vector<IndexKey> keys;
@@ -160,7 +160,8 @@ std::vector<TermSet> Session::IndexTerms() {
     std::vector<IndexKey> department_keys;
     Status s = index_keys_->Keys(department, true, &department_keys);
     if (!s.ok()) {
-      index_note_ = "not indexed for " + department + ": " + s.message();
+      index_note_ += std::string(index_note_.empty() ? "" : "; ") + "not indexed for " +
+                     department + ": " + s.message();
       continue;
     }
     keys.push_back(department_keys.front());

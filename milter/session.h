@@ -93,7 +93,7 @@ class Session {
   void set_byte_exact(bool byte_exact) { byte_exact_ = byte_exact; }
 
   bool in_message() const { return writer_ != nullptr; }
-  // What went wrong indexing the last message ended ("" when nothing did).
+  // What went wrong indexing the message since MAIL FROM ("" when nothing did).
   const std::string& index_note() const { return index_note_; }
   const Envelope& envelope() const { return envelope_; }
 

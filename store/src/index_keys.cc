@@ -148,8 +148,13 @@ Status IndexKeyStore::Write(const std::string& department, const std::vector<Ind
   std::string temp = path + ".new";
   int fd = open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   if (fd < 0) return Status::IOError(temp + ": " + std::strerror(errno));
-  bool ok =
-      write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) && fsync(fd) == 0;
+  // Root (the offline tool) writes the file for the directory's owner, the daemon's user,
+  // who must go on reading it.
+  struct stat dir_stat;
+  bool ok = stat(dir_.c_str(), &dir_stat) == 0 &&
+            (geteuid() != 0 || fchown(fd, dir_stat.st_uid, dir_stat.st_gid) == 0) &&
+            write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) &&
+            fsync(fd) == 0;
   int err = errno;
   close(fd);
   std::fill(text.begin(), text.end(), '\0');

@@ -106,6 +106,12 @@ Status ChooseDepartments(IndexKeyStore* keys, const SearchRequest& r, const Admi
   std::vector<std::string> indexed;
   Status s = keys->Departments(&indexed);
   if (!s.ok()) return s;
+  for (const std::string& d : r.departments) {
+    if (!std::binary_search(indexed.begin(), indexed.end(), d)) {
+      return Status::NotFound("search: department " + d +
+                              " has no search index (no index key; index: false?)");
+    }
+  }
   std::set<std::string> named(r.departments.begin(), r.departments.end());
   for (const std::string& d : indexed) {
     if (!named.empty() && named.count(d) == 0) continue;
@@ -281,8 +287,10 @@ Status Search(Journal* journal, IndexKeyStore* keys, const QuerySealer& seal_que
 Status ReindexDepartment(const json& request, const AdminCall& call, std::string* department) {
   Status s = RequestString(request, "department", department);
   if (s.ok() && department->empty()) s = Status::InvalidArgument("reindex: name a department");
-  if (s.ok() && !call.permissions->Allows("read", *department)) {
-    s = call.Refuse("reindex department " + *department + " (it needs read on it)");
+  // Reading every message of the department takes "read"; finding them, "search".
+  if (s.ok() && (!call.permissions->Allows("read", *department) ||
+                 !call.permissions->Allows("search", *department))) {
+    s = call.Refuse("reindex department " + *department + " (it needs search and read on it)");
   }
   return s;
 }

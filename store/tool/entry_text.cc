@@ -13,28 +13,6 @@ namespace {
 
 std::string Angle(const std::string& addr) { return "<" + addr + ">"; }
 
-// The text with each control character shown as a C escape (\n, \r, \t, \xNN), so that
-// text from requests (a hold's reason, an error message) cannot start a line of its own.
-std::string Printable(const std::string& text) {
-  std::string out;
-  for (char c : text) {
-    unsigned char u = static_cast<unsigned char>(c);
-    if (u >= 0x20 && u != 0x7f) {
-      out += c;
-    } else if (c == '\n') {
-      out += "\\n";
-    } else if (c == '\r') {
-      out += "\\r";
-    } else if (c == '\t') {
-      out += "\\t";
-    } else {
-      static const char kHex[] = "0123456789abcdef";
-      out += std::string("\\x") + kHex[u >> 4] + kHex[u & 15];
-    }
-  }
-  return out;
-}
-
 // JSON text on one line, bytes that are not UTF-8 replaced.
 std::string Compact(const json& value) {
   return value.dump(-1, ' ', false, json::error_handler_t::replace);
@@ -130,6 +108,26 @@ void PrintHoldDetails(const json& e) {
 }
 
 }  // namespace
+
+std::string Printable(const std::string& text) {
+  std::string out;
+  for (char c : text) {
+    unsigned char u = static_cast<unsigned char>(c);
+    if (u >= 0x20 && u != 0x7f) {
+      out += c;
+    } else if (c == '\n') {
+      out += "\\n";
+    } else if (c == '\r') {
+      out += "\\r";
+    } else if (c == '\t') {
+      out += "\\t";
+    } else {
+      static const char kHex[] = "0123456789abcdef";
+      out += std::string("\\x") + kHex[u >> 4] + kHex[u & 15];
+    }
+  }
+  return out;
+}
 
 std::string ActorText(const json& actor) {
   return actor["user"].get<std::string>() + "(" + std::to_string(actor["uid"].get<uint64_t>()) +

@@ -13,6 +13,11 @@ namespace mailjournal {
 // "SEQ TIME QUEUE_ID <FROM> -> <RCPT>,... SIZE"; other kinds name themselves after TIME).
 std::string EntryLine(const nlohmann::json& entry);
 
+// The text with each control character shown as a C escape (\n, \r, \t, \xNN), so that
+// text from requests or mail (a hold's reason, a subject) can neither start a line of its
+// own nor send escape sequences to the terminal.
+std::string Printable(const std::string& text);
+
 // Prints an entry as "key: value" lines on standard output (`mailjournal show`).
 void PrintEntryDetails(const nlohmann::json& entry);
 

@@ -9,6 +9,7 @@
 
 #include "cli.h"
 #include "commands.h"
+#include "entry_text.h"
 #include "fetch.h"
 #include "mailjournal/search_admin.h"
 #include "mailjournal/search_index.h"
@@ -88,13 +89,13 @@ void PrintHit(const Hit& hit, const std::string& format) {
     return;
   }
   std::string line = std::to_string(e["seq"].get<uint64_t>()) + " " + e["time"].get<std::string>() +
-                     " from=<" + e["mail_from"].get<std::string>() +
-                     "> to=" + JoinStrings(e["rcpt"], ",");
+                     " from=<" + Printable(e["mail_from"].get<std::string>()) +
+                     "> to=" + Printable(JoinStrings(e["rcpt"], ","));
   if (!hit.confirmed) line += " (unconfirmed: open it with --key)";
   std::printf("%s\n", line.c_str());
   if (hit.opened) {
-    std::printf("    subject: %s\n", hit.subject.c_str());
-    if (!hit.snippet.empty()) std::printf("    %s\n", hit.snippet.c_str());
+    std::printf("    subject: %s\n", Printable(hit.subject).c_str());
+    if (!hit.snippet.empty()) std::printf("    %s\n", Printable(hit.snippet).c_str());
   }
 }
 
@@ -107,19 +108,27 @@ json SearchRequest(const SearchCliOptions& o) {
   return req;
 }
 
-// Without keys: the daemon's page as it is; inexact candidates are printed unconfirmed.
+// Without keys: the daemon's pages as they are; inexact candidates are printed
+// unconfirmed.
 int SearchUnopened(Channel* channel, const SearchCliOptions& o) {
   json req = SearchRequest(o);
   req["offset"] = o.offset;
-  req["limit"] = o.limit;
-  json resp;
-  Status s = channel->Call(req, &resp, NoPayload);
-  if (!s.ok()) return Fail(s);
-  for (const json& e : resp["hits"]) {
-    Hit hit;
-    hit.entry = e;
-    hit.confirmed = e["exact"].get<bool>();
-    PrintHit(hit, o.format);
+  uint64_t printed = 0;
+  while (printed < o.limit) {
+    req["limit"] = std::min(o.limit - printed, kMaxListLimit);
+    json resp;
+    Status s = channel->Call(req, &resp, NoPayload);
+    if (!s.ok()) return Fail(s);
+    for (const json& e : resp["hits"]) {
+      Hit hit;
+      hit.entry = e;
+      hit.confirmed = e["exact"].get<bool>();
+      PrintHit(hit, o.format);
+      ++printed;
+    }
+    if (!resp["more"].get<bool>() || resp["hits"].empty()) break;
+    req["offset"] = 0;
+    req["before"] = resp["hits"].back()["seq"];
   }
   return EX_OK;
 }

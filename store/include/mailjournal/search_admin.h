@@ -9,7 +9,8 @@
 //                   prove the match (false: the tool must confirm it on the text). Searches
 //                   the departments that have an index key and that the caller may search
 //                   (with "departments", those of them; naming one the caller may not
-//                   search is refused). Messages disposed of are left out.
+//                   search is refused, one without an index key is NotFound). Messages
+//                   disposed of are left out.
 //   reindex_begin   "department": gives it a new current index key (new mail is indexed
 //                   with it at once); the old keys stay in use for searches.
 //   reindex_add     "department", "messages": [{"seq":N, "tokens":[[token, fields],...]}]:
@@ -22,8 +23,9 @@
 // escrow) private keys can read it with mailjournal audit --key; a query is often words of
 // mail. The reindex operations record the department and the sequence numbers, never the
 // tokens.
-// "search" needs the "search" grant; the reindex operations need "policy" and "read" on
-// the department (only someone who can read its mail rebuilds its index).
+// "search" needs the "search" grant; the reindex operations need "policy", and "read" and
+// "search" on the department (only someone who can find and read its mail rebuilds its
+// index).
 // Registered on the daemon's handler and the tool's offline one.
 #ifndef MAILJOURNAL_SEARCH_ADMIN_H_
 #define MAILJOURNAL_SEARCH_ADMIN_H_
