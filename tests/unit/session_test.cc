@@ -9,6 +9,8 @@
 #include <filesystem>
 #include <fstream>
 
+#include "mailjournal/index_keys.h"
+#include "mailjournal/search_query.h"
 #include "test_util.h"
 
 namespace mailjournal {
@@ -115,6 +117,71 @@ BOOST_AUTO_TEST_CASE(message_is_reconstructed_byte_for_byte_with_its_envelope) {
   BOOST_TEST((cls.policy_digest == f.policies.Active()->digest()));
   Period half_year{0, 180, "180d"};
   BOOST_TEST(cls.retain_until_us == RetainUntil(stored.time_us, half_year));
+}
+
+// Sends one message from `from` to `rcpt` with this body; returns its seq.
+uint64_t SendBody(Session* s, const std::string& from, const std::string& rcpt,
+                  const std::string& body) {
+  BOOST_REQUIRE(s->MailFrom({"<" + from + ">"}, "").ok());
+  s->Rcpt({"<" + rcpt + ">"});
+  BOOST_REQUIRE(s->Header("Subject", " quarterly").ok());
+  BOOST_REQUIRE(s->EndOfHeaders().ok());
+  BOOST_REQUIRE(s->Body(body).ok());
+  uint64_t seq = 0;
+  MessageEntry e;
+  Status st = s->EndOfMessage(&seq, &e);
+  BOOST_REQUIRE_MESSAGE(st.ok(), st.ToString());
+  return seq;
+}
+
+BOOST_AUTO_TEST_CASE(messages_are_indexed_with_their_departments_keys_unless_index_is_false) {
+  Fixture f;
+  std::ofstream(f.dir.path() + "/policy.yaml") << "version: 1\n"
+                                                  "retention:\n"
+                                                  "  short: 180d\n"
+                                                  "escrow: [escrow.crt]\n"
+                                                  "departments:\n"
+                                                  "  - name: retail\n"
+                                                  "    members: ['@bank.example']\n"
+                                                  "    retention: short\n"
+                                                  "    index: false\n"
+                                                  "  - name: default\n"
+                                                  "    retention: short\n";
+  std::vector<PolicyError> errors;
+  uint64_t policy_seq = 0;
+  BOOST_REQUIRE(f.policies.Load("reload", &errors, &policy_seq).ok());
+  IndexKeyStore keys(f.dir.path() + "/index-keys");
+  Session s(f.journal.get(), &f.policies, &keys);
+  uint64_t unindexed = SendBody(&s, "alice@bank.example", "bob@bank.example", "zorblax\r\n");
+  uint64_t indexed = SendBody(&s, "dave@other.example", "carol@other.example", "zorblax\r\n");
+  BOOST_TEST(s.index_note().empty());
+  std::vector<std::string> departments;
+  BOOST_REQUIRE(keys.Departments(&departments).ok());
+  BOOST_TEST(departments == std::vector<std::string>{"default"});  // retail: index: false
+  std::vector<IndexKey> key;
+  BOOST_REQUIRE(keys.Keys("default", false, &key).ok());
+  std::vector<Posting> postings;
+  BOOST_REQUIRE(
+      f.journal->ReadPostings(key[0].id, TermHasher(key[0]).Hash("zorblax"), &postings).ok());
+  BOOST_REQUIRE(postings.size() == 1u);
+  BOOST_TEST(postings[0].seq == indexed);
+  BOOST_TEST(postings[0].fields == kFieldBody);
+  BOOST_TEST(unindexed < indexed);
+  // Both messages are journaled whole whatever their indexing.
+  BOOST_TEST(ReadOpened(f.journal.get(), unindexed, "escrow").find("zorblax") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(a_message_is_journaled_unindexed_when_no_index_key_can_be_made) {
+  Fixture f;
+  std::ofstream(f.dir.path() + "/not-a-directory") << "x";
+  IndexKeyStore keys(f.dir.path() + "/not-a-directory/keys");
+  Session s(f.journal.get(), &f.policies, &keys);
+  uint64_t seq = SendBody(&s, "dave@other.example", "carol@other.example", "zorblax\r\n");
+  BOOST_TEST(s.index_note().find("not indexed for default") != std::string::npos);
+  BOOST_TEST(ReadOpened(f.journal.get(), seq, "escrow").find("zorblax") != std::string::npos);
+  // The note belongs to that message only.
+  BOOST_REQUIRE(s.MailFrom({"<alice@bank.example>"}, "").ok());
+  BOOST_TEST(s.index_note().empty());
 }
 
 BOOST_AUTO_TEST_CASE(a_message_keeps_the_policy_it_started_with_across_a_reload) {
