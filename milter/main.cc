@@ -142,7 +142,13 @@ Status PrepareDaemonDir(const DaemonConfig& config, const std::string& what, con
                         mode_t mode) {
   for (size_t slash = dir.find('/', 1); slash != std::string::npos;
        slash = dir.find('/', slash + 1)) {
-    if (mkdir(dir.substr(0, slash).c_str(), 0755) != 0 && errno != EEXIST) {
+    std::string parent = dir.substr(0, slash);
+    // chmod: the umask (027 by now) would keep the daemon's user out.
+    if (mkdir(parent.c_str(), 0755) == 0) {
+      if (chmod(parent.c_str(), 0755) != 0) {
+        return Status::IOError(what + " " + parent + ": " + std::strerror(errno));
+      }
+    } else if (errno != EEXIST) {
       return Status::IOError(what + " " + dir + ": " + std::strerror(errno));
     }
   }

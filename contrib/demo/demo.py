@@ -109,6 +109,12 @@ def run(policy, files, keys, passphrase):
         print("\n$ " + pipeline)
         sys.stdout.flush()
         subprocess.run(pipeline, shell=True, check=True)
+        # Search: the daemon narrows by keyed hashes of the words (no word is on its disk);
+        # the escrow officer's key opens the candidates, confirms them and shows a snippet.
+        escrow_key = ["--key", os.path.join(keys, "escrow.key"), "--passphrase-file", passphrase]
+        show(["search", "不保本"] + escrow_key, env)
+        show(["search", "subject:allocation", "OR", "subject:理财产品"] + escrow_key, env)
+        show(["search", "\"confirm the allocation\"", "--format", "json"], env)
         # Every entry read back, its leaf hash and content checked, the Merkle tree rebuilt.
         show(["verify"], env)
         # Every request above, allowed or refused, is in the audit trail (access entries).
