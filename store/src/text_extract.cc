@@ -381,6 +381,108 @@ const char* FileNameOf(GMimeObject* object) {
   return name;
 }
 
+// ---------------------------------------------------------------------------------------
+// RFC 2047: a workaround for GMime 3.2.13 and older (GMime issue #133, fixed in 3.2.14),
+// which loses an encoded word that follows a base64 ("B") word of the same charset ending in
+// padding: "=?GB2312?B?0dC+v7GouOajusLmzdU=?= =?GB2312?B?t+fz3Q==?=" ("研究报告：骆驼",
+// "风筝") decodes to the first word alone. Such runs are rewritten as one encoded word
+// before GMime decodes them.
+
+// An encoded word "=?charset?E?payload?=" at value[pos]; false when there is none.
+struct EncodedWord {
+  size_t end = 0;  // just past "?="
+  std::string charset;
+  bool base64 = false;
+  std::string payload;
+};
+bool ParseEncodedWord(const std::string& value, size_t pos, EncodedWord* word) {
+  if (value.compare(pos, 2, "=?") != 0) return false;
+  size_t q1 = value.find('?', pos + 2);
+  if (q1 == std::string::npos || q1 + 2 >= value.size() || value[q1 + 2] != '?') return false;
+  size_t close = value.find("?=", q1 + 3);
+  if (close == std::string::npos) return false;
+  word->charset = value.substr(pos + 2, q1 - pos - 2);
+  word->payload = value.substr(q1 + 3, close - q1 - 3);
+  if (word->charset.empty() || word->charset.find_first_of(" \t\r\n") != std::string::npos ||
+      word->payload.find_first_of(" \t\r\n") != std::string::npos) {
+    return false;
+  }
+  word->base64 = value[q1 + 1] == 'B' || value[q1 + 1] == 'b';
+  word->end = close + 2;
+  return true;
+}
+
+std::string Base64Bytes(const std::string& payload) {
+  gsize size = 0;
+  guchar* bytes = g_base64_decode(payload.c_str(), &size);
+  std::string out(reinterpret_cast<const char*>(bytes), size);
+  g_free(bytes);
+  return out;
+}
+
+// Sets *out to `value` with every run of base64 encoded words of one charset, separated by
+// white space only (which RFC 2047 drops), made one word carrying their bytes together.
+// False (and *out untouched) when there is no such run.
+bool MergeAdjacentBase64Words(const std::string& value, std::string* out) {
+  std::string result;
+  size_t pos = 0, copied = 0;
+  bool changed = false;
+  while ((pos = value.find("=?", pos)) != std::string::npos) {
+    EncodedWord first;
+    if (!ParseEncodedWord(value, pos, &first)) {
+      pos += 2;
+      continue;
+    }
+    size_t end = first.end;
+    if (first.base64) {
+      std::string bytes = Base64Bytes(first.payload);
+      int words = 1;
+      EncodedWord next;
+      size_t at = value.find_first_not_of(" \t\r\n", end);
+      while (at != std::string::npos && ParseEncodedWord(value, at, &next) && next.base64 &&
+             g_ascii_strcasecmp(next.charset.c_str(), first.charset.c_str()) == 0) {
+        bytes += Base64Bytes(next.payload);
+        end = next.end;
+        ++words;
+        at = value.find_first_not_of(" \t\r\n", end);
+      }
+      if (words > 1) {
+        gchar* encoded =
+            g_base64_encode(reinterpret_cast<const guchar*>(bytes.data()), bytes.size());
+        result.append(value, copied, pos - copied);
+        result += "=?" + first.charset + "?B?" + encoded + "?=";
+        g_free(encoded);
+        copied = end;
+        changed = true;
+      }
+    }
+    pos = end;
+  }
+  if (!changed) return false;
+  result.append(value, copied, std::string::npos);
+  *out = std::move(result);
+  return true;
+}
+
+// A message's Subject as GMime decodes it (RFC 2047, or the fallback charsets for raw 8-bit
+// text), with adjacent base64 words merged first (above).
+std::string SubjectOf(GMimeMessage* message, GMimeParserOptions* options) {
+  GMimeHeaderList* headers = g_mime_object_get_header_list(GMIME_OBJECT(message));
+  GMimeHeader* header =
+      headers == nullptr ? nullptr : g_mime_header_list_get_header(headers, "Subject");
+  const char* raw = header == nullptr ? nullptr : g_mime_header_get_raw_value(header);
+  std::string merged;
+  if (raw == nullptr || !MergeAdjacentBase64Words(raw, &merged)) {
+    return Utf8(g_mime_message_get_subject(message));
+  }
+  gchar* unfolded = g_mime_utils_header_unfold(merged.c_str());
+  gchar* decoded = g_mime_utils_header_decode_text(options, unfolded);
+  std::string text = Utf8(g_strstrip(decoded));
+  g_free(decoded);
+  g_free(unfolded);
+  return text;
+}
+
 struct AddressHeader {
   GMimeAddressType type;
   const char* name;
@@ -519,7 +621,8 @@ class Extractor {
       AppendAddresses(parsed.get(), header, &out_->from);
     }
     for (const AddressHeader& header : kToHeaders) AppendAddresses(parsed.get(), header, &out_->to);
-    AddField(g_mime_message_get_subject(parsed.get()), &out_->subject);
+    std::string subject = SubjectOf(parsed.get(), options_.get());
+    if (!subject.empty()) out_->subject.push_back(std::move(subject));
     std::string id = MessageIdOf(parsed.get());
     if (!id.empty()) out_->message_id.push_back(std::move(id));
     Walk(g_mime_message_get_mime_part(parsed.get()), 1, std::string());
@@ -615,7 +718,7 @@ class Extractor {
       AppendAddresses(message, header, &header_texts);
     }
     for (std::string& text : header_texts) AddBody(std::move(text));
-    AddBody(Utf8(g_mime_message_get_subject(message)));
+    AddBody(SubjectOf(message, options_.get()));
     Walk(g_mime_message_get_mime_part(message), depth, id);
   }
 

@@ -373,6 +373,20 @@ def e2e_keys():
         return _e2e_keys
 
 
+def department_keys(directory, department, passphrase_file):
+    """A department's key pair made with `mailjournal keygen --department NAME -o DIRECTORY
+    --passphrase-file FILE` (root's; the private key 0600, encrypted with the passphrase):
+    a KeyPair like e2e_keys()'s."""
+    os.makedirs(directory, exist_ok=True)
+    p = run([MAILJOURNAL, "keygen", "--department", department, "-o", directory, "--passphrase-file",
+             passphrase_file, "--format", "json"], timeout=120)
+    cert = os.path.join(directory, department + ".crt")
+    with open(cert) as f:
+        cert_pem = f.read()
+    return KeyPair(directory, os.path.join(directory, department + ".key"), cert, passphrase_file,
+                   json.loads(p.stdout.decode("utf-8"))["fingerprint"], cert_pem)
+
+
 def open_sealed(stored, keys=None):
     """Open a sealed message's stored form (CMS, as `export --sealed` or the admin protocol's
     export give it) with the standard tools, as mailjournal-format(5) shows: openssl cms
@@ -1053,7 +1067,7 @@ class PostfixInstance:
 
 class Journald:
     def __init__(self, base, journal_dir, milter_sock, admin_sock, user=DAEMON_USER, binary=MAILJOURNALD,
-                 extra_args=(), policy=None, extra_env=None):
+                 extra_args=(), policy=None, extra_env=None, index_keys=None):
         self.base = base
         self.journal_dir = journal_dir
         self.milter_sock = milter_sock
@@ -1063,6 +1077,9 @@ class Journald:
         self.extra_args = list(extra_args)
         self.policy = policy   # the --policy file (None: none given, the daemon's default)
         self.extra_env = dict(extra_env or {})   # added to this process's environment
+        # --index-keys: the departments' search index keys (outside the journal); None: the
+        # daemon's default (/etc/mailjournal/index-keys), never wanted in a test
+        self.index_keys = index_keys
         # --socket-mode of both sockets: open to every local user unless a test sets another
         # (and gives the sockets' directories the groups that must get in).
         self.socket_mode = "0666"
@@ -1081,6 +1098,8 @@ class Journald:
              "--socket-mode", self.socket_mode]
         if self.policy is not None:
             a += ["--policy", self.policy]
+        if self.index_keys is not None and "--index-keys" not in self.extra_args:
+            a += ["--index-keys", self.index_keys]
         if os.geteuid() == 0 and self.user:
             a += ["--user", self.user]
         return a + self.extra_args
@@ -1201,9 +1220,11 @@ class Tool:
     (default: e2e_keys(); None: no key) is appended to it, so that exports compare byte for
     byte with the delivered copy whether the journal holds the messages sealed or not."""
 
-    def __init__(self, socket_path=None, journal_dir=None, binary=MAILJOURNAL, keys=USE_E2E_KEYS):
+    def __init__(self, socket_path=None, journal_dir=None, binary=MAILJOURNAL, keys=USE_E2E_KEYS,
+                 index_keys=None):
         self.socket_path = socket_path
         self.journal_dir = journal_dir
+        self.index_keys = index_keys   # --index-keys with --journal (None: the tool's default)
         self.binary = binary
         self._keys = keys
 
@@ -1223,7 +1244,8 @@ class Tool:
         if key and args[:1] == ["export"] and "--key" not in args and "--sealed" not in args:
             args += self.key_args()
         if journal:
-            return [self.binary, "--journal", self.journal_dir] + args
+            ik = [] if self.index_keys is None else ["--index-keys", self.index_keys]
+            return [self.binary, "--journal", self.journal_dir] + ik + args
         return [self.binary, "--socket", self.socket_path] + args
 
     def run(self, *args, journal=False, timeout=120, as_user=None, key=True):
@@ -1279,6 +1301,21 @@ class Tool:
     def export_stored(self, seq, journal=False):
         """The stored bytes of message seq (export --sealed: a sealed message unopened)."""
         return self.ok("export", "--sealed", str(seq), journal=journal)
+
+    def search(self, query, *args, keys=(), journal=False, as_user=None, timeout=120):
+        """mailjournal search --format json ARGS [--key K ... --passphrase-file F] -- QUERY
+        (query: one string, after "--" so that "-word" is not an option).  keys: KeyPairs
+        sharing one passphrase file (none: the daemon's unconfirmed candidates).  Returns the
+        CompletedProcess with .hits, the parsed JSON lines (None unless exit 0)."""
+        key_args = []
+        for k in keys:
+            key_args += ["--key", k.key]
+        if keys:
+            key_args += ["--passphrase-file", keys[0].passphrase_file]
+        p = self.run("search", "--format", "json", *args, *key_args, "--", query, journal=journal,
+                     as_user=as_user, timeout=timeout, key=False)
+        p.hits = self.parse_jsonl(p.stdout) if p.returncode == 0 else None
+        return p
 
     # -- policy
     def policy_show(self, journal=False):
@@ -1433,12 +1470,16 @@ class E2E:
         self.policy_path = write_policy_dir(self.policy_dir, self.policy_text, self.policy_files,
                                             e2e_cert=self.e2e_cert)
 
+        # The search index keys: the daemon makes the directory (for its user) at start-up.
+        self.index_keys_dir = os.path.join(self.base, "index-keys")
         self.daemon = Journald(self.base, self.journal_dir, os.path.join(self.run_dir, "milter.sock"),
                                os.path.join(self.run_dir, "admin.sock"), extra_args=self.daemon_args,
-                               policy=self.policy_path, extra_env=self.daemon_env)
+                               policy=self.policy_path, extra_env=self.daemon_env,
+                               index_keys=self.index_keys_dir)
         self.daemon.on_start = lambda pid: self.reaper.note("pid", pid, self.daemon.binary)
         self._stack.callback(self._stop_daemon_quietly)
-        self.tool = Tool(self.daemon.admin_sock, self.journal_dir, keys=e2e_keys() if self.e2e_cert else None)
+        self.tool = Tool(self.daemon.admin_sock, self.journal_dir, keys=e2e_keys() if self.e2e_cert else None,
+                         index_keys=self.index_keys_dir)
 
         self.postfix = PostfixInstance(self.base, self.sink.port, self.daemon.milter_spec, self.extra_main)
         self.reaper.note("postfix", self.postfix.conf_dir)

@@ -222,6 +222,25 @@ BOOST_AUTO_TEST_CASE(rfc2047_subjects) {
   BOOST_TEST(!Contains(t.subject, "body"));
 }
 
+BOOST_AUTO_TEST_CASE(rfc2047_adjacent_base64_words_after_padding) {
+  // "研究报告：骆驼" (ends in '=' padding), folded, then "风筝" in a second GB2312 B word,
+  // then UTF-8 Q: GMime 3.2.13 alone drops "风筝" (GMime issue #133). The same in a
+  // forwarded message's Subject (body).
+  const std::string subject =
+      "Subject: =?GB2312?B?0dC+v7GouOajusLmzdU=?=\n =?GB2312?B?t+fz3Q==?= "
+      "=?UTF-8?Q?_Q4_outlook?=\n";
+  ExtractedText t = Extract("From: a@example.com\n" + subject +
+                            "Content-Type: multipart/mixed; boundary=b\n\n--b\n"
+                            "Content-Type: message/rfc822\n\nFrom: c@example.com\n" +
+                            subject + "\ninner\n--b--\n");
+  BOOST_TEST(t.subject == Strings{"研究报告：骆驼风筝 Q4 outlook"},
+             boost::test_tools::per_element());
+  BOOST_TEST(Contains(t.body, "研究报告：骆驼风筝 Q4 outlook"), Joined(t.body));
+  // Words of different charsets or encodings are left to GMime as they are.
+  t = Extract("Subject: =?GB2312?B?1tDOxA==?= =?BIG5?B?pKSk5Q==?= =?GB2312?Q?=D6=D0?=\n\nx\n");
+  BOOST_TEST(t.subject == Strings{"中文中文中"}, boost::test_tools::per_element());
+}
+
 BOOST_AUTO_TEST_CASE(raw_8bit_headers_use_fallback_charsets) {
   // Unencoded GB2312 in Subject and in From's display name (张三).
   ExtractedText t = Extract(
