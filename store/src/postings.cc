@@ -90,8 +90,9 @@ bool DecodeBlock(std::string_view v, std::vector<Posting>* out) {
   return v.empty();
 }
 
-// Sorts by seq and merges the postings of one seq into one.
-void Normalize(std::vector<Posting>* postings) {
+}  // namespace
+
+void NormalizePostings(std::vector<Posting>* postings) {
   std::sort(postings->begin(), postings->end(),
             [](const Posting& a, const Posting& b) { return a.seq < b.seq; });
   size_t out = 0;
@@ -104,8 +105,6 @@ void Normalize(std::vector<Posting>* postings) {
   }
   postings->resize(out);
 }
-
-}  // namespace
 
 void PostingStore::AddToBatch(uint64_t seq, const std::vector<TermSet>& terms,
                               leveldb::WriteBatch* batch) {
@@ -175,7 +174,7 @@ Status PostingStore::Merge(leveldb::DB* db) {
   leveldb::WriteBatch batch;
   for (auto& [term, postings] : merging_.postings) {
     std::vector<Posting> sorted = postings;
-    Normalize(&sorted);
+    NormalizePostings(&sorted);
     std::string key = BlockPrefix(term.key_id, term.hash);
     AppendBE(&key, block, 8);
     batch.Put(key, EncodeBlock(sorted));
@@ -225,7 +224,7 @@ Status PostingStore::Read(leveldb::DB* db, uint64_t key_id, uint64_t hash,
     }
   }
   if (!it->status().ok()) return LevelDbError(it->status(), "journal: search postings");
-  Normalize(&found);
+  NormalizePostings(&found);
   out->insert(out->end(), found.begin(), found.end());
   return Status::OK();
 }

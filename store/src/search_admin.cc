@@ -12,21 +12,6 @@ using nlohmann::json;
 
 namespace {
 
-// Sorts by seq and merges the postings of one seq (fields or-ed).
-void SortUnique(std::vector<Posting>* postings) {
-  std::sort(postings->begin(), postings->end(),
-            [](const Posting& a, const Posting& b) { return a.seq < b.seq; });
-  size_t out = 0;
-  for (const Posting& p : *postings) {
-    if (out > 0 && (*postings)[out - 1].seq == p.seq) {
-      (*postings)[out - 1].fields |= p.fields;
-    } else {
-      (*postings)[out++] = p;
-    }
-  }
-  postings->resize(out);
-}
-
 // The postings of one department: under each of its keys (the current one and those of
 // a reindex in progress), within the sequence numbers [lo, hi].
 class DepartmentPostings : public PostingSource {
@@ -43,7 +28,7 @@ class DepartmentPostings : public PostingSource {
     all.erase(std::remove_if(all.begin(), all.end(),
                              [this](const Posting& p) { return p.seq < lo_ || p.seq > hi_; }),
               all.end());
-    SortUnique(&all);
+    NormalizePostings(&all);
     out->insert(out->end(), all.begin(), all.end());
     return Status::OK();
   }

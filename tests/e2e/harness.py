@@ -1617,6 +1617,19 @@ class E2E:
                           diag=lambda: self.postfix.queue_listing() + self.diagnostics())
 
     # -- policy
+    def restrict_sockets(self, socket_group):
+        """Before the daemon starts: its sockets' directories give the sockets their groups,
+        postfix for the milter socket, `socket_group` (a grp entry) for the admin socket (mode
+        0660); others cannot enter them."""
+        os.chown(self.run_dir, self.daemon_uid, grp.getgrnam("postfix").gr_gid)
+        os.chmod(self.run_dir, 0o2750)
+        admin_dir = os.path.join(self.base, "admin")
+        os.mkdir(admin_dir)
+        os.chown(admin_dir, self.daemon_uid, socket_group.gr_gid)
+        os.chmod(admin_dir, 0o2750)
+        self.daemon.socket_mode = "0660"
+        self.daemon.admin_sock = self.tool.socket_path = os.path.join(admin_dir, "admin.sock")
+
     def write_policy(self, text, files=None):
         """Replace the daemon's policy file (atomically: a reload sees old or new, never a mix)
         and the given extra files; the daemon reads it at the next reload or start."""

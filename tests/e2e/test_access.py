@@ -19,7 +19,6 @@ as SO_PEERGROUPS then reports them); root reads the audit trail.
 Run: python3 tests/e2e/test_access.py   (as root; exit 77 = skipped, prerequisites missing)
 """
 
-import grp
 import json
 import os
 import re
@@ -111,16 +110,7 @@ class AccessTest(harness.E2ETestCase):
         with open(os.path.join(cls.keys, "retail.crt")) as f:
             env.write_policy(POLICY % {"e2e": harness.E2E_CERT, "officers": officers.gr_name},
                              {"keys/retail.crt": f.read()})
-        # The sockets' directories give the sockets their groups: postfix for the milter
-        # socket, the socket group for the admin socket; others cannot enter them.
-        os.chown(env.run_dir, env.daemon_uid, grp.getgrnam("postfix").gr_gid)
-        os.chmod(env.run_dir, 0o2750)
-        admin_dir = os.path.join(env.base, "admin")
-        os.mkdir(admin_dir)
-        os.chown(admin_dir, env.daemon_uid, cls.socket_group.gr_gid)
-        os.chmod(admin_dir, 0o2750)
-        env.daemon.socket_mode = "0660"
-        env.daemon.admin_sock = env.tool.socket_path = os.path.join(admin_dir, "admin.sock")
+        env.restrict_sockets(cls.socket_group)
         env.daemon.start()
 
         cls.sent = {}

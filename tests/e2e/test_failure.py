@@ -359,7 +359,7 @@ class StartupTest(harness.E2ETestCase):
     def common(self, journal, mode="0666", policy=None):
         return ["--journal", journal, "--milter-socket", "unix:" + os.path.join(self.run_dir, "m.sock"),
                 "--admin-socket", os.path.join(self.run_dir, "a.sock"), "--socket-mode", mode,
-                "--policy", policy or self.policy]
+                "--policy", policy or self.policy, "--index-keys", os.path.join(self.base, "index-keys")]
 
     def test_root_without_user_refused(self):
         if os.geteuid() != 0:

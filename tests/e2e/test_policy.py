@@ -821,7 +821,8 @@ class StartupPolicyTest(harness.E2ETestCase):
         argv = [harness.MAILJOURNALD] + (["--foreground"] if foreground else []) + [
             "--journal", self.journal, "--milter-socket", "unix:" + os.path.join(self.run_dir, "m.sock"),
             "--admin-socket", os.path.join(self.run_dir, "a.sock"), "--socket-mode", "0666",
-            "--user", harness.DAEMON_USER, "--policy", policy]
+            "--user", harness.DAEMON_USER, "--policy", policy,
+            "--index-keys", os.path.join(self.base, "index-keys")]
         p = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
         try:
             out, err = p.communicate(timeout=timeout)
@@ -881,7 +882,7 @@ class StartupPolicyTest(harness.E2ETestCase):
         argv = [harness.MAILJOURNALD, "--foreground", "--journal", self.journal,
                 "--milter-socket", "unix:" + os.path.join(self.run_dir, "m.sock"),
                 "--admin-socket", os.path.join(self.run_dir, "a.sock"), "--user", harness.DAEMON_USER,
-                "--policy", path]
+                "--policy", path, "--index-keys", os.path.join(self.base, "index-keys")]
         log_path = os.path.join(self.base, "daemon.log")
         with open(log_path, "wb") as log:
             proc = subprocess.Popen(argv, stdout=log, stderr=log, start_new_session=True)

@@ -33,7 +33,6 @@ Run: python3 tests/e2e/test_search.py   (as root; exit 77 = skipped, prerequisit
 
 import collections
 import concurrent.futures
-import grp
 import hashlib
 import hmac
 import json
@@ -248,14 +247,7 @@ class SearchTest(harness.E2ETestCase):
         env.write_policy(POLICY % {"e2e": harness.E2E_CERT, "sales": groups["sales"].gr_name,
                                    "research": groups["research"].gr_name},
                          {"keys/%s.crt" % d: cls.keys[d].cert_pem for d in DEPARTMENTS})
-        os.chown(env.run_dir, env.daemon_uid, grp.getgrnam("postfix").gr_gid)
-        os.chmod(env.run_dir, 0o2750)
-        admin_dir = os.path.join(env.base, "admin")
-        os.mkdir(admin_dir)
-        os.chown(admin_dir, env.daemon_uid, cls.socket_group.gr_gid)
-        os.chmod(admin_dir, 0o2750)
-        env.daemon.socket_mode = "0660"
-        env.daemon.admin_sock = env.tool.socket_path = os.path.join(admin_dir, "admin.sock")
+        env.restrict_sockets(cls.socket_group)
         env.daemon.start()
         t_setup = time.monotonic()
 

@@ -51,6 +51,9 @@ struct Posting {
   uint8_t fields = 0;
 };
 
+// Sorts postings by sequence number and merges those of one message (fields or-ed).
+void NormalizePostings(std::vector<Posting>* postings);
+
 struct JournalOptions {
   std::string dir;                   // journal directory; created (mode 0750) if missing
   bool create_if_missing = true;     // false: NotFound when dir holds no journal
