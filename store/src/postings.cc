@@ -93,8 +93,12 @@ bool DecodeBlock(std::string_view v, std::vector<Posting>* out) {
 }  // namespace
 
 void NormalizePostings(std::vector<Posting>* postings) {
-  std::sort(postings->begin(), postings->end(),
-            [](const Posting& a, const Posting& b) { return a.seq < b.seq; });
+  auto by_seq = [](const Posting& a, const Posting& b) { return a.seq < b.seq; };
+  // Blocks are read in seq order, so the postings of a term usually are already sorted:
+  // checking is linear, sorting a million of them again took tens of milliseconds.
+  if (!std::is_sorted(postings->begin(), postings->end(), by_seq)) {
+    std::sort(postings->begin(), postings->end(), by_seq);
+  }
   size_t out = 0;
   for (size_t i = 0; i < postings->size(); ++i) {
     if (out > 0 && (*postings)[out - 1].seq == (*postings)[i].seq) {

@@ -164,14 +164,23 @@ class HitPage {
 };
 
 // Pages through the candidates when every department's are a list: the union, newest first.
+// Each department's list is sorted and unique (SeqSet), so the lists are walked together from
+// their ends: a page costs its hits, not a sort of every candidate.
 Status PageFromLists(Journal* journal, const std::vector<Searched>& searched, HitPage* page) {
-  std::vector<uint64_t> seqs;
-  for (const Searched& s : searched) {
-    seqs.insert(seqs.end(), s.candidates.upper.seqs.begin(), s.candidates.upper.seqs.end());
-  }
-  std::sort(seqs.begin(), seqs.end(), std::greater<uint64_t>());
-  seqs.erase(std::unique(seqs.begin(), seqs.end()), seqs.end());
-  for (uint64_t seq : seqs) {
+  std::vector<size_t> left;  // per department: its candidates not visited yet
+  for (const Searched& s : searched) left.push_back(s.candidates.upper.seqs.size());
+  while (true) {
+    bool any = false;
+    uint64_t seq = 0;  // the newest candidate not visited yet
+    for (size_t i = 0; i < searched.size(); ++i) {
+      if (left[i] == 0) continue;
+      seq = std::max(seq, searched[i].candidates.upper.seqs[left[i] - 1]);
+      any = true;
+    }
+    if (!any) break;
+    for (size_t i = 0; i < searched.size(); ++i) {
+      if (left[i] > 0 && searched[i].candidates.upper.seqs[left[i] - 1] == seq) --left[i];
+    }
     Entry e;
     Status s = journal->ReadEntry(seq, &e);
     if (!s.ok()) return s;
