@@ -21,7 +21,10 @@
 #include <iterator>
 #include <memory>
 #include <mutex>
+#include <string>
+#include <string_view>
 #include <utility>
+#include <vector>
 
 namespace mailjournal {
 namespace {
@@ -325,6 +328,178 @@ std::string HtmlToText(std::string_view html) {
 }
 
 // ---------------------------------------------------------------------------------------
+// RFC 2047: adjacent base64 encoded words (GMime issue #133)
+//
+// GMime decodes a run of adjacent encoded words (only white space between them) that share
+// a charset and the base64 encoding as one text, carrying the base64 decoder state from
+// word to word, so that a character split across two words (against RFC 2047, but some
+// mailers split by bytes) is put together again. GMime 3.2.13, which Debian 12 ships, stops
+// decoding for good at base64 padding: every word after a padded one in such a run is
+// dropped, "=?UTF-8?B?SGVsbG8=?= =?UTF-8?B?IHdvcmxk?=" decodes to "Hello". Mailers split
+// long subjects and display names into several words, most of which end in padding (a GB2312
+// character is two bytes, UTF-8 text mixing Chinese and ASCII any number), so words went
+// missing from the index. Fixed in GMime 3.2.14 (https://github.com/jstedfast/gmime/issues/133).
+//
+// The workaround: such a run in a raw header value is replaced by the one base64 word GMime
+// meant to decode. Its bytes are decoded by GMime's base64 decoder with the state carried
+// from word to word as GMime does, but started afresh after padding, and encoded again by
+// GMime. GMime then decodes the header as usual: charsets, fallback charsets and the text
+// around the run stay its work. Runs without padding before their last word, quoted-
+// printable words and malformed words are left to GMime as they are; a value without "=?"
+// is not even scanned. A repaired header costs a second decoding by GMime (the first one was
+// done while parsing).
+
+bool IsLinearWhiteSpace(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+
+struct EncodedWord {
+  size_t begin = 0;          // of "=?"
+  size_t end = 0;            // past "?="
+  std::string_view charset;  // as labelled, with any RFC 2231 language ("UTF-8*en")
+  char encoding = 0;         // 'B' or 'Q'
+  std::string_view text;     // the encoded text
+};
+
+// The encoded word at `pos` of `value`, read the way GMime's lenient tokenizer reads one: a
+// charset, B or Q, then the text up to the first "?=" (across white space). The charset must
+// be printable ASCII; GMime is laxer, and a word not read here is simply left to it.
+bool ReadEncodedWord(std::string_view value, size_t pos, EncodedWord* word) {
+  if (value.compare(pos, 2, "=?") != 0) return false;
+  size_t charset_begin = pos + 2;
+  size_t question = charset_begin;
+  for (; question < value.size() && value[question] != '?'; ++question) {
+    unsigned char c = value[question];
+    if (c <= ' ' || c >= 0x7F) return false;
+  }
+  if (question == charset_begin || question + 2 >= value.size() || value[question + 2] != '?') {
+    return false;
+  }
+  char encoding = g_ascii_toupper(value[question + 1]);
+  if (encoding != 'B' && encoding != 'Q') return false;
+  size_t text_begin = question + 3;
+  size_t close = value.find("?=", text_begin);
+  if (close == std::string_view::npos) return false;
+  word->begin = pos;
+  word->end = close + 2;
+  word->charset = value.substr(charset_begin, question - charset_begin);
+  word->encoding = encoding;
+  word->text = value.substr(text_begin, close - text_begin);
+  return true;
+}
+
+// Whether GMime takes two charset labels for one charset: it compares their iconv names,
+// without the language.
+bool SameWordCharset(std::string_view a, std::string_view b) {
+  std::string name_a(a.substr(0, a.find('*')));
+  std::string name_b(b.substr(0, b.find('*')));
+  // g_mime_charset_iconv_name returns a name from GMime's cache; copy the first before the
+  // second call.
+  const char* iconv_a = g_mime_charset_iconv_name(name_a.c_str());
+  std::string copy_a = iconv_a != nullptr ? iconv_a : name_a;
+  const char* iconv_b = g_mime_charset_iconv_name(name_b.c_str());
+  return g_ascii_strcasecmp(copy_a.c_str(), iconv_b != nullptr ? iconv_b : name_b.c_str()) == 0;
+}
+
+// The bytes of a run of base64 words, decoded by GMime's decoder with its state carried from
+// word to word as GMime does, except that it starts afresh after padding; true when that
+// happened, i.e. when GMime 3.2.13 drops words of this run.
+bool DecodeBase64Run(const std::vector<std::string_view>& texts, std::string* bytes) {
+  bool restarted = false;
+  int state = 0;
+  guint32 save = 0;
+  for (std::string_view text : texts) {
+    if (state < 0) {  // padding seen: GMime 3.2.13 would decode nothing more
+      state = 0;
+      save = 0;
+      restarted = true;
+    }
+    size_t used = bytes->size();
+    bytes->resize(used + text.size() + 3);  // the decoder never writes more
+    used += g_mime_encoding_base64_decode_step(
+        reinterpret_cast<const unsigned char*>(text.data()), text.size(),
+        reinterpret_cast<unsigned char*>(bytes->data() + used), &state, &save);
+    bytes->resize(used);
+  }
+  return restarted;
+}
+
+std::string EncodeBase64(std::string_view bytes) {
+  std::string text(GMIME_BASE64_ENCODE_LEN(bytes.size()), '\0');
+  int state = 0;
+  guint32 save = 0;
+  text.resize(g_mime_encoding_base64_encode_close(
+      reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(),
+      reinterpret_cast<unsigned char*>(text.data()), &state, &save));
+  // GMime's encoder breaks lines for bodies; an encoded word is one line.
+  text.erase(std::remove(text.begin(), text.end(), '\n'), text.end());
+  return text;
+}
+
+// `raw` (a raw header value) with each run of base64 words that GMime 3.2.13 cuts short
+// replaced by one word of the same bytes and charset label; false when there is none.
+bool RepairAdjacentBase64Words(std::string_view raw, std::string* repaired) {
+  // No word ends past the last "?=": reading words in the value cut there, a search for the
+  // end of a word never runs to the end of a value full of unclosed words, again and again.
+  size_t last_close = raw.rfind("?=");
+  if (last_close == std::string_view::npos) return false;
+  std::string_view value = raw.substr(0, last_close + 2);
+  std::string out;
+  bool changed = false;
+  size_t copied = 0;
+  size_t pos = 0;
+  std::vector<std::string_view> texts;
+  while ((pos = value.find("=?", pos)) != std::string_view::npos) {
+    EncodedWord first;
+    if (!ReadEncodedWord(value, pos, &first)) {
+      ++pos;
+      continue;
+    }
+    pos = first.end;
+    if (first.encoding != 'B') continue;
+    texts.assign(1, first.text);
+    for (;;) {
+      size_t next = pos;
+      while (next < value.size() && IsLinearWhiteSpace(value[next])) ++next;
+      EncodedWord word;
+      if (!ReadEncodedWord(value, next, &word) || word.encoding != 'B' ||
+          !SameWordCharset(first.charset, word.charset)) {
+        break;
+      }
+      texts.push_back(word.text);
+      pos = word.end;
+    }
+    std::string bytes;
+    if (texts.size() < 2 || !DecodeBase64Run(texts, &bytes)) continue;
+    out.append(raw, copied, first.begin - copied);
+    out.append("=?").append(first.charset).append("?B?").append(EncodeBase64(bytes)).append("?=");
+    copied = pos;
+    changed = true;
+  }
+  if (!changed) return false;
+  out.append(raw, copied, std::string_view::npos);
+  *repaired = std::move(out);
+  return true;
+}
+
+// Repairs the headers named `names` of `object` (see above). A new raw value makes GMime
+// decode the header again, with the parser options of the message; a message's subject and
+// address lists, a part's content type and disposition follow it.
+void RepairEncodedWords(GMimeObject* object, std::initializer_list<const char*> names) {
+  GMimeHeaderList* headers = g_mime_object_get_header_list(object);
+  if (headers == nullptr) return;
+  int count = g_mime_header_list_get_count(headers);
+  std::string repaired;
+  for (int i = 0; i < count; ++i) {
+    GMimeHeader* header = g_mime_header_list_get_header_at(headers, i);
+    const char* raw = g_mime_header_get_raw_value(header);
+    if (raw == nullptr || std::strstr(raw, "=?") == nullptr) continue;
+    if (!EqualsAnyIgnoringCase(g_mime_header_get_name(header), names)) continue;
+    if (RepairAdjacentBase64Words(raw, &repaired)) {
+      g_mime_header_set_raw_value(header, repaired.c_str());
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------
 // MIME
 
 // A parse of `bytes` (GMime copies them into its memory stream, and parts refer to that
@@ -381,108 +556,6 @@ const char* FileNameOf(GMimeObject* object) {
   return name;
 }
 
-// ---------------------------------------------------------------------------------------
-// RFC 2047: a workaround for GMime 3.2.13 and older (GMime issue #133, fixed in 3.2.14),
-// which loses an encoded word that follows a base64 ("B") word of the same charset ending in
-// padding: "=?GB2312?B?0dC+v7GouOajusLmzdU=?= =?GB2312?B?t+fz3Q==?=" ("研究报告：骆驼",
-// "风筝") decodes to the first word alone. Such runs are rewritten as one encoded word
-// before GMime decodes them.
-
-// An encoded word "=?charset?E?payload?=" at value[pos]; false when there is none.
-struct EncodedWord {
-  size_t end = 0;  // just past "?="
-  std::string charset;
-  bool base64 = false;
-  std::string payload;
-};
-bool ParseEncodedWord(const std::string& value, size_t pos, EncodedWord* word) {
-  if (value.compare(pos, 2, "=?") != 0) return false;
-  size_t q1 = value.find('?', pos + 2);
-  if (q1 == std::string::npos || q1 + 2 >= value.size() || value[q1 + 2] != '?') return false;
-  size_t close = value.find("?=", q1 + 3);
-  if (close == std::string::npos) return false;
-  word->charset = value.substr(pos + 2, q1 - pos - 2);
-  word->payload = value.substr(q1 + 3, close - q1 - 3);
-  if (word->charset.empty() || word->charset.find_first_of(" \t\r\n") != std::string::npos ||
-      word->payload.find_first_of(" \t\r\n") != std::string::npos) {
-    return false;
-  }
-  word->base64 = value[q1 + 1] == 'B' || value[q1 + 1] == 'b';
-  word->end = close + 2;
-  return true;
-}
-
-std::string Base64Bytes(const std::string& payload) {
-  gsize size = 0;
-  guchar* bytes = g_base64_decode(payload.c_str(), &size);
-  std::string out(reinterpret_cast<const char*>(bytes), size);
-  g_free(bytes);
-  return out;
-}
-
-// Sets *out to `value` with every run of base64 encoded words of one charset, separated by
-// white space only (which RFC 2047 drops), made one word carrying their bytes together.
-// False (and *out untouched) when there is no such run.
-bool MergeAdjacentBase64Words(const std::string& value, std::string* out) {
-  std::string result;
-  size_t pos = 0, copied = 0;
-  bool changed = false;
-  while ((pos = value.find("=?", pos)) != std::string::npos) {
-    EncodedWord first;
-    if (!ParseEncodedWord(value, pos, &first)) {
-      pos += 2;
-      continue;
-    }
-    size_t end = first.end;
-    if (first.base64) {
-      std::string bytes = Base64Bytes(first.payload);
-      int words = 1;
-      EncodedWord next;
-      size_t at = value.find_first_not_of(" \t\r\n", end);
-      while (at != std::string::npos && ParseEncodedWord(value, at, &next) && next.base64 &&
-             g_ascii_strcasecmp(next.charset.c_str(), first.charset.c_str()) == 0) {
-        bytes += Base64Bytes(next.payload);
-        end = next.end;
-        ++words;
-        at = value.find_first_not_of(" \t\r\n", end);
-      }
-      if (words > 1) {
-        gchar* encoded =
-            g_base64_encode(reinterpret_cast<const guchar*>(bytes.data()), bytes.size());
-        result.append(value, copied, pos - copied);
-        result += "=?" + first.charset + "?B?" + encoded + "?=";
-        g_free(encoded);
-        copied = end;
-        changed = true;
-      }
-    }
-    pos = end;
-  }
-  if (!changed) return false;
-  result.append(value, copied, std::string::npos);
-  *out = std::move(result);
-  return true;
-}
-
-// A message's Subject as GMime decodes it (RFC 2047, or the fallback charsets for raw 8-bit
-// text), with adjacent base64 words merged first (above).
-std::string SubjectOf(GMimeMessage* message, GMimeParserOptions* options) {
-  GMimeHeaderList* headers = g_mime_object_get_header_list(GMIME_OBJECT(message));
-  GMimeHeader* header =
-      headers == nullptr ? nullptr : g_mime_header_list_get_header(headers, "Subject");
-  const char* raw = header == nullptr ? nullptr : g_mime_header_get_raw_value(header);
-  std::string merged;
-  if (raw == nullptr || !MergeAdjacentBase64Words(raw, &merged)) {
-    return Utf8(g_mime_message_get_subject(message));
-  }
-  gchar* unfolded = g_mime_utils_header_unfold(merged.c_str());
-  gchar* decoded = g_mime_utils_header_decode_text(options, unfolded);
-  std::string text = Utf8(g_strstrip(decoded));
-  g_free(decoded);
-  g_free(unfolded);
-  return text;
-}
-
 struct AddressHeader {
   GMimeAddressType type;
   const char* name;
@@ -492,6 +565,9 @@ constexpr AddressHeader kFromHeaders[] = {{GMIME_ADDRESS_TYPE_FROM, "From"},
                                           {GMIME_ADDRESS_TYPE_REPLY_TO, "Reply-To"}};
 constexpr AddressHeader kToHeaders[] = {
     {GMIME_ADDRESS_TYPE_TO, "To"}, {GMIME_ADDRESS_TYPE_CC, "Cc"}, {GMIME_ADDRESS_TYPE_BCC, "Bcc"}};
+// The message headers whose decoded values are read, for RepairEncodedWords.
+constexpr std::initializer_list<const char*> kRepairedMessageHeaders = {
+    "From", "Sender", "Reply-To", "To", "Cc", "Bcc", "Subject"};
 constexpr AddressHeader kForwardedAddressHeaders[] = {{GMIME_ADDRESS_TYPE_FROM, "From"},
                                                       {GMIME_ADDRESS_TYPE_TO, "To"},
                                                       {GMIME_ADDRESS_TYPE_CC, "Cc"}};
@@ -617,12 +693,12 @@ class Extractor {
       AddUndeclaredText(std::string(message), "message");
       return;
     }
+    RepairEncodedWords(GMIME_OBJECT(parsed.get()), kRepairedMessageHeaders);
     for (const AddressHeader& header : kFromHeaders) {
       AppendAddresses(parsed.get(), header, &out_->from);
     }
     for (const AddressHeader& header : kToHeaders) AppendAddresses(parsed.get(), header, &out_->to);
-    std::string subject = SubjectOf(parsed.get(), options_.get());
-    if (!subject.empty()) out_->subject.push_back(std::move(subject));
+    AddField(g_mime_message_get_subject(parsed.get()), &out_->subject);
     std::string id = MessageIdOf(parsed.get());
     if (!id.empty()) out_->message_id.push_back(std::move(id));
     Walk(g_mime_message_get_mime_part(parsed.get()), 1, std::string());
@@ -690,6 +766,7 @@ class Extractor {
       depth_noted_ = true;
       return;
     }
+    RepairEncodedWords(object, {"Content-Type", "Content-Disposition"});
     AddField(FileNameOf(object), &out_->attachment);
     if (GMIME_IS_MULTIPART(object)) {
       GMimeMultipart* multipart = GMIME_MULTIPART(object);
@@ -713,12 +790,13 @@ class Extractor {
   // A forwarded message: its From, To, Cc and Subject, then its parts.
   void AddForwarded(GMimeMessage* message, int depth, const std::string& id) {
     if (message == nullptr) return;
+    RepairEncodedWords(GMIME_OBJECT(message), kRepairedMessageHeaders);
     std::vector<std::string> header_texts;
     for (const AddressHeader& header : kForwardedAddressHeaders) {
       AppendAddresses(message, header, &header_texts);
     }
     for (std::string& text : header_texts) AddBody(std::move(text));
-    AddBody(SubjectOf(message, options_.get()));
+    AddBody(Utf8(g_mime_message_get_subject(message)));
     Walk(g_mime_message_get_mime_part(message), depth, id);
   }
 

@@ -101,6 +101,12 @@ std::string TextMessage(std::string_view content_type, std::string_view encoding
   return m;
 }
 
+// The subject extracted from a message whose raw Subject value is `value`.
+std::string SubjectOf(std::string_view value) {
+  ExtractedText t = Extract("From: a@example.com\nSubject: " + std::string(value) + "\n\nx\n");
+  return t.subject.size() == 1 ? t.subject[0] : "subjects: " + Joined(t.subject);
+}
+
 BOOST_AUTO_TEST_SUITE(text_extract)
 
 BOOST_AUTO_TEST_CASE(utf8_validator_of_these_tests) {
@@ -239,6 +245,142 @@ BOOST_AUTO_TEST_CASE(rfc2047_adjacent_base64_words_after_padding) {
   // Words of different charsets or encodings are left to GMime as they are.
   t = Extract("Subject: =?GB2312?B?1tDOxA==?= =?BIG5?B?pKSk5Q==?= =?GB2312?Q?=D6=D0?=\n\nx\n");
   BOOST_TEST(t.subject == Strings{"中文中文中"}, boost::test_tools::per_element());
+}
+
+// GMime 3.2.13 drops every base64 encoded word after a padded one in a run of adjacent words
+// of one charset (https://github.com/jstedfast/gmime/issues/133); the extractor works around
+// it. The white space between adjacent encoded words is not text (RFC 2047 6.2).
+BOOST_AUTO_TEST_CASE(rfc2047_adjacent_base64_words_with_padding_gb2312) {
+  // GB2312 "中文" + "主题" and "张" + "三丰", every word padded.
+  ExtractedText t = Extract(
+      "From: =?gb2312?B?1cU=?= =?gb2312?B?yP234Q==?= <zhang@example.cn>\n"
+      "Subject: =?GB2312?B?1tDOxA==?=\n =?GB2312?B?1vfM4g==?=\n"
+      "\n"
+      "x\n");
+  BOOST_TEST(t.from == Strings{"张三丰 zhang@example.cn"}, boost::test_tools::per_element());
+  BOOST_TEST(t.subject == Strings{"中文主题"}, boost::test_tools::per_element());
+  BOOST_TEST(t.problems.empty(), Joined(t.problems));
+  // GMime takes gb2312 and GBK for one charset, and so runs them together.
+  BOOST_TEST(SubjectOf("=?gb2312?B?1tDOxA==?= =?GBK?B?1vfM4g==?=") == "中文主题");
+}
+
+BOOST_AUTO_TEST_CASE(rfc2047_adjacent_base64_words_with_padding_utf8) {
+  // "季度报告 " + "Q4 outlook" + " 研究", folded, the last in lower case.
+  BOOST_TEST(SubjectOf("=?UTF-8?B?5a2j5bqm5oql5ZGKIA==?=\n =?UTF-8?B?UTQgb3V0bG9vaw==?=\n"
+                       " =?utf-8?B?IOeglOeptg==?=") == "季度报告 Q4 outlook 研究");
+  // The example of the GMime issue, with a tab, then with nothing between the words.
+  BOOST_TEST(SubjectOf("=?UTF-8?B?SGVsbG8=?=\t=?UTF-8?B?IHdvcmxk?=") == "Hello world");
+  BOOST_TEST(SubjectOf("=?UTF-8?B?SGVsbG8=?==?UTF-8?B?IHdvcmxk?=") == "Hello world");
+  ExtractedText crlf = Extract(
+      "From: a@example.com\r\nSubject: =?UTF-8?B?SGVsbG8=?=\r\n "
+      "=?UTF-8?B?IHdvcmxk?=\r\n\r\nx\r\n");
+  BOOST_TEST(crlf.subject == Strings{"Hello world"}, boost::test_tools::per_element());
+  // An RFC 2231 language does not change the charset.
+  BOOST_TEST(SubjectOf("=?UTF-8*en?B?SGVsbG8=?= =?UTF-8*en?B?IHdvcmxk?=") == "Hello world");
+  // Runs GMime reads right are its own: whole characters in unpadded words, and a
+  // character split across unpadded words ("a中" and two bytes of 文, then its last byte).
+  BOOST_TEST(SubjectOf("=?UTF-8?B?5Lit?= =?UTF-8?B?5paH?=") == "中文");
+  BOOST_TEST(SubjectOf("=?UTF-8?B?YeS4reaW?= =?UTF-8?B?hw==?=") == "a中文");
+}
+
+BOOST_AUTO_TEST_CASE(rfc2047_word_split_across_encoded_words) {
+  // "vondr" + "aqueth" is one word.
+  BOOST_TEST(SubjectOf("=?UTF-8?B?dm9uZHI=?= =?UTF-8?B?YXF1ZXRo?=") == "vondraqueth");
+  // A character split across padded words (RFC 2047 forbids it; some mailers split bytes):
+  // 骆 and 驼 in UTF-8, 主 in GB2312.
+  BOOST_TEST(SubjectOf("=?UTF-8?B?6aqG6Q==?= =?UTF-8?B?qbzpo47nrZ0=?=") == "骆驼风筝");
+  BOOST_TEST(SubjectOf("=?GB2312?B?1tDOxNY=?= =?GB2312?B?98zi?=") == "中文主题");
+}
+
+BOOST_AUTO_TEST_CASE(rfc2047_mixed_b_and_q_words) {
+  // GMime runs together only words of one encoding and charset; these it reads right.
+  BOOST_TEST(SubjectOf("=?UTF-8?B?SGVsbG8=?= =?UTF-8?Q?_w=C3=B6rld?=") == "Hello wörld");
+  BOOST_TEST(SubjectOf("=?UTF-8?Q?Hello?= =?UTF-8?Q?_w=C3=B6rld?=") == "Hello wörld");
+  BOOST_TEST(SubjectOf("=?UTF-8?B?SGVsbG8=?= =?ISO-8859-1?B?IHf2cmxk?=") == "Hello wörld");
+  // A Q word between base64 ones, before and after a run.
+  BOOST_TEST(SubjectOf("=?UTF-8?B?SGVsbG8=?= =?UTF-8?Q?_x?= =?UTF-8?B?IHdvcmxk?=") ==
+             "Hello x world");
+  BOOST_TEST(SubjectOf("=?UTF-8?Q?caf=C3=A9?= =?UTF-8?B?SGVsbG8=?= =?UTF-8?B?IHdvcmxk?= "
+                       "=?UTF-8?Q?_!?=") == "caféHello world !");
+}
+
+BOOST_AUTO_TEST_CASE(rfc2047_encoded_words_and_plain_text) {
+  // The white space between an encoded word and text is kept.
+  BOOST_TEST(SubjectOf("=?UTF-8?B?SGVsbG8=?= world") == "Hello world");
+  BOOST_TEST(SubjectOf("Re: =?UTF-8?B?SGVsbG8=?= =?UTF-8?B?IHdvcmxk?= again") ==
+             "Re: Hello world again");
+  BOOST_TEST(SubjectOf("=?UTF-8?B?SGVsbG8=?= x =?UTF-8?B?IHdvcmxk?=") == "Hello x  world");
+  // Raw 8-bit text around a repaired run is still read with the fallback charsets.
+  BOOST_TEST(SubjectOf("\xd6\xd0\xce\xc4 =?UTF-8?B?SGVsbG8=?= =?UTF-8?B?IHdvcmxk?=") ==
+             "中文 Hello world");
+}
+
+BOOST_AUTO_TEST_CASE(rfc2047_plain_text_unchanged) {
+  for (const char* value : {"Quarterly report", "two  spaces\tand a tab", "a =? b ?= c",
+                            "price =?=5 and x==?=", "=?= =?=?= ?= =?"}) {
+    BOOST_TEST(SubjectOf(value) == value);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(rfc2047_malformed_words_left_as_is) {
+  // An unknown encoding, no charset, no end: GMime leaves them as they are, and so do we.
+  BOOST_TEST(SubjectOf("=?UTF-8?X?SGVsbG8=?= =?UTF-8?B?IHdvcmxk?=") ==
+             "=?UTF-8?X?SGVsbG8=?= =?UTF-8?B?IHdvcmxk?=");
+  BOOST_TEST(SubjectOf("=??B?SGVsbG8=?= =??B?IHdvcmxk?=") == "=??B?SGVsbG8=?= =??B?IHdvcmxk?=");
+  BOOST_TEST(SubjectOf("=?UTF-8?B?SGVsbG8=?= =?UTF-8?B?IHdvcmxk") == "Hello =?UTF-8?B?IHdvcmxk");
+}
+
+BOOST_AUTO_TEST_CASE(rfc2047_adjacent_words_in_every_decoded_header) {
+  // "Hello" + " world", "研究部门 " + "Team", "季度报告 " + "Q4.pdf", "转发：" + "Hello"
+  // + " world": in display names (quoted too), group names, duplicated headers, file names
+  // (of a text part too) and a forwarded message.
+  ExtractedText t = Extract(
+      "From: \"=?UTF-8?B?SGVsbG8=?= =?UTF-8?B?IHdvcmxk?=\" <a@example.com>\n"
+      "Reply-To: =?UTF-8?B?SGVsbG8=?= =?UTF-8?B?IHdvcmxk?= <r@example.com>\n"
+      "To: =?UTF-8?B?56CU56m26YOo6ZeoIA==?= =?UTF-8?B?VGVhbQ==?=: "
+      "=?UTF-8?B?SGVsbG8=?= =?UTF-8?B?IHdvcmxk?= <b@example.com>;\n"
+      "To: =?UTF-8?B?SGVsbG8=?= =?UTF-8?B?IHdvcmxk?= <c@example.com>\n"
+      "Cc: =?UTF-8?B?SGVsbG8=?= =?UTF-8?B?IHdvcmxk?= <d@example.com>\n"
+      "Subject: =?UTF-8?B?6L2s5Y+R77ya?= =?UTF-8?B?SGVsbG8=?= =?UTF-8?B?IHdvcmxk?=\n"
+      "Content-Type: multipart/mixed; boundary=\"M\"\n"
+      "\n"
+      "--M\n"
+      "Content-Type: text/plain; charset=gb2312;\n"
+      " name=\"=?UTF-8?B?5a2j5bqm5oql5ZGKIA==?= =?UTF-8?B?UTQ=?=.txt\"\n"
+      "Content-Transfer-Encoding: base64\n"
+      "\n"
+      "1tDOxNX9zsTE2sjd\n"
+      "--M\n"
+      "Content-Type: application/pdf; name=\"=?UTF-8?B?5a2j5bqm5oql5ZGKIA==?= "
+      "=?UTF-8?B?UTQucGRm?=\"\n"
+      "\n"
+      "%PDF\n"
+      "--M\n"
+      "Content-Type: application/octet-stream\n"
+      "Content-Disposition: attachment;\n"
+      " filename=\"=?UTF-8?B?SGVsbG8=?= =?UTF-8?B?IHdvcmxk?=.txt\"\n"
+      "\n"
+      "x\n"
+      "--M\n"
+      "Content-Type: message/rfc822\n"
+      "\n"
+      "From: =?UTF-8?B?SGVsbG8=?= =?UTF-8?B?IHdvcmxk?= <inner@example.org>\n"
+      "Subject: =?UTF-8?B?5a2j5bqm5oql5ZGKIA==?= =?UTF-8?B?UTQ=?= =?UTF-8?B?IHdvcmxk?=\n"
+      "\n"
+      "inner body\n"
+      "--M--\n");
+  BOOST_TEST(t.from == (Strings{"Hello world a@example.com", "Hello world r@example.com"}),
+             boost::test_tools::per_element());
+  BOOST_TEST(t.to == (Strings{"研究部门 Team", "Hello world b@example.com",
+                              "Hello world c@example.com", "Hello world d@example.com"}),
+             boost::test_tools::per_element());
+  BOOST_TEST(t.subject == Strings{"转发：Hello world"}, boost::test_tools::per_element());
+  BOOST_TEST(t.attachment == (Strings{"季度报告 Q4.txt", "季度报告 Q4.pdf", "Hello world.txt"}),
+             boost::test_tools::per_element());
+  // The text part's content type, parsed again, keeps its charset.
+  BOOST_TEST(Contains(t.body, "中文正文内容"), Joined(t.body));
+  BOOST_TEST(Contains(t.body, "Hello world inner@example.org"), Joined(t.body));
+  BOOST_TEST(Contains(t.body, "季度报告 Q4 world"), Joined(t.body));
 }
 
 BOOST_AUTO_TEST_CASE(raw_8bit_headers_use_fallback_charsets) {
