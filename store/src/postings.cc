@@ -4,6 +4,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <tuple>
 
 #include "coding.h"
 
@@ -120,14 +121,13 @@ void PostingStore::AddToBatch(uint64_t seq, const std::vector<TermSet>& terms,
 void PostingStore::AddToTail(uint64_t seq, const TermSet& set, Tail* tail) {
   if (set.terms.empty()) return;
   for (const KeyedTerm& t : set.terms) {
-    tail->postings[TermKey{set.key_id, t.hash}].push_back(Posting{seq, t.fields});
+    tail->postings.push_back(TailPosting{set.key_id, t.hash, seq, t.fields});
   }
   tail->records.emplace_back(seq, set.key_id);
-  tail->count += set.terms.size();
 }
 
 void PostingStore::Added(uint64_t seq, const std::vector<TermSet>& terms) {
-  std::lock_guard<std::mutex> l(mu_);
+  std::lock_guard<std::shared_mutex> l(mu_);
   for (const TermSet& set : terms) AddToTail(seq, set, &tail_);
 }
 
@@ -152,7 +152,7 @@ Status PostingStore::Load(leveldb::DB* db) {
     return ls.ok() ? Status::Corruption("journal: bad search block counter")
                    : LevelDbError(ls, "journal: search block counter");
   }
-  std::lock_guard<std::mutex> l(mu_);
+  std::lock_guard<std::shared_mutex> l(mu_);
   tail_ = std::move(tail);
   merging_ = Tail();
   next_block_ = next_block;
@@ -160,43 +160,52 @@ Status PostingStore::Load(leveldb::DB* db) {
 }
 
 bool PostingStore::NeedsMerge(size_t threshold) const {
-  std::lock_guard<std::mutex> l(mu_);
-  return tail_.count >= threshold;
+  std::shared_lock<std::shared_mutex> l(mu_);
+  return tail_.postings.size() >= threshold;
 }
 
 Status PostingStore::Merge(leveldb::DB* db) {
   std::lock_guard<std::mutex> ml(merge_mu_);
   uint64_t block;
   {
-    std::lock_guard<std::mutex> l(mu_);
+    std::lock_guard<std::shared_mutex> l(mu_);
     if (tail_.records.empty()) return Status::OK();
     merging_ = std::move(tail_);
     tail_ = Tail();
     block = next_block_;
   }
-  // merging_ is only replaced under merge_mu_, which this thread holds.
+  // merging_ is only replaced under merge_mu_, which this thread holds; readers scan it
+  // meanwhile, so it is sorted in a copy.
+  std::vector<TailPosting> sorted = merging_.postings;
+  std::sort(sorted.begin(), sorted.end(), [](const TailPosting& a, const TailPosting& b) {
+    return std::tie(a.key_id, a.hash, a.seq) < std::tie(b.key_id, b.hash, b.seq);
+  });
   leveldb::WriteBatch batch;
-  for (auto& [term, postings] : merging_.postings) {
-    std::vector<Posting> sorted = postings;
-    NormalizePostings(&sorted);
-    std::string key = BlockPrefix(term.key_id, term.hash);
+  std::vector<Posting> postings;
+  for (size_t i = 0; i < sorted.size();) {
+    size_t end = i;
+    postings.clear();
+    for (; end < sorted.size() && sorted[end].key_id == sorted[i].key_id &&
+           sorted[end].hash == sorted[i].hash;
+         ++end) {
+      postings.push_back(Posting{sorted[end].seq, sorted[end].fields});
+    }
+    NormalizePostings(&postings);  // one posting per message
+    std::string key = BlockPrefix(sorted[i].key_id, sorted[i].hash);
     AppendBE(&key, block, 8);
-    batch.Put(key, EncodeBlock(sorted));
+    batch.Put(key, EncodeBlock(postings));
+    i = end;
   }
   for (const auto& [seq, key_id] : merging_.records) batch.Delete(TermsKey(seq, key_id));
   std::string counter;
   AppendBE(&counter, block + 1, 8);
   batch.Put(kBlockCounterKey, counter);
   leveldb::Status ls = db->Write(leveldb::WriteOptions(), &batch);
-  std::lock_guard<std::mutex> l(mu_);
+  std::lock_guard<std::shared_mutex> l(mu_);
   if (!ls.ok()) {
     // Keep them waiting: the 't' records are still there and the next merge tries again.
-    for (auto& [term, postings] : merging_.postings) {
-      std::vector<Posting>& to = tail_.postings[term];
-      to.insert(to.end(), postings.begin(), postings.end());
-    }
+    tail_.postings.insert(tail_.postings.end(), merging_.postings.begin(), merging_.postings.end());
     tail_.records.insert(tail_.records.end(), merging_.records.begin(), merging_.records.end());
-    tail_.count += merging_.count;
     merging_ = Tail();
     return LevelDbError(ls, "journal: merging search postings");
   }
@@ -205,10 +214,11 @@ Status PostingStore::Merge(leveldb::DB* db) {
   return Status::OK();
 }
 
-void PostingStore::CollectTail(const Tail& tail, const TermKey& key,
-                               std::vector<Posting>* out) const {
-  auto it = tail.postings.find(key);
-  if (it != tail.postings.end()) out->insert(out->end(), it->second.begin(), it->second.end());
+void PostingStore::CollectTail(const Tail& tail, uint64_t key_id, uint64_t hash,
+                               std::vector<Posting>* out) {
+  for (const TailPosting& p : tail.postings) {
+    if (p.hash == hash && p.key_id == key_id) out->push_back(Posting{p.seq, p.fields});
+  }
 }
 
 Status PostingStore::Read(leveldb::DB* db, uint64_t key_id, uint64_t hash,
@@ -216,9 +226,9 @@ Status PostingStore::Read(leveldb::DB* db, uint64_t key_id, uint64_t hash,
   std::vector<Posting> found;
   {
     // Memory first: what a concurrent merge moves to LevelDB is then seen at least once.
-    std::lock_guard<std::mutex> l(mu_);
-    CollectTail(tail_, TermKey{key_id, hash}, &found);
-    CollectTail(merging_, TermKey{key_id, hash}, &found);
+    std::shared_lock<std::shared_mutex> l(mu_);
+    CollectTail(tail_, key_id, hash, &found);
+    CollectTail(merging_, key_id, hash, &found);
   }
   std::string prefix = BlockPrefix(key_id, hash);
   std::unique_ptr<leveldb::Iterator> it(db->NewIterator(leveldb::ReadOptions()));
@@ -237,15 +247,11 @@ Status PostingStore::Drop(leveldb::DB* db, uint64_t key_id) {
   std::lock_guard<std::mutex> ml(merge_mu_);  // no merge moves the key's postings meanwhile
   {
     // The key's waiting postings go from memory now; their 't' records below.
-    std::lock_guard<std::mutex> l(mu_);
-    for (auto it = tail_.postings.begin(); it != tail_.postings.end();) {
-      if (it->first.key_id == key_id) {
-        tail_.count -= it->second.size();
-        it = tail_.postings.erase(it);
-      } else {
-        ++it;
-      }
-    }
+    std::lock_guard<std::shared_mutex> l(mu_);
+    auto& postings = tail_.postings;
+    postings.erase(std::remove_if(postings.begin(), postings.end(),
+                                  [key_id](const TailPosting& p) { return p.key_id == key_id; }),
+                   postings.end());
     auto& records = tail_.records;
     records.erase(std::remove_if(records.begin(), records.end(),
                                  [key_id](const auto& r) { return r.second == key_id; }),

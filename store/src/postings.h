@@ -10,10 +10,11 @@
 //   'm' "mindexblock"               -> u64, the next block number
 // A message's 't' records are written in the batch that commits it, under its own
 // (increasing) sequence number, so capture writes nothing scattered. The 't' records not
-// yet merged are also held in memory, by term; a merge writes them as one 'i' block per
-// term and deletes them, in one batch. Readers look at memory before LevelDB, so that a
-// merge running meanwhile can only make them see a posting twice (they deduplicate), never
-// miss one.
+// yet merged are also held in memory, in arrival order (appending is all the group commit
+// pays; search_bench measured 340 us per message for a map by term); a merge sorts them
+// by term, writes one 'i' block per term and deletes the 't' records, in one batch.
+// Readers scan the memory before LevelDB, so that a merge running meanwhile can only make
+// them see a posting twice (they deduplicate), never miss one.
 //
 // Thread-safety: every method may be called from any thread; Merge and Drop serialise with
 // each other. The caller holds the database (it is not reopened meanwhile).
@@ -25,7 +26,7 @@
 
 #include <cstdint>
 #include <mutex>
-#include <unordered_map>
+#include <shared_mutex>
 #include <utility>
 #include <vector>
 
@@ -58,27 +59,26 @@ class PostingStore {
   Status Drop(leveldb::DB* db, uint64_t key_id);
 
  private:
-  struct TermKey {
+  struct TailPosting {
     uint64_t key_id;
     uint64_t hash;
-    bool operator==(const TermKey& o) const { return key_id == o.key_id && hash == o.hash; }
+    uint64_t seq;
+    uint8_t fields;
   };
-  struct TermKeyHash {
-    size_t operator()(const TermKey& k) const { return k.hash ^ (k.key_id * 0x9e3779b97f4a7c15); }
-  };
-  // Postings not yet in blocks, by term, and the 't' records they came from.
+  // Postings not yet in blocks, in arrival order, and the 't' records they came from.
   struct Tail {
-    std::unordered_map<TermKey, std::vector<Posting>, TermKeyHash> postings;
+    std::vector<TailPosting> postings;
     std::vector<std::pair<uint64_t, uint64_t>> records;  // (seq, key_id)
-    size_t count = 0;
   };
   static void AddToTail(uint64_t seq, const TermSet& set, Tail* tail);
-  void CollectTail(const Tail& tail, const TermKey& key, std::vector<Posting>* out) const;
+  static void CollectTail(const Tail& tail, uint64_t key_id, uint64_t hash,
+                          std::vector<Posting>* out);
 
-  std::mutex merge_mu_;    // serialises Merge and Drop; taken before mu_
-  mutable std::mutex mu_;  // guards the members below
-  Tail tail_;              // written since the last merge
-  Tail merging_;           // being written by Merge: still read from here until it is done
+  std::mutex merge_mu_;  // serialises Merge and Drop; taken before mu_
+  // Guards the members below; readers scan the tail under a shared lock.
+  mutable std::shared_mutex mu_;
+  Tail tail_;     // written since the last merge
+  Tail merging_;  // being written by Merge: still read from here until it is done
   uint64_t next_block_ = 0;
 };
 
