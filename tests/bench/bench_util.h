@@ -13,6 +13,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cmath>
+#include <condition_variable>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -20,6 +21,8 @@
 #include <ctime>
 #include <filesystem>
 #include <fstream>
+#include <functional>
+#include <mutex>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -30,6 +33,42 @@
 
 namespace mailjournal {
 namespace bench {
+
+// Holds worker threads at the start until every one is ready, so that a timed run starts
+// with all of them at once. Thread-safe.
+class StartGate {
+ public:
+  explicit StartGate(int workers) : workers_(workers) {}
+  // Worker: ready; returns when the gate opens.
+  void Arrive() {
+    std::unique_lock<std::mutex> l(mu_);
+    ++ready_;
+    cv_.notify_all();
+    cv_.wait(l, [this] { return open_; });
+  }
+  // Main: returns when every worker has arrived.
+  void WaitReady() {
+    std::unique_lock<std::mutex> l(mu_);
+    cv_.wait(l, [this] { return ready_ == workers_; });
+  }
+  // Main: runs `at_open` (if any) under the gate's lock, so that workers see what it sets,
+  // then lets every worker go.
+  void Open(const std::function<void()>& at_open = nullptr) {
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      if (at_open) at_open();
+      open_ = true;
+    }
+    cv_.notify_all();
+  }
+
+ private:
+  const int workers_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  int ready_ = 0;
+  bool open_ = false;
+};
 
 // The value of a --content option at argv[*i + 1] (*i moves past it): "text" (mail-like, the
 // default) or "random" (incompressible body). False, with "PROGRAM: --content is text or

@@ -427,10 +427,7 @@ Run RunOnce(const Options& o, const std::string& policy_path, const std::vector<
   std::vector<std::vector<Captured>> per_thread(o.threads);
   std::atomic<uint64_t> next{0};
   std::atomic<bool> failed{false};
-  std::mutex mu;
-  std::condition_variable cv;
-  int ready = 0;
-  bool go = false;
+  bench::StartGate gate(o.threads);
   std::vector<std::thread> threads;
   for (int t = 0; t < o.threads; ++t) {
     threads.emplace_back([&, t] {
@@ -438,12 +435,7 @@ Run RunOnce(const Options& o, const std::string& policy_path, const std::vector<
       Session session(journal.get(), &policies);
       auto& out = per_thread[t];
       out.reserve(o.messages / o.threads + 16);
-      {
-        std::unique_lock<std::mutex> l(mu);
-        ++ready;
-        cv.notify_all();
-        cv.wait(l, [&] { return go; });
-      }
+      gate.Arrive();
       for (uint64_t n; !failed && (n = next++) < o.messages;) {
         const MailMessage& m = pool[(n + index * 7919) % pool.size()];
         Captured c;
@@ -458,20 +450,13 @@ Run RunOnce(const Options& o, const std::string& policy_path, const std::vector<
       }
     });
   }
-  {
-    std::unique_lock<std::mutex> l(mu);
-    cv.wait(l, [&] { return ready == o.threads; });
-  }
+  gate.WaitReady();
   const uint64_t fd0 = g_fdatasyncs, fs0 = g_fsyncs, ns0 = g_sync_ns;
   g_sync_max_ns = 0;
   const double c0 = CpuSeconds();
   const MachineSample m0 = bench::SampleMachine(g_disk_name);
   const double t0 = Now();
-  {
-    std::lock_guard<std::mutex> l(mu);
-    go = true;
-  }
-  cv.notify_all();
+  gate.Open();
   for (auto& th : threads) th.join();
   Run run;
   run.seconds = Now() - t0;

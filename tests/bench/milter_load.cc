@@ -822,10 +822,7 @@ Run RunOnce(const Options& o, const Endpoint& endpoint, const std::vector<bench:
             int index) {
   std::vector<ThreadResult> results(o.connections);
   std::atomic<uint64_t> next{0};
-  std::mutex mu;
-  std::condition_variable cv;
-  int ready = 0;
-  bool go = false;
+  bench::StartGate gate(o.connections);
   double t0 = 0;
   const uint64_t start_us =
       static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
@@ -838,12 +835,7 @@ Run RunOnce(const Options& o, const Endpoint& endpoint, const std::vector<bench:
       Random r(1000003ULL * index + t + 1);
       Connection conn(o, endpoint, t);
       uint64_t on_connection = 0, failures_in_a_row = 0;
-      {
-        std::unique_lock<std::mutex> l(mu);
-        ++ready;
-        cv.notify_all();
-        cv.wait(l, [&] { return go; });
-      }
+      gate.Arrive();
       for (uint64_t n; (n = next++) < o.messages;) {
         if (o.rate > 0) {
           double due = t0 + n / o.rate, now = Now();
@@ -903,21 +895,13 @@ Run RunOnce(const Options& o, const Endpoint& endpoint, const std::vector<bench:
       res.replies = conn.replies_read();
     });
   }
-  {
-    std::unique_lock<std::mutex> l(mu);
-    cv.wait(l, [&] { return ready == o.connections; });
-  }
+  gate.WaitReady();
   Run run;
   if (o.pid > 0) run.peak_reset = ResetPeak(o.pid);
   run.filter0 = SampleProcess(o.pid);
   const double c0 = bench::CpuSeconds();
   const bench::MachineSample m0 = bench::SampleMachine("");
-  {
-    std::lock_guard<std::mutex> l(mu);
-    t0 = Now();
-    go = true;
-  }
-  cv.notify_all();
+  gate.Open([&] { t0 = Now(); });
   // The filter's thread count, sampled every 50 ms (libmilter's worker pool grows with the
   // callbacks in progress; VmHWM needs no sampling).
   std::atomic<bool> done{false};

@@ -11,8 +11,10 @@
 // IndexMessage costs per message against sealing, and the commit throughput of the daemon's
 // capture path (milter/session.h Session) with and without indexing.
 // See tests/bench/README.md, "search_bench".
+#include <arpa/inet.h>
 #include <iconv.h>
 #include <leveldb/db.h>
+#include <netinet/in.h>
 #include <openssl/bio.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -23,8 +25,6 @@
 #include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
-#include <netinet/in.h>
-#include <arpa/inet.h>
 
 #include <algorithm>
 #include <atomic>
@@ -54,10 +54,10 @@
 #include "mailjournal/message_writer.h"
 #include "mailjournal/policy_holder.h"
 #include "mailjournal/query_sealer.h"
+#include "mailjournal/seal.h"
 #include "mailjournal/search_admin.h"
 #include "mailjournal/search_index.h"
 #include "mailjournal/search_query.h"
-#include "mailjournal/seal.h"
 #include "mailjournal/text_extract.h"
 #include "mailjournal/time_util.h"
 #include "session.h"
@@ -88,8 +88,8 @@ struct Options {
   bool reuse = false;
   bool build_only = false;
   bool skip_cost = false;
-  bool size = false;  // with --reuse: measure the index's size again
-  std::string only;  // "components", "commit" or "builder": that cost phase alone
+  bool size = false;       // with --reuse: measure the index's size again
+  std::string only;        // "components", "commit" or "builder": that cost phase alone
   uint64_t queries = 200;  // per kind
   uint64_t limit = 20;
   int threads = 16;
@@ -253,11 +253,11 @@ class PhaseLoad {
   void Print(const char* phase) const {
     bench::MachineSample m1 = bench::SampleMachine(g_device);
     double t = Now() - t0_, cpu = CpuSeconds() - cpu0_;
-    std::printf("  (machine during %s, %.0f s: busy %.2f cores, this process %.2f, others %.2f; "
-                "disk written %.0f MB, by this process %.0f MB)\n",
-                phase, t, (m1.busy - m0_.busy) / t, cpu / t,
-                std::max(0.0, m1.busy - m0_.busy - cpu) / t, (m1.disk_written - m0_.disk_written) / 1e6,
-                (m1.own_written - m0_.own_written) / 1e6);
+    std::printf(
+        "  (machine during %s, %.0f s: busy %.2f cores, this process %.2f, others %.2f; "
+        "disk written %.0f MB, by this process %.0f MB)\n",
+        phase, t, (m1.busy - m0_.busy) / t, cpu / t, std::max(0.0, m1.busy - m0_.busy - cpu) / t,
+        (m1.disk_written - m0_.disk_written) / 1e6, (m1.own_written - m0_.own_written) / 1e6);
     std::fflush(stdout);
   }
 
@@ -307,18 +307,18 @@ constexpr size_t kHanChars = 3500;   // common Han characters
 constexpr size_t kHanWords = 20000;  // Chinese words made of them
 
 const char* const kFirst[] = {
-    "anna",  "ben",    "chloe", "david", "eva",    "felix", "greta", "hugo",   "ines",  "jonas",
-    "karl",  "lena",   "mara",  "nils",  "olga",   "paul",  "rosa",  "simon",  "tina",  "uwe",
-    "vera",  "walter", "xenia", "yusuf", "zoe",    "li",    "wei",   "fang",   "jun",   "mei",
-    "hao",   "ying",   "tao",   "lin",   "chen",   "omar",  "sara",  "tom",    "emma",  "lucas",
-    "mia",   "noah",   "leah",  "jan",   "petra",  "ralf",  "sven",  "ulrike", "nina",  "igor"};
+    "anna", "ben",    "chloe", "david", "eva",   "felix", "greta", "hugo",   "ines", "jonas",
+    "karl", "lena",   "mara",  "nils",  "olga",  "paul",  "rosa",  "simon",  "tina", "uwe",
+    "vera", "walter", "xenia", "yusuf", "zoe",   "li",    "wei",   "fang",   "jun",  "mei",
+    "hao",  "ying",   "tao",   "lin",   "chen",  "omar",  "sara",  "tom",    "emma", "lucas",
+    "mia",  "noah",   "leah",  "jan",   "petra", "ralf",  "sven",  "ulrike", "nina", "igor"};
 const char* const kLast[] = {
-    "berg",    "wagner", "fischer", "weber", "meyer",  "schulz", "koch",   "bauer",  "richter",
-    "klein",   "wolf",   "neumann", "braun", "zimmer", "krause", "hartmann", "lange", "werner",
-    "wang",    "zhang",  "liu",     "chen",  "yang",   "huang",  "zhao",   "zhou",   "wu",
-    "xu",      "sun",    "ma",      "zhu",   "hu",     "guo",    "he",     "lin",    "gao",
-    "smith",   "jones",  "brown",   "taylor", "wilson", "evans", "thomas", "roberts", "walker",
-    "wright",  "green",  "hall"};
+    "berg",    "wagner", "fischer", "weber",   "meyer",  "schulz", "koch",   "bauer",
+    "richter", "klein",  "wolf",    "neumann", "braun",  "zimmer", "krause", "hartmann",
+    "lange",   "werner", "wang",    "zhang",   "liu",    "chen",   "yang",   "huang",
+    "zhao",    "zhou",   "wu",      "xu",      "sun",    "ma",     "zhu",    "hu",
+    "guo",     "he",     "lin",     "gao",     "smith",  "jones",  "brown",  "taylor",
+    "wilson",  "evans",  "thomas",  "roberts", "walker", "wright", "green",  "hall"};
 
 struct Address {
   std::string address;  // bare: first.last@domain
@@ -335,10 +335,10 @@ class Corpus {
                                           "m",  "n",  "p",  "r",  "s",  "t",  "v",  "w",  "z",
                                           "br", "cl", "cr", "dr", "fl", "gr", "pl", "pr", "sh",
                                           "sl", "st", "tr", "th", "ch", "",   "",   "qu", "sp"};
-    static const char* const kVowels[] = {"a", "e", "i", "o", "u", "ai", "ea", "ee", "oo", "ou",
-                                          "io", "a", "e", "i", "o"};
-    static const char* const kCodas[] = {"", "", "", "", "n", "r", "s", "t", "l", "m",
-                                         "nd", "st", "ck", "rt", "ng", "x"};
+    static const char* const kVowels[] = {"a",  "e",  "i",  "o", "u", "ai", "ea", "ee",
+                                          "oo", "ou", "io", "a", "e", "i",  "o"};
+    static const char* const kCodas[] = {"",  "",  "",   "",   "n",  "r",  "s",  "t",
+                                         "l", "m", "nd", "st", "ck", "rt", "ng", "x"};
     std::set<std::string> seen;
     std::vector<std::pair<double, std::string>> keyed;
     while (keyed.size() < kWords) {
@@ -613,7 +613,8 @@ std::string QuotedPrintable(std::string_view text) {
 
 std::string Convert(const std::string& utf8, const char* charset) {
   iconv_t cd = iconv_open(charset, "UTF-8");
-  if (cd == reinterpret_cast<iconv_t>(-1)) Die(std::string("iconv_open ") + charset, Status::Internal("no converter"));
+  if (cd == reinterpret_cast<iconv_t>(-1))
+    Die(std::string("iconv_open ") + charset, Status::Internal("no converter"));
   std::string out(utf8.size() * 2 + 16, '\0');
   char* in = const_cast<char*>(utf8.data());
   size_t in_left = utf8.size(), out_left = out.size();
@@ -656,20 +657,21 @@ MimeMessage MakeMimeMessage(const Corpus& c, uint64_t n) {
   m.chinese = r.Uniform(5) == 0;
   auto& h = m.mail.headers;
   std::string id = Alnum(&r, 12);
-  h.push_back({"Received", " from mx" + std::to_string(n % 8) +
-                               ".bank.example (mx.bank.example [192.0.2." +
-                               std::to_string(1 + n % 250) +
-                               "])\n\tby gw.bank.example (Postfix) with ESMTPS id " + id +
-                               "\n\tfor <" + p.to[0].address +
-                               ">; Tue, 14 May 2024 09:10:12 +0200 (CEST)"});
+  h.push_back(
+      {"Received", " from mx" + std::to_string(n % 8) + ".bank.example (mx.bank.example [192.0.2." +
+                       std::to_string(1 + n % 250) +
+                       "])\n\tby gw.bank.example (Postfix) with ESMTPS id " + id + "\n\tfor <" +
+                       p.to[0].address + ">; Tue, 14 May 2024 09:10:12 +0200 (CEST)"});
   h.push_back({"Received", " from [10.1." + std::to_string(n % 200) +
                                ".7] (unknown [10.1.0.1])\n\tby mx.bank.example (Postfix) with "
-                               "ESMTPSA id " + Alnum(&r, 12)});
-  h.push_back({"DKIM-Signature", " v=1; a=rsa-sha256; c=relaxed/relaxed; d=bank.example;\n\t"
-                                 "s=sel2024; t=1715672000; bh=" + Alnum(&r, 43) +
-                                 "=;\n\th=From:To:Subject:Date:Message-ID;\n\tb=" + Alnum(&r, 64) +
-                                 "\n\t " + Alnum(&r, 64) + "\n\t " + Alnum(&r, 64) + "\n\t " +
-                                 Alnum(&r, 44)});
+                               "ESMTPSA id " +
+                               Alnum(&r, 12)});
+  h.push_back({"DKIM-Signature",
+               " v=1; a=rsa-sha256; c=relaxed/relaxed; d=bank.example;\n\t"
+               "s=sel2024; t=1715672000; bh=" +
+                   Alnum(&r, 43) +
+                   "=;\n\th=From:To:Subject:Date:Message-ID;\n\tb=" + Alnum(&r, 64) + "\n\t " +
+                   Alnum(&r, 64) + "\n\t " + Alnum(&r, 64) + "\n\t " + Alnum(&r, 44)});
   h.push_back({"From", " " + Mailbox(p.from)});
   std::string to;
   for (size_t i = 0; i < p.to.size(); ++i) to += (i ? ",\n " : " ") + Mailbox(p.to[i]);
@@ -700,8 +702,10 @@ MimeMessage MakeMimeMessage(const Corpus& c, uint64_t n) {
     return (m.chinese && r.Uniform(10) < 7) ? c.Chinese(&r, k, quote)
                                             : c.English(&r, k, quote, nullptr);
   };
-  for (size_t w = 0, total = 150 + r.Uniform(201); w < total; w += 40) paragraphs.push_back(paragraph(""));
-  for (size_t w = 0, total = 400 + r.Uniform(601); w < total; w += 40) quoted.push_back(paragraph("> "));
+  for (size_t w = 0, total = 150 + r.Uniform(201); w < total; w += 40)
+    paragraphs.push_back(paragraph(""));
+  for (size_t w = 0, total = 400 + r.Uniform(601); w < total; w += 40)
+    quoted.push_back(paragraph("> "));
   std::string first = p.to[0].display.substr(0, p.to[0].display.find(' '));
   std::string plain = "Dear " + first + ",\r\n\r\n";
   for (const auto& para : paragraphs) plain += para + "\r\n";
@@ -712,11 +716,13 @@ MimeMessage MakeMimeMessage(const Corpus& c, uint64_t n) {
       "<html><head><meta http-equiv=\"Content-Type\" content=\"text/html; charset=utf-8\">"
       "<style type=\"text/css\">p{margin:0;font-family:Calibri,Arial,sans-serif;font-size:11pt}"
       "blockquote{border-left:1px solid #ccc;padding-left:8px}</style></head>\r\n"
-      "<body><div dir=\"ltr\"><p>Dear " + first + ",</p>\r\n";
+      "<body><div dir=\"ltr\"><p>Dear " +
+      first + ",</p>\r\n";
   for (const auto& para : paragraphs) {
-    html += "<p>" + para + (r.Uniform(4) == 0 ? " <b>see <a href=\"https://portal.bank.example/d/" +
-                                                     Alnum(&r, 10) + "\">the portal</a></b>"
-                                               : "") +
+    html += "<p>" + para +
+            (r.Uniform(4) == 0 ? " <b>see <a href=\"https://portal.bank.example/d/" +
+                                     Alnum(&r, 10) + "\">the portal</a></b>"
+                               : "") +
             "</p>\r\n";
   }
   html += "<p>Best regards<br>" + p.from.display + "</p></div>\r\n<blockquote>\r\n";
@@ -728,7 +734,8 @@ MimeMessage MakeMimeMessage(const Corpus& c, uint64_t n) {
       "\r\nContent-Type: multipart/alternative; boundary=\"" + inner + "\"\r\n\r\n--" + inner +
       "\r\n";
   if (m.chinese) {
-    b += "Content-Type: text/plain; charset=\"GB18030\"\r\nContent-Transfer-Encoding: base64\r\n\r\n" +
+    b += "Content-Type: text/plain; charset=\"GB18030\"\r\nContent-Transfer-Encoding: "
+         "base64\r\n\r\n" +
          Base64(Convert(plain, "GB18030"));
   } else {
     b += "Content-Type: text/plain; charset=\"utf-8\"\r\nContent-Transfer-Encoding: "
@@ -736,7 +743,8 @@ MimeMessage MakeMimeMessage(const Corpus& c, uint64_t n) {
          QuotedPrintable(plain);
   }
   b += "\r\n--" + inner +
-       "\r\nContent-Type: text/html; charset=\"utf-8\"\r\nContent-Transfer-Encoding: base64\r\n\r\n" +
+       "\r\nContent-Type: text/html; charset=\"utf-8\"\r\nContent-Transfer-Encoding: "
+       "base64\r\n\r\n" +
        Base64(html) + "\r\n--" + inner + "--\r\n";
   if (r.Uniform(2) == 0) {  // a PDF
     std::string pdf(10000 + r.Uniform(8000), '\0');
@@ -749,8 +757,9 @@ MimeMessage MakeMimeMessage(const Corpus& c, uint64_t n) {
       disposition = "attachment;\r\n filename=\"" + c.Word(&r) + "-" + c.Word(&r) + "-Q" +
                     std::to_string(1 + r.Uniform(4)) + ".pdf\"";
     }
-    b += "\r\n--" + outer + "\r\nContent-Type: application/pdf\r\nContent-Disposition: " +
-         disposition + "\r\nContent-Transfer-Encoding: base64\r\n\r\n" + Base64(pdf);
+    b += "\r\n--" + outer +
+         "\r\nContent-Type: application/pdf\r\nContent-Disposition: " + disposition +
+         "\r\nContent-Transfer-Encoding: base64\r\n\r\n" + Base64(pdf);
   }
   if (r.Uniform(10) == 0) {  // a CSV
     std::string csv = "date,account,amount,reference\r\n";
@@ -920,11 +929,13 @@ CostFigures Components(const Options& o, const Corpus& corpus, IndexKeyStore* ke
   std::vector<TokenFields> tokens(n);
   Piece extract = TimePiece("ExtractText (GMime, iconv, libxml2 HTML)", n,
                             [&](size_t i) { texts[i] = ExtractText(s[i].bytes); });
-  Piece collect = TimePiece("BuildDocument + CollectTokens (ICU tokenize, per field)", n, [&](size_t i) {
-    tokens[i] = CollectTokens(BuildDocument(texts[i], {s[i].mail_from}, s[i].rcpt_to));
+  Piece collect =
+      TimePiece("BuildDocument + CollectTokens (ICU tokenize, per field)", n, [&](size_t i) {
+        tokens[i] = CollectTokens(BuildDocument(texts[i], {s[i].mail_from}, s[i].rcpt_to));
+      });
+  Piece hash = TimePiece("HashTokens, 1 key (HMAC-SHA-256 per distinct token)", n, [&](size_t i) {
+    sink = sink + HashTokens(tokens[i], one[0]).terms.size();
   });
-  Piece hash = TimePiece("HashTokens, 1 key (HMAC-SHA-256 per distinct token)", n,
-                         [&](size_t i) { sink = sink + HashTokens(tokens[i], one[0]).terms.size(); });
   Piece whole1 = TimePiece("IndexMessage, 1 department (the whole path)", n, [&](size_t i) {
     sink = sink + IndexMessage(s[i].bytes, {s[i].mail_from}, s[i].rcpt_to, one, nullptr).size();
   });
@@ -953,19 +964,21 @@ CostFigures Components(const Options& o, const Corpus& corpus, IndexKeyStore* ke
       for (const auto& v : *field) text_bytes += v.size();
     }
   }
-  std::printf("  per message: %.0f distinct tokens (one 9-byte 't' record entry each per key), "
-              "%.0f bytes of extracted subject + body text\n",
-              distinct / n, text_bytes / n);
+  std::printf(
+      "  per message: %.0f distinct tokens (one 9-byte 't' record entry each per key), "
+      "%.0f bytes of extracted subject + body text\n",
+      distinct / n, text_bytes / n);
   CostFigures f;
   f.index1 = Mean(whole1.us);
   f.index2 = Mean(whole2.us);
   f.seal1 = Mean(sealed1.us);
   f.seal2 = Mean(sealed2.us);
-  std::printf("  => IndexMessage / sealing (2 recipients), means: %.2f (1 department), %.2f (2 "
-              "departments); extract %.0f%%, tokens %.0f%%, hash %.0f%% of IndexMessage (1 "
-              "department)\n",
-              f.index1 / f.seal2, f.index2 / f.seal2, 100 * Mean(extract.us) / f.index1,
-              100 * Mean(collect.us) / f.index1, 100 * Mean(hash.us) / f.index1);
+  std::printf(
+      "  => IndexMessage / sealing (2 recipients), means: %.2f (1 department), %.2f (2 "
+      "departments); extract %.0f%%, tokens %.0f%%, hash %.0f%% of IndexMessage (1 "
+      "department)\n",
+      f.index1 / f.seal2, f.index2 / f.seal2, 100 * Mean(extract.us) / f.index1,
+      100 * Mean(collect.us) / f.index1, 100 * Mean(hash.us) / f.index1);
 
   // The small messages of the big journal, for scale.
   std::vector<Synthetic> small;
@@ -977,12 +990,14 @@ CostFigures Components(const Options& o, const Corpus& corpus, IndexKeyStore* ke
   std::printf("  the small messages of the big journal (mean %.0f bytes), for scale:\n",
               small_bytes / small.size());
   TimePiece("  IndexMessage, 1 department", small.size(), [&](size_t i) {
-    sink = sink + IndexMessage(small[i].bytes, {small[i].mail_from}, small[i].rcpt_to, one, nullptr)
-                      .size();
+    sink =
+        sink +
+        IndexMessage(small[i].bytes, {small[i].mail_from}, small[i].rcpt_to, one, nullptr).size();
   });
   TimePiece("  IndexMessage, 2 departments", small.size(), [&](size_t i) {
-    sink = sink + IndexMessage(small[i].bytes, {small[i].mail_from}, small[i].rcpt_to, two, nullptr)
-                      .size();
+    sink =
+        sink +
+        IndexMessage(small[i].bytes, {small[i].mail_from}, small[i].rcpt_to, two, nullptr).size();
   });
   return f;
 }
@@ -996,7 +1011,7 @@ struct CommitRun {
   uint64_t messages = 0;
   double seconds = 0, cpu = 0;
   Stats eom_ms;
-  uint64_t notes = 0;  // messages with an index note (something not indexed)
+  uint64_t notes = 0;    // messages with an index note (something not indexed)
   uint64_t written = 0;  // bytes this process caused to be written to disk during the run
   uint64_t stored = 0;   // content bytes stored (sealed)
   double rate() const { return messages / seconds; }
@@ -1008,8 +1023,7 @@ void Sizes(const std::string& jdir, uint64_t messages, uint64_t content_bytes,
 
 // `keep`: leave the journal (DIR/commit-journal) for the caller to measure and remove.
 CommitRun RunCommitPath(const Options& o, const std::string& policy_path,
-                        const std::vector<MimeMessage>& pool, bool indexed, int index,
-                        bool keep) {
+                        const std::vector<MimeMessage>& pool, bool indexed, int index, bool keep) {
   std::string jdir = o.dir + "/commit-journal", kdir = o.dir + "/commit-keys";
   RemoveAll(jdir);
   RemoveAll(kdir);
@@ -1023,26 +1037,19 @@ CommitRun RunCommitPath(const Options& o, const std::string& policy_path,
   uint64_t seq = 0;
   s = policies.Load(kProgram, &errors, &seq);
   if (!s.ok()) {
-    Die("loading " + policy_path, errors.empty() ? s : Status::InvalidArgument(errors[0].ToString()));
+    Die("loading " + policy_path,
+        errors.empty() ? s : Status::InvalidArgument(errors[0].ToString()));
   }
   IndexKeyStore keys(kdir);
   std::vector<std::vector<double>> latencies(o.commit_threads);
   std::atomic<uint64_t> next{0}, notes{0}, stored{0};
   std::atomic<bool> failed{false};
-  std::mutex mu;
-  std::condition_variable cv;
-  int ready = 0;
-  bool go = false;
+  bench::StartGate gate(o.commit_threads);
   std::vector<std::thread> threads;
   for (int t = 0; t < o.commit_threads; ++t) {
     threads.emplace_back([&, t] {
       Session session(journal.get(), &policies, indexed ? &keys : nullptr);
-      {
-        std::unique_lock<std::mutex> l(mu);
-        ++ready;
-        cv.notify_all();
-        cv.wait(l, [&] { return go; });
-      }
+      gate.Arrive();
       for (uint64_t n; !failed && (n = next++) < o.commit_messages;) {
         const MimeMessage& m = pool[(n + index * 7919) % pool.size()];
         struct sockaddr_in addr = {};
@@ -1077,17 +1084,10 @@ CommitRun RunCommitPath(const Options& o, const std::string& policy_path,
       }
     });
   }
-  {
-    std::unique_lock<std::mutex> l(mu);
-    cv.wait(l, [&] { return ready == o.commit_threads; });
-  }
+  gate.WaitReady();
   const double c0 = CpuSeconds(), t0 = Now();
   const uint64_t w0 = bench::SampleMachine("").own_written;
-  {
-    std::lock_guard<std::mutex> l(mu);
-    go = true;
-  }
-  cv.notify_all();
+  gate.Open();
   for (auto& th : threads) th.join();
   CommitRun run;
   run.indexed = indexed;
@@ -1119,12 +1119,12 @@ void CommitPath(const Options& o, const std::string& policy_path,
   for (int i = 0; i < 2 * o.runs; ++i) {
     bool with = i % 2 == 1;
     CommitRun r = RunCommitPath(o, policy_path, pool, with, i, i == 2 * o.runs - 1);
-    std::printf("  run %d %-11s %7.0f msg/s  %6.2f s  CPU %6.0f us/msg (%.2f cores)  EOM ms p50 "
-                "%6.2f p99 %6.2f max %7.2f  disk written %5.1f KB/msg%s\n",
-                i / 2 + 1, with ? "indexed" : "not indexed", r.rate(), r.seconds, r.cpu_us(),
-                r.cpu / r.seconds, r.eom_ms.p50, r.eom_ms.p99, r.eom_ms.max,
-                r.written / 1e3 / r.messages,
-                r.notes ? (" (" + std::to_string(r.notes) + " index notes)").c_str() : "");
+    std::printf(
+        "  run %d %-11s %7.0f msg/s  %6.2f s  CPU %6.0f us/msg (%.2f cores)  EOM ms p50 "
+        "%6.2f p99 %6.2f max %7.2f  disk written %5.1f KB/msg%s\n",
+        i / 2 + 1, with ? "indexed" : "not indexed", r.rate(), r.seconds, r.cpu_us(),
+        r.cpu / r.seconds, r.eom_ms.p50, r.eom_ms.p99, r.eom_ms.max, r.written / 1e3 / r.messages,
+        r.notes ? (" (" + std::to_string(r.notes) + " index notes)").c_str() : "");
     std::fflush(stdout);
     (with ? indexed : plain).push_back(r);
   }
@@ -1139,16 +1139,17 @@ void CommitPath(const Options& o, const std::string& policy_path,
   auto p50 = [](const CommitRun& r) { return r.eom_ms.p50; };
   double pr = med(plain, rate), ir = med(indexed, rate);
   double pc = med(plain, cpu), ic = med(indexed, cpu);
-  std::printf("  median: not indexed %.0f msg/s, CPU %.0f us/msg, EOM p50 %.2f p99 %.2f ms; "
-              "indexed %.0f msg/s, CPU %.0f us/msg, EOM p50 %.2f p99 %.2f ms\n",
-              pr, pc, med(plain, p50), med(plain, p99), ir, ic, med(indexed, p50),
-              med(indexed, p99));
+  std::printf(
+      "  median: not indexed %.0f msg/s, CPU %.0f us/msg, EOM p50 %.2f p99 %.2f ms; "
+      "indexed %.0f msg/s, CPU %.0f us/msg, EOM p50 %.2f p99 %.2f ms\n",
+      pr, pc, med(plain, p50), med(plain, p99), ir, ic, med(indexed, p50), med(indexed, p99));
   std::printf("  => throughput indexed / not indexed %.2f; CPU per message +%.0f us (+%.0f%%)",
               ir / pr, ic - pc, 100 * (ic - pc) / pc);
   if (cost.index1 > 0) {
-    std::printf("; IndexMessage alone (mean, 1 department) was %.0f us = %.0f%% of the "
-                "not-indexed path's CPU per message",
-                cost.index1, 100 * cost.index1 / pc);
+    std::printf(
+        "; IndexMessage alone (mean, 1 department) was %.0f us = %.0f%% of the "
+        "not-indexed path's CPU per message",
+        cost.index1, 100 * cost.index1 / pc);
   }
   std::printf("\n");
   const CommitRun& last = indexed.back();
@@ -1206,8 +1207,8 @@ struct BuildSpec {
   std::string dir;
   uint64_t messages = 0;
   enum class Postings { kNone, kIndexOnly, kFull } postings = Postings::kFull;
-  bool spread = false;    // commit times spread evenly over kSpanUs, ending a day ago
-  bool progress = false;  // print a line every 100,000 messages
+  bool spread = false;      // commit times spread evenly over kSpanUs, ending a day ago
+  bool progress = false;    // print a line every 100,000 messages
   std::string policy_path;  // journaled first when not ""
   const std::vector<Synthetic>* pre = nullptr;
 };
@@ -1284,12 +1285,12 @@ BuildResult Build(const Options& o, const Corpus& corpus, IndexKeyStore* keys,
         if (commit_terms) writer.SetTerms(std::move(sets));
         uint64_t seq = 0;
         if (st.ok()) {
-          st = writer.Commit(EntryFor(m, &rnd, n, content.size()),
-                             [](MessageEntry* e) {
-                               e->classification.retain_until_us =
-                                   e->time_us + 7 * 365LL * kDayUs;
-                             },
-                             &seq, nullptr);
+          st = writer.Commit(
+              EntryFor(m, &rnd, n, content.size()),
+              [](MessageEntry* e) {
+                e->classification.retain_until_us = e->time_us + 7 * 365LL * kDayUs;
+              },
+              &seq, nullptr);
         }
         if (!st.ok()) {
           failed = true;
@@ -1309,11 +1310,11 @@ BuildResult Build(const Options& o, const Corpus& corpus, IndexKeyStore* keys,
     uint64_t d = done.load();
     if (d >= next_report || d >= messages || failed) {
       double now = Now();
-      std::printf("  %9s messages  %7.1f s  %6.0f msg/s (last %s: %6.0f msg/s)  CPU %7.1f s  "
-                  "db %6.0f MB\n",
-                  Commas(d).c_str(), now - t0, d / (now - t0), Commas(d - last_n).c_str(),
-                  (d - last_n) / (now - last_t), CpuSeconds() - c0,
-                  DirBytes(jdir + "/db") / 1e6);
+      std::printf(
+          "  %9s messages  %7.1f s  %6.0f msg/s (last %s: %6.0f msg/s)  CPU %7.1f s  "
+          "db %6.0f MB\n",
+          Commas(d).c_str(), now - t0, d / (now - t0), Commas(d - last_n).c_str(),
+          (d - last_n) / (now - last_t), CpuSeconds() - c0, DirBytes(jdir + "/db") / 1e6);
       std::fflush(stdout);
       last_t = now;
       last_n = d;
@@ -1345,18 +1346,19 @@ BuildResult Build(const Options& o, const Corpus& corpus, IndexKeyStore* keys,
 }
 
 void PrintBuild(const char* label, const BuildResult& r) {
-  std::printf("  %s: %s messages in %.1f s = %.0f msg/s (then merge %.2f s, close %.1f s); CPU "
-              "%.1f s = %.0f us/msg (%.2f cores); disk written %.1f KB/msg\n",
-              label, Commas(r.messages).c_str(), r.seconds, r.rate(), r.merge_seconds,
-              r.close_seconds, r.cpu, r.cpu / r.messages * 1e6, r.cpu / r.seconds,
-              r.written / 1e3 / r.messages);
+  std::printf(
+      "  %s: %s messages in %.1f s = %.0f msg/s (then merge %.2f s, close %.1f s); CPU "
+      "%.1f s = %.0f us/msg (%.2f cores); disk written %.1f KB/msg\n",
+      label, Commas(r.messages).c_str(), r.seconds, r.rate(), r.merge_seconds, r.close_seconds,
+      r.cpu, r.cpu / r.messages * 1e6, r.cpu / r.seconds, r.written / 1e3 / r.messages);
 }
 
 void BuilderCompare(const Options& o, const Corpus& corpus, IndexKeyStore* keys) {
-  std::printf("\n== builder with and without postings: %s messages each (the big journal's "
-              "messages and path, no sealing; messages made before timing), %d threads, fresh "
-              "journal each\n",
-              Commas(o.compare_messages).c_str(), o.threads);
+  std::printf(
+      "\n== builder with and without postings: %s messages each (the big journal's "
+      "messages and path, no sealing; messages made before timing), %d threads, fresh "
+      "journal each\n",
+      Commas(o.compare_messages).c_str(), o.threads);
   std::vector<Synthetic> pre;
   for (uint64_t n = 0; n < o.compare_messages; ++n) pre.push_back(MakeSynthetic(corpus, n));
   BuildSpec spec;
@@ -1366,8 +1368,7 @@ void BuilderCompare(const Options& o, const Corpus& corpus, IndexKeyStore* keys)
   BuildResult r[3];
   const char* labels[3] = {"without postings       ", "IndexMessage, no terms ",
                            "with postings          "};
-  const BuildSpec::Postings modes[3] = {BuildSpec::Postings::kNone,
-                                        BuildSpec::Postings::kIndexOnly,
+  const BuildSpec::Postings modes[3] = {BuildSpec::Postings::kNone, BuildSpec::Postings::kIndexOnly,
                                         BuildSpec::Postings::kFull};
   for (int i = 0; i < 3; ++i) {
     RemoveAll(spec.dir);
@@ -1378,11 +1379,12 @@ void BuilderCompare(const Options& o, const Corpus& corpus, IndexKeyStore* keys)
     std::fflush(stdout);
   }
   auto cpu_us = [&](const BuildResult& b) { return b.cpu / b.messages * 1e6; };
-  std::printf("  => throughput with / without postings %.2f; CPU per message +%.0f us, of which "
-              "IndexMessage (computed, not committed) +%.0f us and committing, holding and "
-              "merging the terms +%.0f us\n",
-              r[2].rate() / r[0].rate(), cpu_us(r[2]) - cpu_us(r[0]), cpu_us(r[1]) - cpu_us(r[0]),
-              cpu_us(r[2]) - cpu_us(r[1]));
+  std::printf(
+      "  => throughput with / without postings %.2f; CPU per message +%.0f us, of which "
+      "IndexMessage (computed, not committed) +%.0f us and committing, holding and "
+      "merging the terms +%.0f us\n",
+      r[2].rate() / r[0].rate(), cpu_us(r[2]) - cpu_us(r[0]), cpu_us(r[1]) - cpu_us(r[0]),
+      cpu_us(r[2]) - cpu_us(r[1]));
   std::fflush(stdout);
 }
 
@@ -1412,9 +1414,10 @@ void Sizes(const std::string& jdir, uint64_t messages, uint64_t content_bytes,
     if (!s.ok()) Die("merging postings", s);
     uint64_t postings = 0, total = 0;
     journal->ApproximateSizes(&postings, &total);
-    std::printf("  as built (after a final MergePostings): Journal::ApproximateSizes postings "
-                "%.1f MB of %.1f MB = %.1f%%; files under db/ %.1f MB\n",
-                postings / 1e6, total / 1e6, 100.0 * postings / total, DirBytes(jdir + "/db") / 1e6);
+    std::printf(
+        "  as built (after a final MergePostings): Journal::ApproximateSizes postings "
+        "%.1f MB of %.1f MB = %.1f%%; files under db/ %.1f MB\n",
+        postings / 1e6, total / 1e6, 100.0 * postings / total, DirBytes(jdir + "/db") / 1e6);
   }
   // The postings' key ranges compacted, so that no deleted 't' record or superseded block is
   // counted (LevelDB opened directly, the journal closed; the same options as the journal's).
@@ -1459,18 +1462,21 @@ void Sizes(const std::string& jdir, uint64_t messages, uint64_t content_bytes,
   db->GetApproximateSizes(ranges, 3, sizes);
   db.reset();
   uint64_t on_disk = sizes[0] + sizes[1];
-  std::printf("  after compacting the postings' key ranges (%.1f s): postings %.1f MB of %.1f MB "
-              "= %.1f%% of the journal; files under db/ %.1f MB\n",
-              compact_s, on_disk / 1e6, sizes[2] / 1e6, 100.0 * on_disk / sizes[2],
-              DirBytes(jdir + "/db") / 1e6);
-  std::printf("  postings: %s blocks ('i' records) of %s distinct (key, term) pairs, %s postings, "
-              "%.1f MB of keys + values (%.2f bytes per posting); %s unmerged 't' records "
-              "(%.1f MB, %s terms)\n",
-              Commas(blocks).c_str(), Commas(term_count).c_str(), Commas(postings).c_str(),
-              block_bytes / 1e6, postings ? static_cast<double>(block_bytes) / postings : 0.0,
-              Commas(records).c_str(), record_bytes / 1e6, Commas(terms).c_str());
+  std::printf(
+      "  after compacting the postings' key ranges (%.1f s): postings %.1f MB of %.1f MB "
+      "= %.1f%% of the journal; files under db/ %.1f MB\n",
+      compact_s, on_disk / 1e6, sizes[2] / 1e6, 100.0 * on_disk / sizes[2],
+      DirBytes(jdir + "/db") / 1e6);
+  std::printf(
+      "  postings: %s blocks ('i' records) of %s distinct (key, term) pairs, %s postings, "
+      "%.1f MB of keys + values (%.2f bytes per posting); %s unmerged 't' records "
+      "(%.1f MB, %s terms)\n",
+      Commas(blocks).c_str(), Commas(term_count).c_str(), Commas(postings).c_str(),
+      block_bytes / 1e6, postings ? static_cast<double>(block_bytes) / postings : 0.0,
+      Commas(records).c_str(), record_bytes / 1e6, Commas(terms).c_str());
   std::printf("  per message: %.0f bytes of postings on disk, %.0f postings",
-              static_cast<double>(on_disk) / messages, static_cast<double>(postings + terms) / messages);
+              static_cast<double>(on_disk) / messages,
+              static_cast<double>(postings + terms) / messages);
   if (content_bytes > 0) {
     std::printf("; stored content %.0f bytes (postings = %.1f%% of it)",
                 static_cast<double>(content_bytes) / messages, 100.0 * on_disk / content_bytes);
@@ -1620,7 +1626,9 @@ std::vector<Query> MakeQueries(const Corpus& c, uint64_t messages, uint64_t per_
       {"one-term zh bigram", "a two-character Chinese word of rank 20-1,999 (one bigram)", true},
       {"two-term", "two words of rank 100-4,999 (implicit AND)", true},
       {"phrase", "\"w1 w2\": two adjacent words of a random message of the journal", true},
-      {"phrase zh", "a 3-4 character Chinese word, of the 3,000 most frequent such (2-3 bigrams in a row)", false},
+      {"phrase zh",
+       "a 3-4 character Chinese word, of the 3,000 most frequent such (2-3 bigrams in a row)",
+       false},
       {"date-limited", "a word of rank 1,000-4,999, since/until a random 30-day window", true},
       {"date-limited common", "a word of rank 10-199 in a random 30-day window", false},
       {"OR", "two words of rank 1,000-4,999 joined by OR", false},
@@ -1752,8 +1760,7 @@ void Queries(const Options& o, const Corpus& corpus, uint64_t messages) {
   caller.user = "search-bench";
 
   std::vector<Kind> kinds;
-  std::vector<Query> queries =
-      MakeQueries(corpus, messages, o.queries, first_us, last_us, &kinds);
+  std::vector<Query> queries = MakeQueries(corpus, messages, o.queries, first_us, last_us, &kinds);
   std::printf("\n== queries: %zu kinds x %" PRIu64
               " distinct queries, interleaved, through AdminHandler::Handle (the \"search\" "
               "operation as mailjournald runs it, in-process, no socket), limit %" PRIu64
@@ -1804,8 +1811,8 @@ void Queries(const Options& o, const Corpus& corpus, uint64_t messages) {
   double q_s = Now() - q0, q_cpu = CpuSeconds() - qc0;
   std::printf("  %zu queries in %.1f s (CPU %.1f s)\n", queries.size(), q_s, q_cpu);
   std::printf("\n  %-20s %5s | %8s %8s %8s | %8s %8s %8s | %8s %8s %8s %8s %8s | %9s %6s %5s %5s\n",
-              "kind (ms)", "n", "p50", "p99", "max", "noaud50", "noaud99", "noaudmax", "post50", "entr50",
-              "seal50", "audit50", "other50", "postings", "hits", "more", "empty");
+              "kind (ms)", "n", "p50", "p99", "max", "noaud50", "noaud99", "noaudmax", "post50",
+              "entr50", "seal50", "audit50", "other50", "postings", "hits", "more", "empty");
   std::vector<std::pair<std::string, Stats>> headline;
   for (size_t k = 0; k < kinds.size(); ++k) {
     const auto& v = results[k];
@@ -1825,12 +1832,12 @@ void Queries(const Options& o, const Corpus& corpus, uint64_t messages) {
       empty += r.hits == 0;
     }
     Stats t = StatsOf(total), na = StatsOf(noaudit);
-    std::printf("  %-20s %5zu | %8.2f %8.2f %8.2f | %8.2f %8.2f %8.2f | %8.2f %8.2f %8.2f %8.2f "
-                "%8.2f | %9.0f %6.1f %5" PRIu64 " %5" PRIu64 "\n",
-                kinds[k].name.c_str(), v.size(), t.p50, t.p99, t.max, na.p50, na.p99, na.max,
-                StatsOf(post).p50, StatsOf(entries).p50, StatsOf(seal).p50, StatsOf(audit).p50,
-                StatsOf(other).p50,
-                StatsOf(read).p50, Mean(hits), more, empty);
+    std::printf(
+        "  %-20s %5zu | %8.2f %8.2f %8.2f | %8.2f %8.2f %8.2f | %8.2f %8.2f %8.2f %8.2f "
+        "%8.2f | %9.0f %6.1f %5" PRIu64 " %5" PRIu64 "\n",
+        kinds[k].name.c_str(), v.size(), t.p50, t.p99, t.max, na.p50, na.p99, na.max,
+        StatsOf(post).p50, StatsOf(entries).p50, StatsOf(seal).p50, StatsOf(audit).p50,
+        StatsOf(other).p50, StatsOf(read).p50, Mean(hits), more, empty);
     if (kinds[k].headline) headline.push_back({kinds[k].name, t});
   }
   std::printf(
@@ -1847,9 +1854,10 @@ void Queries(const Options& o, const Corpus& corpus, uint64_t messages) {
   for (const auto& [name, st] : headline) {
     if (st.p50 > worst) worst = st.p50, worst_kind = name;
   }
-  std::printf("  => goal p50 <= 100 ms for the issue's kinds (one-term, two-term, phrase, "
-              "date-limited): the slowest p50 is %.2f ms (%s): %s\n",
-              worst, worst_kind.c_str(), worst <= 100 ? "met" : "NOT met");
+  std::printf(
+      "  => goal p50 <= 100 ms for the issue's kinds (one-term, two-term, phrase, "
+      "date-limited): the slowest p50 is %.2f ms (%s): %s\n",
+      worst, worst_kind.c_str(), worst <= 100 ? "met" : "NOT met");
   std::fflush(stdout);
 }
 
@@ -1877,21 +1885,21 @@ int Main(int argc, char** argv) {
 #endif
   std::printf("build:    %s, %s\n", SEARCH_BENCH_BUILD_TYPE, build);
   std::printf("command:  %s\n", cmdline.c_str());
-  std::printf("params:   %s messages, %d build threads, %" PRIu64 " queries per kind, limit %" PRIu64
-              "%s%s%s\n",
-              Commas(o.messages).c_str(), o.threads, o.queries, o.limit,
-              o.reuse ? ", --reuse" : "", o.build_only ? ", --build-only" : "",
-              o.skip_cost ? ", --skip-cost" : "");
+  std::printf("params:   %s messages, %d build threads, %" PRIu64
+              " queries per kind, limit %" PRIu64 "%s%s%s\n",
+              Commas(o.messages).c_str(), o.threads, o.queries, o.limit, o.reuse ? ", --reuse" : "",
+              o.build_only ? ", --build-only" : "", o.skip_cost ? ", --skip-cost" : "");
   std::fflush(stdout);
 
   const double c0 = Now();
   Corpus corpus;
-  std::printf("corpus:   %zu English-like words and %zu Chinese words (of %zu Han characters), "
-              "Zipf s=1; %zu + %zu + %zu addresses (sales, research, outside); made in %.2f s; "
-              "p(rank 0) = %.3f, p(rank 1,000) = %.2e, p(rank 20,000) = %.2e per word drawn\n",
-              corpus.words().size(), corpus.han_words().size(), kHanChars, corpus.sales().size(),
-              corpus.research().size(), corpus.outside().size(), Now() - c0,
-              corpus.word_zipf().P(0), corpus.word_zipf().P(1000), corpus.word_zipf().P(20000));
+  std::printf(
+      "corpus:   %zu English-like words and %zu Chinese words (of %zu Han characters), "
+      "Zipf s=1; %zu + %zu + %zu addresses (sales, research, outside); made in %.2f s; "
+      "p(rank 0) = %.3f, p(rank 1,000) = %.2e, p(rank 20,000) = %.2e per word drawn\n",
+      corpus.words().size(), corpus.han_words().size(), kHanChars, corpus.sales().size(),
+      corpus.research().size(), corpus.outside().size(), Now() - c0, corpus.word_zipf().P(0),
+      corpus.word_zipf().P(1000), corpus.word_zipf().P(20000));
   std::fflush(stdout);
 
   IndexKeyStore keys(o.dir + "/keys");
@@ -1921,9 +1929,9 @@ int Main(int argc, char** argv) {
     uint64_t need = o.messages * 9000;
     uint64_t free_bytes = DiskFree(o.dir);
     if (free_bytes < need) {
-      Die(o.dir, Status::Unavailable("about " + std::to_string(need >> 20) + " MiB needed, " +
-                                     std::to_string(free_bytes >> 20) +
-                                     " MiB free; use --messages"));
+      Die(o.dir,
+          Status::Unavailable("about " + std::to_string(need >> 20) + " MiB needed, " +
+                              std::to_string(free_bytes >> 20) + " MiB free; use --messages"));
     }
   }
 
@@ -1943,11 +1951,12 @@ int Main(int argc, char** argv) {
   uint64_t messages = o.messages;
   uint64_t content_bytes = 0;
   if (!o.reuse) {
-    std::printf("\n== building %s: %s messages (%d threads, group commits, each synced), "
-                "commit times spread over 3 years, departments sales/research, content 2,000-4,000 "
-                "random bytes per message (standing for the sealed form), postings from "
-                "IndexMessage under each department's key\n",
-                jdir.c_str(), Commas(o.messages).c_str(), o.threads);
+    std::printf(
+        "\n== building %s: %s messages (%d threads, group commits, each synced), "
+        "commit times spread over 3 years, departments sales/research, content 2,000-4,000 "
+        "random bytes per message (standing for the sealed form), postings from "
+        "IndexMessage under each department's key\n",
+        jdir.c_str(), Commas(o.messages).c_str(), o.threads);
     std::fflush(stdout);
     BuildSpec spec;
     spec.dir = jdir;
@@ -1958,15 +1967,15 @@ int Main(int argc, char** argv) {
     PhaseLoad load;
     BuildResult b = Build(o, corpus, &keys, spec);
     PrintBuild("built", b);
-    std::printf("  messages: %.0f%% sales, %.0f%% research; %.2f term sets (department keys) and "
-                "%.0f terms per message (%.0f per set); plaintext %.0f bytes, stored content %.0f "
-                "bytes per message\n",
-                100.0 * b.department_count[1] / b.messages, 100.0 * b.department_count[0] / b.messages,
-                static_cast<double>(b.term_sets) / b.messages,
-                static_cast<double>(b.terms) / b.messages,
-                static_cast<double>(b.terms) / std::max<uint64_t>(1, b.term_sets),
-                static_cast<double>(b.plain_bytes) / b.messages,
-                static_cast<double>(b.content_bytes) / b.messages);
+    std::printf(
+        "  messages: %.0f%% sales, %.0f%% research; %.2f term sets (department keys) and "
+        "%.0f terms per message (%.0f per set); plaintext %.0f bytes, stored content %.0f "
+        "bytes per message\n",
+        100.0 * b.department_count[1] / b.messages, 100.0 * b.department_count[0] / b.messages,
+        static_cast<double>(b.term_sets) / b.messages, static_cast<double>(b.terms) / b.messages,
+        static_cast<double>(b.terms) / std::max<uint64_t>(1, b.term_sets),
+        static_cast<double>(b.plain_bytes) / b.messages,
+        static_cast<double>(b.content_bytes) / b.messages);
     load.Print("the build");
     std::ofstream(o.dir + "/" + kMessagesFile) << o.messages << "\n";
     content_bytes = b.content_bytes;
