@@ -160,8 +160,7 @@ std::vector<TermSet> Session::IndexTerms() {
     std::vector<IndexKey> department_keys;
     Status s = index_keys_->Keys(department, true, &department_keys);
     if (!s.ok()) {
-      index_note_ += std::string(index_note_.empty() ? "" : "; ") + "not indexed for " +
-                     department + ": " + s.message();
+      AddIndexNote("not indexed for " + department + ": " + s.message());
       continue;
     }
     keys.push_back(department_keys.front());
@@ -173,10 +172,12 @@ std::vector<TermSet> Session::IndexTerms() {
   if (plain_.size() >= kMaxIndexedBytes && sealing_.plain_size > kMaxIndexedBytes) {
     problems.push_back("only the first " + std::to_string(kMaxIndexedBytes) + " bytes indexed");
   }
-  for (const std::string& p : problems) {
-    index_note_ += (index_note_.empty() ? "" : "; ") + p;
-  }
+  for (const std::string& p : problems) AddIndexNote(p);
   return terms;
+}
+
+void Session::AddIndexNote(const std::string& note) {
+  index_note_ += (index_note_.empty() ? "" : "; ") + note;
 }
 
 void Session::ResetMessage() {

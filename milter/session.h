@@ -105,6 +105,8 @@ class Session {
   Status Decide();
   // The postings of the message in progress (sets index_note_ on trouble).
   std::vector<TermSet> IndexTerms();
+  // Appends one problem to index_note_ ("; " between problems).
+  void AddIndexNote(const std::string& note);
 
   Journal* const journal_;
   const PolicyHolder* const policies_;

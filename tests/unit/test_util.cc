@@ -8,6 +8,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "coding.h"  // store/src: the journal's own key encoding
 #include "mailjournal/message_writer.h"
 #include "mailjournal/seal.h"
 
@@ -143,10 +144,6 @@ std::unique_ptr<leveldb::DB> OpenRaw(const std::string& journal_dir) {
   leveldb::Status s = leveldb::DB::Open(leveldb::Options(), journal_dir + "/db", &raw);
   BOOST_REQUIRE_MESSAGE(s.ok(), s.ToString());
   return std::unique_ptr<leveldb::DB>(raw);
-}
-
-void AppendBE(std::string* out, uint64_t v, int bytes) {
-  for (int i = bytes - 1; i >= 0; --i) out->push_back(static_cast<char>((v >> (8 * i)) & 0xff));
 }
 }  // namespace
 
