@@ -60,6 +60,10 @@ Status SetConfigValue(const std::string& key, const std::string& value, DaemonCo
     config->purge_interval = value;
   } else if (key == "index_keys") {
     config->index_keys = value;
+  } else if (key == "metrics_dir") {
+    config->metrics_dir = value;
+  } else if (key == "metrics_interval") {
+    config->metrics_interval = value;
   } else if (key == "foreground") {
     if (!ParseBool(value, &config->foreground)) {
       return Status::InvalidArgument("foreground: expected yes or no, not '" + value + "'");
@@ -113,7 +117,8 @@ void ValidateConfig(DaemonConfig* config, std::vector<std::string>* errors) {
   }
   for (const auto& [name, path] : {std::make_pair("signing_key", &config->signing_key),
                                    std::make_pair("checkpoint_dir", &config->checkpoint_dir),
-                                   std::make_pair("index_keys", &config->index_keys)}) {
+                                   std::make_pair("index_keys", &config->index_keys),
+                                   std::make_pair("metrics_dir", &config->metrics_dir)}) {
     if (!path->empty() && (*path)[0] != '/') {
       errors->push_back(std::string(name) + ": '" + *path + "' must be an absolute path");
     }
@@ -133,6 +138,13 @@ void ValidateConfig(DaemonConfig* config, std::vector<std::string>* errors) {
     errors->push_back("purge_interval: '" + pi + "' is not a number of seconds (0: never)");
   } else {
     config->purge_interval_s = std::stoi(pi);
+  }
+  const std::string& mi = config->metrics_interval;
+  if (mi.empty() || mi.size() > 6 || mi.find_first_not_of("0123456789") != std::string::npos ||
+      std::stoi(mi) < 1) {
+    errors->push_back("metrics_interval: '" + mi + "' is not a number of seconds from 1");
+  } else {
+    config->metrics_interval_s = std::stoi(mi);
   }
   const std::string& m = config->socket_mode;
   if (m.empty() || m.size() > 4 || m.find_first_not_of("01234567") != std::string::npos) {

@@ -31,11 +31,16 @@ struct DaemonConfig {
   // The departments' search index keys (mailjournal/index_keys.h): outside the journal, so
   // that a copy of the journal alone cannot test guessed words against its index.
   std::string index_keys = "/etc/mailjournal/index-keys";
+  // Prometheus text-format metrics, rewritten every metrics_interval seconds as
+  // METRICS_DIR/mailjournald.prom (node_exporter's textfile collector); "" : none.
+  std::string metrics_dir;
+  std::string metrics_interval = "15";  // seconds
 
   // Derived by Validate().
   mode_t socket_mode_bits = 0660;
   int checkpoint_interval_s = 60;
   int purge_interval_s = 0;
+  int metrics_interval_s = 15;
   uid_t uid = 0;
   gid_t gid = 0;
   bool drop_privileges = false;

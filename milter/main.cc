@@ -175,9 +175,9 @@ int Run(int argc, char** argv) {
   app.set_version_flag("--version", std::string("mailjournald ") + MAILJOURNAL_VERSION);
   app.add_option("-c,--config", config_file, "configuration file");
   std::map<std::string, std::string> overrides;
-  for (const char* key :
-       {"journal", "milter_socket", "admin_socket", "policy", "socket_mode", "user", "signing_key",
-        "checkpoint_interval", "checkpoint_dir", "purge_interval", "index_keys"}) {
+  for (const char* key : {"journal", "milter_socket", "admin_socket", "policy", "socket_mode",
+                          "user", "signing_key", "checkpoint_interval", "checkpoint_dir",
+                          "purge_interval", "index_keys", "metrics_dir", "metrics_interval"}) {
     std::string flag = std::string("--") + key;
     std::replace(flag.begin(), flag.end(), '_', '-');
     app.add_option_function<std::string>(
