@@ -12,7 +12,21 @@ apt-get install -y -qq --no-install-recommends \
   libboost-test-dev nlohmann-json3-dev libcli11-dev \
   clang libclang-rt-14-dev openssl \
   libzstd-dev zstd libgmime-3.0-dev libicu-dev libxml2-dev \
-  postfix miltertest mandoc python3 python3-plyvel procps >/dev/null
+  postfix miltertest mandoc python3 python3-plyvel procps \
+  m4 mount libwrap0 libdb5.3 libldap-2.5-0 liblockfile1 libnsl2 libsasl2-2 libssl3 >/dev/null
+# Sendmail for tests/e2e/test_sendmail.py. sendmail-bin conflicts with postfix as a package, so
+# it is never installed: its .debs (and sendmail-base and sendmail-cf, for the m4 files) are
+# unpacked into a private prefix; m4 and the libraries above are what its binary needs.
+SENDMAIL_CACHE=/var/cache/mailjournal-ci/sendmail
+sendmail_version=$(apt-cache show --no-all-versions sendmail-bin | sed -n 's/^Version: //p')
+if [ "$(cat "$SENDMAIL_CACHE/version" 2>/dev/null)" != "$sendmail_version" ]; then
+  rm -rf "$SENDMAIL_CACHE"
+  mkdir -p "$SENDMAIL_CACHE/debs" "$SENDMAIL_CACHE/root"
+  (cd "$SENDMAIL_CACHE/debs" &&
+    apt-get download -qq -o APT::Sandbox::User=root sendmail-bin sendmail-base sendmail-cf)
+  for deb in "$SENDMAIL_CACHE"/debs/*.deb; do dpkg-deb -x "$deb" "$SENDMAIL_CACHE/root"; done
+  echo "$sendmail_version" >"$SENDMAIL_CACHE/version"
+fi
 # Debian starts the system Postfix on install; its port 25 is not ours to use.
 if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
   systemctl disable --now postfix >/dev/null 2>&1 || true

@@ -2,6 +2,7 @@
 
 #include <libmilter/mfapi.h>
 
+#include <atomic>
 #include <condition_variable>
 #include <mutex>
 #include <string>
@@ -253,12 +254,24 @@ sfsistat OnBody(SMFICTX* ctx, unsigned char* data, size_t len) noexcept {
   });
 }
 
+// Logs, once per process, that a message came without the MTA's queue id: its entry then
+// has none and cannot be matched with the MTA's log. Sendmail sends it only as configured
+// (the macro i; contrib/sendmail/mailjournal.mc).
+void WarnNoQueueIdOnce() {
+  static std::atomic<bool> warned{false};
+  if (warned.exchange(true)) return;
+  Log(LOG_WARNING,
+      "the MTA sent no queue id (milter macro i at MAIL FROM, DATA, end of headers or end of "
+      "message): journal entries will have none; see mailjournald(8), SENDMAIL");
+}
+
 sfsistat OnEndOfMessage(SMFICTX* ctx) noexcept {
   Connection* c = GetConnection(ctx);
   Status deferred = c == nullptr ? Status::OK() : c->deferred;
   if (c != nullptr) c->deferred = Status::OK();
   return WithSession(ctx, 0, [&](Session* s) {
     s->QueueId(Macro(ctx, "i"));
+    if (s->envelope().queue_id.empty()) WarnNoQueueIdOnce();
     if (!deferred.ok()) {
       s->AbortMessage();
       return deferred;

@@ -1481,18 +1481,26 @@ class E2E:
         self.tool = Tool(self.daemon.admin_sock, self.journal_dir, keys=e2e_keys() if self.e2e_cert else None,
                          index_keys=self.index_keys_dir)
 
-        self.postfix = PostfixInstance(self.base, self.sink.port, self.daemon.milter_spec, self.extra_main)
-        self.reaper.note("postfix", self.postfix.conf_dir)
-        if isinstance(self.sink, SmtpSinkProcess):
-            self.sink.is_complete = lambda qid: re.search(
-                r"\b%s: to=.*status=sent" % re.escape(qid), self.postfix.log()) is not None
+        self.mta = self.make_mta()
         # The milter before the MTA, as an operator starts them: Postfix's own readiness probe
         # (a connection closed at once) would otherwise meet no milter and log a milter-reject
         # at CONNECT, which tests that check the log for rejects would take for a lost message.
         if self.start_daemon:
             self.daemon.start()
-        self.postfix.start()
-        self._stack.callback(self.postfix.stop)
+        self.mta.start()
+        self._stack.callback(self.mta.stop)
+
+    def make_mta(self):
+        """The MTA the tests send to, not yet started: the private Postfix instance (also
+        self.postfix).  A subclass may return another MTA instead (tests/e2e/sendmail.py): an
+        object with start(), stop(), smtp_port (its SMTP port on 127.0.0.1) and maillog (the
+        file diagnostics() shows)."""
+        self.postfix = PostfixInstance(self.base, self.sink.port, self.daemon.milter_spec, self.extra_main)
+        self.reaper.note("postfix", self.postfix.conf_dir)
+        if isinstance(self.sink, SmtpSinkProcess):
+            self.sink.is_complete = lambda qid: re.search(
+                r"\b%s: to=.*status=sent" % re.escape(qid), self.postfix.log()) is not None
+        return self.postfix
 
     def _stop_daemon_quietly(self):
         try:
@@ -1507,12 +1515,12 @@ class E2E:
         shutil.rmtree(self.base, ignore_errors=True)
 
     def diagnostics(self):
-        return ("---- mailjournald log (tail) ----\n%s\n---- Postfix maillog (tail) ----\n%s\n" % (
-            tail(self.daemon.log_path), tail(self.postfix.maillog)))
+        return ("---- mailjournald log (tail) ----\n%s\n---- MTA log (tail) ----\n%s\n" % (
+            tail(self.daemon.log_path), tail(self.mta.maillog)))
 
     # -- sending
     def connect(self, helo="client.test.invalid"):
-        s = smtplib.SMTP("127.0.0.1", self.postfix.smtp_port, local_hostname=helo, timeout=120)
+        s = smtplib.SMTP("127.0.0.1", self.mta.smtp_port, local_hostname=helo, timeout=120)
         return s
 
     def send(self, raw, mail_from="sender@example.org", rcpts=("rcpt@example.net",), mail_options=(),
