@@ -283,6 +283,7 @@ class SendmailE2E(harness.E2E):
         self.daemon.milter_sock = os.path.join(sock_dir, "milter.sock")
         self.sendmail = SendmailInstance(self.base, self.sink.port, self.daemon.milter_sock,
                                          milter_lines=self.milter_lines)
+        # The reaper checks that the pid still runs what it noted; Sendmail replaces its
+        # command line with "sendmail: accepting connections".
+        self.sendmail.on_start = lambda pid: self.reaper.note("pid", pid, "sendmail:")
         return self.sendmail
-
-        self.sendmail.on_start = lambda pid: self.reaper.note("pid", pid, SENDMAIL_BIN)
