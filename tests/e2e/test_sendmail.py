@@ -11,8 +11,9 @@ byte-exact sink; its .cf is built with m4 from an .mc that carries the contrib l
   never sees Sendmail's own Received header), with the envelope: MAIL FROM and its
   parameters, every RCPT TO in order (Bcc included) with its parameters, client address,
   port, name and HELO, {daemon_name}, and Sendmail's queue id (macro i);
-* the macros: the daemon never warns about a missing queue id with the contrib lines, and
-  does warn (and journals no queue id) when Sendmail is configured without i;
+* the macros: the daemon never warns about a missing queue id with the contrib lines, gets
+  the queue id from their later stages when MAIL FROM has no i, and warns (and journals no
+  queue id) when Sendmail is configured without i at all;
 * F=T: while mailjournald is down Sendmail answers 451 4.3.2 at MAIL FROM; mail submitted
   with sendmail(1) stays in the MSP's queue (explicit queue runs defer it again) and is
   journaled, once, by the queue run after the daemon is back.
@@ -238,6 +239,31 @@ class SendmailWithoutQueueIdTest(SendmailTestCase):
         self.check_envelope(entries[0], "", "sender@example.org", ["rcpt@example.net"], client_port=r.client_port)
         self.assertEqual(self.env.tool.export(entries[0]["seq"]), data)
         self.env.daemon.wait_log(NO_QUEUE_ID_WARNING)
+
+
+class SendmailQueueIdLaterTest(SendmailTestCase):
+    """Sendmail without i at MAIL FROM: the contrib lines' i at DATA, end of headers and end
+    of message still give the entry its queue id."""
+
+    @classmethod
+    def setUpClass(cls):
+        lines = sendmail.contrib_text() + "define(`confMILTER_MACROS_ENVFROM', ``{auth_authen}'')dnl\n"
+        cls.env = sendmail.SendmailE2E(milter_lines=lines)
+        cls.env.__enter__()
+        cls.addClassCleanup(cls.env.close)
+
+    def test_queue_id_from_later_stages(self):
+        sm = self.env.sendmail
+        self.assertNotIn("i", [m.strip() for m in sm.cf_option(sm.mta_cf, "Milter.macros.envfrom").split(",")])
+        data = b"From: sender@example.org\r\nSubject: i later\r\nMessage-ID: <sm-i-later@example.org>\r\nDate: Fri, 27 Nov 2026 10:00:00 +0000\r\n\r\nx\r\n"
+        r = self.env.send(data, helo=HELO)
+        qid = sendmail_queue_id(r)
+        self.assertIsNotNone(qid, r)
+        self.assertEqual(self.delivered(qid)[1], data)
+        e = self.env.entry_for_qid(qid)
+        self.check_envelope(e, qid, "sender@example.org", ["rcpt@example.net"], client_port=r.client_port)
+        self.assertEqual(self.env.tool.export(e["seq"]), data)
+        no_macro_trouble(self, self.env)
 
 
 class SendmailDaemonDownTest(SendmailTestCase):
