@@ -16,13 +16,13 @@ byte-exact sink; its .cf is built with m4 from an .mc that carries the contrib l
   queue id) when Sendmail is configured without i at all;
 * F=T: while mailjournald is down Sendmail answers 451 4.3.2 at MAIL FROM; mail submitted
   with sendmail(1) stays in the MSP's queue (explicit queue runs defer it again) and is
-  journaled, once, by the queue run after the daemon is back.
+  journaled, once, by the queue run after the daemon is back; without F=T (the negative
+  control) Sendmail delivers mail the filter never saw.
 
 Run: python3 tests/e2e/test_sendmail.py   (as root; exit 77 = skipped, prerequisites missing)
 """
 
 import os
-import re
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -324,6 +324,26 @@ class SendmailDaemonDownTest(SendmailTestCase):
         self.assertIsNotNone(qid, r)
         self.assertEqual(env.tool.export(env.entry_for_qid(qid)["seq"]), data)
         no_macro_trouble(self, env)
+
+
+class SendmailWithoutTempfailFlagTest(SendmailTestCase):
+    """The negative control of F=T: without it Sendmail accepts mail the filter never saw."""
+
+    @classmethod
+    def setUpClass(cls):
+        lines = sendmail.contrib_text()
+        assert "F=T, " in lines
+        cls.env = sendmail.SendmailE2E(milter_lines=lines.replace("F=T, ", ""), start_daemon=False)
+        cls.env.__enter__()
+        cls.addClassCleanup(cls.env.close)
+
+    def test_dead_filter_lets_mail_through(self):
+        data = b"From: sender@example.org\r\nSubject: no F=T\r\nMessage-ID: <sm-no-ft@example.org>\r\nDate: Fri, 27 Nov 2026 10:00:00 +0000\r\n\r\nx\r\n"
+        r = self.env.send(data, helo=HELO)
+        qid = sendmail_queue_id(r)
+        self.assertIsNotNone(qid, r)
+        self.assertEqual(self.delivered(qid)[1], data)
+        self.assertFalse(self.env.daemon.running())
 
 
 if __name__ == "__main__":
