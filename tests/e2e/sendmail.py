@@ -59,6 +59,9 @@ def missing_prerequisites():
         problems.append("no sendmail-cf under %s (run contrib/install-deps.sh)" % CF_DIR)
     if shutil.which("m4") is None:
         problems.append("no m4 (install m4)")
+    p = subprocess.run(["unshare", "--uts", "--mount", "true"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    if p.returncode != 0:
+        problems.append("cannot make UTS and mount namespaces: %s" % p.stdout.decode(errors="replace").strip())
     return problems
 
 
