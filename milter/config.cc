@@ -3,6 +3,7 @@
 #include <pwd.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <fstream>
 
 namespace mailjournal {
@@ -37,39 +38,64 @@ bool ValidSocketSpec(const std::string& spec) {
 
 }  // namespace
 
+const std::vector<SettingInfo>& DaemonSettings() {
+  using C = DaemonConfig;
+  static const std::vector<SettingInfo> settings = {
+      {"journal", "the journal directory", &C::journal},
+      {"milter_socket", "where the MTA connects (unix:/path or inet:PORT@ADDRESS)",
+       &C::milter_socket},
+      {"admin_socket", "the admin socket mailjournal(8) talks to", &C::admin_socket},
+      {"policy", "the policy file (mailjournal.yaml(5))", &C::policy},
+      {"socket_mode", "permissions of both sockets, octal", &C::socket_mode},
+      {"user", "the unprivileged user to run as (required when started as root)", &C::user},
+      {"foreground", "log to standard error instead of syslog", nullptr, &C::foreground},
+      {"signing_key", "the checkpoint signing key file (none: no checkpoints)", &C::signing_key},
+      {"checkpoint_interval", "seconds between checkpoints", &C::checkpoint_interval},
+      {"checkpoint_dir", "directory for off-host copies of the checkpoints", &C::checkpoint_dir},
+      {"purge_interval", "seconds between scheduled purges (0: none)", &C::purge_interval},
+      {"index_keys", "directory of the departments' search index keys", &C::index_keys},
+      {"metrics_dir", "directory for Prometheus metrics (mailjournald.prom; none: off)",
+       &C::metrics_dir},
+      {"metrics_interval", "seconds between metrics updates", &C::metrics_interval},
+  };
+  return settings;
+}
+
+const SettingInfo* FindSetting(const std::string& name) {
+  for (const SettingInfo& setting : DaemonSettings()) {
+    if (name == setting.name) return &setting;
+  }
+  return nullptr;
+}
+
+std::string SettingValue(const SettingInfo& setting, const DaemonConfig& config) {
+  if (setting.flag != nullptr) return config.*setting.flag ? "yes" : "no";
+  return config.*setting.text;
+}
+
+std::string SettingOption(const SettingInfo& setting) {
+  std::string option = std::string("--") + setting.name;
+  std::replace(option.begin(), option.end(), '_', '-');
+  return option;
+}
+
+std::vector<const SettingInfo*> ChangedSettings(const DaemonConfig& config) {
+  const DaemonConfig defaults;
+  std::vector<const SettingInfo*> changed;
+  for (const SettingInfo& setting : DaemonSettings()) {
+    if (SettingValue(setting, config) != SettingValue(setting, defaults))
+      changed.push_back(&setting);
+  }
+  return changed;
+}
+
 Status SetConfigValue(const std::string& key, const std::string& value, DaemonConfig* config) {
-  if (key == "journal") {
-    config->journal = value;
-  } else if (key == "milter_socket") {
-    config->milter_socket = value;
-  } else if (key == "admin_socket") {
-    config->admin_socket = value;
-  } else if (key == "policy") {
-    config->policy = value;
-  } else if (key == "socket_mode") {
-    config->socket_mode = value;
-  } else if (key == "user") {
-    config->user = value;
-  } else if (key == "signing_key") {
-    config->signing_key = value;
-  } else if (key == "checkpoint_interval") {
-    config->checkpoint_interval = value;
-  } else if (key == "checkpoint_dir") {
-    config->checkpoint_dir = value;
-  } else if (key == "purge_interval") {
-    config->purge_interval = value;
-  } else if (key == "index_keys") {
-    config->index_keys = value;
-  } else if (key == "metrics_dir") {
-    config->metrics_dir = value;
-  } else if (key == "metrics_interval") {
-    config->metrics_interval = value;
-  } else if (key == "foreground") {
-    if (!ParseBool(value, &config->foreground)) {
-      return Status::InvalidArgument("foreground: expected yes or no, not '" + value + "'");
-    }
-  } else {
-    return Status::InvalidArgument("unknown setting '" + key + "'");
+  const SettingInfo* setting = FindSetting(key);
+  if (setting == nullptr) return Status::InvalidArgument("unknown setting '" + key + "'");
+  if (setting->flag == nullptr) {
+    config->*setting->text = value;
+  } else if (!ParseBool(value, &(config->*setting->flag))) {
+    return Status::InvalidArgument(key + ": expected yes or no, not '" + value + "'");
   }
   return Status::OK();
 }

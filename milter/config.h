@@ -46,6 +46,33 @@ struct DaemonConfig {
   bool drop_privileges = false;
 };
 
+// One setting of the table below: its name, where DaemonConfig keeps its value, and what it
+// is for (mailjournald --help). A setting is text (`text` set) or yes/no (`flag` set).
+struct SettingInfo {
+  const char* name;         // the configuration-file name, e.g. "checkpoint_dir"
+  const char* description;  // one line
+  std::string DaemonConfig::*text = nullptr;
+  bool DaemonConfig::*flag = nullptr;
+};
+
+// Every setting, in the order of mailjournald(8), CONFIGURATION FILE. The one list the
+// daemon's options, its configuration file and `mailjournal config` are made from.
+const std::vector<SettingInfo>& DaemonSettings();
+
+// The setting with this configuration-file name, or nullptr.
+const SettingInfo* FindSetting(const std::string& name);
+
+// The setting's value in `config` as the configuration file writes it ("yes"/"no" for
+// flags).
+std::string SettingValue(const SettingInfo& setting, const DaemonConfig& config);
+
+// The command-line option of a setting: "--" and its name with '-' for '_'.
+std::string SettingOption(const SettingInfo& setting);
+
+// The settings whose value in `config` differs from the built-in default's, in table order
+// (what `mailjournal config --changed` shows).
+std::vector<const SettingInfo*> ChangedSettings(const DaemonConfig& config);
+
 // Reads `key = value` lines ('#' starts a comment) into *config. Every problem is appended
 // to *errors as "FILE:LINE: message".
 void ReadConfigFile(const std::string& path, DaemonConfig* config,

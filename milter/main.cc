@@ -22,6 +22,7 @@
 #include "admin_server.h"
 #include "checkpointer.h"
 #include "config.h"
+#include "config_check.h"
 #include "log.h"
 #include "mailjournal/access.h"
 #include "mailjournal/admin_protocol.h"
@@ -175,18 +176,18 @@ int Run(int argc, char** argv) {
   app.set_version_flag("--version", std::string("mailjournald ") + MAILJOURNAL_VERSION);
   app.add_option("-c,--config", config_file, "configuration file");
   std::map<std::string, std::string> overrides;
-  for (const char* key : {"journal", "milter_socket", "admin_socket", "policy", "socket_mode",
-                          "user", "signing_key", "checkpoint_interval", "checkpoint_dir",
-                          "purge_interval", "index_keys", "metrics_dir", "metrics_interval"}) {
-    std::string flag = std::string("--") + key;
-    std::replace(flag.begin(), flag.end(), '_', '-');
-    app.add_option_function<std::string>(
-        flag, [&overrides, key](const std::string& v) { overrides[key] = v; },
-        std::string("setting ") + key);
+  for (const SettingInfo& setting : DaemonSettings()) {
+    std::string key = setting.name;
+    if (setting.flag != nullptr) {
+      app.add_flag_function(
+          SettingOption(setting), [&overrides, key](int64_t) { overrides[key] = "yes"; },
+          setting.description);
+    } else {
+      app.add_option_function<std::string>(
+          SettingOption(setting), [&overrides, key](const std::string& v) { overrides[key] = v; },
+          setting.description);
+    }
   }
-  app.add_flag_function(
-      "--foreground", [&overrides](int64_t) { overrides["foreground"] = "yes"; },
-      "log to standard error instead of syslog");
   app.add_flag("-n", check_only, "check the configuration and exit (0 ok, 78 on error)");
   try {
     app.parse(argc, argv);
@@ -205,16 +206,10 @@ int Run(int argc, char** argv) {
     if (!s.ok()) errors.push_back("--" + key + ": " + s.message());
   }
   ValidateConfig(&config, &errors);
-  if (check_only && errors.empty()) {
-    std::shared_ptr<const Policy> policy;
-    std::vector<PolicyError> policy_errors;
-    LoadPolicy(CanonicalPolicyPath(config.policy), DiskFileReader(), &policy, &policy_errors);
-    for (const PolicyError& e : policy_errors) errors.push_back(e.ToString());
-  }
-  if (!errors.empty() || check_only) {
+  if (check_only) return PrintCheckReport(CheckDaemonConfiguration(config, errors), std::cerr);
+  if (!errors.empty()) {
     for (const auto& e : errors) std::cerr << "mailjournald: " << e << "\n";
-    if (check_only && errors.empty()) std::cerr << "mailjournald: configuration ok\n";
-    return errors.empty() ? EX_OK : EX_CONFIG;
+    return EX_CONFIG;
   }
   LogInit("mailjournald", config.foreground);
   std::string milter_path = UnixSocketPath(config.milter_socket);

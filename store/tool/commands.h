@@ -211,6 +211,47 @@ class SearchCommands {
   ReindexCliOptions reindex_options_;
 };
 
+struct ConfigCliOptions {
+  bool defaults = false;           // the built-in defaults, not the file's
+  bool changed = false;            // only what the file changes
+  std::string file;                // "": /etc/mailjournal/mailjournald.conf, if it exists
+  std::vector<std::string> names;  // these settings only; none: all
+};
+
+struct CheckPostfixOptions {
+  std::string postfix_dir;  // postconf -c DIR; "": Postfix's default
+  std::string milter;       // the journal milter as main.cf names it; "": from config_file
+  std::string config_file;  // mailjournald's; "": /etc/mailjournal/mailjournald.conf
+};
+
+// Commands about the installation, which need no journal (mailjournal(8)):
+//   config: mailjournald's settings as "name = value" lines (like postconf -d / -n); exit 0,
+//     64 for an unknown setting, 78 when the configuration file has errors (they go to
+//     stderr, the settings still to stdout).
+//   check-postfix: the ways Postfix's configuration lets mail past the journal
+//     (postfix_check.h); exit 0 when there are none, 1 when there are (one "warning:" line
+//     each), 69 when postconf fails, 78 when the journal milter cannot be named.
+//   help [CMD]: the command's man page (mailjournal(8), HELP); exit 0, 64 for an unknown
+//     command, 69 when no page or no formatter is found.
+class SetupCommands {
+ public:
+  // REQUIRES: this outlives the parsing of app's command line.
+  void AddTo(CLI::App* app);
+  // Whether the command line named one of them. REQUIRES: AddTo, then app parsed.
+  bool Selected() const;
+  // Runs the one named. REQUIRES: Selected().
+  int Run() const;
+
+ private:
+  CLI::App* app_ = nullptr;
+  CLI::App* config_ = nullptr;
+  CLI::App* check_postfix_ = nullptr;
+  CLI::App* help_ = nullptr;
+  ConfigCliOptions config_options_;
+  CheckPostfixOptions check_postfix_options_;
+  std::string help_command_;
+};
+
 }  // namespace mailjournal
 
 #endif  // MAILJOURNAL_TOOL_COMMANDS_H_

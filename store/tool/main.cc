@@ -324,6 +324,8 @@ int main(int argc, char** argv) {
   retention.AddTo(&app);
   SearchCommands search;
   search.AddTo(&app);
+  SetupCommands setup;
+  setup.AddTo(&app);
   std::string index_keys = "/etc/mailjournal/index-keys";
   app.add_option("--index-keys", index_keys,
                  "with --journal: the search index keys (mailjournald's index_keys)");
@@ -337,6 +339,7 @@ int main(int argc, char** argv) {
 
   try {
     // Commands that need no journal.
+    if (setup.Selected()) return setup.Run();
     if (*check) return CmdPolicyCheck(policy_file, format);
     if (*explain && !eo.policy_file.empty()) return CmdPolicyExplain(nullptr, eo);
     if (*keygen && !signing_origin.empty()) return CmdKeygenSigning(signing_origin, ko.dir, format);

@@ -985,14 +985,19 @@ class PostfixInstance:
         d.update(self.extra_main)
         return "".join("%s = %s\n" % (k, v) for k, v in d.items())
 
-    def start(self):
+    def write_config(self, extra_master=""):
+        """Write main.cf and master.cf (plus the lines extra_master) into conf_dir; enough
+        for postconf -c conf_dir, without starting Postfix."""
         for d in (self.conf_dir, self.queue_dir, self.data_dir):
             os.makedirs(d, exist_ok=True)
         shutil.chown(self.data_dir, user="postfix")
         with open(os.path.join(self.conf_dir, "main.cf"), "w") as f:
             f.write(self.main_cf())
         with open(os.path.join(self.conf_dir, "master.cf"), "w") as f:
-            f.write(MASTER_CF.format(smtp_port=self.smtp_port))
+            f.write(MASTER_CF.format(smtp_port=self.smtp_port) + extra_master)
+
+    def start(self):
+        self.write_config()
         run(["postfix", "-c", self.conf_dir, "check"])
         run(["postfix", "-c", self.conf_dir, "start"])
         self.started = True
