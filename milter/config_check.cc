@@ -203,19 +203,43 @@ void CheckDaemonFiles(const DaemonConfig& config, CheckReport* report) {
   CheckSocketDirectory("admin_socket", config.admin_socket, report);
 }
 
-void CheckPolicyFile(const std::string& path, CheckReport* report) {
+std::string WhyUnreadable(const DaemonIdentity& identity, const std::string& path) {
+  struct stat st;
+  for (size_t slash = path.find('/', 1); slash != std::string::npos;
+       slash = path.find('/', slash + 1)) {
+    std::string dir = path.substr(0, slash);
+    if (stat(dir.c_str(), &st) != 0) return dir + ": " + std::strerror(errno);
+    if (!IdentityMay(identity, st, X_OK)) return dir + ": not searchable";
+  }
+  if (stat(path.c_str(), &st) != 0) return path + ": " + std::strerror(errno);
+  if (!IdentityMay(identity, st, R_OK)) return path + ": not readable";
+  return "";
+}
+
+void CheckPolicyFile(const std::string& path, const DaemonIdentity* identity, CheckReport* report) {
   if (path.empty() || path[0] != '/') return;
   std::shared_ptr<const Policy> policy;
   std::vector<PolicyError> errors;
   LoadPolicy(CanonicalPolicyPath(path), DiskFileReader(), &policy, &errors);
   for (const PolicyError& e : errors) report->errors.push_back(e.ToString());
+  if (policy == nullptr || identity == nullptr) return;
+  for (const PolicyFile& file : policy->files()) {
+    std::string why = WhyUnreadable(*identity, file.path);
+    if (!why.empty()) {
+      report->errors.push_back("policy " + file.path + ": user " + identity->name +
+                               " cannot read it (" + why + "); the daemon loads the policy as " +
+                               identity->name);
+    }
+  }
 }
 
 CheckReport CheckDaemonConfiguration(const DaemonConfig& config,
                                      std::vector<std::string> config_errors) {
   CheckReport report;
   report.errors = std::move(config_errors);
-  CheckPolicyFile(config.policy, &report);
+  DaemonIdentity identity;
+  bool known = ResolveDaemonIdentity(config, &identity);
+  CheckPolicyFile(config.policy, known ? &identity : nullptr, &report);
   CheckDaemonFiles(config, &report);
   return report;
 }

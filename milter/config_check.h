@@ -48,10 +48,16 @@ bool IdentityMay(const DaemonIdentity& identity, const struct stat& st, int want
 // Settings that are empty are not checked; `config` need not have passed ValidateConfig.
 void CheckDaemonFiles(const DaemonConfig& config, CheckReport* report);
 
+// "" when `identity` may read the file at `path` (each directory above it searchable, the
+// file readable, by IdentityMay), else why not ("/etc/mailjournal: not searchable").
+std::string WhyUnreadable(const DaemonIdentity& identity, const std::string& path);
+
 // Loads the policy file (as the daemon would, key files included) and appends each problem
-// to report->errors as "FILE:LINE:COL: message". Does nothing for a relative path
-// (ValidateConfig reports it).
-void CheckPolicyFile(const std::string& path, CheckReport* report);
+// to report->errors as "FILE:LINE:COL: message". When it loads and `identity` is not null,
+// also an error for each of its files (the policy, its member lists and certificates) that
+// the identity cannot read: the daemon loads the policy after it has become its user. Does
+// nothing for a relative path (ValidateConfig reports it).
+void CheckPolicyFile(const std::string& path, const DaemonIdentity* identity, CheckReport* report);
 
 // The whole check of mailjournald -n: `config_errors` (from ReadConfigFile, SetConfigValue
 // and ValidateConfig), then CheckPolicyFile and CheckDaemonFiles.

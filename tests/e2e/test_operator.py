@@ -100,6 +100,16 @@ class CheckModeTest(TempBase):
         self.assertIn("mailjournald: journal %s: not owned by user %s" % (self.journal, harness.DAEMON_USER),
                       p.stderr.splitlines())
 
+    def test_policy_the_user_cannot_read(self):
+        # The daemon loads the policy after it has become its user; -n runs as root.
+        policy_dir = os.path.dirname(self.policy)
+        os.chmod(policy_dir, 0o700)
+        p = self.daemon_check(*(self.common + ["--policy", self.policy]))
+        self.assertEqual(p.returncode, 78, p.stderr)
+        self.assertIn("mailjournald: policy %s: user %s cannot read it (%s: not searchable); the daemon "
+                      "loads the policy as %s" % (self.policy, harness.DAEMON_USER, policy_dir, harness.DAEMON_USER),
+                      p.stderr.splitlines())
+
     def signing_key(self):
         out = os.path.join(self.base, "signing")
         os.mkdir(out)

@@ -109,6 +109,21 @@ BOOST_AUTO_TEST_CASE(identity_may_follows_owner_then_group_then_others) {
   BOOST_TEST(!IdentityMay(root, st, X_OK));
 }
 
+BOOST_AUTO_TEST_CASE(why_unreadable_names_the_first_obstacle) {
+  TempDir dir;
+  DaemonIdentity other{"other", 54321, {54321}};
+  std::string file = dir.path() + "/policy.yaml";
+  WriteText(file, "version: 1\n", 0644);
+  BOOST_REQUIRE_EQUAL(chmod(dir.path().c_str(), 0700), 0);
+  BOOST_TEST(WhyUnreadable(other, file) == dir.path() + ": not searchable");
+  BOOST_REQUIRE_EQUAL(chmod(dir.path().c_str(), 0711), 0);
+  BOOST_TEST(WhyUnreadable(other, file) == "");
+  BOOST_REQUIRE_EQUAL(chmod(file.c_str(), 0600), 0);
+  BOOST_TEST(WhyUnreadable(other, file) == file + ": not readable");
+  BOOST_TEST(WhyUnreadable(other, dir.path() + "/missing").find("No such file") !=
+             std::string::npos);
+}
+
 // Every problem of the files in one run: each check below fails on its own.
 BOOST_AUTO_TEST_CASE(check_daemon_files_lists_every_problem) {
   TempDir dir;
