@@ -1,5 +1,6 @@
 #!/bin/sh
 # Installs every Debian 12 package that building, testing and the demo need.
+# man-db: mailjournal help shows pages with man(1) (e2e_operator; mandoc without it).
 # Idempotent; run as root. Postfix is installed unconfigured ("No configuration"):
 # the tests and the demo run their own private Postfix instances on 127.0.0.1.
 set -eu
@@ -12,7 +13,7 @@ apt-get install -y -qq --no-install-recommends \
   libboost-test-dev nlohmann-json3-dev libcli11-dev \
   clang libclang-rt-14-dev openssl \
   libzstd-dev zstd libgmime-3.0-dev libicu-dev libxml2-dev \
-  postfix miltertest mandoc python3 python3-plyvel procps \
+  postfix miltertest mandoc man-db python3 python3-plyvel procps \
   m4 mount libwrap0 libdb5.3 libldap-2.5-0 liblockfile1 libnsl2 libsasl2-2 libssl3 >/dev/null
 # Sendmail for tests/e2e/test_sendmail.py. sendmail-bin conflicts with postfix as a package, so
 # it is never installed: its .debs (and sendmail-base and sendmail-cf, for the m4 files) are

@@ -180,17 +180,17 @@ int CmdHelp(CLI::App* app, const std::string& command) {
   }
   HelpPage page = FindHelpPage(command);
   std::string file = HelpPageFile(page, MAILJOURNAL_MAN_DIR);
-  Status s;
   for (const auto& argv : HelpCommands(page, file, isatty(1) != 0)) {
     int exit_status = 0;
-    s = RunProgram(argv, nullptr, &exit_status);
+    Status s = RunProgram(argv, nullptr, &exit_status);
     if (s.IsNotFound()) continue;  // no such program: the next one
     if (s.ok() && exit_status != 0) {
       s = Status::Unavailable("help: " + argv[0] + " could not show " + page.page + "(8)");
     }
-    break;
+    return s.ok() ? EX_OK : Fail(s);
   }
-  return s.ok() ? EX_OK : Fail(s);
+  return Fail(Status::Unavailable("help: cannot show " + page.page + "(8): neither man(1) nor " +
+                                  "mandoc(1) was found"));
 }
 
 }  // namespace

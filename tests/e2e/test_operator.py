@@ -260,6 +260,23 @@ class HelpTest(unittest.TestCase):
                 self.assertRegex(p.stdout, r"(?m)^NAME\n\s+%s [-—]" % re.escape(name))
                 self.assertNotIn("\b", p.stdout)
 
+    def test_help_without_man_uses_mandoc(self):
+        bin_dir = tempfile.mkdtemp(prefix="mj-e2e-bin-")
+        self.addCleanup(shutil.rmtree, bin_dir, True)
+        for program in ("sh", "mandoc", "col"):
+            path = shutil.which(program)
+            if path is None:
+                self.skipTest("no " + program)
+            os.symlink(path, os.path.join(bin_dir, program))
+        p = subprocess.run([harness.MAILJOURNAL, "help", "purge"], stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, timeout=60, text=True, env={"PATH": bin_dir})
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertRegex(p.stdout, r"(?m)^NAME\n\s+mailjournal-purge [-—]")
+        self.assertNotIn("\b", p.stdout)
+        none = subprocess.run([harness.MAILJOURNAL, "help", "purge"], stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, timeout=60, text=True, env={"PATH": "/nonexistent"})
+        self.assertEqual(none.returncode, 69, none.stderr)
+
     def test_unknown_command(self):
         p = tool("help", "no-such-command")
         self.assertEqual(p.returncode, 64, p.stderr)
