@@ -27,8 +27,8 @@ std::string HelpPageFile(const HelpPage& page, const std::string& man_dir) {
   return stat(file.c_str(), &st) == 0 && S_ISREG(st.st_mode) ? file : "";
 }
 
-std::vector<std::vector<std::string>> HelpCommands(const HelpPage& page, const std::string& file,
-                                                   bool terminal) {
+std::vector<HelpCommand> HelpCommands(const HelpPage& page, const std::string& file,
+                                      bool terminal) {
   std::vector<std::string> man = {"man"};
   if (terminal && !page.command.empty()) {
     // The command's entry starts a line, indented by five columns, in the rendered page.
@@ -42,16 +42,33 @@ std::vector<std::vector<std::string>> HelpCommands(const HelpPage& page, const s
     man.push_back("-l");
     man.push_back(file);
   }
-  std::vector<std::vector<std::string>> commands = {man};
+  std::vector<HelpCommand> commands = {{man, false}};
   if (!file.empty()) {
-    // Without man(1): mandoc, its overstrike removed when not on a terminal.
+    // Without man(1): mandoc, which pages by itself on a terminal.
     if (terminal) {
-      commands.push_back({"mandoc", "-a", file});
+      commands.push_back({{"mandoc", "-a", file}, false});
     } else {
-      commands.push_back({"sh", "-c", "mandoc -Tutf8 \"$1\" | col -b", "sh", file});
+      commands.push_back({{"mandoc", "-Tutf8", file}, true});
     }
   }
   return commands;
+}
+
+std::string RemoveOverstrike(const std::string& text) {
+  std::string plain;
+  plain.reserve(text.size());
+  for (char c : text) {
+    if (c != '\b') {
+      plain.push_back(c);
+      continue;
+    }
+    // Drop the last character: its continuation bytes (10xxxxxx), then its first byte.
+    while (!plain.empty() && (static_cast<unsigned char>(plain.back()) & 0xC0) == 0x80) {
+      plain.pop_back();
+    }
+    if (!plain.empty()) plain.pop_back();
+  }
+  return plain;
 }
 
 }  // namespace mailjournal

@@ -21,11 +21,21 @@ HelpPage FindHelpPage(const std::string& command);
 // time) when it exists there, else "" (show the installed page by name).
 std::string HelpPageFile(const HelpPage& page, const std::string& man_dir);
 
-// The argument vectors to try, in order, to show the page: man(1) first, then mandoc(1)
-// (file only). On a terminal `man` pages it, through less(1) positioned at the command
-// when there is one; otherwise the page is printed as plain text.
-std::vector<std::vector<std::string>> HelpCommands(const HelpPage& page, const std::string& file,
-                                                   bool terminal);
+// One way to show a page: a program's arguments, and whether its output is backspace
+// overstrike (mandoc's bold and underline) that RemoveOverstrike must turn into plain text.
+struct HelpCommand {
+  std::vector<std::string> argv;
+  bool overstrike = false;
+};
+
+// The ways to try, in order, to show the page: man(1) first, then mandoc(1) (file only). On
+// a terminal `man` pages it, through less(1) positioned at the command when there is one;
+// otherwise the page is printed as plain text.
+std::vector<HelpCommand> HelpCommands(const HelpPage& page, const std::string& file, bool terminal);
+
+// Text without backspace overstrike: each backspace is removed with the character (a whole
+// UTF-8 sequence) before it ("N\bNA\bA" -> "NA", "_\bx" -> "x"), as col -b does.
+std::string RemoveOverstrike(const std::string& text);
 
 }  // namespace mailjournal
 

@@ -180,12 +180,19 @@ int CmdHelp(CLI::App* app, const std::string& command) {
   }
   HelpPage page = FindHelpPage(command);
   std::string file = HelpPageFile(page, MAILJOURNAL_MAN_DIR);
-  for (const auto& argv : HelpCommands(page, file, isatty(1) != 0)) {
+  for (const HelpCommand& command : HelpCommands(page, file, isatty(1) != 0)) {
     int exit_status = 0;
-    Status s = RunProgram(argv, nullptr, &exit_status);
+    std::string output;
+    Status s = RunProgram(command.argv, command.overstrike ? &output : nullptr, &exit_status);
     if (s.IsNotFound()) continue;  // no such program: the next one
     if (s.ok() && exit_status != 0) {
-      s = Status::Unavailable("help: " + argv[0] + " could not show " + page.page + "(8)");
+      s = Status::Unavailable("help: " + command.argv[0] + " could not show " + page.page + "(8)");
+    }
+    if (s.ok() && command.overstrike) {
+      std::string plain = RemoveOverstrike(output);
+      if (std::fwrite(plain.data(), 1, plain.size(), stdout) != plain.size()) {
+        s = Status::IOError("standard output: write failed");
+      }
     }
     return s.ok() ? EX_OK : Fail(s);
   }

@@ -163,11 +163,22 @@ BOOST_AUTO_TEST_CASE(help_pages_of_commands) {
   BOOST_TEST(HelpPageFile(FindHelpPage("search"), "/nonexistent") == "");
   auto installed = HelpCommands(FindHelpPage("list"), "", false);
   BOOST_REQUIRE_EQUAL(installed.size(), 1u);
-  BOOST_TEST(installed[0] == (std::vector<std::string>{"man", "8", "mailjournal"}));
+  BOOST_TEST(installed[0].argv == (std::vector<std::string>{"man", "8", "mailjournal"}));
   auto paged = HelpCommands(FindHelpPage("list"), "/m/mailjournal.8", true);
-  BOOST_TEST(paged[0] == (std::vector<std::string>{"man", "-P", "less -p '^     list( |$)'", "-l",
-                                                   "/m/mailjournal.8"}));
-  BOOST_TEST(paged.size() == 2u);  // mandoc when man is missing
+  BOOST_REQUIRE_EQUAL(paged.size(), 2u);  // mandoc when man is missing
+  BOOST_TEST(paged[0].argv == (std::vector<std::string>{"man", "-P", "less -p '^     list( |$)'",
+                                                        "-l", "/m/mailjournal.8"}));
+  auto printed = HelpCommands(FindHelpPage("hold"), "/m/mailjournal-hold.8", false);
+  BOOST_REQUIRE_EQUAL(printed.size(), 2u);
+  BOOST_TEST(printed[0].argv == (std::vector<std::string>{"man", "-l", "/m/mailjournal-hold.8"}));
+  BOOST_TEST(printed[1].overstrike);
+}
+
+BOOST_AUTO_TEST_CASE(overstrike_is_removed_whole_characters_at_a_time) {
+  BOOST_TEST(RemoveOverstrike("N\bNA\bAM\bME\bE\n") == "NAME\n");
+  BOOST_TEST(RemoveOverstrike("_\bf_\bi_\bl_\be") == "file");
+  BOOST_TEST(RemoveOverstrike("\xE2\x80\x94\b\xE2\x80\x94 x") == "\xE2\x80\x94 x");  // bold em dash
+  BOOST_TEST(RemoveOverstrike("\bplain") == "plain");
 }
 
 BOOST_AUTO_TEST_SUITE_END()
