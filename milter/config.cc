@@ -83,8 +83,9 @@ std::vector<const SettingInfo*> ChangedSettings(const DaemonConfig& config) {
   const DaemonConfig defaults;
   std::vector<const SettingInfo*> changed;
   for (const SettingInfo& setting : DaemonSettings()) {
-    if (SettingValue(setting, config) != SettingValue(setting, defaults))
+    if (SettingValue(setting, config) != SettingValue(setting, defaults)) {
       changed.push_back(&setting);
+    }
   }
   return changed;
 }

@@ -1,7 +1,10 @@
 // mailjournald's settings: defaults, the configuration file and the command line.
 //
 // Each setting has one name, used as `--name-with-dashes` on the command line and as
-// `name_with_underscores = value` in the configuration file; command-line values win.
+// `name_with_underscores = value` in the configuration file; command-line values win. The
+// table DaemonSettings() is the one list of them: a new setting is a DaemonConfig member
+// with its default and a row of the table (and a paragraph in mailjournald(8) and
+// contrib/mailjournald.conf.example, which the unit tests and man_lint check).
 #ifndef MAILJOURNAL_MILTER_CONFIG_H_
 #define MAILJOURNAL_MILTER_CONFIG_H_
 

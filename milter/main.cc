@@ -188,7 +188,9 @@ int Run(int argc, char** argv) {
           setting.description);
     }
   }
-  app.add_flag("-n", check_only, "check the configuration and exit (0 ok, 78 on error)");
+  app.add_flag(
+      "-n", check_only,
+      "check the configuration, the policy and the files they name, and exit (0 ok, 78 on error)");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
