@@ -4,8 +4,9 @@
 For each subcommand `mailjournal --help` lists (and each of theirs, e.g. policy check), some
 man/mailjournal*.8 page must name it (".Cm NAME" or ".Cm PARENT NAME"), and every long option
 its --help shows must appear as "Fl \\-OPTION" in a page that names the command. Every long
-option of `mailjournald --help` must be in mailjournald.8. Every page's SEE ALSO must name
-every other page of man/.
+option of `mailjournald --help` must be in mailjournald.8, and its table of defaults
+(CONFIGURATION FILE) must be the daemon's (`mailjournal config --defaults`). Every page's
+SEE ALSO must name every other page of man/.
 
 Usage: man-coverage.py MAN_DIR MAILJOURNAL MAILJOURNALD
 """
@@ -69,6 +70,22 @@ def main():
         flag = "Fl -" + option
         if not re.search(re.escape(flag) + r"(?![\w\\-])", pages.get("mailjournald.8", "")):
             problems.append("mailjournald --%s: not in mailjournald.8" % option)
+    # The defaults table of mailjournald(8), CONFIGURATION FILE, against the daemon's own
+    # (mailjournal config --defaults prints the settings table of milter/config.cc).
+    defaults = subprocess.run([tool, "config", "--defaults"], stdout=subprocess.PIPE, text=True,
+                              timeout=30).stdout
+    actual = {}
+    for line in defaults.splitlines():
+        name, _, value = line.partition(" =")
+        actual[name] = value.strip() or "none"
+    section = pages.get("mailjournald.8", "").split(".Sh CONFIGURATION FILE", 1)[-1].split("\n.Sh ", 1)[0]
+    documented = {m.group(1): m.group(2).strip()
+                  for m in re.finditer(r"(?m)^\.It Li (\w+) Ta (?:Pa |Li )?(.*)$", section)}
+    if documented != actual:
+        for name in sorted(set(documented) | set(actual)):
+            if documented.get(name) != actual.get(name):
+                problems.append("mailjournald.8, CONFIGURATION FILE: %s is %s, the daemon's default %s"
+                                % (name, documented.get(name, "missing"), actual.get(name, "missing")))
     for name, text in sorted(pages.items()):
         see_also = text.split(".Sh SEE ALSO", 1)[-1].split("\n.Sh ", 1)[0]
         for other in sorted(pages):
