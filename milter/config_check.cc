@@ -169,7 +169,8 @@ bool ResolveDaemonIdentity(const DaemonConfig& config, DaemonIdentity* identity)
 bool IdentityMay(const DaemonIdentity& identity, const struct stat& st, int want) {
   int allowed;
   if (identity.uid == 0) {
-    allowed = R_OK | W_OK | ((st.st_mode & 0111) != 0 ? X_OK : 0);
+    // Root searches every directory, and executes a file only with some x bit.
+    allowed = R_OK | W_OK | (S_ISDIR(st.st_mode) || (st.st_mode & 0111) != 0 ? X_OK : 0);
   } else if (st.st_uid == identity.uid) {
     allowed = (st.st_mode >> 6) & 7;
   } else if (std::find(identity.groups.begin(), identity.groups.end(), st.st_gid) !=

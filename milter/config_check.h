@@ -37,7 +37,8 @@ bool ResolveDaemonIdentity(const DaemonConfig& config, DaemonIdentity* identity)
 
 // True when `identity` may access a file of status `st` in every way `want` asks (a mask of
 // R_OK, W_OK and X_OK), by the mode bits as the kernel reads them (owner, then group, then
-// others; root may always, except execute without any x bit). ACLs are not considered.
+// others; root may always, except execute a file without any x bit). ACLs are not
+// considered.
 bool IdentityMay(const DaemonIdentity& identity, const struct stat& st, int want);
 
 // Checks the files and directories the settings name, appending every problem to *report:

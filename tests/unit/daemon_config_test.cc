@@ -107,6 +107,8 @@ BOOST_AUTO_TEST_CASE(identity_may_follows_owner_then_group_then_others) {
   st.st_mode = S_IFREG | 0600;
   BOOST_TEST(IdentityMay(root, st, R_OK | W_OK));
   BOOST_TEST(!IdentityMay(root, st, X_OK));
+  st.st_mode = S_IFDIR | 0600;
+  BOOST_TEST(IdentityMay(root, st, X_OK));
 }
 
 BOOST_AUTO_TEST_CASE(why_unreadable_names_the_first_obstacle) {
