@@ -231,7 +231,7 @@ struct CheckPostfixOptions {
 //   check-postfix: the ways Postfix's configuration lets mail past the journal
 //     (postfix_check.h); exit 0 when there are none, 1 when there are (one "warning:" line
 //     each), 69 when postconf fails, 78 when the journal milter cannot be named.
-//   help [CMD]: the command's man page (mailjournal(8), HELP); exit 0, 64 for an unknown
+//   help [CMD [SUBCMD]]: the command's man page (mailjournal(8), HELP); exit 0, 64 for an unknown
 //     command, 69 when no page or no formatter is found.
 class SetupCommands {
  public:
@@ -249,7 +249,7 @@ class SetupCommands {
   CLI::App* help_ = nullptr;
   ConfigCliOptions config_options_;
   CheckPostfixOptions check_postfix_options_;
-  std::string help_command_;
+  std::vector<std::string> help_command_;  // "policy", "check": policy check
 };
 
 }  // namespace mailjournal

@@ -14,8 +14,9 @@ HelpPage FindHelpPage(const std::string& command) {
       {"hold", "mailjournal-hold"},     {"purge", "mailjournal-purge"},
       {"audit", "mailjournal-audit"},
   };
+  std::string first = command.substr(0, command.find(' '));  // "hold" of "hold add"
   for (const auto& own : kOwnPages) {
-    if (command == own.command) return HelpPage{own.page, ""};
+    if (first == own.command) return HelpPage{own.page, ""};
   }
   return HelpPage{"mailjournal", command};
 }

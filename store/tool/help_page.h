@@ -9,8 +9,9 @@
 namespace mailjournal {
 
 // The man page that documents a command of mailjournal, and the command to look for in it:
-// {"mailjournal-search", ""} for "search" (a page of its own), {"mailjournal", "list"} for
-// "list" (one of mailjournal(8)'s COMMANDS), {"mailjournal", ""} for "".
+// {"mailjournal-search", ""} for "search" (a page of its own), {"mailjournal-hold", ""} for
+// "hold add", {"mailjournal", "list"} for "list" and {"mailjournal", "policy check"} for
+// "policy check" (mailjournal(8)'s COMMANDS), {"mailjournal", ""} for "".
 struct HelpPage {
   std::string page;     // a section 8 page
   std::string command;  // "": the page's top

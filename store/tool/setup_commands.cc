@@ -171,24 +171,30 @@ int CmdCheckPostfix(const CheckPostfixOptions& o) {
   return 1;
 }
 
-int CmdHelp(CLI::App* app, const std::string& command) {
-  if (!command.empty()) {
-    bool known = false;
-    for (const CLI::App* sub : app->get_subcommands({}))
-      known = known || sub->get_name() == command;
-    if (!known) return Fail(Status::InvalidArgument("help: no command '" + command + "'"));
+int CmdHelp(CLI::App* app, const std::vector<std::string>& words) {
+  // Each word names a command of the one before: "policy check".
+  std::string command;
+  CLI::App* level = app;
+  for (const std::string& word : words) {
+    CLI::App* next = nullptr;
+    for (CLI::App* sub : level->get_subcommands({})) {
+      if (sub->get_name() == word) next = sub;
+    }
+    command += (command.empty() ? "" : " ") + word;
+    if (next == nullptr) return Fail(Status::InvalidArgument("help: no command '" + command + "'"));
+    level = next;
   }
   HelpPage page = FindHelpPage(command);
   std::string file = HelpPageFile(page, MAILJOURNAL_MAN_DIR);
-  for (const HelpCommand& command : HelpCommands(page, file, isatty(1) != 0)) {
+  for (const HelpCommand& shower : HelpCommands(page, file, isatty(1) != 0)) {
     int exit_status = 0;
     std::string output;
-    Status s = RunProgram(command.argv, command.overstrike ? &output : nullptr, &exit_status);
+    Status s = RunProgram(shower.argv, shower.overstrike ? &output : nullptr, &exit_status);
     if (s.IsNotFound()) continue;  // no such program: the next one
     if (s.ok() && exit_status != 0) {
-      s = Status::Unavailable("help: " + command.argv[0] + " could not show " + page.page + "(8)");
+      s = Status::Unavailable("help: " + shower.argv[0] + " could not show " + page.page + "(8)");
     }
-    if (s.ok() && command.overstrike) {
+    if (s.ok() && shower.overstrike) {
       std::string plain = RemoveOverstrike(output);
       if (std::fwrite(plain.data(), 1, plain.size(), stdout) != plain.size()) {
         s = Status::IOError("standard output: write failed");
@@ -231,7 +237,8 @@ void SetupCommands::AddTo(CLI::App* app) {
       ->excludes(milter);
 
   help_ = app->add_subcommand("help", "show a command's manual page");
-  help_->add_option("command", help_command_, "the command (none: mailjournal(8))");
+  help_->add_option("command", help_command_,
+                    "the command, e.g. search or policy check (none: mailjournal(8))");
 }
 
 bool SetupCommands::Selected() const { return *config_ || *check_postfix_ || *help_; }

@@ -280,6 +280,15 @@ class HelpTest(unittest.TestCase):
     def test_unknown_command(self):
         p = tool("help", "no-such-command")
         self.assertEqual(p.returncode, 64, p.stderr)
+        p = tool("help", "policy", "no-such-command")
+        self.assertEqual(p.returncode, 64, p.stderr)
+        self.assertIn("help: no command 'policy no-such-command'", p.stderr)
+
+    def test_help_of_a_command_of_a_command(self):
+        for words, name in ((("policy", "check"), "mailjournal"), (("hold", "add"), "mailjournal-hold")):
+            p = tool("help", *words)
+            self.assertEqual(p.returncode, 0, p.stderr)
+            self.assertRegex(p.stdout, r"(?m)^NAME\n\s+%s [-–—]" % re.escape(name))
 
 
 if __name__ == "__main__":

@@ -158,6 +158,8 @@ BOOST_AUTO_TEST_CASE(help_pages_of_commands) {
   BOOST_TEST(FindHelpPage("list").page == "mailjournal");
   BOOST_TEST(FindHelpPage("list").command == "list");
   BOOST_TEST(FindHelpPage("").page == "mailjournal");
+  BOOST_TEST(FindHelpPage("hold add").page == "mailjournal-hold");
+  BOOST_TEST(FindHelpPage("policy check").command == "policy check");
   BOOST_TEST(HelpPageFile(FindHelpPage("search"), MAILJOURNAL_SOURCE_DIR "/man") ==
              MAILJOURNAL_SOURCE_DIR "/man/mailjournal-search.8");
   BOOST_TEST(HelpPageFile(FindHelpPage("search"), "/nonexistent") == "");
