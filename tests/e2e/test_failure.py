@@ -420,9 +420,11 @@ class StartupTest(harness.E2ETestCase):
         admin = os.path.join(self.run_dir, "a.sock")
         milter = os.path.join(self.run_dir, "m.sock")
         with open(conf, "w") as f:
+            # index_keys too: -n checks the directory, which must not be the machine's own
             f.write("# test configuration\n\njournal = %s\nmilter_socket = unix:%s\n"
                     "admin_socket = /nonexistent/overridden-on-the-command-line.sock\n"
-                    "socket_mode = 0640\nuser = %s\npolicy = %s\n" % (journal, milter, harness.DAEMON_USER, self.policy))
+                    "socket_mode = 0640\nuser = %s\npolicy = %s\nindex_keys = %s\n"
+                    % (journal, milter, harness.DAEMON_USER, self.policy, os.path.join(self.base, "index-keys")))
         p = self.start(["-n", "-c", conf, "--admin-socket", admin])
         self.assertEqual(p.returncode, 0, p.stderr)
         missing = self.start(["-n", "-c", os.path.join(self.base, "no-such.conf")])
