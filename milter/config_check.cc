@@ -242,6 +242,12 @@ CheckReport CheckDaemonConfiguration(const DaemonConfig& config,
   bool known = ResolveDaemonIdentity(config, &identity);
   CheckPolicyFile(config.policy, known ? &identity : nullptr, &report);
   CheckDaemonFiles(config, &report);
+  if (config.signing_key.empty()) {
+    // The daemon logs the same at start.
+    report.warnings.push_back(
+        "signing_key: not set: the journal is not checkpointed, so verify cannot show that it "
+        "was not changed (mailjournald(8), CHECKPOINTS)");
+  }
   return report;
 }
 

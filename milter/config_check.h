@@ -61,7 +61,8 @@ std::string WhyUnreadable(const DaemonIdentity& identity, const std::string& pat
 void CheckPolicyFile(const std::string& path, const DaemonIdentity* identity, CheckReport* report);
 
 // The whole check of mailjournald -n: `config_errors` (from ReadConfigFile, SetConfigValue
-// and ValidateConfig), then CheckPolicyFile and CheckDaemonFiles.
+// and ValidateConfig), then CheckPolicyFile and CheckDaemonFiles, and a warning when no
+// signing_key is set.
 CheckReport CheckDaemonConfiguration(const DaemonConfig& config,
                                      std::vector<std::string> config_errors);
 

@@ -84,8 +84,11 @@ class CheckModeTest(TempBase):
         p = self.daemon_check(*(self.common + ["--policy", self.policy]))
         self.assertEqual(p.returncode, 0, p.stderr)
         self.assertEqual(p.stderr, "mailjournald: warning: journal %s: mode 0755: others may read "
-                                   "the journal (chmod o-rwx)\nmailjournald: configuration ok\n"
-                         % self.journal)
+                                   "the journal (chmod o-rwx)\n"
+                                   "mailjournald: warning: signing_key: not set: the journal is not "
+                                   "checkpointed, so verify cannot show that it was not changed "
+                                   "(mailjournald(8), CHECKPOINTS)\n"
+                                   "mailjournald: configuration ok\n" % self.journal)
 
     def test_directories_the_user_cannot_use(self):
         cp = os.path.join(self.base, "checkpoints")

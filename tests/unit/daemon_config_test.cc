@@ -194,8 +194,11 @@ BOOST_AUTO_TEST_CASE(check_reports_config_and_policy_errors_together) {
   BOOST_TEST(report.errors[1].find(config.policy + ": cannot read policy") == 0);
   std::ostringstream out;
   BOOST_TEST(PrintCheckReport(report, out) == EX_CONFIG);
-  BOOST_TEST(out.str() == "mailjournald: socket_mode: '99999' is bad\nmailjournald: " +
-                              report.errors[1] + "\nmailjournald: 2 errors\n");
+  BOOST_REQUIRE_EQUAL(report.warnings.size(), 1u);  // no signing_key
+  BOOST_TEST(report.warnings[0].find("signing_key: not set") == 0);
+  BOOST_TEST(out.str() ==
+             "mailjournald: socket_mode: '99999' is bad\nmailjournald: " + report.errors[1] +
+                 "\nmailjournald: warning: " + report.warnings[0] + "\nmailjournald: 2 errors\n");
   std::ostringstream ok;
   BOOST_TEST(PrintCheckReport(CheckReport{{}, {"w"}}, ok) == EX_OK);
   BOOST_TEST(ok.str() == "mailjournald: warning: w\nmailjournald: configuration ok\n");
