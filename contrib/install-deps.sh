@@ -9,7 +9,7 @@ echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-se
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends \
   build-essential cmake pkg-config ca-certificates \
-  libmilter-dev libleveldb-dev libssl-dev libyaml-cpp-dev \
+  libmilter-dev libsystemd-dev libleveldb-dev libssl-dev libyaml-cpp-dev \
   libboost-test-dev nlohmann-json3-dev libcli11-dev \
   clang libclang-rt-14-dev openssl \
   libzstd-dev zstd libgmime-3.0-dev libicu-dev libxml2-dev \

@@ -40,6 +40,7 @@
 #include "mailjournal/time_util.h"
 #include "milter_callbacks.h"
 #include "purge_scheduler.h"
+#include "service_notify.h"
 
 namespace mailjournal {
 namespace {
@@ -63,6 +64,8 @@ sigset_t BlockSignals() {
 
 Status ReloadPolicy(PolicyHolder* policies, Retention* retention, const std::string& reason,
                     std::vector<PolicyError>* errors = nullptr, uint64_t* seq = nullptr);
+Status ReloadRunningPolicy(PolicyHolder* policies, Retention* retention, const std::string& reason,
+                           std::vector<PolicyError>* errors = nullptr, uint64_t* seq = nullptr);
 
 // Reloads the policy on SIGUSR1 until stopped: Stop() sets the flag and wakes the thread
 // with SIGUSR1 itself.
@@ -87,7 +90,7 @@ class ReloadSignalThread {
       int sig = 0;
       if (sigwait(&set, &sig) != 0) continue;
       if (stopping_) return;
-      ReloadPolicy(policies_, retention_, "reload (SIGUSR1)");
+      ReloadRunningPolicy(policies_, retention_, "reload (SIGUSR1)");
     }
   }
 
@@ -125,6 +128,20 @@ Status ReloadPolicy(PolicyHolder* policies, Retention* retention, const std::str
   } else {
     Log(LOG_ERR, "%s", s.message().c_str());
   }
+  return s;
+}
+
+// ReloadPolicy for the daemon that serves: told to the service manager (service_notify.h) as
+// RELOADING, then READY with the outcome as the status.
+Status ReloadRunningPolicy(PolicyHolder* policies, Retention* retention, const std::string& reason,
+                           std::vector<PolicyError>* errors, uint64_t* seq_out) {
+  NotifyReloading("reloading the policy (" + reason + ")");
+  uint64_t seq = 0;
+  Status s = ReloadPolicy(policies, retention, reason, errors, &seq);
+  if (seq_out != nullptr) *seq_out = seq;
+  NotifyReady(s.ok()
+                  ? "journaling, policy loaded at seq " + std::to_string(seq) + " (" + reason + ")"
+                  : "journaling; policy reload refused: " + s.message());
   return s;
 }
 
@@ -297,7 +314,7 @@ int Run(int argc, char** argv) {
   AddPolicyOperations(
       &policies,
       [&policies, &retention](std::vector<PolicyError>* errors, uint64_t* seq) {
-        return ReloadPolicy(&policies, &retention, "reload (admin socket)", errors, seq);
+        return ReloadRunningPolicy(&policies, &retention, "reload (admin socket)", errors, seq);
       },
       &handler);
   AddProofOperations(
@@ -325,7 +342,9 @@ int Run(int argc, char** argv) {
   Log(LOG_INFO, "mailjournald %s started: journal=%s milter=%s admin=%s last_seq=%llu",
       MAILJOURNAL_VERSION, config.journal.c_str(), config.milter_socket.c_str(),
       config.admin_socket.c_str(), static_cast<unsigned long long>(journal->LastSequence()));
+  NotifyReady("journaling, last_seq " + std::to_string(journal->LastSequence()));
   int rc = smfi_main();
+  NotifyStopping("stopping: finishing the commits in flight");
 
   // 7. Stop: let in-flight commits finish, then close the journal.
   CloseMilterJournal();
