@@ -129,7 +129,9 @@ departments:
     retention: standard
     keys: [default.crt]
 EOF
-runuser -u mailjournal -- /usr/sbin/mailjournald --foreground >"$tmp/daemon.log" 2>&1 &
+# setpriv execs the daemon (runuser would stay its parent and SIGKILL it at our SIGTERM).
+setpriv --reuid=mailjournal --regid=mailjournal --init-groups -- \
+  /usr/sbin/mailjournald --foreground >"$tmp/daemon.log" 2>&1 &
 daemon_pid=$!
 deadline=$(($(date +%s) + 30))
 until [ -S /run/mailjournal/admin.sock ] && [ -S /var/spool/postfix/mailjournal/milter.sock ]; do
