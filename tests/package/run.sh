@@ -29,13 +29,24 @@ if dpkg-query -W -f '${Status}' mailjournal 2>/dev/null | grep -q 'installed$'; 
   fail "a package mailjournal is installed already; remove it first (apt-get purge mailjournal)"
 fi
 
-# What exists before, so that the clean-up removes only what the test made.
+# The test writes the policy the operator would; it must not replace someone's.
+[ ! -e /etc/mailjournal/policy.yaml ] ||
+  fail "/etc/mailjournal/policy.yaml exists; this test writes its own there (move it away first)"
+# What exists before, so that the clean-up removes only what the test made and gives the
+# directories that tmpfiles.d adjusts (owner, mode) back their owner and mode.
 had_user=no
 getent passwd mailjournal >/dev/null && had_user=yes
 made_dirs=
-for d in /etc/mailjournal /var/lib/mailjournal /run/mailjournal /var/spool/postfix/mailjournal; do
-  [ -e "$d" ] || made_dirs="$made_dirs $d"
+kept_dirs=
+for d in /etc/mailjournal /etc/mailjournal/index-keys /var/lib/mailjournal /run/mailjournal \
+  /var/spool/postfix/mailjournal; do
+  if [ -e "$d" ]; then
+    kept_dirs="$kept_dirs $d=$(stat -c '%u:%g=%a' "$d")"
+  else
+    made_dirs="$made_dirs $d"
+  fi
 done
+made_files="/etc/mailjournal/policy.yaml /etc/mailjournal/default.crt"
 tmp=$(mktemp -d /tmp/mj-package-XXXXXX)
 daemon_pid=
 cleanup() {
@@ -43,7 +54,12 @@ cleanup() {
   if dpkg-query -W -f '${Status}' mailjournal 2>/dev/null | grep -q 'installed$'; then
     apt-get purge -y -qq mailjournal >/dev/null 2>&1 || true
   fi
+  rm -f $made_files
   for d in $made_dirs; do rm -rf "$d"; done
+  for kept in $kept_dirs; do
+    d=${kept%%=*} owner_mode=${kept#*=}
+    chown "${owner_mode%=*}" "$d" && chmod "${owner_mode#*=}" "$d" || true
+  done
   if [ $had_user = no ] && getent passwd mailjournal >/dev/null; then
     userdel mailjournal 2>/dev/null || true
     getent group mailjournal >/dev/null && groupdel mailjournal 2>/dev/null || true
