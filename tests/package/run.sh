@@ -122,7 +122,8 @@ for page in "$src"/man/*.[58]; do
   mandoc -Tlint -W warning "$found" || fail "installed $found is not clean under mandoc -Tlint"
 done
 examples=/usr/share/doc/mailjournal/examples
-for f in postfix/main.cf.fragment systemd/mailjournald.service policy.yaml mailjournald.conf.example; do
+for f in postfix/main.cf.fragment sendmail/mailjournal.mc systemd/mailjournald.service policy.yaml \
+  mailjournald.conf.example; do
   [ -f "$examples/$f" ] || fail "no example $examples/$f"
 done
 /usr/sbin/mailjournald --version | grep -qx "mailjournald $version" ||
