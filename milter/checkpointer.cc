@@ -47,21 +47,40 @@ void Checkpointer::RepairDirectory() {
     closedir(d);
   }
   // The newest checkpoint entry is the copy that matters: it covers all the others.
-  std::string note;
-  uint64_t tree_size = 0;
+  Copy newest{0, 0, ""};
   journal_->Scan(0, true, [&](uint64_t seq, const Entry& e) {
     if (e.kind != EntryKind::kCheckpoint) return true;
-    note = e.checkpoint.note;
-    tree_size = seq - 1;
+    newest = Copy{seq - 1, e.time_us(), e.checkpoint.note};
     return false;
   });
-  if (note.empty()) return;
-  Status s = WriteFile(tree_size, note);
+  if (newest.note.empty()) return;
+  uint64_t tree_size = newest.tree_size;
+  Status s = WriteCopy(std::move(newest));
   if (!s.ok()) {
     Log(LOG_ERR, "checkpoint %llu: %s", static_cast<unsigned long long>(tree_size),
         s.message().c_str());
-    unwritten_.emplace_back(tree_size, note);
   }
+}
+
+Status Checkpointer::WriteCopy(Copy copy) {
+  Status s = WriteFile(copy.tree_size, copy.note);
+  if (!s.ok()) {
+    unwritten_.push_back(std::move(copy));
+    return s;
+  }
+  std::lock_guard<std::mutex> l(copy_mu_);
+  if (copy.tree_size > copied_tree_size_) {
+    copied_tree_size_ = copy.tree_size;
+    copied_time_us_ = copy.time_us;
+  }
+  return s;
+}
+
+bool Checkpointer::LastCopy(uint64_t* tree_size, int64_t* checkpoint_time_us) const {
+  std::lock_guard<std::mutex> l(copy_mu_);
+  *tree_size = copied_tree_size_;
+  *checkpoint_time_us = copied_time_us_;
+  return copied_tree_size_ != 0;
 }
 
 void Checkpointer::Stop() {
@@ -89,28 +108,30 @@ void Checkpointer::Run() {
 
 Status Checkpointer::CheckpointIfGrown(uint64_t* seq) {
   *seq = 0;
-  std::vector<std::pair<uint64_t, std::string>> retry;
+  std::vector<Copy> retry;
   retry.swap(unwritten_);
-  for (auto& [tree_size, note] : retry) {
-    Status w = WriteFile(tree_size, note);
+  for (Copy& copy : retry) {
+    uint64_t tree_size = copy.tree_size;
+    Status w = WriteCopy(std::move(copy));
     if (w.ok()) {
       Log(LOG_INFO, "checkpoint: tree_size=%llu copied to %s (retried)",
           static_cast<unsigned long long>(tree_size), dir_.c_str());
     } else {
       Log(LOG_ERR, "checkpoint %llu: %s", static_cast<unsigned long long>(tree_size),
           w.message().c_str());
-      unwritten_.emplace_back(tree_size, std::move(note));
     }
   }
   uint64_t size = journal_->LastSequence();
   if (size == 0 || size <= covered_) return Status::OK();
   std::string note;
+  int64_t time = 0;
   Status s = journal_->AppendCheckpoint(
       [&](uint64_t tree_size, const Sha256Digest& root, int64_t time_us, Entry* entry) {
         Checkpoint c{signer_->name(), tree_size, root, time_us};
         Status st = signer_->Sign(FormatCheckpoint(c), &note);
         entry->checkpoint.note = note;
         size = tree_size;
+        time = time_us;
         return st;
       },
       seq);
@@ -119,10 +140,9 @@ Status Checkpointer::CheckpointIfGrown(uint64_t* seq) {
     return s;
   }
   covered_ = *seq;
-  if (!dir_.empty()) s = WriteFile(size, note);
+  if (!dir_.empty()) s = WriteCopy(Copy{size, time, note});
   if (!s.ok()) {
     Log(LOG_ERR, "checkpoint %llu: %s", static_cast<unsigned long long>(size), s.message().c_str());
-    unwritten_.emplace_back(size, note);
   } else {
     Log(LOG_INFO, "checkpoint: seq=%llu tree_size=%llu%s%s", static_cast<unsigned long long>(*seq),
         static_cast<unsigned long long>(size), dir_.empty() ? "" : " copied to ", dir_.c_str());

@@ -49,18 +49,33 @@ class Checkpointer {
   // entry's number (0 when nothing was due).
   Status CheckpointIfGrown(uint64_t* seq);
 
+  // The newest checkpoint whose copy is in the directory (written, or found in place at
+  // Start): its tree size and commit time. False when none is known (or no directory).
+  // May be called from any thread.
+  bool LastCopy(uint64_t* tree_size, int64_t* checkpoint_time_us) const;
+
  private:
+  struct Copy {
+    uint64_t tree_size;
+    int64_t time_us;  // the checkpoint entry's commit time
+    std::string note;
+  };
   void Run();
   void RepairDirectory();
   // Writes the copy of a checkpoint; an identical existing copy counts as written.
   Status WriteFile(uint64_t size, const std::string& note);
+  // WriteFile, remembering a copy written for LastCopy() and one that failed for a retry.
+  Status WriteCopy(Copy copy);
 
   Journal* const journal_;
   const std::unique_ptr<NoteSigner> signer_;
   const int interval_s_;
   const std::string dir_;
-  uint64_t covered_ = 0;  // the journal's size right after the last checkpoint entry
-  std::vector<std::pair<uint64_t, std::string>> unwritten_;  // copies to try again: size, note
+  uint64_t covered_ = 0;         // the journal's size right after the last checkpoint entry
+  std::vector<Copy> unwritten_;  // copies to try again
+  mutable std::mutex copy_mu_;
+  uint64_t copied_tree_size_ = 0;  // GUARDED_BY(copy_mu_); 0: none yet
+  int64_t copied_time_us_ = 0;     // GUARDED_BY(copy_mu_)
   std::mutex mu_;
   std::condition_variable cv_;
   bool stopping_ = false;  // GUARDED_BY(mu_)

@@ -29,6 +29,7 @@
 #include "mailjournal/audit_admin.h"
 #include "mailjournal/index_keys.h"
 #include "mailjournal/journal.h"
+#include "mailjournal/journal_summary.h"
 #include "mailjournal/policy.h"
 #include "mailjournal/policy_admin.h"
 #include "mailjournal/policy_holder.h"
@@ -38,6 +39,8 @@
 #include "mailjournal/retention_admin.h"
 #include "mailjournal/search_admin.h"
 #include "mailjournal/time_util.h"
+#include "metrics.h"
+#include "metrics_writer.h"
 #include "milter_callbacks.h"
 #include "purge_scheduler.h"
 #include "service_notify.h"
@@ -62,17 +65,22 @@ sigset_t BlockSignals() {
   return set;
 }
 
-Status ReloadPolicy(PolicyHolder* policies, Retention* retention, const std::string& reason,
-                    std::vector<PolicyError>* errors = nullptr, uint64_t* seq = nullptr);
-Status ReloadRunningPolicy(PolicyHolder* policies, Retention* retention, const std::string& reason,
-                           std::vector<PolicyError>* errors = nullptr, uint64_t* seq = nullptr);
+Status ReloadPolicy(PolicyHolder* policies, Retention* retention, DaemonMetrics* metrics,
+                    const std::string& reason, std::vector<PolicyError>* errors = nullptr,
+                    uint64_t* seq = nullptr);
+Status ReloadRunningPolicy(PolicyHolder* policies, Retention* retention, DaemonMetrics* metrics,
+                           const std::string& reason, std::vector<PolicyError>* errors = nullptr,
+                           uint64_t* seq = nullptr);
 
 // Reloads the policy on SIGUSR1 until stopped: Stop() sets the flag and wakes the thread
 // with SIGUSR1 itself.
 class ReloadSignalThread {
  public:
-  ReloadSignalThread(PolicyHolder* policies, Retention* retention)
-      : policies_(policies), retention_(retention), thread_(&ReloadSignalThread::Run, this) {}
+  ReloadSignalThread(PolicyHolder* policies, Retention* retention, DaemonMetrics* metrics)
+      : policies_(policies),
+        retention_(retention),
+        metrics_(metrics),
+        thread_(&ReloadSignalThread::Run, this) {}
   ~ReloadSignalThread() { Stop(); }
   void Stop() {
     if (!thread_.joinable()) return;
@@ -90,12 +98,13 @@ class ReloadSignalThread {
       int sig = 0;
       if (sigwait(&set, &sig) != 0) continue;
       if (stopping_) return;
-      ReloadRunningPolicy(policies_, retention_, "reload (SIGUSR1)");
+      ReloadRunningPolicy(policies_, retention_, metrics_, "reload (SIGUSR1)");
     }
   }
 
   PolicyHolder* const policies_;
   Retention* const retention_;
+  DaemonMetrics* const metrics_;
   std::atomic<bool> stopping_{false};
   std::thread thread_;
 };
@@ -112,12 +121,14 @@ std::string UnixSocketPath(const std::string& spec) {
 // Loads the policy file into `policies` (journaling it) and logs the outcome; the problems
 // found are also appended to *errors, and the entry's number set in *seq, when not null.
 // The load goes through the retention (Retention::LoadPolicy), as it changes the holds in
-// force.
-Status ReloadPolicy(PolicyHolder* policies, Retention* retention, const std::string& reason,
-                    std::vector<PolicyError>* errors, uint64_t* seq_out) {
+// force. The outcome is counted in *metrics.
+Status ReloadPolicy(PolicyHolder* policies, Retention* retention, DaemonMetrics* metrics,
+                    const std::string& reason, std::vector<PolicyError>* errors,
+                    uint64_t* seq_out) {
   std::vector<PolicyError> found;
   uint64_t seq = 0;
   Status s = retention->LoadPolicy(reason, &found, &seq);
+  metrics->PolicyLoaded(s.ok());
   if (seq_out != nullptr) *seq_out = seq;
   for (const PolicyError& e : found) Log(LOG_ERR, "%s", e.ToString().c_str());
   if (errors != nullptr) errors->insert(errors->end(), found.begin(), found.end());
@@ -133,11 +144,12 @@ Status ReloadPolicy(PolicyHolder* policies, Retention* retention, const std::str
 
 // ReloadPolicy for the daemon that serves: told to the service manager (service_notify.h) as
 // RELOADING, then READY with the outcome as the status.
-Status ReloadRunningPolicy(PolicyHolder* policies, Retention* retention, const std::string& reason,
-                           std::vector<PolicyError>* errors, uint64_t* seq_out) {
+Status ReloadRunningPolicy(PolicyHolder* policies, Retention* retention, DaemonMetrics* metrics,
+                           const std::string& reason, std::vector<PolicyError>* errors,
+                           uint64_t* seq_out) {
   NotifyReloading("reloading the policy (" + reason + ")");
   uint64_t seq = 0;
-  Status s = ReloadPolicy(policies, retention, reason, errors, &seq);
+  Status s = ReloadPolicy(policies, retention, metrics, reason, errors, &seq);
   if (seq_out != nullptr) *seq_out = seq;
   NotifyReady(s.ok()
                   ? "journaling, policy loaded at seq " + std::to_string(seq) + " (" + reason + ")"
@@ -152,6 +164,19 @@ Status DropPrivileges(const DaemonConfig& config) {
   }
   if (setuid(0) == 0) return Status::Internal("privileges were not dropped");
   return Status::OK();
+}
+
+// The figures the metrics and the status report besides the daemon's counters: the
+// journal's (when `with_journal`; status reads them itself) and the checkpoint copies'.
+DaemonFigures SampleDaemonFigures(Journal* journal, const std::string& dir,
+                                  const Checkpointer* checkpointer, bool with_journal) {
+  DaemonFigures f;
+  f.now_us = NowMicros();
+  if (with_journal) f.journal_known = SummarizeJournal(journal, dir, &f.journal).ok();
+  if (checkpointer != nullptr) {
+    checkpointer->LastCopy(&f.offhost_tree_size, &f.offhost_checkpoint_time_us);
+  }
+  return f;
 }
 
 // Creates a directory (the journal, the index keys) as root for the daemon's user, mode
@@ -283,8 +308,12 @@ int Run(int argc, char** argv) {
     if (s.ok()) s = DropPrivileges(config);
     if (!s.ok()) return startup_failure(EX_OSERR, s);
   }
+  // The counters outlive the journal, whose group commits they count.
+  const int64_t start_us = NowMicros();
+  DaemonMetrics metrics(MAILJOURNAL_VERSION, start_us);
   JournalOptions options;
   options.dir = config.journal;
+  options.on_group_commit = [&metrics](size_t commits) { metrics.GroupCommitted(commits); };
   std::unique_ptr<Journal> journal;
   s = OpenJournal(options, &journal);
   if (!s.ok()) return startup_failure(s.IsBusy() ? EX_TEMPFAIL : EX_IOERR, s);
@@ -298,7 +327,7 @@ int Run(int argc, char** argv) {
   s = retention.Open();
   if (!s.ok()) return startup_failure(EX_IOERR, s);
   std::vector<PolicyError> policy_errors;
-  s = ReloadPolicy(&policies, &retention, "start", &policy_errors);
+  s = ReloadPolicy(&policies, &retention, &metrics, "start", &policy_errors);
   if (!s.ok()) {
     if (!config.foreground) {
       for (const PolicyError& e : policy_errors) std::cerr << e.ToString() << "\n";
@@ -309,16 +338,20 @@ int Run(int argc, char** argv) {
   // 6. Serve: the admin socket, the reload signal, then libmilter until a stop signal.
   // Callers are identified by the admin socket and granted what the policy's access roles
   // say; the daemon's own user (the journal's owner) and root are granted everything.
-  AdminHandler handler(journal.get(), ServerInfo{"daemon", NowMicros(), config.journal},
+  AdminHandler handler(journal.get(), ServerInfo{"daemon", start_us, config.journal},
                        RolePermissions(&policies, getuid()));
   AddPolicyOperations(
       &policies,
-      [&policies, &retention](std::vector<PolicyError>* errors, uint64_t* seq) {
-        return ReloadRunningPolicy(&policies, &retention, "reload (admin socket)", errors, seq);
+      [&policies, &retention, &metrics](std::vector<PolicyError>* errors, uint64_t* seq) {
+        return ReloadRunningPolicy(&policies, &retention, &metrics, "reload (admin socket)", errors,
+                                   seq);
       },
       &handler);
   AddProofOperations(
-      journal.get(), [] { return std::make_unique<RetentionChecker>(); }, &handler);
+      journal.get(), [] { return std::make_unique<RetentionChecker>(); }, &handler,
+      [&metrics](const Status& s, const VerifyReport& r) {
+        metrics.Verified(s.ok(), r.intact, s.ok() ? r.problem : s.message(), NowMicros());
+      });
   AddRetentionOperations(&retention, &policies, &handler);
   AddAuditOperations(journal.get(), &handler);
   AddSearchOperations(journal.get(), &index_keys, PolicyQuerySealer(&policies), &handler);
@@ -336,9 +369,22 @@ int Run(int argc, char** argv) {
   } else {
     Log(LOG_WARNING, "no signing_key: the journal is not checkpointed (mailjournald(8))");
   }
+  handler.AddStatusExtension([&](nlohmann::json* status) {
+    (*status)["daemon"] = metrics.StatusJson(
+        SampleDaemonFigures(journal.get(), config.journal, checkpointer.get(), false));
+  });
+  std::unique_ptr<MetricsWriter> metrics_writer;
+  if (!config.metrics_dir.empty()) {
+    metrics_writer =
+        std::make_unique<MetricsWriter>(config.metrics_dir, config.metrics_interval_s, [&] {
+          return metrics.Render(
+              SampleDaemonFigures(journal.get(), config.journal, checkpointer.get(), true));
+        });
+    metrics_writer->Start();
+  }
   admin.Start(&handler);
-  ReloadSignalThread reloader(&policies, &retention);
-  OpenMilterJournal(journal.get(), &policies, &index_keys);
+  ReloadSignalThread reloader(&policies, &retention, &metrics);
+  OpenMilterJournal(journal.get(), &policies, &index_keys, &metrics);
   Log(LOG_INFO, "mailjournald %s started: journal=%s milter=%s admin=%s last_seq=%llu",
       MAILJOURNAL_VERSION, config.journal.c_str(), config.milter_socket.c_str(),
       config.admin_socket.c_str(), static_cast<unsigned long long>(journal->LastSequence()));
@@ -351,7 +397,8 @@ int Run(int argc, char** argv) {
   admin.Stop();
   reloader.Stop();
   if (purges != nullptr) purges->Stop();
-  if (checkpointer != nullptr) checkpointer->Stop();  // the last checkpoint, at a clean stop
+  if (checkpointer != nullptr) checkpointer->Stop();      // the last checkpoint, at a clean stop
+  if (metrics_writer != nullptr) metrics_writer->Stop();  // the last figures, that one's too
   uint64_t last = journal->LastSequence();
   journal.reset();
   Log(LOG_INFO, "mailjournald stopped: last_seq=%llu", static_cast<unsigned long long>(last));

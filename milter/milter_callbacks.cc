@@ -3,12 +3,15 @@
 #include <libmilter/mfapi.h>
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "log.h"
+#include "mailjournal/time_util.h"
 #include "session.h"
 
 namespace mailjournal {
@@ -18,11 +21,20 @@ namespace {
 // Who may use the journal: callbacks enter and leave; shutdown closes and waits.
 class JournalGate {
  public:
-  void Open(Journal* journal, const PolicyHolder* policies, IndexKeyStore* index_keys) {
+  void Open(Journal* journal, const PolicyHolder* policies, IndexKeyStore* index_keys,
+            DaemonMetrics* metrics) {
     std::lock_guard<std::mutex> l(mu_);
     journal_ = journal;
     policies_ = policies;
     index_keys_ = index_keys;
+    metrics_ = metrics;
+  }
+  // The metrics, for a callback inside the gate (between Enter and Leave); may be null.
+  DaemonMetrics* metrics() const { return metrics_; }
+  // Counts a tempfail; also outside the gate (the metrics are gone once closed).
+  void CountTempfail(TempfailReason reason) {
+    std::lock_guard<std::mutex> l(mu_);
+    if (metrics_ != nullptr) metrics_->Tempfailed(reason, NowMicros());
   }
   const PolicyHolder* policies() const { return policies_; }
   IndexKeyStore* index_keys() const { return index_keys_; }
@@ -41,6 +53,7 @@ class JournalGate {
     std::unique_lock<std::mutex> l(mu_);
     journal_ = nullptr;
     idle_.wait(l, [this] { return active_ == 0; });
+    metrics_ = nullptr;
   }
 
  private:
@@ -49,6 +62,7 @@ class JournalGate {
   Journal* journal_ = nullptr;              // GUARDED_BY(mu_)
   const PolicyHolder* policies_ = nullptr;  // set before serving, constant after
   IndexKeyStore* index_keys_ = nullptr;     // set before serving, constant after
+  DaemonMetrics* metrics_ = nullptr;        // GUARDED_BY(mu_), or read inside the gate
   int active_ = 0;                          // GUARDED_BY(mu_)
 };
 
@@ -82,6 +96,8 @@ struct Connection {
   Status deferred;             // the first failure of an unanswered event of this message
   Status broken;               // a failure of the unanswered connect or HELO: every answer
                                // of this connection is TEMPFAIL then
+  TempfailReason deferred_reason = TempfailReason::kInternalError;  // why deferred failed
+  TempfailReason broken_reason = TempfailReason::kInternalError;    // why broken failed
 };
 
 Connection* GetConnection(SMFICTX* ctx) { return static_cast<Connection*>(smfi_getpriv(ctx)); }
@@ -106,7 +122,8 @@ std::string ReplyText(const std::string& reason) {
   return out;
 }
 
-sfsistat TempFail(SMFICTX* ctx, Session* session, const std::string& reason) {
+sfsistat TempFail(SMFICTX* ctx, Session* session, TempfailReason why, const std::string& reason) {
+  g_gate.CountTempfail(why);
   Log(LOG_WARNING, "%s: tempfail: %s", QueueIdForLog(session).c_str(), reason.c_str());
   std::string text = ReplyText(reason);
   smfi_setreply(ctx, const_cast<char*>("451"), const_cast<char*>("4.3.0"), &text[0]);
@@ -116,36 +133,48 @@ sfsistat TempFail(SMFICTX* ctx, Session* session, const std::string& reason) {
 // Runs fn(session) with the journal held open; turns every failure into TEMPFAIL. For an
 // event the filter does not answer (`step` negotiated no-reply), a failure is deferred to
 // the end of the message instead, and the rest of that message's unanswered events are
-// skipped.
+// skipped. The tempfail's reason is the session's failure_reason(), unless fn sets
+// *reason (when given).
 template <typename Fn>
-sfsistat WithSession(SMFICTX* ctx, unsigned long step, Fn fn) noexcept {
+sfsistat WithSession(SMFICTX* ctx, unsigned long step, Fn fn,
+                     const std::optional<TempfailReason>* reason = nullptr) noexcept {
   Connection* c = GetConnection(ctx);
   Session* session = c == nullptr ? nullptr : &c->session;
   bool answer = c == nullptr || (c->no_reply & step) == 0;
   if (!answer && !c->deferred.ok()) return SMFIS_NOREPLY;
   Status s;
+  TempfailReason why = TempfailReason::kInternalError;
   try {
     if (c != nullptr && !c->broken.ok()) {
       s = c->broken;
+      why = c->broken_reason;
     } else if (session == nullptr) {
       s = Status::Internal("no connection state");
     } else if (g_gate.Enter() == nullptr) {
       s = Status::Internal("mailjournald is shutting down");
+      why = TempfailReason::kShuttingDown;
     } else {
       struct Leave {
         ~Leave() { g_gate.Leave(); }
       } leave;
       s = fn(session);
+      if (!s.ok()) why = reason != nullptr && *reason ? **reason : session->failure_reason();
     }
   } catch (const std::exception& e) {
     s = Status::Internal(std::string("internal error: ") + e.what());
+    why = TempfailReason::kInternalError;
   } catch (...) {
     s = Status::Internal("internal error");
+    why = TempfailReason::kInternalError;
   }
-  if (answer) return s.ok() ? SMFIS_CONTINUE : TempFail(ctx, session, s.message());
+  if (answer) return s.ok() ? SMFIS_CONTINUE : TempFail(ctx, session, why, s.message());
   if (!s.ok()) {
     c->deferred = s;
-    if (step == SMFIP_NR_CONN || step == SMFIP_NR_HELO) c->broken = s;
+    c->deferred_reason = why;
+    if (step == SMFIP_NR_CONN || step == SMFIP_NR_HELO) {
+      c->broken = s;
+      c->broken_reason = why;
+    }
   }
   return SMFIS_NOREPLY;
 }
@@ -168,7 +197,9 @@ sfsistat OnNegotiate(SMFICTX* ctx, unsigned long /*actions*/, unsigned long step
                      unsigned long* out_f2, unsigned long* out_f3) noexcept {
   try {
     Connection* c = EnsureConnection(ctx);
-    if (c == nullptr) return TempFail(ctx, nullptr, "mailjournald is shutting down");
+    if (c == nullptr) {
+      return TempFail(ctx, nullptr, TempfailReason::kShuttingDown, "mailjournald is shutting down");
+    }
     bool leadspc = (steps & SMFIP_HDR_LEADSPC) != 0;
     if (!leadspc) {
       // Without it the MTA drops the space after each header colon and capture cannot be
@@ -183,7 +214,8 @@ sfsistat OnNegotiate(SMFICTX* ctx, unsigned long /*actions*/, unsigned long step
     *out_f3 = 0;
     return SMFIS_CONTINUE;
   } catch (const std::exception& e) {
-    return TempFail(ctx, nullptr, std::string("internal error: ") + e.what());
+    return TempFail(ctx, nullptr, TempfailReason::kInternalError,
+                    std::string("internal error: ") + e.what());
   }
 }
 
@@ -196,7 +228,7 @@ sfsistat OnConnect(SMFICTX* ctx, char* hostname, _SOCK_ADDR* hostaddr) noexcept 
   }
   if (c == nullptr) {
     // Without state every later event of this connection tempfails.
-    return TempFail(ctx, nullptr, "mailjournald is shutting down");
+    return TempFail(ctx, nullptr, TempfailReason::kShuttingDown, "mailjournald is shutting down");
   }
   return WithSession(ctx, SMFIP_NR_CONN, [&](Session* s) {
     s->Connect(hostname == nullptr ? "" : hostname, hostaddr, Macro(ctx, "{daemon_name}"));
@@ -268,29 +300,44 @@ void WarnNoQueueIdOnce() {
 sfsistat OnEndOfMessage(SMFICTX* ctx) noexcept {
   Connection* c = GetConnection(ctx);
   Status deferred = c == nullptr ? Status::OK() : c->deferred;
-  if (c != nullptr) c->deferred = Status::OK();
-  return WithSession(ctx, 0, [&](Session* s) {
-    s->QueueId(Macro(ctx, "i"));
-    if (s->envelope().queue_id.empty()) WarnNoQueueIdOnce();
-    if (!deferred.ok()) {
-      s->AbortMessage();
-      return deferred;
-    }
-    uint64_t seq = 0;
-    MessageEntry entry;
-    Status st = s->EndOfMessage(&seq, &entry);
-    if (st.ok()) {
-      Log(LOG_INFO, "%s: seq=%llu from=<%s> nrcpt=%zu size=%llu stored=%llu",
-          QueueIdForLog(s).c_str(), static_cast<unsigned long long>(seq),
-          BareAddress(entry.envelope.mail).c_str(), entry.envelope.rcpt.size(),
-          static_cast<unsigned long long>(entry.sealing.plain_size),
-          static_cast<unsigned long long>(entry.content.size));
-    }
-    if (!s->index_note().empty()) {
-      Log(LOG_NOTICE, "%s: search index: %s", QueueIdForLog(s).c_str(), s->index_note().c_str());
-    }
-    return st;
-  });
+  std::optional<TempfailReason> reason;
+  if (c != nullptr) {
+    if (!deferred.ok()) reason = c->deferred_reason;
+    c->deferred = Status::OK();
+  }
+  return WithSession(
+      ctx, 0,
+      [&](Session* s) {
+        s->QueueId(Macro(ctx, "i"));
+        if (s->envelope().queue_id.empty()) WarnNoQueueIdOnce();
+        if (!deferred.ok()) {
+          s->AbortMessage();
+          return deferred;
+        }
+        uint64_t seq = 0;
+        MessageEntry entry;
+        auto started = std::chrono::steady_clock::now();
+        Status st = s->EndOfMessage(&seq, &entry);
+        if (st.ok() && g_gate.metrics() != nullptr) {
+          std::chrono::duration<double> took = std::chrono::steady_clock::now() - started;
+          g_gate.metrics()->MessageCommitted(entry.sealing.plain_size, entry.content.size,
+                                             took.count(), s->indexed(), !s->index_note().empty(),
+                                             NowMicros());
+        }
+        if (st.ok()) {
+          Log(LOG_INFO, "%s: seq=%llu from=<%s> nrcpt=%zu size=%llu stored=%llu",
+              QueueIdForLog(s).c_str(), static_cast<unsigned long long>(seq),
+              BareAddress(entry.envelope.mail).c_str(), entry.envelope.rcpt.size(),
+              static_cast<unsigned long long>(entry.sealing.plain_size),
+              static_cast<unsigned long long>(entry.content.size));
+        }
+        if (!s->index_note().empty()) {
+          Log(LOG_NOTICE, "%s: search index: %s", QueueIdForLog(s).c_str(),
+              s->index_note().c_str());
+        }
+        return st;
+      },
+      &reason);
 }
 
 sfsistat OnAbort(SMFICTX* ctx) noexcept {
@@ -344,8 +391,9 @@ Status RegisterMilter(bool unix_socket) {
   return Status::OK();
 }
 
-void OpenMilterJournal(Journal* journal, const PolicyHolder* policies, IndexKeyStore* index_keys) {
-  g_gate.Open(journal, policies, index_keys);
+void OpenMilterJournal(Journal* journal, const PolicyHolder* policies, IndexKeyStore* index_keys,
+                       DaemonMetrics* metrics) {
+  g_gate.Open(journal, policies, index_keys, metrics);
 }
 
 void CloseMilterJournal() { g_gate.CloseAndWait(); }

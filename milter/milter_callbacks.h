@@ -12,6 +12,7 @@
 #include "mailjournal/journal.h"
 #include "mailjournal/policy_holder.h"
 #include "mailjournal/status.h"
+#include "metrics.h"
 
 namespace mailjournal {
 
@@ -25,10 +26,12 @@ namespace mailjournal {
 Status RegisterMilter(bool unix_socket);
 
 // Lets the callbacks use `journal`, classifying messages with the policies' active policy
-// and indexing them with the departments' keys in `index_keys`.
-// REQUIRES: called before smfi_main(); all three stay alive until CloseMilterJournal() has
+// and indexing them with the departments' keys in `index_keys`; every commit and every
+// tempfail is counted in `metrics` (which may be null).
+// REQUIRES: called before smfi_main(); all four stay alive until CloseMilterJournal() has
 // returned.
-void OpenMilterJournal(Journal* journal, const PolicyHolder* policies, IndexKeyStore* index_keys);
+void OpenMilterJournal(Journal* journal, const PolicyHolder* policies, IndexKeyStore* index_keys,
+                       DaemonMetrics* metrics = nullptr);
 
 // Stops the callbacks from using the journal: later callbacks answer TEMPFAIL; waits until
 // every callback that is using the journal has finished. Call after smfi_main() returns.

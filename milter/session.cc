@@ -43,14 +43,20 @@ void Session::Connect(const std::string& client_name, const struct sockaddr* add
 Status Session::MailFrom(std::vector<std::string> args, const std::string& auth) {
   AbortMessage();
   index_note_.clear();
-  if (!byte_exact_) return Status::Internal("the MTA did not negotiate SMFIP_HDR_LEADSPC");
+  indexed_ = false;
+  if (!byte_exact_) {
+    return Failed(TempfailReason::kMtaNotByteExact,
+                  Status::Internal("the MTA did not negotiate SMFIP_HDR_LEADSPC"));
+  }
   policy_ = policies_->Active();
-  if (policy_ == nullptr) return Status::Internal("no policy is in force");
+  if (policy_ == nullptr) {
+    return Failed(TempfailReason::kNoPolicy, Status::Internal("no policy is in force"));
+  }
   envelope_ = connection_;
   envelope_.mail = std::move(args);
   envelope_.auth = auth;
   writer_ = std::make_unique<MessageWriter>(journal_);
-  return writer_->status();
+  return JournalFailed(TempfailReason::kJournalWriteFailed, writer_->status());
 }
 
 void Session::Rcpt(std::vector<std::string> args) { envelope_.rcpt.push_back(std::move(args)); }
@@ -65,22 +71,27 @@ Status Session::Decide() {
   for (const auto& r : envelope_.rcpt) rcpts.push_back(BareAddress(r));
   decision_ = policy_->Classify(BareAddress(envelope_.mail), rcpts, 0);
   // Every message is sealed; a loaded policy gives every message a key.
-  if (decision_.keys.empty()) return Status::Internal("policy: no key to seal this message to");
+  if (decision_.keys.empty()) {
+    return Failed(TempfailReason::kPolicyIncomplete,
+                  Status::Internal("policy: no key to seal this message to"));
+  }
   // The certificates are part of the policy's files (journaled with it), parsed once.
   RecipientKeys recipients;
   for (const std::string& key : decision_.keys) {
     recipients.push_back(policy_->FindRecipientKey(key));
     if (recipients.back() == nullptr) {
-      return Status::Internal("policy: key file " + key + " not loaded");
+      return Failed(TempfailReason::kPolicyIncomplete,
+                    Status::Internal("policy: key file " + key + " not loaded"));
     }
   }
   Status s = Sealer::Create(recipients, &sealer_);
-  if (!s.ok()) return s;
+  if (!s.ok()) return Failed(TempfailReason::kSealFailed, s);
   sealing_ = Sealing();
   sealing_.sealed = true;
   sealing_.recipients = sealer_->recipients();
   if (RAND_bytes(sealing_.salt.data(), static_cast<int>(sealing_.salt.size())) != 1) {
-    return Status::Internal("seal: no random bytes for the salt");
+    return Failed(TempfailReason::kSealFailed,
+                  Status::Internal("seal: no random bytes for the salt"));
   }
   if (index_keys_ != nullptr) {
     for (const std::string& name : decision_.departments) {
@@ -95,7 +106,10 @@ Status Session::Decide() {
 }
 
 Status Session::Append(std::string_view bytes) {
-  if (writer_ == nullptr) return Status::Internal("message data outside a transaction");
+  if (writer_ == nullptr) {
+    return Failed(TempfailReason::kInternalError,
+                  Status::Internal("message data outside a transaction"));
+  }
   Status s;
   if (!decided_) s = Decide();
   if (!s.ok()) return s;
@@ -105,8 +119,8 @@ Status Session::Append(std::string_view bytes) {
     plain_.append(bytes.substr(0, kMaxIndexedBytes - plain_.size()));
   }
   s = sealer_->Append(bytes);
-  if (s.ok()) s = writer_->Append(sealer_->Take());
-  return s;
+  if (!s.ok()) return Failed(TempfailReason::kSealFailed, s);
+  return JournalFailed(TempfailReason::kJournalWriteFailed, writer_->Append(sealer_->Take()));
 }
 
 Status Session::Header(std::string_view name, std::string_view value) {
@@ -118,11 +132,16 @@ Status Session::EndOfHeaders() { return Append("\r\n"); }
 Status Session::Body(std::string_view chunk) { return Append(chunk); }
 
 Status Session::EndOfMessage(uint64_t* seq, MessageEntry* entry) {
-  if (writer_ == nullptr) return Status::Internal("end of message outside a transaction");
+  if (writer_ == nullptr) {
+    return Failed(TempfailReason::kInternalError,
+                  Status::Internal("end of message outside a transaction"));
+  }
   Status sealed = decided_ ? Status::OK() : Decide();
   if (sealed.ok()) {
-    sealed = sealer_->Finish();
-    if (sealed.ok()) sealed = writer_->Append(sealer_->Take());
+    sealed = Failed(TempfailReason::kSealFailed, sealer_->Finish());
+    if (sealed.ok()) {
+      sealed = JournalFailed(TempfailReason::kJournalWriteFailed, writer_->Append(sealer_->Take()));
+    }
     if (sealed.ok()) sealing_.plain_digest = plain_hash_->Final();
   }
   if (!sealed.ok()) {
@@ -133,7 +152,8 @@ Status Session::EndOfMessage(uint64_t* seq, MessageEntry* entry) {
   const RetentionClass* retention = policy_->FindRetention(decision.retention);
   if (retention == nullptr) {
     AbortMessage();
-    return Status::Internal("policy: no retention class '" + decision.retention + "'");
+    return Failed(TempfailReason::kPolicyIncomplete,
+                  Status::Internal("policy: no retention class '" + decision.retention + "'"));
   }
   MessageEntry message;
   message.envelope = envelope_;
@@ -141,13 +161,17 @@ Status Session::EndOfMessage(uint64_t* seq, MessageEntry* entry) {
   message.classification.retention = decision.retention;
   message.classification.policy_digest = policy_->digest();
   message.sealing = sealing_;
-  writer_->SetTerms(IndexTerms());
+  std::vector<TermSet> terms = IndexTerms();
+  bool indexed = !terms.empty();
+  writer_->SetTerms(std::move(terms));
   // Retention counts from the commit time the entry records.
   Period period = retention->period;
   auto finalize = [period](MessageEntry* m) {
     m->classification.retain_until_us = RetainUntil(m->time_us, period);
   };
-  Status s = writer_->Commit(std::move(message), finalize, seq, entry);
+  Status s = JournalFailed(TempfailReason::kCommitFailed,
+                           writer_->Commit(std::move(message), finalize, seq, entry));
+  indexed_ = s.ok() && indexed;
   ResetMessage();
   return s;
 }
@@ -174,6 +198,11 @@ std::vector<TermSet> Session::IndexTerms() {
   }
   for (const std::string& p : problems) AddIndexNote(p);
   return terms;
+}
+
+Status Session::Failed(TempfailReason reason, Status failure) {
+  if (!failure.ok()) failure_reason_ = reason;
+  return failure;
 }
 
 void Session::AddIndexNote(const std::string& note) {

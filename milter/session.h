@@ -43,6 +43,7 @@
 #include "mailjournal/seal.h"
 #include "mailjournal/sha256.h"
 #include "mailjournal/status.h"
+#include "tempfail_reason.h"
 
 namespace mailjournal {
 
@@ -95,7 +96,12 @@ class Session {
   bool in_message() const { return writer_ != nullptr; }
   // What went wrong indexing the message since MAIL FROM ("" when nothing did).
   const std::string& index_note() const { return index_note_; }
+  // Whether the message since MAIL FROM was committed with search postings.
+  bool indexed() const { return indexed_; }
   const Envelope& envelope() const { return envelope_; }
+  // Why the last call that returned an error failed (for the tempfail counters); meaningful
+  // only after such a call.
+  TempfailReason failure_reason() const { return failure_reason_; }
 
  private:
   Status Append(std::string_view bytes);
@@ -107,6 +113,12 @@ class Session {
   std::vector<TermSet> IndexTerms();
   // Appends one problem to index_note_ ("; " between problems).
   void AddIndexNote(const std::string& note);
+  // Returns `failure`, noting `reason` when it is an error.
+  Status Failed(TempfailReason reason, Status failure);
+  // As Failed, for an error of the journal (which may be kDiskFull instead).
+  Status JournalFailed(TempfailReason reason, Status failure) {
+    return Failed(JournalFailureReason(failure, reason), std::move(failure));
+  }
 
   Journal* const journal_;
   const PolicyHolder* const policies_;
@@ -123,7 +135,9 @@ class Session {
   std::vector<std::string> indexed_departments_;  // set by Decide()
   std::string plain_;                             // the first kMaxIndexedBytes, to index
   std::string index_note_;
+  bool indexed_ = false;
   bool byte_exact_ = true;
+  TempfailReason failure_reason_ = TempfailReason::kInternalError;
 };
 
 }  // namespace mailjournal

@@ -6,6 +6,7 @@
 #include <cctype>
 
 #include "mailjournal/checkpoint.h"
+#include "mailjournal/journal_summary.h"
 #include "mailjournal/sha256.h"
 #include "mailjournal/time_util.h"
 
@@ -498,10 +499,41 @@ Status AdminHandler::Status_(const json&, ResponseWriter* out) {
           {"last_seq", journal_->LastSequence()},
           {"pid", static_cast<int64_t>(getpid())},
           {"version", MAILJOURNAL_VERSION}};
+  int64_t now = NowMicros();
   if (info_.start_time_us != 0) {
     st["started"] = FormatTimeUtc(info_.start_time_us);
-    st["uptime_s"] = (NowMicros() - info_.start_time_us) / 1000000;
+    st["uptime_s"] = (now - info_.start_time_us) / 1000000;
   }
+  // What the journal itself says, the same through the daemon and offline; a figure that
+  // cannot be read is null and the reason in "problems".
+  json problems = json::array();
+  JournalSummary sum;
+  Status s = SummarizeJournal(journal_, info_.journal_dir, &sum);
+  if (!s.ok()) problems.push_back(s.message());
+  st["tree_size"] = sum.tree_size;
+  st["journal_bytes"] = s.ok() || sum.disk_bytes != 0 ? json(sum.disk_bytes) : json();
+  st["last_checkpoint"] = json();
+  if (sum.checkpoint_seq != 0) {
+    st["last_checkpoint"] = {{"seq", sum.checkpoint_seq},
+                             {"tree_size", sum.checkpoint_tree_size},
+                             {"time", FormatTimeUtc(sum.checkpoint_time_us)},
+                             {"age_s", (now - sum.checkpoint_time_us) / 1000000}};
+  }
+  uint64_t policy_seq = 0;
+  PolicyEntry policy;
+  s = journal_->LatestPolicy(&policy_seq, &policy);
+  st["policy"] = json();
+  if (s.ok()) {
+    st["policy"] = {{"seq", policy_seq},
+                    {"digest", DigestToJson(policy.digest)},
+                    {"loaded", FormatTimeUtc(policy.time_us)},
+                    {"reason", policy.reason}};
+  } else if (!s.IsNotFound()) {
+    problems.push_back(s.message());
+  }
+  st["problems"] = problems;
+  st["daemon"] = json();  // the daemon's own figures, which its extension sets
+  for (const StatusExtension& extend : status_extensions_) extend(&st);
   json resp = OkResponse();
   resp["status"] = st;
   return out->Header(resp);

@@ -840,6 +840,7 @@ Status LevelDbJournal::Append(Entry* entries, size_t count, std::string_view fin
   leveldb::WriteOptions wo;
   wo.sync = true;
   Status s = usable.ok() ? Written(db_->Write(wo, &batch), "journal: commit") : usable;
+  if (s.ok() && options_.on_group_commit) options_.on_group_commit(group.size());
 
   bool merge = false;
   if (s.ok()) {

@@ -27,8 +27,8 @@ Status GetSize(const json& request, const char* name, uint64_t* value, bool* giv
   return Status::OK();
 }
 
-Status Verify(Journal* journal, const DisposalCheckerFactory& disposal_checker, const json& request,
-              ResponseWriter* out) {
+Status Verify(Journal* journal, const DisposalCheckerFactory& disposal_checker,
+              const VerifyObserver& on_verify, const json& request, ResponseWriter* out) {
   VerifyOptions options;
   std::unique_ptr<DisposalChecker> checker;
   if (disposal_checker) checker = disposal_checker();
@@ -53,7 +53,10 @@ Status Verify(Journal* journal, const DisposalCheckerFactory& disposal_checker, 
     }
   }
   VerifyReport r;
-  if (s.ok()) s = VerifyJournal(journal, options, &r);
+  if (s.ok()) {
+    s = VerifyJournal(journal, options, &r);
+    if (on_verify) on_verify(s, r);
+  }
   if (!s.ok()) return AnswerError(s, out);
   json resp = OkResponse();
   resp["report"] = {{"intact", r.intact},
@@ -152,11 +155,11 @@ Status Proof(Journal* journal, const json& request, ResponseWriter* out) {
 }  // namespace
 
 void AddProofOperations(Journal* journal, DisposalCheckerFactory disposal_checker,
-                        AdminHandler* handler) {
+                        AdminHandler* handler, VerifyObserver on_verify) {
   handler->AddOperation(
       "verify", "verify",
-      [journal, disposal_checker](const json& request, AdminCall*, ResponseWriter* out) {
-        return Verify(journal, disposal_checker, request, out);
+      [journal, disposal_checker, on_verify](const json& request, AdminCall*, ResponseWriter* out) {
+        return Verify(journal, disposal_checker, on_verify, request, out);
       });
   handler->AddOperation("proof", "verify",
                         [journal](const json& request, AdminCall*, ResponseWriter* out) {

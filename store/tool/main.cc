@@ -23,6 +23,7 @@
 #include "mailjournal/admin_protocol.h"
 #include "mailjournal/time_util.h"
 #include "output.h"
+#include "status_text.h"
 
 namespace mailjournal {
 namespace {
@@ -39,10 +40,7 @@ int CmdStatus(Channel* ch, const std::string& format) {
   if (format == "json") {
     PrintJson(st);
   } else {
-    for (auto it = st.begin(); it != st.end(); ++it) {
-      std::string v = it->is_string() ? it->get<std::string>() : it->dump();
-      PrintField(it.key().c_str(), v, 10);
-    }
+    std::fputs(StatusText(st).c_str(), stdout);
   }
   return EX_OK;
 }

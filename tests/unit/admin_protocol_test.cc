@@ -164,6 +164,33 @@ BOOST_FIXTURE_TEST_CASE(status_reports_the_last_sequence_number, Fixture) {
   BOOST_TEST(r.header["status"]["mode"] == "offline");
 }
 
+BOOST_FIXTURE_TEST_CASE(status_reports_the_tree_size_checkpoint_and_extensions, Fixture) {
+  json before = Call({{"op", "status"}}).header["status"];
+  BOOST_TEST(before["tree_size"] == 6);
+  BOOST_TEST(before["journal_bytes"].get<uint64_t>() > 0u);
+  BOOST_TEST(before["last_checkpoint"].is_null());
+  BOOST_TEST(before["policy"].is_null());  // the fixture's journal has no policy entry
+  BOOST_TEST(before["daemon"].is_null());  // no daemon figures without the daemon's extension
+  BOOST_TEST(before["problems"] == json::array());
+  uint64_t seq = 0;
+  BOOST_REQUIRE(journal
+                    ->AppendCheckpoint(
+                        [](uint64_t, const Sha256Digest&, int64_t, Entry* e) {
+                          e->kind = EntryKind::kCheckpoint;
+                          e->checkpoint.note = "note";
+                          return Status::OK();
+                        },
+                        &seq)
+                    .ok());
+  handler.AddStatusExtension([](json* status) { (*status)["daemon"] = {{"x", 1}}; });
+  json after = Call({{"op", "status"}}).header["status"];
+  BOOST_TEST(after["tree_size"] == 7);
+  BOOST_TEST(after["last_checkpoint"]["seq"] == 7);
+  BOOST_TEST(after["last_checkpoint"]["tree_size"] == 6);
+  BOOST_TEST(after["last_checkpoint"]["age_s"].get<int64_t>() >= 0);
+  BOOST_TEST(after["daemon"]["x"] == 1);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 }  // namespace

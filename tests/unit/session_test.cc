@@ -153,7 +153,9 @@ BOOST_AUTO_TEST_CASE(messages_are_indexed_with_their_departments_keys_unless_ind
   IndexKeyStore keys(f.dir.path() + "/index-keys");
   Session s(f.journal.get(), &f.policies, &keys);
   uint64_t unindexed = SendBody(&s, "alice@bank.example", "bob@bank.example", "zorblax\r\n");
+  BOOST_TEST(!s.indexed());  // what the daemon's metrics count
   uint64_t indexed = SendBody(&s, "dave@other.example", "carol@other.example", "zorblax\r\n");
+  BOOST_TEST(s.indexed());
   BOOST_TEST(s.index_note().empty());
   std::vector<std::string> departments;
   BOOST_REQUIRE(keys.Departments(&departments).ok());
@@ -279,6 +281,7 @@ BOOST_AUTO_TEST_CASE(without_leading_space_negotiation_messages_are_refused) {
   Status st = s.MailFrom({"<a@x>"}, "");
   BOOST_TEST(!st.ok());
   BOOST_TEST(st.message().find("SMFIP_HDR_LEADSPC") != std::string::npos);
+  BOOST_TEST(TempfailReasonName(s.failure_reason()) == std::string("mta_not_byte_exact"));
   BOOST_TEST(!s.in_message());
   BOOST_TEST(j->LastSequence() == 2u);
 }

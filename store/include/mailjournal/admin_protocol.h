@@ -189,6 +189,14 @@ class AdminHandler {
     extra_[op] = {requires, std::move(fn)};
   }
 
+  // Adds members to every "status" response (e.g. the daemon's own figures, under a key
+  // of its own): `fn` is called with the status object the handler made, from any thread
+  // that answers requests, concurrently; it must not fail and should be quick. Status
+  // reveals no mail and is answered to everyone who can connect, unrecorded: add no mail.
+  // REQUIRES: called before the handler serves requests.
+  using StatusExtension = std::function<void(nlohmann::json* status)>;
+  void AddStatusExtension(StatusExtension fn) { status_extensions_.push_back(std::move(fn)); }
+
   // Answers one request of `caller`. Returns the first error of `out` (the peer went away),
   // or, after answering it, the failure to record the request's access entry (so that the
   // server drops the connection: nothing more is sent for that request); else OK. Other
@@ -211,6 +219,7 @@ class AdminHandler {
     Operation fn;
   };
   std::map<std::string, Extra> extra_;
+  std::vector<StatusExtension> status_extensions_;
 };
 
 }  // namespace mailjournal

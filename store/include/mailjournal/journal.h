@@ -66,6 +66,11 @@ struct JournalOptions {
   // term per block rather than per message keeps LevelDB's compactions cheap
   // (mailjournal-format(5), SEARCH POSTINGS).
   size_t merge_postings = 256 * 1024;
+  // Called after every synced group write (group commit) with the number of commits it
+  // carried (messages and other appends), by the thread that wrote it; null: not called.
+  // For statistics (mailjournald's metrics): must be cheap, must not block or touch the
+  // journal.
+  std::function<void(size_t commits)> on_group_commit;
 };
 
 // Where a scan of messages by retain-until date (Journal::ScanRetention) stopped.

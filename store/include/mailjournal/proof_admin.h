@@ -14,9 +14,14 @@ namespace mailjournal {
 // Makes the checker of disposals for one verification (null: structural checks only).
 using DisposalCheckerFactory = std::function<std::unique_ptr<DisposalChecker>()>;
 
-// REQUIRES: journal outlives handler.
+// Told the outcome of every "verify" request that ran to its end: the report (intact or
+// not), or the error that kept the check from being made (then `report` is partial).
+// Called on the thread that answered, before the response is sent.
+using VerifyObserver = std::function<void(const Status& status, const VerifyReport& report)>;
+
+// REQUIRES: journal outlives handler. `on_verify` may be null.
 void AddProofOperations(Journal* journal, DisposalCheckerFactory disposal_checker,
-                        AdminHandler* handler);
+                        AdminHandler* handler, VerifyObserver on_verify = nullptr);
 
 }  // namespace mailjournal
 

@@ -1,0 +1,138 @@
+#include "status_text.h"
+
+#include <cstdio>
+
+namespace mailjournal {
+
+using nlohmann::json;
+
+namespace {
+
+constexpr int kWidth = 14;
+
+std::string Text(const json& v) { return v.is_string() ? v.get<std::string>() : v.dump(); }
+
+// "1.2 MB" for a byte count (decimal units), "512 B" below a kilobyte.
+std::string HumanBytes(uint64_t bytes) {
+  const char* units[] = {"B", "kB", "MB", "GB", "TB", "PB"};
+  double v = static_cast<double>(bytes);
+  int unit = 0;
+  while (v >= 1000 && unit < 5) {
+    v /= 1000;
+    ++unit;
+  }
+  char buf[32];
+  std::snprintf(buf, sizeof buf, unit == 0 ? "%.0f %s" : "%.1f %s", v, units[unit]);
+  return buf;
+}
+
+// "35 s", "12 min", "3 h", "2 d" ago.
+std::string Ago(const json& age_s) {
+  if (!age_s.is_number_integer()) return "";
+  int64_t s = age_s.get<int64_t>();
+  char buf[48];
+  if (s < 120) {
+    std::snprintf(buf, sizeof buf, " (%lld s ago)", static_cast<long long>(s));
+  } else if (s < 7200) {
+    std::snprintf(buf, sizeof buf, " (%lld min ago)", static_cast<long long>(s / 60));
+  } else if (s < 172800) {
+    std::snprintf(buf, sizeof buf, " (%lld h ago)", static_cast<long long>(s / 3600));
+  } else {
+    std::snprintf(buf, sizeof buf, " (%lld d ago)", static_cast<long long>(s / 86400));
+  }
+  return buf;
+}
+
+void Line(std::string* out, const char* name, const std::string& value) {
+  char head[64];
+  std::snprintf(head, sizeof head, "%-*s ", kWidth, (std::string(name) + ":").c_str());
+  *out += head + value + "\n";
+}
+
+void DaemonLines(const json& d, std::string* out) {
+  char buf[256];
+  std::snprintf(buf, sizeof buf,
+                "%s in the last minute, %s per minute over 15 minutes; %s since start (%s)",
+                Text(d.value("messages_last_minute", json(0))).c_str(),
+                Text(d.value("messages_per_minute_15m", json(0))).c_str(),
+                Text(d.value("messages_committed", json(0))).c_str(),
+                HumanBytes(d.value("message_bytes_committed", uint64_t{0})).c_str());
+  Line(out, "messages", buf);
+  std::string tempfails = Text(d.value("tempfails_total", json(0))) + " since start";
+  std::string reasons;
+  json counts = d.value("tempfails", json::object());
+  for (const auto& [reason, n] : counts.items()) {
+    if (n.is_number() && n.get<uint64_t>() > 0) {
+      reasons += (reasons.empty() ? "" : ", ") + reason + " " + Text(n);
+    }
+  }
+  if (!reasons.empty()) tempfails += " (" + reasons + ")";
+  json last = d.value("last_tempfail", json());
+  if (last.is_object()) {
+    tempfails += "; last " + Text(last["time"]) + Ago(last["age_s"]) + ": " + Text(last["reason"]);
+  }
+  Line(out, "tempfails", tempfails);
+  json loads = d.value("policy_loads", json::object());
+  Line(out, "policy_loads",
+       Text(loads.value("ok", json(0))) + " ok, " + Text(loads.value("failed", json(0))) +
+           " failed");
+  Line(out, "search_index",
+       Text(d.value("messages_indexed", json(0))) + " messages indexed, " +
+           Text(d.value("messages_index_incomplete", json(0))) + " incomplete");
+  json copy = d.value("last_offhost_copy", json());
+  Line(out, "offhost_copy",
+       copy.is_object() ? "tree_size " + Text(copy["tree_size"]) + ", checkpoint of " +
+                              Text(copy["checkpoint_time"]) + Ago(copy["age_s"])
+                        : "none");
+  json verify = d.value("last_verify", json());
+  std::string v = "none since the daemon started";
+  if (verify.is_object()) {
+    v = Text(verify["time"]) + Ago(verify["age_s"]) + ": ";
+    if (!verify.value("checked", false)) {
+      v += "could not check: " + Text(verify["problem"]);
+    } else if (verify.value("intact", false)) {
+      v += "intact";
+    } else {
+      v += "NOT INTACT: " + Text(verify["problem"]);
+    }
+  }
+  Line(out, "last_verify", v);
+}
+
+}  // namespace
+
+std::string StatusText(const json& st) {
+  std::string out;
+  for (const char* name :
+       {"mode", "journal", "last_seq", "pid", "version", "started", "uptime_s", "tree_size"}) {
+    if (st.contains(name)) Line(&out, name, Text(st[name]));
+  }
+  json bytes = st.value("journal_bytes", json());
+  if (bytes.is_number()) {
+    Line(&out, "journal_bytes", Text(bytes) + " (" + HumanBytes(bytes.get<uint64_t>()) + ")");
+  }
+  json policy = st.value("policy", json());
+  Line(&out, "policy",
+       policy.is_object()
+           ? "digest " + Text(policy["digest"]) + ", seq " + Text(policy["seq"]) + ", loaded " +
+                 Text(policy["loaded"]) + " (" + Text(policy["reason"]) + ")"
+           : "none");
+  json cp = st.value("last_checkpoint", json());
+  Line(&out, "checkpoint",
+       cp.is_object() ? "seq " + Text(cp["seq"]) + ", tree_size " + Text(cp["tree_size"]) + ", " +
+                            Text(cp["time"]) + Ago(cp["age_s"])
+                      : "none");
+  json daemon = st.value("daemon", json());
+  if (daemon.is_object()) {
+    DaemonLines(daemon, &out);
+  } else {
+    Line(&out, "daemon",
+         "figures unavailable (the journal was opened directly; messages per minute, tempfails, "
+         "off-host copies and the last verify are known to the running daemon only)");
+  }
+  json problems = st.value("problems", json::array());
+  for (const json& p : problems) Line(&out, "problem", Text(p));
+  return out;
+}
+
+}  // namespace mailjournal
