@@ -117,7 +117,8 @@ class Session {
   Status Failed(TempfailReason reason, Status failure);
   // As Failed, for an error of the journal (which may be kDiskFull instead).
   Status JournalFailed(TempfailReason reason, Status failure) {
-    return Failed(JournalFailureReason(failure, reason), std::move(failure));
+    TempfailReason why = JournalFailureReason(failure, reason);  // before failure moves
+    return Failed(why, std::move(failure));
   }
 
   Journal* const journal_;

@@ -17,14 +17,15 @@ namespace mailjournal {
 
 struct JournalSummary {
   uint64_t tree_size = 0;   // entries in the Merkle tree (= the last sequence number)
-  uint64_t disk_bytes = 0;  // the bytes of the files in the journal directory
+  uint64_t disk_bytes = 0;  // the bytes of the files under the journal directory
   // The newest checkpoint entry; checkpoint_seq 0 when the journal has none.
   uint64_t checkpoint_seq = 0;
   uint64_t checkpoint_tree_size = 0;  // the tree it signs (checkpoint_seq - 1)
   int64_t checkpoint_time_us = 0;     // when it was committed
 };
 
-// Sums the sizes of the regular files directly in `dir` (a journal directory is flat).
+// Sums the sizes of the regular files in `dir` and its subdirectories (as du would, in
+// apparent bytes; symbolic links are not followed; what cannot be read below is left out).
 // IOError naming the directory when it cannot be read; *bytes is then 0.
 Status DirectoryBytes(const std::string& dir, uint64_t* bytes);
 
