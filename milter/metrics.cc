@@ -269,9 +269,10 @@ json DaemonMetrics::StatusJson(const DaemonFigures& f) const {
   auto count = [](const std::atomic<uint64_t>& c) { return c.load(std::memory_order_relaxed); };
   auto age = [&f](int64_t us) { return (f.now_us - us) / 1000000; };
   int64_t now_s = f.now_us / 1000000;
-  // Per minute over the last 15 minutes, or since the start when that is shorter.
-  int64_t up_s = std::max<int64_t>(1, now_s - start_time_us_ / 1000000 + 1);
-  int window_s = static_cast<int>(std::min<int64_t>(RateWindow::kSeconds, up_s));
+  // Per minute over the last 15 minutes, or since the start when that is shorter, but over
+  // a minute at least (a few seconds would extrapolate one message to a high rate).
+  int64_t up_s = now_s - start_time_us_ / 1000000 + 1;
+  int window_s = static_cast<int>(std::clamp<int64_t>(up_s, 60, RateWindow::kSeconds));
   double per_minute_15 =
       static_cast<double>(committed_per_second_.Count(now_s, window_s)) * 60.0 / window_s;
   json tempfails = json::object();

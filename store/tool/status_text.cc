@@ -49,12 +49,13 @@ void Line(std::string* out, const char* name, const std::string& value) {
   *out += head + value + "\n";
 }
 
-void DaemonLines(const json& d, std::string* out) {
+// `uptime_s`: the daemon's, to say over how long the rate is.
+void DaemonLines(const json& d, int64_t uptime_s, std::string* out) {
   char buf[256];
-  std::snprintf(buf, sizeof buf,
-                "%s in the last minute, %s per minute over 15 minutes; %s since start (%s)",
+  std::snprintf(buf, sizeof buf, "%s in the last minute, %s per minute %s; %s since start (%s)",
                 Text(d.value("messages_last_minute", json(0))).c_str(),
                 Text(d.value("messages_per_minute_15m", json(0))).c_str(),
+                uptime_s >= 900 ? "over 15 minutes" : "since start",
                 Text(d.value("messages_committed", json(0))).c_str(),
                 HumanBytes(d.value("message_bytes_committed", uint64_t{0})).c_str());
   Line(out, "messages", buf);
@@ -77,7 +78,7 @@ void DaemonLines(const json& d, std::string* out) {
        Text(loads.value("ok", json(0))) + " ok, " + Text(loads.value("failed", json(0))) +
            " failed");
   Line(out, "search_index",
-       Text(d.value("messages_indexed", json(0))) + " messages indexed, " +
+       Text(d.value("messages_indexed", json(0))) + " indexed, " +
            Text(d.value("messages_index_incomplete", json(0))) + " incomplete");
   json copy = d.value("last_offhost_copy", json());
   Line(out, "offhost_copy",
@@ -124,7 +125,7 @@ std::string StatusText(const json& st) {
                       : "none");
   json daemon = st.value("daemon", json());
   if (daemon.is_object()) {
-    DaemonLines(daemon, &out);
+    DaemonLines(daemon, st.value("uptime_s", int64_t{0}), &out);
   } else {
     Line(&out, "daemon",
          "figures unavailable (the journal was opened directly; messages per minute, tempfails, "

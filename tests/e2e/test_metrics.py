@@ -362,7 +362,7 @@ class MetricsTest(MetricsTestBase):
         self.assertRegex(text, r"(?m)^tree_size:\s+\d+$")
         self.assertRegex(text, r"(?m)^policy:\s+digest %s, seq %d, " % (st["policy"]["digest"], st["policy"]["seq"]))
         self.assertRegex(text, r"(?m)^checkpoint:\s+seq \d+, tree_size \d+, \S+Z \(\d+ s ago\)$")
-        self.assertRegex(text, r"(?m)^messages:\s+\d+ in the last minute, [0-9.]+ per minute over 15 minutes; "
+        self.assertRegex(text, r"(?m)^messages:\s+\d+ in the last minute, [0-9.]+ per minute since start; "
                                r"%d since start \(" % st["daemon"]["messages_committed"])
         self.assertRegex(text, r"(?m)^tempfails:\s+0 since start$")
         self.assertRegex(text, r"(?m)^offhost_copy:\s+(tree_size \d+, checkpoint of \S+Z \(\d+ s ago\)|none)$")
@@ -417,6 +417,32 @@ class DiskFullMetricsTest(MetricsTestBase):
         self.assertRegex(text, r"(?m)^daemon:\s+figures unavailable ")
         self.assertRegex(text, r"(?m)^checkpoint:\s+none$")
         self.assertNotRegex(text, r"(?m)^messages:")
+
+
+class UnwritableMetricsDirTest(MetricsTestBase):
+    def test_a_failing_write_is_logged_once_and_its_recovery_too(self):
+        parent = self.make_metrics_dir()
+        self.metrics_dir = os.path.join(parent, "not-yet")   # missing: every write fails
+        self.env = env = harness.E2E(daemon_args=["--metrics-dir", self.metrics_dir,
+                                                  "--metrics-interval", "1"])
+        env.__enter__()
+        self.addCleanup(env.close)
+        failed = "metrics: %s/.mailjournald.prom.tmp: No such file or directory" % self.metrics_dir
+        env.daemon.wait_log(failed)
+        # mail goes on meanwhile
+        r = env.send_ok(b"Subject: while failing\r\n\r\nbody\r\n")
+        env.delivery_for(r.queue_id)
+        # three more intervals (the daemon's own uptime, not a sleep here): still one warning
+        harness.wait_until(lambda: self.status()["uptime_s"] >= 4, 30, "4 s of uptime")
+        self.assertEqual(env.daemon.current_log().count(failed), 1, env.daemon.current_log())
+        os.mkdir(self.metrics_dir)
+        pw = harness.pwd.getpwnam(harness.DAEMON_USER)
+        os.chown(self.metrics_dir, pw.pw_uid, pw.pw_gid)
+        m = self.wait_metrics(lambda m: m.get("mailjournal_messages_committed_total") == 1,
+                              "the file written once the directory exists")
+        env.daemon.wait_log("metrics: %s/%s written again" % (self.metrics_dir, METRICS_FILE))
+        self.assertEqual(env.daemon.current_log().count(failed), 1)
+        self.assertEqual(m.get("mailjournal_tempfails_total", reason="disk_full"), 0)
 
 
 if __name__ == "__main__":

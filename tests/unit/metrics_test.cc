@@ -212,6 +212,12 @@ BOOST_AUTO_TEST_CASE(status_json_reports_rates_tempfails_and_last_events) {
   BOOST_TEST(j["messages_last_minute"] == 1);
   // 6 messages in the 151 seconds since the start: 2.4 a minute
   BOOST_TEST(j["messages_per_minute_15m"].get<double>() == 2.4, boost::test_tools::tolerance(0.01));
+  // in the first seconds, over a minute all the same: one message is 1 a minute, not 60
+  DaemonMetrics fresh("1.2.3", start);
+  fresh.MessageCommitted(10, 20, 0.001, false, false, start);
+  f.now_us = start + 1000000;
+  BOOST_TEST(fresh.StatusJson(f)["messages_per_minute_15m"].get<double>() == 1.0);
+  f.now_us = start + 150000000;
   BOOST_TEST(j["tempfails_total"] == 1);
   BOOST_TEST(j["tempfails"].size() == kTempfailReasonCount);
   BOOST_TEST(j["tempfails"]["commit_failed"] == 1);
