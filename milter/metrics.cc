@@ -130,8 +130,8 @@ void MetricsText::Sample(const std::string& name, const MetricLabels& labels, do
   out_ += " " + FormatMetricValue(value) + "\n";
 }
 
-void MetricsText::Histogram(const std::string& name, const std::string& help,
-                            const Histogram::Snapshot& snapshot) {
+void MetricsText::HistogramFamily(const std::string& name, const std::string& help,
+                                  const Histogram::Snapshot& snapshot) {
   Family(name, "histogram", help);
   for (size_t i = 0; i < snapshot.bounds.size(); ++i) {
     Sample(name + "_bucket", {{"le", FormatMetricValue(snapshot.bounds[i])}},
@@ -214,11 +214,12 @@ std::string DaemonMetrics::Render(const DaemonFigures& f) const {
              {{"reason", TempfailReasonName(static_cast<TempfailReason>(i))}},
              count(tempfails_[i]));
   }
-  m.Histogram("mailjournal_commit_duration_seconds",
-              "Time from end-of-message to the message's durable commit.", commit_seconds_.Take());
-  m.Histogram("mailjournal_group_commit_size",
-              "Commits (messages and other entries) written by one synced group write.",
-              group_sizes_.Take());
+  m.HistogramFamily("mailjournal_commit_duration_seconds",
+                    "Time from end-of-message to the message's durable commit.",
+                    commit_seconds_.Take());
+  m.HistogramFamily("mailjournal_group_commit_size",
+                    "Commits (messages and other entries) written by one synced group write.",
+                    group_sizes_.Take());
   m.Single("mailjournal_messages_indexed_total", "counter",
            "Messages committed with search postings.", count(indexed_));
   m.Single("mailjournal_messages_index_incomplete_total", "counter",

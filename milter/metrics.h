@@ -90,8 +90,8 @@ class MetricsText {
   // "_bucket", "_sum" or "_count".
   void Sample(const std::string& name, const MetricLabels& labels, double value);
   // A histogram family with its buckets (le="..." up to "+Inf"), _sum and _count.
-  void Histogram(const std::string& name, const std::string& help,
-                 const Histogram::Snapshot& snapshot);
+  void HistogramFamily(const std::string& name, const std::string& help,
+                       const Histogram::Snapshot& snapshot);
   // A family of one sample without labels.
   void Single(const std::string& name, const char* type, const std::string& help, double value);
 

@@ -67,7 +67,7 @@ BOOST_AUTO_TEST_CASE(histogram_buckets_are_cumulative_and_end_with_inf) {
   BOOST_TEST(s.count == 6u);
   BOOST_TEST(s.sum == 55.5);
   MetricsText m;
-  m.Histogram("mailjournal_x_seconds", "Some time.", s);
+  m.HistogramFamily("mailjournal_x_seconds", "Some time.", s);
   BOOST_TEST(m.text() ==
              "# HELP mailjournal_x_seconds Some time.\n"
              "# TYPE mailjournal_x_seconds histogram\n"
@@ -83,7 +83,7 @@ BOOST_AUTO_TEST_CASE(histogram_buckets_are_cumulative_and_end_with_inf) {
 BOOST_AUTO_TEST_CASE(an_empty_histogram_has_zero_buckets_sum_and_count) {
   Histogram h({1, 2});
   MetricsText m;
-  m.Histogram("mailjournal_y", "Y.", h.Take());
+  m.HistogramFamily("mailjournal_y", "Y.", h.Take());
   std::vector<std::string> lines = SampleLines(m.text());
   BOOST_TEST(lines == (std::vector<std::string>{"mailjournal_y_bucket{le=\"1\"} 0",
                                                 "mailjournal_y_bucket{le=\"2\"} 0",
