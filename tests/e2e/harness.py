@@ -315,7 +315,7 @@ _e2e_keys_lock = threading.Lock()
 E2E_PASSPHRASE = "e2e passphrase, not a secret\n"
 
 
-_PLYVEL_PYTHON = []
+_PYTHON_WITH = {}
 
 
 def parse_time(text):
@@ -329,20 +329,26 @@ def iso_time(seconds):
     return datetime.datetime.fromtimestamp(seconds, datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def plyvel_python():
-    """A Python interpreter that can import plyvel (Debian's python3-plyvel), for editing a
-    closed journal's LevelDB in a child process: this one may be another Python (pyenv)."""
-    if not _PLYVEL_PYTHON:
+def python_with(module, package):
+    """A Python interpreter that can import `module` (from the Debian package `package`):
+    this one may be another Python (pyenv) than the one Debian's packages install into, so
+    the tests run such a module in a child process of the interpreter found here."""
+    if module not in _PYTHON_WITH:
         for exe in (sys.executable, "/usr/bin/python3"):
             if exe and os.access(exe, os.X_OK) and subprocess.run(
-                    [exe, "-c", "import plyvel"], stdout=subprocess.DEVNULL,
+                    [exe, "-c", "import " + module], stdout=subprocess.DEVNULL,
                     stderr=subprocess.DEVNULL).returncode == 0:
-                _PLYVEL_PYTHON.append(exe)
+                _PYTHON_WITH[module] = exe
                 break
         else:
-            raise HarnessError("no Python with plyvel: install python3-plyvel "
-                               "(contrib/install-deps.sh)")
-    return _PLYVEL_PYTHON[0]
+            raise HarnessError("no Python with %s: install %s (contrib/install-deps.sh)" %
+                               (module, package))
+    return _PYTHON_WITH[module]
+
+
+def plyvel_python():
+    """A Python interpreter that can import plyvel, for editing a closed journal's LevelDB."""
+    return python_with("plyvel", "python3-plyvel")
 
 
 def e2e_keys():

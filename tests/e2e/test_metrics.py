@@ -8,7 +8,7 @@ DIR/mailjournald.prom (no fixed sleeps) until it shows them: messages and bytes 
 size (against the directory's files), tree size (against status), the checkpoint and its
 off-host copy, policy loads, the last verify. Every read of the file is checked with a
 strict parser of the text format (exposition format 0.0.4), and with prometheus_client's
-parser when python3-prometheus-client is installed. The same figures are asserted in
+parser (python3-prometheus-client). The same figures are asserted in
 `mailjournal status` (JSON and text).
 
 DiskFullMetricsTest puts the journal on a 4 MB tmpfs: an 8 MB message is answered 451 and
@@ -111,18 +111,25 @@ def parse_metrics(text):
     return types, samples
 
 
+PROMETHEUS_PARSE = """
+import json, sys
+from prometheus_client.parser import text_string_to_metric_families
+print(json.dumps([[s.name, sorted(s.labels.items()), s.value]
+                  for fam in text_string_to_metric_families(sys.stdin.read())
+                  for s in fam.samples]))
+"""
+
+
 def prometheus_client_parse(text):
-    """{(name, labels): value} by prometheus_client's own parser, or None when it is not
-    installed (python3-prometheus-client)."""
-    try:
-        from prometheus_client.parser import text_string_to_metric_families
-    except ImportError:
-        return None
-    out = {}
-    for fam in text_string_to_metric_families(text):
-        for s in fam.samples:
-            out[(s.name, tuple(sorted(s.labels.items())))] = s.value
-    return out
+    """{(name, labels): value} by prometheus_client's own parser (python3-prometheus-client),
+    run by a Python that has it."""
+    python = harness.python_with("prometheus_client", "python3-prometheus-client")
+    p = subprocess.run([python, "-c", PROMETHEUS_PARSE], input=text, stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, text=True, timeout=60)
+    if p.returncode != 0:
+        raise ParseError("prometheus_client cannot parse the file: " + p.stderr)
+    return {(name, tuple(tuple(kv) for kv in labels)): value
+            for name, labels, value in json.loads(p.stdout)}
 
 
 class Metrics:
@@ -169,10 +176,9 @@ class MetricsTestBase(harness.E2ETestCase):
         with open(os.path.join(self.metrics_dir, METRICS_FILE), encoding="utf-8") as f:
             text = f.read()
         m = Metrics(text)
-        theirs = prometheus_client_parse(text)
-        if theirs is not None:   # an independent parser reads the same samples
-            ours = {(n, tuple(sorted(l))): v for (n, l), v in m.samples.items()}
-            self.assertEqual(theirs, ours)
+        theirs = prometheus_client_parse(text)  # an independent parser reads the same samples
+        ours = {(n, tuple(sorted(l))): v for (n, l), v in m.samples.items()}
+        self.assertEqual(theirs, ours)
         return m
 
     def wait_metrics(self, predicate, what, timeout=30):
