@@ -354,6 +354,7 @@ int Run(int argc, char** argv) {
       });
   AddRetentionOperations(&retention, &policies, &handler);
   AddAuditOperations(journal.get(), &handler);
+  AddSegmentOperations(journal.get(), SegmentHoldsFactory(journal.get(), &policies), &handler);
   AddSearchOperations(journal.get(), &index_keys, PolicyQuerySealer(&policies), &handler);
   std::unique_ptr<PurgeScheduler> purges;
   if (config.purge_interval_s > 0) {

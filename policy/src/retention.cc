@@ -52,6 +52,18 @@ std::vector<std::string> CoveringHolds(const Policy& policy, const JournalHolds&
   return cases;
 }
 
+std::function<CoveringHoldsFn()> SegmentHoldsFactory(Journal* journal, PolicyHolder* policies) {
+  return [journal, policies]() -> CoveringHoldsFn {
+    auto holds = std::make_shared<JournalHolds>();
+    if (!holds->Load(journal, 0).ok()) return nullptr;
+    std::shared_ptr<const Policy> policy = policies->Active();
+    if (policy == nullptr) return nullptr;
+    return [holds, policy](uint64_t seq, const MessageEntry& message) {
+      return CoveringHolds(*policy, *holds, seq, message);
+    };
+  };
+}
+
 Retention::Retention(Journal* journal, PolicyHolder* policies, std::function<int64_t()> clock)
     : journal_(journal), policies_(policies), clock_(std::move(clock)) {}
 

@@ -167,6 +167,8 @@ class LocalChannel : public Channel {
         journal_.get(), [] { return std::make_unique<RetentionChecker>(); }, &handler_);
     AddRetentionOperations(&retention_, &policies_, &handler_);
     AddAuditOperations(journal_.get(), &handler_);
+    AddSegmentOperations(journal_.get(), SegmentHoldsFactory(journal_.get(), &policies_),
+                         &handler_);
     AddSearchOperations(journal_.get(), &index_keys_, PolicyQuerySealer(&policies_), &handler_);
   }
 

@@ -154,6 +154,37 @@ struct PurgeCliOptions {
 // error, the daemon's message on stderr and its sysexits code (mailjournal(8), EXIT STATUS):
 // 64 for a bad argument, a case already held or a policy hold to release, 66 for a case
 // not held, 77 without the grant, 69 when no policy is in force.
+// segment list | write | verify (mailjournal(8), SEGMENTS): the journal cut into
+// self-contained, verifiable segments (mailjournal-format(5), SEGMENTS). list and write go
+// through the channel ("segment_list", "segment"); verify needs no journal.
+class SegmentCommands {
+ public:
+  // Adds the "segment" command with list, write and verify to app.
+  // REQUIRES: this outlives the parsing of app's command line.
+  void AddTo(CLI::App* app);
+  bool Selected() const;
+  // Whether the command named needs no journal (verify). REQUIRES: Selected().
+  bool Offline() const;
+  // Runs verify. Exit 0 when every file verifies, 65 when one does not (each file's
+  // outcome on standard output), 66 when a file or the key cannot be read.
+  int RunOffline() const;
+  // Runs list or write. write: 0; 73 when a file exists already (--range) or cannot be
+  // written; 75 when no checkpoint covers the range yet.
+  int Run(Channel* channel) const;
+
+ private:
+  CLI::App* list_ = nullptr;
+  CLI::App* write_ = nullptr;
+  CLI::App* verify_ = nullptr;
+  uint64_t entries_ = 10000;
+  uint64_t seconds_ = 3600;
+  std::string range_, output_;
+  bool all_ = false;
+  std::vector<std::string> files_;
+  std::string verifier_key_file_;
+  std::string format_ = "text";
+};
+
 class RetentionCommands {
  public:
   // Adds the "hold" command (with add, release, list) and the "purge" command to app.

@@ -324,6 +324,8 @@ int main(int argc, char** argv) {
   search.AddTo(&app);
   SetupCommands setup;
   setup.AddTo(&app);
+  SegmentCommands segments;
+  segments.AddTo(&app);
   std::string index_keys = "/etc/mailjournal/index-keys";
   app.add_option("--index-keys", index_keys,
                  "with --journal: the search index keys (mailjournald's index_keys)");
@@ -338,6 +340,7 @@ int main(int argc, char** argv) {
   try {
     // Commands that need no journal.
     if (setup.Selected()) return setup.Run();
+    if (segments.Selected() && segments.Offline()) return segments.RunOffline();
     if (*check) return CmdPolicyCheck(policy_file, format);
     if (*explain && !eo.policy_file.empty()) return CmdPolicyExplain(nullptr, eo);
     if (*keygen && !signing_origin.empty()) return CmdKeygenSigning(signing_origin, ko.dir, format);
@@ -363,6 +366,7 @@ int main(int argc, char** argv) {
     if (*verify) return CmdVerify(channel.get(), vo);
     if (retention.Selected()) return retention.Run(channel.get());
     if (search.Selected()) return search.Run(channel.get());
+    if (segments.Selected()) return segments.Run(channel.get());
     if (*proof) {
       if (consistency.size() == 2) {
         po.old_size = consistency[0];

@@ -78,37 +78,10 @@ struct BundleFixture {
 
   // A message sealed to the "retail" test key.
   uint64_t CommitSealed(const std::string& plaintext) {
-    std::unique_ptr<Sealer> sealer;
-    BOOST_REQUIRE(Sealer::Create(ParseRecipients({TestKeys().Cert("retail")}), &sealer).ok());
-    BOOST_REQUIRE(sealer->Append(plaintext).ok());
-    BOOST_REQUIRE(sealer->Finish().ok());
-    MessageWriter w(journal.get());
-    BOOST_REQUIRE(w.Append(sealer->Take()).ok());
-    MessageEntry e = TestMessage(SimpleEnvelope("sealed@example.com"));
-    e.sealing.sealed = true;
-    e.sealing.plain_size = plaintext.size();
-    e.sealing.salt.fill(0x5a);
-    Sha256 salted;
-    salted.Update(std::string_view(reinterpret_cast<const char*>(e.sealing.salt.data()), 16));
-    salted.Update(plaintext);
-    e.sealing.plain_digest = salted.Final();
-    e.sealing.recipients = sealer->recipients();
-    uint64_t seq = 0;
-    BOOST_REQUIRE(w.Commit(e, nullptr, &seq, nullptr).ok());
-    return seq;
+    return CommitSealedBytes(journal.get(), plaintext, "retail");
   }
 
-  void AddCheckpoint() {
-    uint64_t seq = 0;
-    Status s = journal->AppendCheckpoint(
-        [&](uint64_t size, const Sha256Digest& root, int64_t time_us, Entry* entry) {
-          Checkpoint c{kOrigin, size, root, time_us};
-          entry->kind = EntryKind::kCheckpoint;
-          return signer->Sign(FormatCheckpoint(c), &entry->checkpoint.note);
-        },
-        &seq);
-    BOOST_REQUIRE_MESSAGE(s.ok(), s.ToString());
-  }
+  void AddCheckpoint() { AppendSignedCheckpoint(journal.get(), *signer, kOrigin); }
 
   void Dispose(uint64_t message) {
     std::vector<Entry> disposals(1);

@@ -11,6 +11,7 @@
 #include "coding.h"  // store/src: the journal's own key encoding
 #include "mailjournal/message_writer.h"
 #include "mailjournal/seal.h"
+#include "mailjournal/sha256.h"
 
 namespace mailjournal {
 
@@ -174,6 +175,42 @@ int CountKeys(const std::string& journal_dir, char prefix) {
   int n = 0;
   for (it->Seek(std::string(1, prefix)); it->Valid() && it->key()[0] == prefix; it->Next()) ++n;
   return n;
+}
+
+uint64_t CommitSealedBytes(Journal* journal, const std::string& plaintext,
+                           const std::string& key_name) {
+  std::unique_ptr<Sealer> sealer;
+  BOOST_REQUIRE(Sealer::Create(ParseRecipients({TestKeys().Cert(key_name)}), &sealer).ok());
+  BOOST_REQUIRE(sealer->Append(plaintext).ok());
+  BOOST_REQUIRE(sealer->Finish().ok());
+  MessageWriter w(journal);
+  BOOST_REQUIRE(w.Append(sealer->Take()).ok());
+  MessageEntry e = TestMessage(SimpleEnvelope("sealed@example.com"));
+  e.sealing.sealed = true;
+  e.sealing.plain_size = plaintext.size();
+  e.sealing.salt.fill(0x5a);
+  Sha256 salted;
+  salted.Update(std::string_view(reinterpret_cast<const char*>(e.sealing.salt.data()), 16));
+  salted.Update(plaintext);
+  e.sealing.plain_digest = salted.Final();
+  e.sealing.recipients = sealer->recipients();
+  uint64_t seq = 0;
+  BOOST_REQUIRE(w.Commit(e, nullptr, &seq, nullptr).ok());
+  return seq;
+}
+
+uint64_t AppendSignedCheckpoint(Journal* journal, const NoteSigner& signer,
+                                const std::string& origin) {
+  uint64_t seq = 0;
+  Status s = journal->AppendCheckpoint(
+      [&](uint64_t size, const Sha256Digest& root, int64_t time_us, Entry* entry) {
+        Checkpoint c{origin, size, root, time_us};
+        entry->kind = EntryKind::kCheckpoint;
+        return signer.Sign(FormatCheckpoint(c), &entry->checkpoint.note);
+      },
+      &seq);
+  BOOST_REQUIRE_MESSAGE(s.ok(), s.ToString());
+  return seq;
 }
 
 }  // namespace mailjournal

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "mailjournal/admin_protocol.h"
+#include "mailjournal/checkpoint.h"
 #include "mailjournal/journal.h"
 #include "mailjournal/seal.h"
 
@@ -68,6 +69,15 @@ RecipientKeys ParseRecipients(const std::vector<std::string>& certificates_pem);
 // Reads a sealed message's captured bytes back, opened with the named test key; fails the
 // test on error.
 std::string ReadOpened(Journal* journal, uint64_t seq, const std::string& key_name);
+
+// Commits `plaintext` sealed to the named test key, as a message from sealed@example.com;
+// returns its sequence number; fails the test on error.
+uint64_t CommitSealedBytes(Journal* journal, const std::string& plaintext,
+                           const std::string& key_name);
+
+// Appends a checkpoint entry signed by `signer` for `origin`; returns its sequence number.
+uint64_t AppendSignedCheckpoint(Journal* journal, const NoteSigner& signer,
+                                const std::string& origin);
 
 // Counts the raw LevelDB keys that start with `prefix` in a closed journal's database.
 int CountKeys(const std::string& journal_dir, char prefix);

@@ -28,6 +28,7 @@
 #include "mailjournal/journal.h"
 #include "mailjournal/policy.h"
 #include "mailjournal/policy_holder.h"
+#include "mailjournal/segment.h"
 #include "mailjournal/verify.h"
 
 namespace mailjournal {
@@ -61,6 +62,12 @@ class JournalHolds {
 // Addresses are compared in the policy's normal form.
 std::vector<std::string> CoveringHolds(const Policy& policy, const JournalHolds& holds,
                                        uint64_t seq, const MessageEntry& message);
+
+// For segments (mailjournal/segment.h): makes, per segment, the function that names the
+// holds in force now (the active policy's and the journal's) covering a message; it
+// returns null (holds unknown) when the journal's holds cannot be read or no policy
+// is in force.
+std::function<CoveringHoldsFn()> SegmentHoldsFactory(Journal* journal, PolicyHolder* policies);
 
 struct PurgeOptions {
   bool dry_run = false;  // decide and report, dispose of nothing
