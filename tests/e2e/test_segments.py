@@ -1,0 +1,159 @@
+"""Segments (mailjournal-format(5), SEGMENTS; mailjournal(8), SEGMENTS) through a real Postfix.
+
+The daemon signs a checkpoint every second when the journal grew (as in test_proof.py).  Mail
+is sent and delivered, the journal is waited on until it ends with a checkpoint over every
+entry; then, through the daemon's admin socket, `mailjournal segment list` and `segment write`
+cut it into segments, and `mailjournal segment verify --vkey` checks them with no journal at
+all (what an auditor runs on objects from a bucket).  The segment files are read here with
+Python's own tarfile (the container is plain ustar): the entries are the journal's stored
+bytes, and each message's content, opened with the e2e key by the standard tools (openssl cms
+| zstd), is byte for byte what Postfix delivered.  A segment with one byte changed, or checked
+with another key, is refused with exit 65 and the reason.
+"""
+
+import json
+import os
+import subprocess
+import sys
+import tarfile
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness   # noqa: E402
+from test_proof import make_checkpoint_dir, make_signing_key, message_bytes, wait_quiet   # noqa: E402
+
+EX_DATAERR = 65
+
+
+def members(path):
+    """[(name, bytes)] of a segment file, in order, read with Python's tarfile."""
+    with tarfile.open(path, "r:") as tar:
+        return [(m.name, tar.extractfile(m).read()) for m in tar.getmembers()]
+
+
+def entries_of(entries_bin):
+    """The entries of entries.bin: each a 4-byte big-endian length and the entry's bytes."""
+    out, i = [], 0
+    while i < len(entries_bin):
+        n = int.from_bytes(entries_bin[i:i + 4], "big")
+        out.append(entries_bin[i + 4:i + 4 + n])
+        i += 4 + n
+    return out
+
+
+class SegmentsTest(harness.E2ETestCase):
+
+    @classmethod
+    def setUpClass(cls):
+        cls.key, cls.vkey, _ = make_signing_key(cls)
+        cls.offhost = make_checkpoint_dir(cls)
+        cls.env = harness.E2E(daemon_args=["--signing-key", cls.key, "--checkpoint-interval", "1",
+                                           "--checkpoint-dir", cls.offhost])
+        cls.env.__enter__()
+        cls.addClassCleanup(cls.env.close)
+        cls.sent = [cls.env.send_ok(message_bytes(n)) for n in range(1, 6)]
+        cls.env.wait_delivered(len(cls.sent))
+        cls.quiet = wait_quiet(cls.env, cls.offhost)   # entry `quiet` is a checkpoint of 1..quiet-1
+        cls.delivered = {r.queue_id: cls.env.delivery_for(r.queue_id).content for r in cls.sent}
+        cls.work = os.path.join(cls.env.base, "segments")
+        os.makedirs(cls.work)
+        # the whole journal up to the checkpoint, through the daemon
+        cls.whole = os.path.join(cls.work, "whole.seg")
+        cls.env.tool.ok("segment", "write", "--range", "1-%d" % (cls.quiet - 1), "-o", cls.whole)
+
+    def verify(self, *files, vkey=None):
+        """segment verify with no journal and no daemon to ask (the socket does not exist)."""
+        return subprocess.run([harness.MAILJOURNAL, "--socket", "/nonexistent/admin.sock", "segment",
+                               "verify", "--vkey", vkey or self.vkey, "--format", "json"]
+                              + list(files), stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=120)
+
+    def test_a_segment_verifies_offline_and_its_messages_open_byte_exactly(self):
+        p = self.verify(self.whole)
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        report = json.loads(p.stdout)
+        self.assertEqual((report["ok"], report["first"], report["last"]), (True, 1, self.quiet - 1))
+        self.assertEqual(report["tree_size"], self.quiet - 1)
+        self.assertEqual(report["messages"], len(self.sent))
+        self.assertEqual(report["without_content"], 0)
+
+        parts = members(self.whole)
+        names = [n for n, _ in parts]
+        self.assertEqual(names[:4], ["manifest.json", "entries.bin", "tree.json", "checkpoint.note"])
+        data = dict(parts)
+        manifest = json.loads(data["manifest.json"])
+        self.assertEqual((manifest["format"], manifest["version"]), ("mailjournal-segment", 1))
+        self.assertEqual(manifest["origin"], "mail.e2e.test/journal")
+        self.assertEqual(manifest["holds"], [])
+        self.assertTrue(manifest["holds_known"])
+        # the entries are the journal's, as `proof` shows their stored bytes
+        entries = entries_of(data["entries.bin"])
+        self.assertEqual(len(entries), self.quiet - 1)
+        messages = {e["seq"]: e for e in self.env.tool.all_entries()}
+        self.assertEqual(len(messages), len(self.sent))
+        proof = json.loads(self.env.tool.ok("proof", "--inclusion", min(messages), "--format", "json"))
+        self.assertEqual(entries[min(messages) - 1].hex(), proof["entry"])
+        # every message's content is there sealed, and opens to what Postfix delivered
+        opened = {}
+        for seq, e in messages.items():
+            self.assertTrue(e["sealed"])
+            stored = data["content/%020d" % seq]
+            self.assertEqual(stored, self.env.tool.export_stored(seq))
+            opened[e["queue_id"]] = harness.open_sealed(stored)
+        self.assertEqual(opened, self.delivered)
+
+    def test_segments_are_the_same_bytes_each_time(self):
+        again = os.path.join(self.work, "again.seg")
+        self.env.tool.ok("segment", "write", "--range", "1-%d" % (self.quiet - 1), "-o", again)
+        with open(self.whole, "rb") as a, open(again, "rb") as b:
+            self.assertEqual(a.read(), b.read())
+        # an existing file is not overwritten
+        p = self.env.tool.run("segment", "write", "--range", "1-2", "-o", again)
+        self.assertEqual(p.returncode, 73, p.stderr)
+
+    def test_list_and_write_all_cut_the_journal(self):
+        listed = self.env.tool.parse_jsonl(self.env.tool.ok("segment", "list", "--entries", "3",
+                                                            "--format", "json"))
+        self.assertGreaterEqual(len(listed), 1)
+        self.assertEqual(listed[0]["first"], 1)
+        for a, b in zip(listed, listed[1:]):
+            self.assertEqual(b["first"], a["last"] + 1)
+        for s in listed:
+            self.assertLessEqual(s["last"] - s["first"], 2)
+            self.assertGreater(s["checkpoint_seq"], s["last"])
+        d = os.path.join(self.work, "all")
+        os.makedirs(d)
+        self.env.tool.ok("segment", "write", "--all", "--entries", "3", "-o", d)
+        files = sorted(os.listdir(d))
+        self.assertGreaterEqual(len(files), len(listed))
+        self.assertEqual(files[0], "%020d-%020d.seg" % (listed[0]["first"], listed[0]["last"]))
+        p = self.verify(*[os.path.join(d, f) for f in files])
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        # written through the daemon: recorded in the audit trail as "segment"
+        audit = self.env.tool.parse_jsonl(self.env.tool.ok("audit", "--operation", "segment",
+                                                           "--format", "json"))
+        self.assertGreaterEqual(len(audit), len(files))
+
+    def test_a_changed_byte_or_another_key_is_refused(self):
+        data = bytearray(open(self.whole, "rb").read())
+        # a byte of the first message's sealed content (its tar member's data)
+        with tarfile.open(self.whole, "r:") as tar:
+            m = next(m for m in tar.getmembers() if m.name.startswith("content/"))
+            offset = m.offset_data + 100
+        data[offset] ^= 1
+        bad = os.path.join(self.work, "bad.seg")
+        with open(bad, "wb") as f:
+            f.write(data)
+        p = self.verify(self.whole, bad)
+        self.assertEqual(p.returncode, EX_DATAERR, p.stderr)
+        ok, refused = [json.loads(l) for l in p.stdout.decode().splitlines()]
+        self.assertTrue(ok["ok"])
+        self.assertFalse(refused["ok"])
+        self.assertIn("manifest digest mismatch: part %s" % m.name, refused["problem"])
+
+        other_key, other_vkey, _ = make_signing_key(type(self))
+        p = self.verify(self.whole, vkey=other_vkey)
+        self.assertEqual(p.returncode, EX_DATAERR, p.stderr)
+        self.assertIn("checkpoint.note", json.loads(p.stdout)["problem"])
+
+
+if __name__ == "__main__":
+    harness.main()
