@@ -11,6 +11,7 @@ bytes, and each message's content, opened with the e2e key by the standard tools
 with another key, is refused with exit 65 and the reason.
 """
 
+import io
 import json
 import os
 import subprocess
@@ -19,7 +20,7 @@ import tarfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness   # noqa: E402
-from test_proof import make_checkpoint_dir, make_signing_key, message_bytes, wait_quiet   # noqa: E402
+from test_proof import make_checkpoint_dir, make_signing_key, message_bytes, read, verify_proofs, wait_quiet  # noqa: E402,E501
 
 EX_DATAERR = 65
 
@@ -38,6 +39,33 @@ def entries_of(entries_bin):
         out.append(entries_bin[i + 4:i + 4 + n])
         i += 4 + n
     return out
+
+
+def independent_check(path, vkey_text):
+    """mailjournal-format(5), SEGMENTS, steps 3 to 5, with the independent verifier's code
+    (tests/independent/verify_proofs.py) and this file's own reading of the container: None
+    when the entries are leaves first-1..last-1 of the signed tree, else the reason."""
+    data = dict(members(path))
+    manifest, tree = json.loads(data["manifest.json"]), json.loads(data["tree.json"])
+    checkpoint = verify_proofs.verify_checkpoint(data["checkpoint.note"],
+                                                 verify_proofs.parse_verifier_key(vkey_text))
+    if tree["tree_size"] != checkpoint.size:
+        return "tree_size is not the checkpoint's"
+    first, last = manifest["first"], manifest["last"]
+    left = [bytes.fromhex(h) for h in tree["left"]]
+    if len(left) != bin(first - 1).count("1"):
+        return "left is not a compact range of first - 1 leaves"
+    # the compact range as (size, root) pairs, extended leaf by leaf
+    sizes = [1 << b for b in reversed(range((first - 1).bit_length())) if (first - 1) >> b & 1]
+    ranges = list(zip(sizes, left))
+    for entry in entries_of(data["entries.bin"]):
+        ranges.append((1, verify_proofs.leaf_hash(entry)))
+        while len(ranges) > 1 and ranges[-1][0] == ranges[-2][0]:
+            (n, a), (_, b) = ranges[-2], ranges[-1]
+            ranges[-2:] = [(2 * n, verify_proofs.node_hash(a, b))]
+    root = verify_proofs.fold_compact_range([r for _, r in ranges])
+    return verify_proofs.verify_consistency(last, checkpoint.size, root, checkpoint.root,
+                                            [bytes.fromhex(h) for h in tree["consistency"]])
 
 
 class SegmentsTest(harness.E2ETestCase):
@@ -99,6 +127,42 @@ class SegmentsTest(harness.E2ETestCase):
             self.assertEqual(stored, self.env.tool.export_stored(seq))
             opened[e["queue_id"]] = harness.open_sealed(stored)
         self.assertEqual(opened, self.delivered)
+
+    def test_an_independent_reader_checks_the_tree_from_the_format_page(self):
+        vkey = read(self.vkey)
+        # from entry 1 to the checkpoint's last leaf (no left range, no consistency proof),
+        # and a range inside the tree (both)
+        inner = os.path.join(self.work, "inner.seg")
+        self.env.tool.ok("segment", "write", "--range", "3-%d" % (self.quiet - 2), "-o", inner)
+        for path in (self.whole, inner):
+            self.assertIsNone(independent_check(path, vkey), path)
+        tree = json.loads(dict(members(inner))["tree.json"])
+        self.assertTrue(tree["left"] and tree["consistency"], tree)
+        # a changed entry byte: the independent reader refuses it too
+        parts = members(inner)
+        i = next(i for i, (n, _) in enumerate(parts) if n == "entries.bin")
+        changed = bytearray(parts[i][1])
+        changed[-1] ^= 1
+        parts[i] = ("entries.bin", bytes(changed))
+        bad = os.path.join(self.work, "inner-changed.seg")
+        with tarfile.open(bad, "w", format=tarfile.USTAR_FORMAT) as tar:
+            for name, content in parts:
+                info = tarfile.TarInfo(name)
+                info.size = len(content)
+                tar.addfile(info, io.BytesIO(content))
+        self.assertIsNotNone(independent_check(bad, vkey))
+        p = self.verify(bad)
+        self.assertEqual(p.returncode, EX_DATAERR)
+        self.assertIn("manifest digest mismatch: part entries.bin", json.loads(p.stdout)["problem"])
+
+    def test_a_legal_hold_is_named_in_the_manifest(self):
+        seq = min(e["seq"] for e in self.env.tool.all_entries())
+        self.env.tool.ok("hold", "add", "--case", "SEG-HOLD-1", "--reason", "e2e", "--seq", str(seq))
+        held = os.path.join(self.work, "held.seg")
+        self.env.tool.ok("segment", "write", "--range", "%d-%d" % (seq, seq), "-o", held)
+        manifest = json.loads(dict(members(held))["manifest.json"])
+        self.assertEqual(manifest["holds"], ["SEG-HOLD-1"])
+        self.env.tool.ok("hold", "release", "--case", "SEG-HOLD-1", "--reason", "e2e done")
 
     def test_segments_are_the_same_bytes_each_time(self):
         again = os.path.join(self.work, "again.seg")
