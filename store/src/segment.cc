@@ -247,7 +247,6 @@ Status ListSegments(Journal* journal, const SegmentCut& cut, std::vector<Segment
   SegmentRange cur;
   uint64_t prev_seq = 0;
   int64_t prev_time = 0;
-  bool covered = true;
   s = journal->Scan(1, false, [&](uint64_t seq, const Entry& e) {
     int64_t t = e.time_us();
     if (cur.first != 0 &&
@@ -255,10 +254,7 @@ Status ListSegments(Journal* journal, const SegmentCut& cut, std::vector<Segment
       cur.last = prev_seq;
       cur.last_time_us = prev_time;
       auto cp = std::upper_bound(checkpoints.begin(), checkpoints.end(), cur.last);
-      if (cp == checkpoints.end()) {
-        covered = false;
-        return false;
-      }
+      if (cp == checkpoints.end()) return false;  // nor will later segments be covered
       cur.checkpoint_seq = *cp;
       ranges->push_back(cur);
       cur = SegmentRange();
@@ -271,7 +267,6 @@ Status ListSegments(Journal* journal, const SegmentCut& cut, std::vector<Segment
     prev_time = t;
     return true;
   });
-  (void)covered;
   return s;
 }
 
@@ -385,10 +380,10 @@ Status VerifySegment(std::string_view bytes, const NoteVerifier& verifier, Verif
   }
   json& m = out->manifest;
   m = json::parse(members[0].second, nullptr, false);
-  if (!m.is_object() || m.value("format", "") != kFormatName) {
+  if (!m.is_object() || m.value("format", json()) != kFormatName) {
     return bad("manifest.json is not a mailjournal segment manifest");
   }
-  if (m.value("version", 0) != kSegmentFormatVersion) {
+  if (m.value("version", json()) != kSegmentFormatVersion) {
     return bad("manifest.json: unknown format version " + m.value("version", json()).dump());
   }
   const json& parts = m.value("parts", json());
@@ -399,10 +394,11 @@ Status VerifySegment(std::string_view bytes, const NoteVerifier& verifier, Verif
   for (size_t i = 0; i < parts.size(); ++i) {
     const json& p = parts[i];
     const auto& [name, data] = members[i + 1];
-    if (!p.is_object() || p.value("name", "") != name) {
+    if (!p.is_object() || p.value("name", json()) != name) {
       return bad("member " + name + " is not the part manifest.json lists in its place");
     }
-    if (p.value("size", json()) != data.size() || p.value("sha256", "") != Hex(Sha256::Of(data))) {
+    if (p.value("size", json()) != data.size() ||
+        p.value("sha256", json()) != Hex(Sha256::Of(data))) {
       return bad("manifest digest mismatch: part " + name +
                  " does not have the size and SHA-256 manifest.json gives");
     }
@@ -473,7 +469,7 @@ Status VerifySegment(std::string_view bytes, const NoteVerifier& verifier, Verif
   std::string problem = CheckLeaves(out->first, leaf_hashes, left, consistency,
                                     out->checkpoint.size, out->checkpoint.root);
   if (!problem.empty()) return bad(problem);
-  if (m.value("origin", "") != out->checkpoint.origin) {
+  if (m.value("origin", json()) != out->checkpoint.origin) {
     return bad("manifest.json: origin is not the checkpoint's");
   }
 
@@ -504,8 +500,8 @@ Status VerifySegment(std::string_view bytes, const NoteVerifier& verifier, Verif
   if (!content_names.empty()) {
     return bad("member " + *content_names.begin() + " is not the content of a message entry");
   }
-  if (m.value("first_time", "") != FormatTimeUtc(out->entries.front().time_us()) ||
-      m.value("last_time", "") != FormatTimeUtc(out->entries.back().time_us())) {
+  if (m.value("first_time", json()) != FormatTimeUtc(out->entries.front().time_us()) ||
+      m.value("last_time", json()) != FormatTimeUtc(out->entries.back().time_us())) {
     return bad("manifest.json: first_time/last_time are not the entries' times");
   }
   json expect_retain = out->messages == 0 ? json(nullptr) : json(FormatTimeUtc(retain_until));
@@ -540,23 +536,25 @@ json RangeToJson(const SegmentRange& r) {
 
 void AddSegmentOperations(Journal* journal, std::function<CoveringHoldsFn()> holds,
                           AdminHandler* handler) {
-  handler->AddOperation("segment_list", "",
-                        [journal](const json& request, AdminCall* call, ResponseWriter* out) {
-                          Status s = RequireExportAll(call);
-                          SegmentCut cut;
-                          uint64_t seconds = cut.max_age_us / 1000000;
-                          if (s.ok()) s = RequestUnsigned(request, "entries", &cut.max_entries);
-                          if (s.ok()) s = RequestUnsigned(request, "seconds", &seconds);
-                          cut.max_age_us = static_cast<int64_t>(seconds) * 1000000;
-                          std::vector<SegmentRange> ranges;
-                          if (s.ok()) s = ListSegments(journal, cut, &ranges);
-                          if (!s.ok()) return AnswerError(s, out);
-                          json resp = OkResponse();
-                          resp["segments"] = json::array();
-                          for (const SegmentRange& r : ranges)
-                            resp["segments"].push_back(RangeToJson(r));
-                          return out->Header(resp);
-                        });
+  handler->AddOperation(
+      "segment_list", "", [journal](const json& request, AdminCall* call, ResponseWriter* out) {
+        Status s = RequireExportAll(call);
+        SegmentCut cut;
+        uint64_t seconds = cut.max_age_us / 1000000;
+        if (s.ok()) s = RequestUnsigned(request, "entries", &cut.max_entries);
+        if (s.ok()) s = RequestUnsigned(request, "seconds", &seconds);
+        if (s.ok() && seconds > static_cast<uint64_t>(INT64_MAX / 1000000)) {
+          s = Status::InvalidArgument("seconds: too large");
+        }
+        cut.max_age_us = static_cast<int64_t>(seconds % (INT64_MAX / 1000000)) * 1000000;
+        std::vector<SegmentRange> ranges;
+        if (s.ok()) s = ListSegments(journal, cut, &ranges);
+        if (!s.ok()) return AnswerError(s, out);
+        json resp = OkResponse();
+        resp["segments"] = json::array();
+        for (const SegmentRange& r : ranges) resp["segments"].push_back(RangeToJson(r));
+        return out->Header(resp);
+      });
   handler->AddOperation(
       "segment", "", [journal, holds](const json& request, AdminCall* call, ResponseWriter* out) {
         uint64_t first = 0, last = 0;

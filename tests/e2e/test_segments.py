@@ -197,7 +197,7 @@ class SegmentsTest(harness.E2ETestCase):
         self.assertGreaterEqual(len(audit), len(files))
 
     def test_a_changed_byte_or_another_key_is_refused(self):
-        data = bytearray(open(self.whole, "rb").read())
+        data = bytearray(read(self.whole))
         # a byte of the first message's sealed content (its tar member's data)
         with tarfile.open(self.whole, "r:") as tar:
             m = next(m for m in tar.getmembers() if m.name.startswith("content/"))

@@ -260,6 +260,17 @@ BOOST_FIXTURE_TEST_CASE(a_part_that_does_not_match_the_manifest_is_found, Segmen
     Member(m, "manifest.json") = manifest.dump();
   });
   ExpectProblem(s, "retain_until");
+  // A manifest of the wrong shape is refused, not thrown over.
+  s = Tampered(Write(1, 4), [](SegmentMembers* m) {
+    json manifest = json::parse(Member(m, "manifest.json"));
+    manifest["version"] = "1";
+    manifest["first"] = "one";
+    Member(m, "manifest.json") = manifest.dump();
+  });
+  ExpectProblem(s, "unknown format version \"1\"");
+  s = Tampered(
+      Write(1, 4), [](SegmentMembers* m) { Member(m, "manifest.json") = "[1]"; }, false);
+  ExpectProblem(s, "not a mailjournal segment manifest");
   ExpectProblem(Verify("not a segment"), "segment");
 }
 
