@@ -31,19 +31,6 @@ namespace fs = std::filesystem;
 
 const char kOrigin[] = "bundle.test/journal";
 
-// Grants every operation on every department but the operations in `withheld`.
-class Grants : public Permissions {
- public:
-  explicit Grants(std::set<std::string> withheld) : withheld_(std::move(withheld)) {}
-  bool Allows(const std::string& op, const std::string&) const override { return Has(op); }
-  bool AllowsSome(const std::string& op) const override { return Has(op); }
-  bool AllowsAll(const std::string& op) const override { return Has(op); }
-
- private:
-  bool Has(const std::string& op) const { return withheld_.count(op) == 0; }
-  std::set<std::string> withheld_;
-};
-
 std::string Hex(const Sha256Digest& d) { return DigestToJson(d).get<std::string>(); }
 
 json ReadJson(const std::string& path) {

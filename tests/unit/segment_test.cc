@@ -274,19 +274,6 @@ BOOST_FIXTURE_TEST_CASE(a_part_that_does_not_match_the_manifest_is_found, Segmen
   ExpectProblem(Verify("not a segment"), "segment");
 }
 
-// Grants everything but the operations in `withheld`.
-class Grants : public Permissions {
- public:
-  explicit Grants(std::set<std::string> withheld) : withheld_(std::move(withheld)) {}
-  bool Allows(const std::string& op, const std::string&) const override { return Has(op); }
-  bool AllowsSome(const std::string& op) const override { return Has(op); }
-  bool AllowsAll(const std::string& op) const override { return Has(op); }
-
- private:
-  bool Has(const std::string& op) const { return withheld_.count(op) == 0; }
-  std::set<std::string> withheld_;
-};
-
 BOOST_FIXTURE_TEST_CASE(the_admin_operation_sends_the_same_bytes, SegmentFixture) {
   std::set<std::string> withheld;
   AdminHandler handler{journal.get(), {"offline", 0, dir.path()}, [&](const Caller&) {

@@ -3,6 +3,7 @@
 #define MAILJOURNAL_TESTS_TEST_UTIL_H_
 
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -12,6 +13,19 @@
 #include "mailjournal/seal.h"
 
 namespace mailjournal {
+
+// Grants every operation on every department but the operations in `withheld`.
+class Grants : public Permissions {
+ public:
+  explicit Grants(std::set<std::string> withheld) : withheld_(std::move(withheld)) {}
+  bool Allows(const std::string& op, const std::string&) const override { return Has(op); }
+  bool AllowsSome(const std::string& op) const override { return Has(op); }
+  bool AllowsAll(const std::string& op) const override { return Has(op); }
+
+ private:
+  bool Has(const std::string& op) const { return withheld_.count(op) == 0; }
+  std::set<std::string> withheld_;
+};
 
 // A fresh directory under $TMPDIR, removed with everything in it on destruction.
 class TempDir {
