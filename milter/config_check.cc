@@ -71,20 +71,29 @@ void CheckSigningKey(const std::string& path, CheckReport* report) {
   }
 }
 
+// A directory the daemon creates when it is missing (setting `name`): false when it does not
+// exist (fine) or is not a usable directory (reported); else *st, with an error when it is
+// not owned by the daemon's user.
+bool ExistingDaemonDir(const char* name, const std::string& dir, const DaemonIdentity* identity,
+                       struct stat* st, CheckReport* report) {
+  if (stat(dir.c_str(), st) != 0) {
+    if (errno != ENOENT) report->errors.push_back(About(name, dir) + std::strerror(errno));
+    return false;  // the daemon creates it
+  }
+  if (!S_ISDIR(st->st_mode)) {
+    report->errors.push_back(About(name, dir) + "not a directory");
+    return false;
+  }
+  if (identity != nullptr && st->st_uid != identity->uid) {
+    report->errors.push_back(About(name, dir) + "not owned by user " + identity->name);
+  }
+  return true;
+}
+
 // The index key directory, when it exists.
 void CheckIndexKeys(const std::string& dir, const DaemonIdentity* identity, CheckReport* report) {
   struct stat st;
-  if (stat(dir.c_str(), &st) != 0) {
-    if (errno != ENOENT) report->errors.push_back(About("index_keys", dir) + std::strerror(errno));
-    return;  // the daemon creates it
-  }
-  if (!S_ISDIR(st.st_mode)) {
-    report->errors.push_back(About("index_keys", dir) + "not a directory");
-    return;
-  }
-  if (identity != nullptr && st.st_uid != identity->uid) {
-    report->errors.push_back(About("index_keys", dir) + "not owned by user " + identity->name);
-  }
+  if (!ExistingDaemonDir("index_keys", dir, identity, &st, report)) return;
   if ((st.st_mode & 077) != 0) {
     report->warnings.push_back(About("index_keys", dir) + "mode " + OctalMode(st.st_mode) +
                                ": group or others may reach the index keys (chmod 700)");
@@ -113,17 +122,7 @@ void CheckIndexKeys(const std::string& dir, const DaemonIdentity* identity, Chec
 
 void CheckJournalDir(const std::string& dir, const DaemonIdentity* identity, CheckReport* report) {
   struct stat st;
-  if (stat(dir.c_str(), &st) != 0) {
-    if (errno != ENOENT) report->errors.push_back(About("journal", dir) + std::strerror(errno));
-    return;  // the daemon creates it
-  }
-  if (!S_ISDIR(st.st_mode)) {
-    report->errors.push_back(About("journal", dir) + "not a directory");
-    return;
-  }
-  if (identity != nullptr && st.st_uid != identity->uid) {
-    report->errors.push_back(About("journal", dir) + "not owned by user " + identity->name);
-  }
+  if (!ExistingDaemonDir("journal", dir, identity, &st, report)) return;
   if ((st.st_mode & S_IROTH) != 0) {
     report->warnings.push_back(About("journal", dir) + "mode " + OctalMode(st.st_mode) +
                                ": others may read the journal (chmod o-rwx)");

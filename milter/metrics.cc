@@ -61,12 +61,15 @@ uint64_t RateWindow::Count(int64_t now_s, int seconds) const {
   return total;
 }
 
-std::string EscapeLabelValue(std::string_view value) {
+namespace {
+
+// Backslash and newline escaped, and double quotes too when `quotes`.
+std::string Escape(std::string_view text, bool quotes) {
   std::string out;
-  for (char c : value) {
+  for (char c : text) {
     if (c == '\\') {
       out += "\\\\";
-    } else if (c == '"') {
+    } else if (c == '"' && quotes) {
       out += "\\\"";
     } else if (c == '\n') {
       out += "\\n";
@@ -76,6 +79,10 @@ std::string EscapeLabelValue(std::string_view value) {
   }
   return out;
 }
+
+}  // namespace
+
+std::string EscapeLabelValue(std::string_view value) { return Escape(value, true); }
 
 std::string FormatMetricValue(double value) {
   if (std::isnan(value)) return "NaN";
@@ -96,19 +103,7 @@ std::string FormatMetricValue(double value) {
 namespace {
 
 // HELP text: backslash and newline escaped.
-std::string EscapeHelp(std::string_view help) {
-  std::string out;
-  for (char c : help) {
-    if (c == '\\') {
-      out += "\\\\";
-    } else if (c == '\n') {
-      out += "\\n";
-    } else {
-      out.push_back(c);
-    }
-  }
-  return out;
-}
+std::string EscapeHelp(std::string_view help) { return Escape(help, false); }
 
 }  // namespace
 
