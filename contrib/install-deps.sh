@@ -1,6 +1,8 @@
 #!/bin/sh
 # Installs every Debian 12 package that building, testing, packaging (debian/) and the demo
 # need. man-db: mailjournal help shows pages with man(1) (e2e_operator; mandoc without it).
+# radosgw, ceph-mon, ceph-osd: a private single-node Ceph with the RADOS Gateway, the real S3
+# server (Object Lock) of tests/s3/radosgw.py; python3-boto3 cross-checks the S3 client there.
 # Idempotent; run as root. Postfix is installed unconfigured ("No configuration"):
 # the tests and the demo run their own private Postfix instances on 127.0.0.1.
 set -eu
@@ -15,7 +17,8 @@ apt-get install -y -qq --no-install-recommends \
   libzstd-dev zstd libarchive-dev libgmime-3.0-dev libicu-dev libxml2-dev \
   postfix miltertest mandoc man-db python3 python3-plyvel python3-prometheus-client procps \
   m4 mount libwrap0 libdb5.3 libldap-2.5-0 liblockfile1 libnsl2 libsasl2-2 libssl3 \
-  debhelper lintian git >/dev/null
+  debhelper lintian git \
+  libcurl4-openssl-dev radosgw ceph-mon ceph-osd python3-boto3 >/dev/null
 # Sendmail for tests/e2e/test_sendmail.py. sendmail-bin conflicts with postfix as a package, so
 # it is never installed: its .debs (and sendmail-base and sendmail-cf, for the m4 files) are
 # unpacked into a private prefix; m4 and the libraries above are what its binary needs.
