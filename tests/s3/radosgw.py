@@ -23,7 +23,7 @@ removed even when the test process is killed (ctest timeout); stop() (or leaving
 From a shell (as root), for humans::
 
     python3 tests/s3/radosgw.py start DIR   # prints endpoint and keys, leaves the cluster running
-    python3 tests/s3/radosgw.py stop DIR    # stops the daemons by their pid files in DIR/run
+    python3 tests/s3/radosgw.py stop DIR    # stops the daemons by their pid files, DIR/run/*.started.pid
 
 Requirements: root is not needed by Ceph itself here, but the e2e tests run as root;
 Debian 12's radosgw, ceph-mon and ceph-osd packages (contrib/install-deps.sh).
@@ -117,6 +117,7 @@ class RadosGateway:
         self.procs = {}            # daemon name -> subprocess.Popen (foreground daemons)
         self.rgw_port = None
         self.start_seconds = None  # how long start() took
+        self._last_ceph_error = ""
 
     # -- lifecycle
     def __enter__(self):
@@ -154,16 +155,16 @@ class RadosGateway:
                    "[v1:127.0.0.1:%d]" % mon_port, monmap])
         self._run(["ceph-mon", "-c", self.conf, "-i", "a", "--mkfs", "--monmap", monmap])
         self._start_daemon("mon.a", ["ceph-mon", "-f", "-c", self.conf, "-i", "a"])
-        # The OSD: registered with the monitor (which waits for quorum), its memstore, the daemon,
-        # then placed in the CRUSH map so that pools map to it.
+        # The OSD: registered with the monitor, its memstore, the daemon; at start-up it puts
+        # itself into the CRUSH map (osd_crush_update_on_start: host=HOSTNAME root=default),
+        # where pools find it (osd crush chooseleaf type = 0: one OSD is enough).
         osd_uuid = str(uuid.uuid4())
         osd_id = self._ceph(["osd", "new", osd_uuid]).strip()
         if osd_id != "0":
             raise RadosGatewayError("ceph osd new gave id %r, expected 0" % osd_id)
         self._run(["ceph-osd", "-c", self.conf, "-i", "0", "--mkfs", "--osd-uuid", osd_uuid])
         self._start_daemon("osd.0", ["ceph-osd", "-f", "-c", self.conf, "-i", "0"])
-        self._ceph(["osd", "crush", "add", "osd.0", "1.0", "root=default"])
-        harness.wait_until(lambda: '"num_up_osds":1' in self._ceph(["osd", "stat", "-f", "json"]).replace(" ", ""),
+        harness.wait_until(lambda: '"num_up_osds":1' in (self._ceph_or_none(["osd", "stat", "-f", "json"]) or "").replace(" ", ""),
                            STEP_TIMEOUT, "osd.0 up", interval=0.2, diag=lambda: self.log_tail("osd.0"))
         self.start_gateway()
         self._run(["radosgw-admin", "-c", self.conf, "user", "create", "--uid", USER_ID,
@@ -202,7 +203,21 @@ class RadosGateway:
         return harness.run(cmd, timeout=STEP_TIMEOUT, cwd=self.base).stdout.decode()
 
     def _ceph(self, args):
-        return self._run(["ceph", "-c", self.conf, "--connect-timeout", str(STEP_TIMEOUT)] + args)
+        """The output of a `ceph` command, retried until it succeeds or STEP_TIMEOUT passes: the
+        ceph CLI now and then sends its command before it has the monitor's map, with a null
+        fsid, and the monitor refuses it ("EPERM: problem getting command descriptions";
+        mon log: "handle_command on fsid 00000000-..."). Every command used here is
+        idempotent (`osd new` with the same uuid gives the same id)."""
+        return harness.wait_until(lambda: self._ceph_or_none(args), STEP_TIMEOUT, "ceph %s" % " ".join(args),
+                                  interval=0.2, diag=lambda: self._last_ceph_error + "\n" + self.log_tail("mon.a"))
+
+    def _ceph_or_none(self, args):
+        p = subprocess.run(["ceph", "-c", self.conf, "--connect-timeout", "10"] + args, cwd=self.base,
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=STEP_TIMEOUT)
+        if p.returncode != 0:
+            self._last_ceph_error = "ceph %s: exit %d: %s" % (" ".join(args), p.returncode, p.stderr.decode(errors="replace"))
+            return None
+        return p.stdout.decode()
 
     def _start_daemon(self, name, cmd):
         # Own session: a Ctrl-C meant for the test does not reach the daemons before stop().
@@ -211,6 +226,9 @@ class RadosGateway:
             proc = subprocess.Popen(cmd, cwd=self.base, stdin=subprocess.DEVNULL, stdout=errlog,
                                     stderr=errlog, start_new_session=True)
         self.procs[name] = proc
+        # Our own pid file: radosgw in the foreground writes none (ceph-mon and ceph-osd do).
+        with open(os.path.join(self.base, "run", name + ".started.pid"), "w") as f:
+            f.write("%d\n" % proc.pid)
         if self.reaper:
             self.reaper.note("pid", proc.pid, cmd[0])
         # Fail fast when the daemon exits at once (bad configuration, port taken).
@@ -237,11 +255,11 @@ class RadosGateway:
 
 
 def stop_by_pid_files(base):
-    """Stop the daemons a `start DIR` left running: SIGTERM to each pid in DIR/run/*.pid that
-    still runs a Ceph program, then wait (SIGKILL after 20 s)."""
+    """Stop the daemons a `start DIR` left running: SIGTERM to each pid in DIR/run/NAME.started.pid
+    (written when it was started) that still runs a Ceph program, then wait (SIGKILL after 20 s)."""
     stopped = []
     for name in reversed(DAEMONS):
-        path = os.path.join(base, "run", name + ".pid")
+        path = os.path.join(base, "run", name + ".started.pid")
         try:
             with open(path) as f:
                 pid = int(f.read().strip())
