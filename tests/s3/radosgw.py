@@ -6,7 +6,7 @@ monitor's and the OSD's data, run dir (pid files, admin sockets) and logs.  One 
 (ceph-mon) and one OSD (ceph-osd with the in-memory ``memstore`` object store, so no disk
 is needed) form the cluster, without cephx (``auth_*_required = none``); radosgw serves S3
 on 127.0.0.1 only, on a free port, and an S3 user with known keys (ACCESS_KEY, SECRET_KEY;
-region REGION) is created.  Object Lock behaves as on AWS (/work notes: shared/notes/s3.md):
+region REGION) is created.  Object Lock behaves as on AWS:
 a COMPLIANCE-locked version cannot be deleted and its retention cannot be shortened.
 
 As a context manager (the e2e tests)::
