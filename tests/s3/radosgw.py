@@ -92,6 +92,8 @@ mon max pg per osd = 1000
 osd crush chooseleaf type = 0
 mon allow pool delete = true
 mon warn on pool no redundancy = false
+osd crush update on start = false
+osd class update on start = false
 
 [client.rgw.a]
 rgw frontends = beast endpoint=127.0.0.1:{rgw_port}
@@ -155,17 +157,20 @@ class RadosGateway:
                    "[v1:127.0.0.1:%d]" % mon_port, monmap])
         self._run(["ceph-mon", "-c", self.conf, "-i", "a", "--mkfs", "--monmap", monmap])
         self._start_daemon("mon.a", ["ceph-mon", "-f", "-c", self.conf, "-i", "a"])
-        # The OSD: registered with the monitor, its memstore, the daemon; at start-up it puts
-        # itself into the CRUSH map (osd_crush_update_on_start: host=HOSTNAME root=default),
-        # where pools find it (osd crush chooseleaf type = 0: one OSD is enough).
+        # The OSD: registered with the monitor, its memstore, the daemon. It does not put
+        # itself into the CRUSH map (osd_crush_update_on_start = false): its own start-up
+        # commands to the monitor race with the monitor's first map ("wrong fsid", and the
+        # OSD then never comes up); we add it ourselves, with the retrying _ceph, under
+        # root=default where the pools find it (osd crush chooseleaf type = 0: one OSD).
         osd_uuid = str(uuid.uuid4())
         osd_id = self._ceph(["osd", "new", osd_uuid]).strip()
         if osd_id != "0":
             raise RadosGatewayError("ceph osd new gave id %r, expected 0" % osd_id)
+        self._ceph(["osd", "crush", "add", "osd.0", "1.0", "root=default"])
         self._run(["ceph-osd", "-c", self.conf, "-i", "0", "--mkfs", "--osd-uuid", osd_uuid])
         self._start_daemon("osd.0", ["ceph-osd", "-f", "-c", self.conf, "-i", "0"])
-        harness.wait_until(lambda: '"num_up_osds":1' in (self._ceph_or_none(["osd", "stat", "-f", "json"]) or "").replace(" ", ""),
-                           STEP_TIMEOUT, "osd.0 up", interval=0.2, diag=lambda: self.log_tail("osd.0"))
+        harness.wait_until(self._osd_up, STEP_TIMEOUT, "osd.0 up", interval=0.2,
+                           diag=lambda: self.log_tail("osd.0"))
         self.start_gateway()
         self._run(["radosgw-admin", "-c", self.conf, "user", "create", "--uid", USER_ID,
                    "--display-name", "mailjournal tests", "--access-key", self.access_key,
@@ -208,8 +213,11 @@ class RadosGateway:
         fsid, and the monitor refuses it ("EPERM: problem getting command descriptions";
         mon log: "handle_command on fsid 00000000-..."). Every command used here is
         idempotent (`osd new` with the same uuid gives the same id)."""
-        return harness.wait_until(lambda: self._ceph_or_none(args), STEP_TIMEOUT, "ceph %s" % " ".join(args),
-                                  interval=0.2, diag=lambda: self._last_ceph_error + "\n" + self.log_tail("mon.a"))
+        output = []   # wait_until needs a true value; a command may print nothing
+        harness.wait_until(lambda: output.append(self._ceph_or_none(args)) or output[-1] is not None,
+                           STEP_TIMEOUT, "ceph %s" % " ".join(args), interval=0.2,
+                           diag=lambda: self._last_ceph_error + "\n" + self.log_tail("mon.a"))
+        return output[-1]
 
     def _ceph_or_none(self, args):
         p = subprocess.run(["ceph", "-c", self.conf, "--connect-timeout", "10"] + args, cwd=self.base,
@@ -239,6 +247,14 @@ class RadosGateway:
         proc = self.procs.pop(name, None)
         if proc is not None:
             harness.stop_process(proc, timeout=20)
+
+    def _osd_up(self):
+        """Whether the monitor reports osd.0 up; raises when the OSD process has exited."""
+        proc = self.procs.get("osd.0")
+        if proc is not None and proc.poll() is not None:
+            raise RadosGatewayError("osd.0 exited with %d\n%s" % (proc.returncode, self.log_tail("osd.0")))
+        stat = self._ceph_or_none(["osd", "stat", "-f", "json"]) or ""
+        return '"num_up_osds":1' in stat.replace(" ", "")
 
     def _gateway_answers(self):
         proc = self.procs.get("client.rgw.a")
