@@ -57,6 +57,16 @@ const std::vector<SettingInfo>& DaemonSettings() {
       {"metrics_dir", "directory for Prometheus metrics (mailjournald.prom; none: off)",
        &C::metrics_dir},
       {"metrics_interval", "seconds between metrics updates", &C::metrics_interval},
+      {"s3_endpoint", "the S3 service segments are shipped to (http[s]://HOST[:PORT])",
+       &C::s3_endpoint},
+      {"s3_region", "the S3 signing region", &C::s3_region},
+      {"s3_bucket", "the Object Lock bucket for segments (none: no shipping)", &C::s3_bucket},
+      {"s3_prefix", "this MTA's prefix in the bucket (none: the host name)", &C::s3_prefix},
+      {"s3_credentials", "file with the S3 access and secret key (owner-only)", &C::s3_credentials},
+      {"s3_path_style", "path-style S3 addressing (no: virtual-hosted)", nullptr,
+       &C::s3_path_style},
+      {"s3_ca_file", "CA certificates for an https S3 endpoint (none: the system's)",
+       &C::s3_ca_file},
   };
   return settings;
 }
@@ -145,13 +155,32 @@ void ValidateConfig(DaemonConfig* config, std::vector<std::string>* errors) {
   for (const auto& [name, path] : {std::make_pair("signing_key", &config->signing_key),
                                    std::make_pair("checkpoint_dir", &config->checkpoint_dir),
                                    std::make_pair("index_keys", &config->index_keys),
-                                   std::make_pair("metrics_dir", &config->metrics_dir)}) {
+                                   std::make_pair("metrics_dir", &config->metrics_dir),
+                                   std::make_pair("s3_credentials", &config->s3_credentials),
+                                   std::make_pair("s3_ca_file", &config->s3_ca_file)}) {
     if (!path->empty() && (*path)[0] != '/') {
       errors->push_back(std::string(name) + ": '" + *path + "' must be an absolute path");
     }
   }
   if (!config->checkpoint_dir.empty() && config->signing_key.empty()) {
     errors->push_back("checkpoint_dir: set signing_key too (checkpoints are signed)");
+  }
+  if (ShippingConfigured(*config)) {
+    S3Config s3;
+    s3.endpoint = config->s3_endpoint;
+    s3.region = config->s3_region;
+    s3.bucket = config->s3_bucket;
+    s3.access_key = s3.secret_key = "checked when read";
+    Status s = ValidateS3Config(s3);
+    if (!s.ok()) errors->push_back("s3 settings: " + s.message());
+    if (config->signing_key.empty()) {
+      errors->push_back("s3_bucket: set signing_key too (segments need signed checkpoints)");
+    }
+    std::string prefix = ShippingPrefix(*config);
+    if (prefix.empty() || prefix.find_first_of("/\\") != std::string::npos || prefix[0] == '.') {
+      errors->push_back("s3_prefix: '" + prefix +
+                        "' must be one path segment (no '/'), not starting with '.'");
+    }
   }
   const std::string& ci = config->checkpoint_interval;
   if (ci.empty() || ci.size() > 6 || ci.find_first_not_of("0123456789") != std::string::npos ||
@@ -197,6 +226,30 @@ void ValidateConfig(DaemonConfig* config, std::vector<std::string>* errors) {
     errors->push_back(
         "user: mailjournald does not run as root; set user (e.g. --user mailjournal)");
   }
+}
+
+bool ShippingConfigured(const DaemonConfig& config) { return !config.s3_bucket.empty(); }
+
+Status MakeS3Config(const DaemonConfig& config, S3Config* s3) {
+  S3Config made;
+  made.endpoint = config.s3_endpoint;
+  made.region = config.s3_region;
+  made.bucket = config.s3_bucket;
+  made.path_style = config.s3_path_style;
+  made.ca_file = config.s3_ca_file;
+  Status s = LoadS3Credentials(config.s3_credentials, &made);
+  if (!s.ok()) return Status::FromCode(s.code(), "s3_credentials: " + s.message());
+  s = ValidateS3Config(made);
+  if (!s.ok()) return Status::FromCode(s.code(), "s3 settings: " + s.message());
+  *s3 = std::move(made);
+  return Status::OK();
+}
+
+std::string ShippingPrefix(const DaemonConfig& config) {
+  if (!config.s3_prefix.empty()) return config.s3_prefix;
+  char host[256] = {};
+  if (gethostname(host, sizeof host - 1) != 0) return "";
+  return host;
 }
 
 }  // namespace mailjournal

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "mailjournal/s3_config.h"
 #include "mailjournal/status.h"
 
 namespace mailjournal {
@@ -38,6 +39,16 @@ struct DaemonConfig {
   // METRICS_DIR/mailjournald.prom (node_exporter's textfile collector); "" : none.
   std::string metrics_dir;
   std::string metrics_interval = "15";  // seconds
+  // The S3 bucket (with Object Lock) that sealed segments are shipped to, and how to reach
+  // it (mailjournal/s3_config.h); shipping is on when s3_bucket is set. Each MTA ships under
+  // its own s3_prefix ("" : the host name).
+  std::string s3_endpoint;
+  std::string s3_region;
+  std::string s3_bucket;
+  std::string s3_prefix;
+  std::string s3_credentials = "/etc/mailjournal/s3-credentials";
+  bool s3_path_style = true;
+  std::string s3_ca_file;
 
   // Derived by Validate().
   mode_t socket_mode_bits = 0660;
@@ -88,6 +99,17 @@ Status SetConfigValue(const std::string& key, const std::string& value, DaemonCo
 // Checks the settings as a whole and fills the derived fields. Every problem is appended to
 // *errors.
 void ValidateConfig(DaemonConfig* config, std::vector<std::string>* errors);
+
+// Whether segments are shipped to S3 (s3_bucket is set).
+bool ShippingConfigured(const DaemonConfig& config);
+
+// The S3 client configuration of the s3_* settings, with the keys read from s3_credentials
+// (mailjournal/s3_config.h: LoadS3Credentials, then ValidateS3Config). The status names
+// the setting or the file at fault.
+Status MakeS3Config(const DaemonConfig& config, S3Config* s3);
+
+// The prefix this MTA ships under: s3_prefix, or the host name when it is "".
+std::string ShippingPrefix(const DaemonConfig& config);
 
 }  // namespace mailjournal
 

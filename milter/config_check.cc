@@ -71,6 +71,24 @@ void CheckSigningKey(const std::string& path, CheckReport* report) {
   }
 }
 
+// The S3 credentials as the daemon reads them (LoadS3Credentials: owner-only mode, format),
+// owned by the daemon's user.
+void CheckS3Credentials(const DaemonConfig& config, const DaemonIdentity* identity,
+                        CheckReport* report) {
+  S3Config s3;
+  Status s = MakeS3Config(config, &s3);
+  if (!s.ok()) {
+    report->errors.push_back(s.message());
+    return;
+  }
+  struct stat st;
+  if (identity != nullptr && stat(config.s3_credentials.c_str(), &st) == 0 &&
+      st.st_uid != identity->uid) {
+    report->errors.push_back(About("s3_credentials", config.s3_credentials) + "not owned by user " +
+                             identity->name + " (only its owner may read it)");
+  }
+}
+
 // A directory the daemon creates when it is missing (setting `name`): false when it does not
 // exist (fine) or is not a usable directory (reported); else *st, with an error when it is
 // not owned by the daemon's user.
@@ -189,6 +207,7 @@ void CheckDaemonFiles(const DaemonConfig& config, CheckReport* report) {
     CheckWritableDirectory("checkpoint_dir", config.checkpoint_dir, user, &report->errors);
   }
   if (!config.index_keys.empty()) CheckIndexKeys(config.index_keys, user, report);
+  if (ShippingConfigured(config)) CheckS3Credentials(config, user, report);
   if (!config.journal.empty()) CheckJournalDir(config.journal, user, report);
   // Metrics are not needed for journaling: a directory that does not work is a warning.
   if (!config.metrics_dir.empty()) {

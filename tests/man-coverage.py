@@ -31,7 +31,7 @@ def subcommands(text):
 
 
 def long_options(text):
-    options = set(re.findall(r"^\s+(?:-\w,)?--([a-z][a-z-]*)", text.split("Subcommands:")[0], re.M))
+    options = set(re.findall(r"^\s+(?:-\w,)?--([a-z][a-z0-9-]*)", text.split("Subcommands:")[0], re.M))
     return options - {"help", "version"}
 
 

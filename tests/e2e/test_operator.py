@@ -148,7 +148,7 @@ class ConfigCommandTest(TempBase):
         names = [line.split(" =")[0] for line in defaults.stdout.splitlines()]
         help_text = subprocess.run([harness.MAILJOURNALD, "--help"], stdout=subprocess.PIPE,
                                    text=True, timeout=30).stdout
-        options = set(re.findall(r"^\s+--([a-z-]+)", help_text, re.M)) - {"help", "version", "config"}
+        options = set(re.findall(r"^\s+--([a-z0-9-]+)", help_text, re.M)) - {"help", "version", "config"}
         self.assertEqual(sorted(n.replace("_", "-") for n in names), sorted(options))
 
     def test_errors_in_the_file(self):

@@ -180,6 +180,57 @@ BOOST_AUTO_TEST_CASE(check_daemon_files_accepts_a_good_setup) {
   BOOST_TEST(report.warnings.empty());
 }
 
+BOOST_AUTO_TEST_CASE(shipping_settings_are_checked_together_and_make_an_s3_config) {
+  DaemonConfig config;
+  config.user = "";
+  std::vector<std::string> errors;
+  ValidateConfig(&config, &errors);
+  BOOST_TEST(!ShippingConfigured(config));
+  BOOST_TEST(!Contains(errors, "s3"));
+
+  config.s3_bucket = "Bad_Bucket";
+  config.s3_endpoint = "ftp://s3.example.net";
+  config.s3_prefix = "mx1/a";
+  config.s3_credentials = "relative/creds";
+  errors.clear();
+  ValidateConfig(&config, &errors);
+  BOOST_TEST(ShippingConfigured(config));
+  BOOST_TEST(Contains(errors, "s3 settings: "));
+  BOOST_TEST(Contains(errors, "s3_bucket: set signing_key too"));
+  BOOST_TEST(Contains(errors, "s3_prefix: 'mx1/a' must be one path segment"));
+  BOOST_TEST(Contains(errors, "s3_credentials: 'relative/creds' must be an absolute path"));
+
+  config.s3_prefix = "";
+  BOOST_TEST(!ShippingPrefix(config).empty());  // the host name
+
+  TempDir dir;
+  config.s3_bucket = "mailjournal-archive";
+  config.s3_endpoint = "http://127.0.0.1:7480";
+  config.s3_region = "default";
+  config.s3_path_style = false;
+  config.s3_credentials = dir.path() + "/creds";
+  WriteText(config.s3_credentials, "access_key = AK\nsecret_key = SK\n", 0644);
+  S3Config s3;
+  Status s = MakeS3Config(config, &s3);
+  BOOST_TEST(!s.ok());
+  BOOST_TEST(s.message().find("s3_credentials: ") == 0, s.message());
+  CheckReport report;
+  CheckDaemonFiles(config, &report);
+  BOOST_TEST(Contains(report.errors, "s3_credentials: "));
+
+  BOOST_REQUIRE_EQUAL(chmod(config.s3_credentials.c_str(), 0600), 0);
+  BOOST_REQUIRE(MakeS3Config(config, &s3).ok());
+  BOOST_TEST(s3.endpoint == config.s3_endpoint);
+  BOOST_TEST(s3.region == "default");
+  BOOST_TEST(s3.bucket == "mailjournal-archive");
+  BOOST_TEST(s3.access_key == "AK");
+  BOOST_TEST(s3.secret_key == "SK");
+  BOOST_TEST(!s3.path_style);
+  report = CheckReport();
+  CheckDaemonFiles(config, &report);
+  BOOST_TEST(!Contains(report.errors, "s3"));
+}
+
 BOOST_AUTO_TEST_CASE(check_reports_config_and_policy_errors_together) {
   TempDir dir;
   DaemonConfig config;
