@@ -175,6 +175,21 @@ json AccessToJson(uint64_t seq, const AccessEntry& entry) {
               {"seqs", RangesToJson(entry.seqs)}};
 }
 
+json ShipToJson(uint64_t seq, const ShipEntry& entry) {
+  return json{{"seq", seq},
+              {"kind", "ship"},
+              {"time", FormatTimeUtc(entry.time_us)},
+              {"action", ShipActionName(entry.action)},
+              {"object", entry.object},
+              {"version_id", entry.version_id},
+              {"size", entry.size},
+              {"sha256", DigestToJson(entry.sha256)},
+              {"first", entry.first},
+              {"last", entry.last},
+              {"retain_until", FormatTimeUtc(entry.retain_until_us)},
+              {"legal_hold", entry.legal_hold}};
+}
+
 // The most bytes of a request's arguments an access entry records.
 constexpr size_t kMaxAuditArguments = 64 * 1024;
 
@@ -418,6 +433,8 @@ json EntryToJson(uint64_t seq, const Entry& entry) {
       return DisposeToJson(seq, entry.dispose);
     case EntryKind::kAccess:
       return AccessToJson(seq, entry.access);
+    case EntryKind::kShip:
+      return ShipToJson(seq, entry.ship);
     case EntryKind::kMessage:
       break;
   }

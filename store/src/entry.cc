@@ -99,6 +99,20 @@ enum AccessTag : uint32_t {
   kAccSeqs = 8,
 };
 
+// Ship entry tags.
+enum ShipTag : uint32_t {
+  kShipTime = 1,
+  kShipAction = 2,
+  kShipObject = 3,
+  kShipVersion = 4,
+  kShipSize = 5,
+  kShipSha256 = 6,
+  kShipFirst = 7,
+  kShipLast = 8,
+  kShipRetainUntil = 9,
+  kShipLegalHold = 10,
+};
+
 // The shape of one entry kind's fields.
 struct FieldSpec {
   uint32_t max_tag;
@@ -160,6 +174,14 @@ constexpr FieldSpec kAccessSpec = {
     kAccSeqs,
     Bit(kAccSeqs),
     Bit(kAccTime) | Bit(kAccUid) | Bit(kAccOperation) | Bit(kAccAllowed),
+    0,
+};
+
+constexpr FieldSpec kShipSpec = {
+    kShipLegalHold,
+    0,
+    Bit(kShipTime) | Bit(kShipAction) | Bit(kShipObject) | Bit(kShipSize) | Bit(kShipSha256) |
+        Bit(kShipFirst) | Bit(kShipLast) | Bit(kShipRetainUntil) | Bit(kShipLegalHold),
     0,
 };
 
@@ -326,6 +348,21 @@ std::string EncodeAccess(const AccessEntry& entry) {
   PutField(&out, kAccAllowed, FixedBE(entry.allowed ? 1 : 0, 1));
   PutOptionalField(&out, kAccOutcome, entry.outcome);
   for (const auto& r : entry.seqs) PutField(&out, kAccSeqs, EncodeRange(r));
+  return out;
+}
+
+std::string EncodeShip(const ShipEntry& entry) {
+  std::string out = Header(EntryKind::kShip);
+  PutField(&out, kShipTime, EncodeTime(entry.time_us));
+  PutField(&out, kShipAction, FixedBE(static_cast<uint8_t>(entry.action), 1));
+  PutField(&out, kShipObject, entry.object);
+  PutOptionalField(&out, kShipVersion, entry.version_id);
+  PutField(&out, kShipSize, FixedBE(entry.size, 8));
+  PutField(&out, kShipSha256, DigestBytes(entry.sha256));
+  PutField(&out, kShipFirst, FixedBE(entry.first, 8));
+  PutField(&out, kShipLast, FixedBE(entry.last, 8));
+  PutField(&out, kShipRetainUntil, EncodeTime(entry.retain_until_us));
+  PutField(&out, kShipLegalHold, FixedBE(entry.legal_hold ? 1 : 0, 1));
   return out;
 }
 
@@ -653,7 +690,49 @@ Status DecodeAccess(std::string_view in, AccessEntry* entry) {
   });
 }
 
+Status DecodeShip(std::string_view in, ShipEntry* entry) {
+  *entry = ShipEntry();
+  Status s = DecodeFields(in, kShipSpec, [&](uint32_t tag, std::string_view value) {
+    uint64_t n = 0;
+    switch (tag) {
+      case kShipTime:
+        return ReadTime(value, &entry->time_us);
+      case kShipAction:
+        if (!ReadFixed(value, 1, &n) || (n != 1 && n != 2)) return false;
+        entry->action = static_cast<ShipAction>(n);
+        return true;
+      case kShipObject:
+        entry->object.assign(value);
+        return true;
+      case kShipVersion:
+        entry->version_id.assign(value);
+        return true;
+      case kShipSize:
+        return ReadFixed(value, 8, &entry->size);
+      case kShipSha256:
+        return ReadDigest(value, &entry->sha256);
+      case kShipFirst:
+        return ReadFixed(value, 8, &entry->first) && entry->first != 0;
+      case kShipLast:
+        return ReadFixed(value, 8, &entry->last);
+      case kShipRetainUntil:
+        return ReadTime(value, &entry->retain_until_us);
+      case kShipLegalHold:
+        if (!ReadFixed(value, 1, &n) || n > 1) return false;
+        entry->legal_hold = n == 1;
+        return true;
+    }
+    return false;
+  });
+  if (s.ok() && entry->last < entry->first) return Corrupt("ship range ends before it starts");
+  return s;
+}
+
 }  // namespace
+
+const char* ShipActionName(ShipAction action) {
+  return action == ShipAction::kUpload ? "upload" : "legal_hold";
+}
 
 const char* EntryKindName(EntryKind kind) {
   switch (kind) {
@@ -673,6 +752,8 @@ const char* EntryKindName(EntryKind kind) {
       return "dispose";
     case EntryKind::kAccess:
       return "access";
+    case EntryKind::kShip:
+      return "ship";
   }
   return "unknown";
 }
@@ -698,6 +779,8 @@ int64_t Entry::time_us() const {
       return dispose.time_us;
     case EntryKind::kAccess:
       return access.time_us;
+    case EntryKind::kShip:
+      return ship.time_us;
   }
   return 0;
 }
@@ -726,6 +809,9 @@ void Entry::set_time_us(int64_t t) {
     case EntryKind::kAccess:
       access.time_us = t;
       return;
+    case EntryKind::kShip:
+      ship.time_us = t;
+      return;
   }
 }
 
@@ -746,6 +832,8 @@ std::string EncodeEntry(const Entry& entry) {
       return EncodeDispose(entry.dispose);
     case EntryKind::kAccess:
       return EncodeAccess(entry.access);
+    case EntryKind::kShip:
+      return EncodeShip(entry.ship);
   }
   return "";
 }
@@ -782,6 +870,9 @@ Status DecodeEntry(std::string_view in, Entry* entry) {
     case static_cast<uint8_t>(EntryKind::kAccess):
       entry->kind = EntryKind::kAccess;
       return DecodeAccess(in, &entry->access);
+    case static_cast<uint8_t>(EntryKind::kShip):
+      entry->kind = EntryKind::kShip;
+      return DecodeShip(in, &entry->ship);
   }
   return Corrupt("unknown entry kind " + std::to_string(kind));
 }

@@ -65,6 +65,13 @@ std::string LineTail(const json& e) {
            (e["allowed"].get<bool>() ? " allowed " : " REFUSED ") + Compact(e["arguments"]) +
            " seqs=" + RangesText(e["seqs"]) + (outcome.empty() ? "" : " outcome=" + outcome);
   }
+  if (kind == "ship") {
+    return "ship " + e["action"].get<std::string>() + " " + e["object"].get<std::string>() +
+           " seqs=" + std::to_string(e["first"].get<uint64_t>()) + "-" +
+           std::to_string(e["last"].get<uint64_t>()) +
+           " retain_until=" + e["retain_until"].get<std::string>() +
+           " legal_hold=" + (e["legal_hold"].get<bool>() ? "on" : "off");
+  }
   // policy, and kinds this version does not know
   return kind + " " + e.value("digest", "") + " " + e.value("reason", "");
 }
@@ -202,6 +209,16 @@ void PrintEntryDetails(const json& e) {
     PrintField("arguments", Compact(e["arguments"]));
     PrintField("seqs", RangesText(e["seqs"]));
     PrintField("outcome", Printable(e["outcome"].get<std::string>()));
+  } else if (kind == "ship") {
+    PrintField("action", e["action"].get<std::string>());
+    PrintField("object", Printable(e["object"].get<std::string>()));
+    PrintField("version_id", Printable(e["version_id"].get<std::string>()));
+    PrintField("size", std::to_string(e["size"].get<uint64_t>()));
+    PrintField("sha256", e["sha256"].get<std::string>());
+    PrintField("seqs", std::to_string(e["first"].get<uint64_t>()) + "-" +
+                           std::to_string(e["last"].get<uint64_t>()));
+    PrintField("retain_until", e["retain_until"].get<std::string>());
+    PrintField("legal_hold", e["legal_hold"].get<bool>() ? "on" : "off");
   }
 }
 

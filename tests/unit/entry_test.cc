@@ -302,6 +302,78 @@ BOOST_AUTO_TEST_CASE(checkpoint_entry_round_trips) {
   }
 }
 
+Entry SampleShip() {
+  Entry e;
+  e.kind = EntryKind::kShip;
+  e.ship.time_us = 1795000000000000;
+  e.ship.action = ShipAction::kUpload;
+  e.ship.object = "mta1/segments/00000000000000000001-00000000000000000005.seg";
+  e.ship.version_id = "v1.abc";
+  e.ship.size = 10240;
+  e.ship.sha256.fill(0x5a);
+  e.ship.first = 1;
+  e.ship.last = 5;
+  e.ship.retain_until_us = 2426152000000000;
+  e.ship.legal_hold = true;
+  return e;
+}
+
+BOOST_AUTO_TEST_CASE(ship_entry_round_trips_canonically_with_kind_10) {
+  Entry in = SampleShip();
+  std::string bytes = EncodeEntry(in);
+  BOOST_TEST(bytes.substr(0, 4) == std::string("MJ\x01\x0a", 4));
+  Entry out;
+  BOOST_REQUIRE(DecodeEntry(bytes, &out).ok());
+  BOOST_TEST((out.kind == EntryKind::kShip));
+  BOOST_TEST(out.time_us() == in.ship.time_us);
+  BOOST_TEST((out.ship.action == ShipAction::kUpload));
+  BOOST_TEST(out.ship.object == in.ship.object);
+  BOOST_TEST(out.ship.version_id == "v1.abc");
+  BOOST_TEST(out.ship.size == 10240u);
+  BOOST_TEST((out.ship.sha256 == in.ship.sha256));
+  BOOST_TEST(out.ship.first == 1u);
+  BOOST_TEST(out.ship.last == 5u);
+  BOOST_TEST(out.ship.retain_until_us == in.ship.retain_until_us);
+  BOOST_TEST(out.ship.legal_hold);
+  BOOST_TEST(EncodeEntry(out) == bytes);
+  BOOST_TEST(std::string(EntryKindName(EntryKind::kShip)) == "ship");
+  BOOST_TEST(std::string(ShipActionName(ShipAction::kLegalHold)) == "legal_hold");
+  for (size_t n = 4; n < bytes.size(); ++n) {
+    BOOST_TEST_CONTEXT("prefix of " << n) {
+      BOOST_TEST(DecodeEntry(bytes.substr(0, n), &out).IsCorruption());
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(ship_entry_without_version_omits_the_field_and_rejects_bad_values) {
+  Entry in = SampleShip();
+  in.ship.version_id.clear();
+  in.ship.legal_hold = false;
+  in.ship.action = ShipAction::kLegalHold;
+  std::string bytes = EncodeEntry(in);
+  BOOST_TEST(bytes.size() == EncodeEntry(SampleShip()).size() - 8);  // tag, length, "v1.abc"
+  Entry out;
+  BOOST_REQUIRE(DecodeEntry(bytes, &out).ok());
+  BOOST_TEST(out.ship.version_id.empty());
+  BOOST_TEST(!out.ship.legal_hold);
+  BOOST_TEST((out.ship.action == ShipAction::kLegalHold));
+  BOOST_TEST(EncodeEntry(out) == bytes);
+  // The legal hold byte is 0 or 1 (last field: tag 10, length 1).
+  std::string bad = bytes;
+  BOOST_REQUIRE(bad.substr(bad.size() - 3, 2) == std::string("\x0a\x01", 2));
+  bad.back() = 2;
+  BOOST_TEST(DecodeEntry(bad, &out).IsCorruption());
+  // An empty version id would be a second encoding of "no version".
+  bad = bytes;
+  size_t size_field = bad.find(std::string("\x05\x08", 2), 4);
+  BOOST_REQUIRE(size_field != std::string::npos);
+  bad.insert(size_field, std::string("\x04\x00", 2));
+  BOOST_TEST(DecodeEntry(bad, &out).IsCorruption());
+  // A range that ends before it starts is refused.
+  in.ship.first = 6;
+  BOOST_TEST(DecodeEntry(EncodeEntry(in), &out).IsCorruption());
+}
+
 BOOST_AUTO_TEST_CASE(bare_address_strips_one_pair_of_brackets) {
   BOOST_TEST(BareAddress({"<a@b>", "SIZE=1"}) == "a@b");
   BOOST_TEST(BareAddress({"a@b"}) == "a@b");

@@ -87,6 +87,23 @@ BOOST_AUTO_TEST_CASE(ranges_of_one_number_are_the_number) {
   BOOST_TEST(ActorText({{"uid", 7}, {"user", ""}}) == "(7)");
 }
 
+BOOST_AUTO_TEST_CASE(a_ship_line_names_the_object_range_retention_and_legal_hold) {
+  Entry e;
+  e.kind = EntryKind::kShip;
+  e.ship.time_us = Time("2026-11-27T10:00:00Z");
+  e.ship.object = "mta1/segments/00000000000000000001-00000000000000000005.seg";
+  e.ship.version_id = "v1";
+  e.ship.size = 2048;
+  e.ship.first = 1;
+  e.ship.last = 5;
+  e.ship.retain_until_us = Time("2036-11-27T10:00:00Z");
+  e.ship.legal_hold = true;
+  BOOST_TEST(EntryLine(EntryToJson(9, e)) ==
+             "9 2026-11-27T10:00:00.000000Z ship upload "
+             "mta1/segments/00000000000000000001-00000000000000000005.seg seqs=1-5 "
+             "retain_until=2036-11-27T10:00:00.000000Z legal_hold=on");
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 }  // namespace

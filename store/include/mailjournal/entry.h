@@ -29,8 +29,9 @@ enum class EntryKind : uint8_t {
   kRelease = 6,
   kDispose = 7,
   kAccess = 8,
+  kShip = 10,
 };
-// "message", "policy", "key", "checkpoint", "hold", "release", "dispose", "access".
+// "message", "policy", "key", "checkpoint", "hold", "release", "dispose", "access", "ship".
 const char* EntryKindName(EntryKind kind);
 
 // The SMTP envelope and connection facts of one captured message, as the MTA reported them.
@@ -172,6 +173,29 @@ struct AccessEntry {
   std::vector<std::pair<uint64_t, uint64_t>> seqs;  // entries returned, inclusive ranges
 };
 
+// What a ship entry records: a segment uploaded, or a legal hold changed on one shipped.
+enum class ShipAction : uint8_t { kUpload = 1, kLegalHold = 2 };
+// "upload", "legal_hold".
+const char* ShipActionName(ShipAction action);
+
+// A sealed segment of entries first..last shipped to the S3 bucket (mailjournald(8),
+// SHIPPING TO S3): the object version stored, its bytes' size and SHA-256, the Object Lock
+// (COMPLIANCE) retain-until date set and whether a legal hold is on it. An upload entry is
+// appended once the upload was confirmed (HeadObject); a legal_hold entry records a later
+// change of the version's legal hold (a hold placed or released after the upload) and
+// repeats the upload's other fields.
+struct ShipEntry {
+  int64_t time_us = 0;
+  ShipAction action = ShipAction::kUpload;
+  std::string object;            // the object's key in the bucket (SegmentObjectName)
+  std::string version_id;        // the version S3 assigned; "" when it gave none
+  uint64_t size = 0;             // bytes of the object
+  Sha256Digest sha256{};         // SHA-256 of the object's bytes
+  uint64_t first = 0, last = 0;  // the segment's entries, inclusive
+  int64_t retain_until_us = 0;   // the COMPLIANCE retain-until date set on the version
+  bool legal_hold = false;       // the version's legal hold: on after this entry
+};
+
 // One journal entry of any kind; only the member of its kind is meaningful. Hold and
 // release entries share the `hold` member.
 struct Entry {
@@ -183,6 +207,7 @@ struct Entry {
   HoldEntry hold;
   DisposeEntry dispose;
   AccessEntry access;
+  ShipEntry ship;
   int64_t time_us() const;
   // Sets the time of the member of its kind.
   void set_time_us(int64_t t);
