@@ -16,11 +16,12 @@
 namespace mailjournal {
 
 Checkpointer::Checkpointer(Journal* journal, std::unique_ptr<NoteSigner> signer, int interval_s,
-                           std::string dir)
+                           std::string dir, std::function<void()> on_checkpoint)
     : journal_(journal),
       signer_(std::move(signer)),
       interval_s_(interval_s),
-      dir_(std::move(dir)) {}
+      dir_(std::move(dir)),
+      on_checkpoint_(std::move(on_checkpoint)) {}
 
 Checkpointer::~Checkpointer() { Stop(); }
 
@@ -140,6 +141,7 @@ Status Checkpointer::CheckpointIfGrown(uint64_t* seq) {
     return s;
   }
   covered_ = *seq;
+  if (on_checkpoint_) on_checkpoint_();
   if (!dir_.empty()) s = WriteCopy(Copy{size, time, note});
   if (!s.ok()) {
     Log(LOG_ERR, "checkpoint %llu: %s", static_cast<unsigned long long>(size), s.message().c_str());

@@ -19,6 +19,7 @@
 
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -33,9 +34,11 @@ namespace mailjournal {
 
 class Checkpointer {
  public:
-  // REQUIRES: journal outlives the checkpointer; interval_s >= 1.
+  // REQUIRES: journal outlives the checkpointer; interval_s >= 1. `on_checkpoint`, when
+  // set, is called after each checkpoint entry is appended (by the checkpointer's thread,
+  // or Stop's); it must not block (e.g. Shipper::Wake).
   Checkpointer(Journal* journal, std::unique_ptr<NoteSigner> signer, int interval_s,
-               std::string dir);
+               std::string dir, std::function<void()> on_checkpoint = nullptr);
   ~Checkpointer();
 
   // Removes temporary files a killed daemon left in the directory, writes the copy of the
@@ -71,6 +74,7 @@ class Checkpointer {
   const std::unique_ptr<NoteSigner> signer_;
   const int interval_s_;
   const std::string dir_;
+  const std::function<void()> on_checkpoint_;
   uint64_t covered_ = 0;         // the journal's size right after the last checkpoint entry
   std::vector<Copy> unwritten_;  // copies to try again
   mutable std::mutex copy_mu_;

@@ -36,6 +36,16 @@ bool ValidSocketSpec(const std::string& spec) {
   return false;
 }
 
+// A decimal number from 1 to max.
+bool ParseCount(const std::string& text, int64_t max, int64_t* n) {
+  if (text.empty() || text.size() > 18 ||
+      text.find_first_not_of("0123456789") != std::string::npos) {
+    return false;
+  }
+  *n = std::stoll(text);
+  return *n >= 1 && *n <= max;
+}
+
 }  // namespace
 
 const std::vector<SettingInfo>& DaemonSettings() {
@@ -67,6 +77,8 @@ const std::vector<SettingInfo>& DaemonSettings() {
        &C::s3_path_style},
       {"s3_ca_file", "CA certificates for an https S3 endpoint (none: the system's)",
        &C::s3_ca_file},
+      {"segment_entries", "entries per shipped segment (at most)", &C::segment_entries},
+      {"segment_seconds", "seconds of entries per shipped segment (at most)", &C::segment_seconds},
   };
   return settings;
 }
@@ -201,6 +213,19 @@ void ValidateConfig(DaemonConfig* config, std::vector<std::string>* errors) {
     errors->push_back("metrics_interval: '" + mi + "' is not a number of seconds from 1");
   } else {
     config->metrics_interval_s = std::stoi(mi);
+  }
+  int64_t n = 0;
+  if (ParseCount(config->segment_entries, 1000000000, &n)) {
+    config->segment_entries_n = static_cast<uint64_t>(n);
+  } else {
+    errors->push_back("segment_entries: '" + config->segment_entries +
+                      "' is not a number of entries from 1 to 1000000000");
+  }
+  if (ParseCount(config->segment_seconds, 100000000, &n)) {
+    config->segment_seconds_n = n;
+  } else {
+    errors->push_back("segment_seconds: '" + config->segment_seconds +
+                      "' is not a number of seconds from 1 to 100000000");
   }
   const std::string& m = config->socket_mode;
   if (m.empty() || m.size() > 4 || m.find_first_not_of("01234567") != std::string::npos) {

@@ -49,12 +49,19 @@ struct DaemonConfig {
   std::string s3_credentials = "/etc/mailjournal/s3-credentials";
   bool s3_path_style = true;
   std::string s3_ca_file;
+  // Where the journal is cut into segments for shipping (mailjournal/segment.h SegmentCut):
+  // after this many entries, or before the first entry this many seconds after the
+  // segment's first.
+  std::string segment_entries = "10000";
+  std::string segment_seconds = "3600";
 
   // Derived by Validate().
   mode_t socket_mode_bits = 0660;
   int checkpoint_interval_s = 60;
   int purge_interval_s = 0;
   int metrics_interval_s = 15;
+  uint64_t segment_entries_n = 10000;
+  int64_t segment_seconds_n = 3600;
   uid_t uid = 0;
   gid_t gid = 0;
   bool drop_privileges = false;

@@ -44,6 +44,7 @@
 #include "milter_callbacks.h"
 #include "purge_scheduler.h"
 #include "service_notify.h"
+#include "shipper.h"
 
 namespace mailjournal {
 namespace {
@@ -169,13 +170,15 @@ Status DropPrivileges(const DaemonConfig& config) {
 // The figures the metrics and the status report besides the daemon's counters: the
 // journal's (when `with_journal`; status reads them itself) and the checkpoint copies'.
 DaemonFigures SampleDaemonFigures(Journal* journal, const std::string& dir,
-                                  const Checkpointer* checkpointer, bool with_journal) {
+                                  const Checkpointer* checkpointer, const Shipper* shipper,
+                                  bool with_journal) {
   DaemonFigures f;
   f.now_us = NowMicros();
   if (with_journal) f.journal_known = SummarizeJournal(journal, dir, &f.journal).ok();
   if (checkpointer != nullptr) {
     checkpointer->LastCopy(&f.offhost_tree_size, &f.offhost_checkpoint_time_us);
   }
+  if (shipper != nullptr) f.shipping = shipper->Figures();
   return f;
 }
 
@@ -362,24 +365,42 @@ int Run(int argc, char** argv) {
                                               ProcessCaller().actor());
     purges->Start();
   }
+  // Shipping to S3 (shipper.h): a pass after each checkpoint, as it may complete a segment.
+  std::unique_ptr<Shipper> shipper;
+  if (ShippingConfigured(config)) {
+    ShipperOptions ship;
+    s = MakeS3Config(config, &ship.s3);
+    if (!s.ok()) return startup_failure(EX_CONFIG, s);
+    ship.prefix = ShippingPrefix(config);
+    ship.cut.max_entries = config.segment_entries_n;
+    ship.cut.max_age_us = config.segment_seconds_n * 1000000;
+    ship.holds = SegmentHoldsFactory(journal.get(), &policies);
+    shipper = std::make_unique<Shipper>(journal.get(), std::move(ship));
+    s = shipper->Start();
+    if (!s.ok()) return startup_failure(EX_IOERR, s);
+  }
   std::unique_ptr<Checkpointer> checkpointer;
   if (signer != nullptr) {
-    checkpointer = std::make_unique<Checkpointer>(
-        journal.get(), std::move(signer), config.checkpoint_interval_s, config.checkpoint_dir);
+    std::function<void()> on_checkpoint;
+    if (shipper != nullptr) on_checkpoint = [&shipper] { shipper->Wake(); };
+    checkpointer = std::make_unique<Checkpointer>(journal.get(), std::move(signer),
+                                                  config.checkpoint_interval_s,
+                                                  config.checkpoint_dir, std::move(on_checkpoint));
     checkpointer->Start();
   } else {
     Log(LOG_WARNING, "no signing_key: the journal is not checkpointed (mailjournald(8))");
   }
   handler.AddStatusExtension([&](nlohmann::json* status) {
     (*status)["daemon"] = metrics.StatusJson(
-        SampleDaemonFigures(journal.get(), config.journal, checkpointer.get(), false));
+        SampleDaemonFigures(journal.get(), config.journal, checkpointer.get(), nullptr, false));
+    if (shipper != nullptr) (*status)["shipping"] = shipper->StatusJson();
   });
   std::unique_ptr<MetricsWriter> metrics_writer;
   if (!config.metrics_dir.empty()) {
     metrics_writer =
         std::make_unique<MetricsWriter>(config.metrics_dir, config.metrics_interval_s, [&] {
-          return metrics.Render(
-              SampleDaemonFigures(journal.get(), config.journal, checkpointer.get(), true));
+          return metrics.Render(SampleDaemonFigures(journal.get(), config.journal,
+                                                    checkpointer.get(), shipper.get(), true));
         });
     metrics_writer->Start();
   }
@@ -398,6 +419,7 @@ int Run(int argc, char** argv) {
   admin.Stop();
   reloader.Stop();
   if (purges != nullptr) purges->Stop();
+  if (shipper != nullptr) shipper->Stop();  // what is left is shipped after the next start
   if (checkpointer != nullptr) checkpointer->Stop();      // the last checkpoint, at a clean stop
   if (metrics_writer != nullptr) metrics_writer->Stop();  // the last figures, that one's too
   uint64_t last = journal->LastSequence();

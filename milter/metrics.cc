@@ -249,6 +249,27 @@ std::string DaemonMetrics::Render(const DaemonFigures& f) const {
              "Tree size of the newest checkpoint whose off-host copy is written.",
              static_cast<double>(f.offhost_tree_size));
   }
+  const ShippingFigures& ship = f.shipping;
+  if (ship.configured) {
+    m.Single("mailjournal_ship_shipped_seq", "gauge",
+             "Entries 1 to this one are shipped to the S3 bucket as sealed segments.",
+             static_cast<double>(ship.shipped_through));
+    if (ship.last_ship_time_us != 0) {
+      m.Single("mailjournal_ship_last_upload_timestamp_seconds", "gauge",
+               "When the newest segment upload to S3 was recorded (Unix time).",
+               seconds(ship.last_ship_time_us));
+    }
+    m.Single("mailjournal_ship_backlog_entries", "gauge", "Journal entries not yet shipped to S3.",
+             static_cast<double>(ship.backlog_entries));
+    m.Family("mailjournal_ship_errors_total", "counter",
+             "Failed shipping passes since the daemon started, by kind: s3_unavailable "
+             "(transient), s3_refused, s3_other, journal.");
+    for (const char* kind : {"s3_unavailable", "s3_refused", "s3_other", "journal"}) {
+      auto it = ship.errors.find(kind);
+      m.Sample("mailjournal_ship_errors_total", {{"kind", kind}},
+               it == ship.errors.end() ? 0 : static_cast<double>(it->second));
+    }
+  }
   std::lock_guard<std::mutex> l(mu_);
   if (last_verify_us_ != 0) {
     m.Single("mailjournal_last_verify_success", "gauge",

@@ -16,6 +16,7 @@
 #include <array>
 #include <atomic>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -101,6 +102,17 @@ class MetricsText {
   std::string out_;
 };
 
+// What the shipper (shipper.h) reports, when shipping to S3 is configured.
+struct ShippingFigures {
+  bool configured = false;
+  uint64_t shipped_through = 0;            // entries 1..shipped_through are shipped
+  int64_t last_ship_time_us = 0;           // the newest upload's ship entry (0: none)
+  uint64_t backlog_entries = 0;            // entries after shipped_through
+  std::map<std::string, uint64_t> errors;  // failed passes since start, by kind (shipper.h)
+  std::string last_error;                  // "" : the last pass succeeded
+  int64_t last_error_time_us = 0;
+};
+
 // What the daemon samples when it renders its metrics or answers status, besides its
 // counters.
 struct DaemonFigures {
@@ -111,6 +123,7 @@ struct DaemonFigures {
   // offhost_tree_size 0 when none is known.
   uint64_t offhost_tree_size = 0;
   int64_t offhost_checkpoint_time_us = 0;
+  ShippingFigures shipping;  // segments shipped to S3 (metrics only; status has its own part)
 };
 
 class DaemonMetrics {

@@ -15,6 +15,8 @@ class App;
 
 namespace mailjournal {
 
+struct DaemonConfig;  // milter/config.h
+
 // The private keys that may open sealed messages, and their passphrase.
 struct KeyOptions {
   std::vector<std::string> files;
@@ -264,6 +266,29 @@ struct CheckPostfixOptions {
 //     each), 69 when postconf fails, 78 when the journal milter cannot be named.
 //   help [CMD [SUBCMD]]: the command's man page (mailjournal(8), HELP); exit 0, 64 for an unknown
 //     command, 69 when no page or no formatter is found.
+// Reads mailjournald's configuration file into *config: `file`, or the default file when
+// `file` is "" and it exists. Problems are appended to *errors.
+void ReadDaemonConfig(const std::string& file, DaemonConfig* config,
+                      std::vector<std::string>* errors);
+
+// ship create-bucket (mailjournal(8), SHIPPING TO S3): creates the S3 bucket the daemon's
+// configuration names (its s3_* settings and credentials file), with Object Lock enabled.
+// Needs no journal. Exit 0 when the bucket was created (or is the caller's already, where S3
+// says so without an error); 78 for a configuration without s3_bucket, with errors, or whose
+// credentials file cannot be read; 77 when S3 refuses (HTTP 403); 69 when S3 cannot be
+// reached; 64 for another refusal (e.g. the name is taken: 409 BucketAlreadyExists).
+class ShipCommands {
+ public:
+  // REQUIRES: this outlives the parsing of app's command line.
+  void AddTo(CLI::App* app);
+  bool Selected() const;
+  int Run() const;
+
+ private:
+  CLI::App* create_bucket_ = nullptr;
+  std::string config_file_;
+};
+
 class SetupCommands {
  public:
   // REQUIRES: this outlives the parsing of app's command line.

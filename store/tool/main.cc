@@ -326,6 +326,8 @@ int main(int argc, char** argv) {
   setup.AddTo(&app);
   SegmentCommands segments;
   segments.AddTo(&app);
+  ShipCommands ship;
+  ship.AddTo(&app);
   std::string index_keys = "/etc/mailjournal/index-keys";
   app.add_option("--index-keys", index_keys,
                  "with --journal: the search index keys (mailjournald's index_keys)");
@@ -340,6 +342,7 @@ int main(int argc, char** argv) {
   try {
     // Commands that need no journal.
     if (setup.Selected()) return setup.Run();
+    if (ship.Selected()) return ship.Run();
     if (segments.Selected() && segments.Offline()) return segments.RunOffline();
     if (*check) return CmdPolicyCheck(policy_file, format);
     if (*explain && !eo.policy_file.empty()) return CmdPolicyExplain(nullptr, eo);

@@ -68,18 +68,6 @@ Status RunProgram(const std::vector<std::string>& argv, std::string* captured, i
   return Status::OK();
 }
 
-// Reads mailjournald's configuration file into *config: `file`, or the default file when
-// `file` is "" and it exists. Problems are appended to *errors.
-void ReadDaemonConfig(const std::string& file, DaemonConfig* config,
-                      std::vector<std::string>* errors) {
-  struct stat st;
-  if (!file.empty()) {
-    ReadConfigFile(file, config, errors);
-  } else if (stat(kDefaultConfigFile, &st) == 0) {
-    ReadConfigFile(kDefaultConfigFile, config, errors);
-  }
-}
-
 int CmdConfig(const ConfigCliOptions& o) {
   std::vector<const SettingInfo*> settings;
   for (const std::string& name : o.names) {
@@ -207,6 +195,16 @@ int CmdHelp(CLI::App* app, const std::vector<std::string>& words) {
 }
 
 }  // namespace
+
+void ReadDaemonConfig(const std::string& file, DaemonConfig* config,
+                      std::vector<std::string>* errors) {
+  struct stat st;
+  if (!file.empty()) {
+    ReadConfigFile(file, config, errors);
+  } else if (stat(kDefaultConfigFile, &st) == 0) {
+    ReadConfigFile(kDefaultConfigFile, config, errors);
+  }
+}
 
 void SetupCommands::AddTo(CLI::App* app) {
   app_ = app;

@@ -100,6 +100,23 @@ void DaemonLines(const json& d, int64_t uptime_s, std::string* out) {
   Line(out, "last_verify", v);
 }
 
+// The "shipping" part: segments shipped to S3 (mailjournald(8), SHIPPING TO S3).
+void ShippingLines(const json& sh, std::string* out) {
+  json object = sh.value("last_object", json());
+  Line(out, "shipping",
+       "bucket " + Text(sh["bucket"]) + ", prefix " + Text(sh["prefix"]) + "; entries 1-" +
+           Text(sh["shipped_through"]) + " shipped" +
+           (object.is_string() ? ", last " + Text(object) + " at " + Text(sh["last_ship_time"])
+                               : std::string(", nothing yet")));
+  Line(out, "ship_backlog", Text(sh["backlog_entries"]) + " entries");
+  json error = sh.value("last_error", json());
+  if (error.is_string()) {
+    Line(out, "ship_error",
+         Text(sh["last_error_time"]) + ": " + Text(error) + "; next retry " +
+             Text(sh.value("next_retry", json("-"))));
+  }
+}
+
 }  // namespace
 
 std::string StatusText(const json& st) {
@@ -131,6 +148,8 @@ std::string StatusText(const json& st) {
          "figures unavailable (the journal was opened directly; messages per minute, tempfails, "
          "off-host copies and the last verify are known to the running daemon only)");
   }
+  json shipping = st.value("shipping", json());
+  if (shipping.is_object()) ShippingLines(shipping, &out);
   json problems = st.value("problems", json::array());
   for (const json& p : problems) Line(&out, "problem", Text(p));
   return out;

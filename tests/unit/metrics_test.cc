@@ -196,6 +196,20 @@ BOOST_AUTO_TEST_CASE(daemon_metrics_render_every_family_in_the_text_format) {
   BOOST_TEST(has("mailjournal_last_offhost_checkpoint_tree_size 6"));
   BOOST_TEST(has("mailjournal_last_verify_success 0"));
   BOOST_TEST(has("mailjournal_last_verify_timestamp_seconds 1795000003.5"));
+  BOOST_TEST(text.find("mailjournal_ship_") == std::string::npos);  // shipping not configured
+  f.shipping.configured = true;
+  f.shipping.shipped_through = 40;
+  f.shipping.last_ship_time_us = start + 2000000;
+  f.shipping.backlog_entries = 3;
+  f.shipping.errors["s3_unavailable"] = 4;
+  text = d.Render(f);
+  BOOST_TEST(FormatProblem(text) == "", text);
+  lines = SampleLines(text);
+  BOOST_TEST(has("mailjournal_ship_shipped_seq 40"));
+  BOOST_TEST(has("mailjournal_ship_last_upload_timestamp_seconds 1795000002"));
+  BOOST_TEST(has("mailjournal_ship_backlog_entries 3"));
+  BOOST_TEST(has("mailjournal_ship_errors_total{kind=\"s3_unavailable\"} 4"));
+  BOOST_TEST(has("mailjournal_ship_errors_total{kind=\"s3_refused\"} 0"));
 }
 
 BOOST_AUTO_TEST_CASE(status_json_reports_rates_tempfails_and_last_events) {
