@@ -113,9 +113,14 @@ std::string Shipper::S3FailureKind(const Status& s) {
   return "s3_other";
 }
 
+uint64_t Shipper::ShippedThrough() const {
+  return shipped_.empty() ? 0 : shipped_.rbegin()->second.last;
+}
+
 Status Shipper::Pass(std::string* kind) {
+  // The cut from the entry after the shipped ones: only the entries since are read.
   std::vector<SegmentRange> ranges;
-  Status s = ListSegments(journal_, options_.cut, &ranges);
+  Status s = ListSegments(journal_, options_.cut, &ranges, ShippedThrough() + 1);
   if (!s.ok()) {
     *kind = "journal";
     return s;
@@ -126,8 +131,7 @@ Status Shipper::Pass(std::string* kind) {
       std::lock_guard<std::mutex> l(mu_);
       if (stopping_) return Status::OK();
     }
-    uint64_t through = shipped_.empty() ? 0 : shipped_.rbegin()->second.last;
-    if (!NextShipRange(ranges, through, &first, &last)) break;
+    if (!NextShipRange(ranges, ShippedThrough(), &first, &last)) break;
     s = ShipRange(first, last, kind);
     if (!s.ok()) return s;
   }
@@ -280,7 +284,7 @@ void Shipper::NoteFailure(const Status& s, const std::string& kind, int64_t retr
 void Shipper::NoteSuccess() {
   if (!last_logged_error_.empty()) {
     Log(LOG_INFO, "shipping resumed: entries up to %llu shipped",
-        static_cast<unsigned long long>(shipped_.empty() ? 0 : shipped_.rbegin()->second.last));
+        static_cast<unsigned long long>(ShippedThrough()));
     last_logged_error_.clear();
   }
   failures_ = 0;

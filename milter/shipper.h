@@ -1,8 +1,9 @@
 // Shipper: ships the journal's sealed segments to the S3 Object Lock bucket
 // (mailjournald(8), SHIPPING TO S3) on its own thread, so that mail never waits for S3.
 //
-// Each pass: finds the next unshipped segment (ListSegments with the configured cut; what
-// was shipped is read from the journal's ship entries once, at Start, then kept in memory),
+// Each pass: finds the next unshipped segment (ListSegments with the configured cut, from
+// the entry after the last one shipped, so a pass reads only the entries since; what was
+// shipped is read from the journal's ship entries once, at Start, then kept in memory),
 // writes it (WriteSegment), uploads it under SegmentObjectName(prefix, first, last) in
 // COMPLIANCE mode with the retain-until date of ShipRetainUntil (ship_plan.h) and a legal
 // hold when its manifest lists holds covering its messages, confirms the upload
@@ -83,6 +84,8 @@ class Shipper {
   Status Pass(std::string* kind);
   Status ShipRange(uint64_t first, uint64_t last, std::string* kind);
   Status SyncLegalHolds(std::string* kind);
+  // Entries 1..ShippedThrough() are shipped (by the thread's own record).
+  uint64_t ShippedThrough() const;
   // The failure kind of an S3 request's status.
   static std::string S3FailureKind(const Status& s);
   Status AppendShipEntry(ShipEntry entry);

@@ -234,20 +234,23 @@ std::string SegmentObjectName(const std::string& prefix, uint64_t first, uint64_
   return prefix.empty() ? name : prefix + "/" + name;
 }
 
-Status ListSegments(Journal* journal, const SegmentCut& cut, std::vector<SegmentRange>* ranges) {
+Status ListSegments(Journal* journal, const SegmentCut& cut, std::vector<SegmentRange>* ranges,
+                    uint64_t from) {
   if (cut.max_entries == 0 || cut.max_age_us <= 0) {
     return Status::InvalidArgument("segment: the cut needs at least one entry and a positive age");
   }
   std::vector<uint64_t> checkpoints;
-  Status s = journal->ScanKind(EntryKind::kCheckpoint, 0, false, [&](uint64_t seq, const Entry&) {
-    checkpoints.push_back(seq);
-    return true;
-  });
+  if (from == 0) return Status::InvalidArgument("segment: entries are numbered from 1");
+  Status s =
+      journal->ScanKind(EntryKind::kCheckpoint, from, false, [&](uint64_t seq, const Entry&) {
+        checkpoints.push_back(seq);
+        return true;
+      });
   if (!s.ok()) return s;
   SegmentRange cur;
   uint64_t prev_seq = 0;
   int64_t prev_time = 0;
-  s = journal->Scan(1, false, [&](uint64_t seq, const Entry& e) {
+  s = journal->Scan(from, false, [&](uint64_t seq, const Entry& e) {
     int64_t t = e.time_us();
     if (cur.first != 0 &&
         (seq - cur.first >= cut.max_entries || t - cur.first_time_us >= cut.max_age_us)) {

@@ -25,6 +25,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
@@ -216,8 +217,12 @@ class ShipTest(harness.E2ETestCase):
         self.assertIn("ship_error:", text)
 
         self.rgw.start_gateway()
+        restarted = time.monotonic()
         down_seqs = self.message_seqs(down + up)
         self.wait_shipped(max(down_seqs), timeout=180)
+        sys.stderr.write("end-of-message latency, max: S3 up %.3f s, S3 down %.3f s; caught up %.1f s "
+                         "after the gateway restarted (backlog was %d entries)\n" % (
+                             up_latency, down_latency, time.monotonic() - restarted, st["backlog_entries"]))
         self.assertIsNone(self.shipping()["last_error"])
         uploads = sorted(self.ship_entries(), key=lambda u: u["first"])
         expected_first = 1

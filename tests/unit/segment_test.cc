@@ -168,6 +168,17 @@ BOOST_FIXTURE_TEST_CASE(segments_are_cut_by_count_and_covered_by_a_checkpoint, S
   BOOST_CHECK_EQUAL(ranges[1].first, 4u);
   BOOST_CHECK_EQUAL(ranges[1].last, 6u);
   BOOST_CHECK_EQUAL(ranges[1].checkpoint_seq, 8u);
+  // From the entry after a segment: the rest of the same cut, reading only from there.
+  std::vector<SegmentRange> rest;
+  BOOST_REQUIRE(ListSegments(journal.get(), cut, &rest, 4).ok());
+  BOOST_REQUIRE_EQUAL(rest.size(), 1u);
+  BOOST_CHECK_EQUAL(rest[0].first, 4u);
+  BOOST_CHECK_EQUAL(rest[0].last, 6u);
+  BOOST_CHECK_EQUAL(rest[0].checkpoint_seq, 8u);
+  rest.clear();
+  BOOST_REQUIRE(ListSegments(journal.get(), cut, &rest, 100).ok());  // past the end
+  BOOST_CHECK(rest.empty());
+  BOOST_CHECK(ListSegments(journal.get(), cut, &rest, 0).code() == Status::Code::kInvalidArgument);
   // An age of one microsecond cuts before every entry committed later than the first.
   cut.max_entries = 100;
   cut.max_age_us = 1;

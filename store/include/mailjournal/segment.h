@@ -47,9 +47,13 @@ struct SegmentRange {
   int64_t first_time_us = 0, last_time_us = 0;
 };
 
-// The segments of the journal that can be written now, from entry 1 on: those complete
+// The segments of the journal that can be written now, from entry `from` on (1: the
+// journal's cut; from the first entry after a segment, the rest of that cut): those complete
 // (an entry after them exists) and covered by a checkpoint entry after their last entry.
-Status ListSegments(Journal* journal, const SegmentCut& cut, std::vector<SegmentRange>* ranges);
+// Reads the entries from `from` on only, so a shipper that knows where it stopped need not
+// read the whole journal. REQUIRES: from >= 1.
+Status ListSegments(Journal* journal, const SegmentCut& cut, std::vector<SegmentRange>* ranges,
+                    uint64_t from = 1);
 
 // The segment's object name: PREFIX/segments/FIRST-LAST.seg, both numbers 20 digits wide
 // (so names sort in journal order); without "PREFIX/" when prefix is "".
