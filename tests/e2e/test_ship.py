@@ -4,7 +4,7 @@ a real Postfix, the daemon, and a real S3 server (a private Ceph radosgw, tests/
 
 The bucket is made with `mailjournal ship create-bucket -c CONF`; the daemon cuts segments of 5
 entries (segment_entries) and checkpoints every second.  What is in the bucket is read with
-boto3 (tests/s3/s3_inspect.py), not with our client.  The steps run in order (test_1 .. test_4):
+boto3 (tests/s3/s3_inspect.py), not with our client.  The steps run in order (test_1 .. test_5):
 1. segments arrive under the MTA's prefix, COMPLIANCE, retain-until the latest of their
    messages', their bytes verify offline (`mailjournal segment verify`), and the ship entries
    name them exactly (object, version, size, SHA-256);
@@ -13,7 +13,8 @@ boto3 (tests/s3/s3_inspect.py), not with our client.  The steps run in order (te
 4. with the gateway stopped, mail is accepted at once (no 451, end-of-message latency within a
    bound of the gateway-up latency) and status shows the backlog and the error; with the
    gateway back, the shipper catches up and every message is in exactly one object, the
-   objects covering 1..N without gap or overlap.
+   objects covering 1..N without gap or overlap;
+5. a restarted daemon knows from its ship entries what it shipped and ships nothing twice.
 Waiting is polling with deadlines; a segment is only complete when an entry follows it, so the
 polls add entries with a recorded request (`mailjournal list`, an access entry).
 """
@@ -241,6 +242,21 @@ class ShipTest(harness.E2ETestCase):
         self.assertLessEqual({u["object"] for u in uploads}, keys)
         for key in keys - {u["object"] for u in uploads}:
             self.assertGreaterEqual(int(key.rsplit("/", 1)[1].split("-")[0]), expected_first, key)
+
+    def test_5_a_restarted_daemon_knows_what_it_shipped_from_the_journal(self):
+        before = self.shipping()["shipped_through"]
+        self.env.daemon.stop()
+        self.env.daemon.start()
+        st = self.shipping()   # read from the ship entries at start, before any pass
+        self.assertGreaterEqual(st["shipped_through"], before)
+        sent = [self.send(n) for n in range(40, 40 + SEGMENT_ENTRIES)]
+        self.wait_shipped(max(self.message_seqs(sent)))
+        # nothing shipped twice: one version per object, one upload entry per object
+        versions = self.s3("list", PREFIX + "/")
+        uploads = self.ship_entries()
+        self.assertEqual(len({u["object"] for u in uploads}), len(uploads))
+        shipped = {u["object"] for u in uploads}
+        self.assertEqual(sorted(v["key"] for v in versions if v["key"] in shipped), sorted(shipped))
 
 
 if __name__ == "__main__":
