@@ -180,6 +180,32 @@ BOOST_AUTO_TEST_CASE(check_daemon_files_accepts_a_good_setup) {
   BOOST_TEST(report.warnings.empty());
 }
 
+BOOST_AUTO_TEST_CASE(segment_cut_settings_are_counts_from_one) {
+  DaemonConfig config;
+  config.user = "";
+  std::vector<std::string> errors;
+  ValidateConfig(&config, &errors);
+  BOOST_TEST(config.segment_entries_n == 10000u);
+  BOOST_TEST(config.segment_seconds_n == 3600);
+  BOOST_REQUIRE(SetConfigValue("segment_entries", "5", &config).ok());
+  BOOST_REQUIRE(SetConfigValue("segment_seconds", "86400", &config).ok());
+  errors.clear();
+  ValidateConfig(&config, &errors);
+  BOOST_TEST(!Contains(errors, "segment_"));
+  BOOST_TEST(config.segment_entries_n == 5u);
+  BOOST_TEST(config.segment_seconds_n == 86400);
+  for (const char* bad : {"0", "-1", "5s", "", "1000000001"}) {
+    config.segment_entries = bad;
+    config.segment_seconds = bad;
+    errors.clear();
+    ValidateConfig(&config, &errors);
+    BOOST_TEST(Contains(errors, "segment_entries: '" + std::string(bad) + "' is not a number"),
+               bad);
+    BOOST_TEST(Contains(errors, "segment_seconds: '" + std::string(bad) + "' is not a number"),
+               bad);
+  }
+}
+
 BOOST_AUTO_TEST_CASE(shipping_settings_are_checked_together_and_make_an_s3_config) {
   DaemonConfig config;
   config.user = "";
