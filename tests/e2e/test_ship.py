@@ -179,8 +179,12 @@ class ShipTest(harness.E2ETestCase):
         self.assertNotEqual(self.s3("head", ship["object"], ship["version_id"])["legal_hold"], "ON")
 
         def legal_hold_is(state):
+            """Until the version's legal hold is `state` and the ship entry recording it is
+            there (it is appended after the change is made)."""
             def check():
-                if self.s3("head", ship["object"], ship["version_id"])["legal_hold"] == state:
+                changes = self.ship_entries("legal_hold")
+                recorded = bool(changes) and changes[-1]["legal_hold"] == (state == "ON")
+                if recorded and self.s3("head", ship["object"], ship["version_id"])["legal_hold"] == state:
                     return True
                 self.tool.ok("list", "--limit", "1")   # an entry, so a checkpoint wakes the shipper
                 return False
