@@ -168,7 +168,8 @@ Status DropPrivileges(const DaemonConfig& config) {
 }
 
 // The figures the metrics and the status report besides the daemon's counters: the
-// journal's (when `with_journal`; status reads them itself) and the checkpoint copies'.
+// journal's (when `with_journal`; status reads them itself), the checkpoint copies' and the
+// shipper's (null: not shipping; status has its own "shipping" part).
 DaemonFigures SampleDaemonFigures(Journal* journal, const std::string& dir,
                                   const Checkpointer* checkpointer, const Shipper* shipper,
                                   bool with_journal) {
