@@ -96,18 +96,31 @@ void Checkpointer::Stop() {
   CheckpointIfGrown(&seq);
 }
 
+void Checkpointer::RequestCheckpoint() {
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    requested_ = true;
+  }
+  cv_.notify_all();
+}
+
 void Checkpointer::Run() {
   std::unique_lock<std::mutex> l(mu_);
   while (!stopping_) {
-    if (cv_.wait_for(l, std::chrono::seconds(interval_s_), [this] { return stopping_; })) break;
+    cv_.wait_for(l, std::chrono::seconds(interval_s_), [this] { return stopping_ || requested_; });
+    if (stopping_) break;
+    bool own_entry = requested_;
+    requested_ = false;
     l.unlock();
     uint64_t seq = 0;
-    CheckpointIfGrown(&seq);
+    MakeCheckpoint(own_entry, &seq);
     l.lock();
   }
 }
 
-Status Checkpointer::CheckpointIfGrown(uint64_t* seq) {
+Status Checkpointer::CheckpointIfGrown(uint64_t* seq) { return MakeCheckpoint(false, seq); }
+
+Status Checkpointer::MakeCheckpoint(bool own_entry, uint64_t* seq) {
   *seq = 0;
   std::vector<Copy> retry;
   retry.swap(unwritten_);
@@ -123,7 +136,8 @@ Status Checkpointer::CheckpointIfGrown(uint64_t* seq) {
     }
   }
   uint64_t size = journal_->LastSequence();
-  if (size == 0 || size <= covered_) return Status::OK();
+  // covered_ is the last checkpoint's own entry, the first entry its tree does not hold.
+  if (size == 0 || size < covered_ || (size == covered_ && !own_entry)) return Status::OK();
   std::string note;
   int64_t time = 0;
   Status s = journal_->AppendCheckpoint(

@@ -52,6 +52,12 @@ class Checkpointer {
   // entry's number (0 when nothing was due).
   Status CheckpointIfGrown(uint64_t* seq);
 
+  // Asks the thread for a checkpoint now, made even when the only entry since the last
+  // checkpoint is that checkpoint's own entry (which no checkpoint covers yet): the
+  // shipper's way to close a segment on an idle journal (shipper.h). Any thread; does not
+  // block.
+  void RequestCheckpoint();
+
   // The newest checkpoint whose copy is in the directory (written, or found in place at
   // Start): its tree size and commit time. False when none is known (or no directory).
   // May be called from any thread.
@@ -64,6 +70,9 @@ class Checkpointer {
     std::string note;
   };
   void Run();
+  // CheckpointIfGrown, or with `own_entry` also when only the last checkpoint's own entry
+  // is uncovered.
+  Status MakeCheckpoint(bool own_entry, uint64_t* seq);
   void RepairDirectory();
   // Writes the copy of a checkpoint; an identical existing copy counts as written.
   Status WriteFile(uint64_t size, const std::string& note);
@@ -82,7 +91,8 @@ class Checkpointer {
   int64_t copied_time_us_ = 0;     // GUARDED_BY(copy_mu_)
   std::mutex mu_;
   std::condition_variable cv_;
-  bool stopping_ = false;  // GUARDED_BY(mu_)
+  bool stopping_ = false;   // GUARDED_BY(mu_)
+  bool requested_ = false;  // GUARDED_BY(mu_): RequestCheckpoint() was called
   std::thread thread_;
 };
 

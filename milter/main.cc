@@ -367,6 +367,7 @@ int Run(int argc, char** argv) {
     purges->Start();
   }
   // Shipping to S3 (shipper.h): a pass after each checkpoint, as it may complete a segment.
+  std::unique_ptr<Checkpointer> checkpointer;
   std::unique_ptr<Shipper> shipper;
   if (ShippingConfigured(config)) {
     ShipperOptions ship;
@@ -376,11 +377,12 @@ int Run(int argc, char** argv) {
     ship.cut.max_entries = config.segment_entries_n;
     ship.cut.max_age_us = config.segment_seconds_n * 1000000;
     ship.holds = SegmentHoldsFactory(journal.get(), &policies);
+    // Set once the checkpointer exists (below); the shipper's thread only calls it later.
+    ship.request_checkpoint = [&checkpointer] {
+      if (checkpointer != nullptr) checkpointer->RequestCheckpoint();
+    };
     shipper = std::make_unique<Shipper>(journal.get(), std::move(ship));
-    s = shipper->Start();
-    if (!s.ok()) return startup_failure(EX_IOERR, s);
   }
-  std::unique_ptr<Checkpointer> checkpointer;
   if (signer != nullptr) {
     std::function<void()> on_checkpoint;
     if (shipper != nullptr) on_checkpoint = [&shipper] { shipper->Wake(); };
@@ -390,6 +392,10 @@ int Run(int argc, char** argv) {
     checkpointer->Start();
   } else {
     Log(LOG_WARNING, "no signing_key: the journal is not checkpointed (mailjournald(8))");
+  }
+  if (shipper != nullptr) {  // after the checkpointer exists: it may ask for a checkpoint
+    s = shipper->Start();
+    if (!s.ok()) return startup_failure(EX_IOERR, s);
   }
   handler.AddStatusExtension([&](nlohmann::json* status) {
     (*status)["daemon"] = metrics.StatusJson(

@@ -94,8 +94,15 @@ void Shipper::Run() {
     if (s.ok()) {
       l.unlock();
       NoteSuccess();
+      int64_t close_in_us = close_at_us_ == 0 ? 0 : std::max<int64_t>(close_at_us_ - Now(), 0);
       l.lock();
-      cv_.wait(l, [this] { return stopping_ || woken_; });
+      auto woken = [this] { return stopping_ || woken_; };
+      if (close_at_us_ == 0) {
+        cv_.wait(l, woken);
+      } else {
+        cv_.wait_for(l, std::chrono::microseconds(close_in_us) + std::chrono::milliseconds(10),
+                     woken);
+      }
       continue;
     }
     ++failures_;
@@ -135,7 +142,34 @@ Status Shipper::Pass(std::string* kind) {
     s = ShipRange(first, last, kind);
     if (!s.ok()) return s;
   }
-  return SyncLegalHolds(kind);
+  s = SyncLegalHolds(kind);
+  if (!s.ok()) return s;
+  *kind = "journal";
+  return CloseIdleSegment();
+}
+
+Status Shipper::CloseIdleSegment() {
+  close_at_us_ = 0;
+  uint64_t first = ShippedThrough() + 1, last = journal_->LastSequence();
+  if (!options_.request_checkpoint || first > last) return Status::OK();
+  Entry entry;
+  Status s = journal_->ReadEntry(first, &entry);
+  if (!s.ok()) return s;
+  int64_t due_us = entry.time_us() + options_.cut.max_age_us;
+  bool more_than_checkpoints = entry.kind != EntryKind::kCheckpoint;
+  for (uint64_t seq = first + 1; seq <= last && !more_than_checkpoints; ++seq) {
+    s = journal_->ReadEntry(seq, &entry);
+    if (!s.ok()) return s;
+    more_than_checkpoints = entry.kind != EntryKind::kCheckpoint;
+  }
+  if (!more_than_checkpoints) return Status::OK();
+  if (Now() < due_us) {
+    close_at_us_ = due_us;
+  } else if (close_requested_for_ != first) {
+    close_requested_for_ = first;
+    options_.request_checkpoint();
+  }
+  return Status::OK();
 }
 
 Status Shipper::ShipRange(uint64_t first, uint64_t last, std::string* kind) {

@@ -20,6 +20,14 @@
 // short. Each distinct failure is logged once (LOG_ERR), and "shipping resumed" when a pass
 // succeeds again.
 //
+// An idle journal: a segment is complete only once an entry follows it and a checkpoint
+// covers it, and a quiet MTA may append nothing for hours. So when the entries after the
+// shipped ones hold more than checkpoint entries and the first of them is
+// cut.max_age_us old, the shipper asks for a checkpoint (request_checkpoint): committed
+// that late, it starts the next segment by the cut's age rule and covers the one before,
+// which is then shipped. A segment is thus shipped at most about max_age_us plus a
+// checkpoint interval after its first entry, traffic or not.
+//
 // A crash between an upload and its ship entry loses nothing: the segment is shipped again
 // after the restart as a new version of the same object (the same bytes, unless a legal
 // hold changed in between); the earlier version stays locked beside it.
@@ -53,6 +61,10 @@ struct ShipperOptions {
   // factory returning null: holds unknown (no legal holds are set).
   std::function<CoveringHoldsFn()> holds;
   std::function<int64_t()> clock;  // null: NowMicros()
+  // Asks for a checkpoint that covers the journal's last entry even when that is the last
+  // checkpoint's own entry (Checkpointer::RequestCheckpoint); null: idle segments are not
+  // closed. Must not block.
+  std::function<void()> request_checkpoint;
 };
 
 class Shipper {
@@ -84,6 +96,9 @@ class Shipper {
   Status Pass(std::string* kind);
   Status ShipRange(uint64_t first, uint64_t last, std::string* kind);
   Status SyncLegalHolds(std::string* kind);
+  // The idle rule above: asks for the closing checkpoint when it is due, else sets
+  // close_at_us_ to when it will be (0: nothing to close).
+  Status CloseIdleSegment();
   // Entries 1..ShippedThrough() are shipped (by the thread's own record).
   uint64_t ShippedThrough() const;
   // The failure kind of an S3 request's status.
@@ -107,6 +122,8 @@ class Shipper {
   uint64_t holds_synced_at_ = 0;           // NewestHoldChange() at the last SyncLegalHolds
   std::string last_logged_error_;          // "" : none since the last success
   int failures_ = 0;                       // in a row
+  int64_t close_at_us_ = 0;                // when CloseIdleSegment is next due; 0: not
+  uint64_t close_requested_for_ = 0;       // the first unshipped entry it was asked for
 
   mutable std::mutex mu_;
   std::condition_variable cv_;
