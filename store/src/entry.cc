@@ -99,6 +99,16 @@ enum AccessTag : uint32_t {
   kAccSeqs = 8,
 };
 
+// Index key entry tags.
+enum IndexKeyTag : uint32_t {
+  kIkTime = 1,
+  kIkDepartment = 2,
+  kIkKeyId = 3,
+  kIkSealed = 4,
+  kIkRecipient = 5,
+  kIkReason = 6,
+};
+
 // The shape of one entry kind's fields.
 struct FieldSpec {
   uint32_t max_tag;
@@ -160,6 +170,13 @@ constexpr FieldSpec kAccessSpec = {
     kAccSeqs,
     Bit(kAccSeqs),
     Bit(kAccTime) | Bit(kAccUid) | Bit(kAccOperation) | Bit(kAccAllowed),
+    0,
+};
+
+constexpr FieldSpec kIndexKeySpec = {
+    kIkReason,
+    Bit(kIkRecipient),
+    Bit(kIkTime) | Bit(kIkDepartment) | Bit(kIkKeyId) | Bit(kIkSealed) | Bit(kIkRecipient),
     0,
 };
 
@@ -326,6 +343,17 @@ std::string EncodeAccess(const AccessEntry& entry) {
   PutField(&out, kAccAllowed, FixedBE(entry.allowed ? 1 : 0, 1));
   PutOptionalField(&out, kAccOutcome, entry.outcome);
   for (const auto& r : entry.seqs) PutField(&out, kAccSeqs, EncodeRange(r));
+  return out;
+}
+
+std::string EncodeIndexKey(const IndexKeyEntry& entry) {
+  std::string out = Header(EntryKind::kIndexKey);
+  PutField(&out, kIkTime, EncodeTime(entry.time_us));
+  PutField(&out, kIkDepartment, entry.department);
+  PutField(&out, kIkKeyId, FixedBE(entry.key_id, 8));
+  PutField(&out, kIkSealed, entry.sealed);
+  for (const auto& r : entry.recipients) PutField(&out, kIkRecipient, DigestBytes(r));
+  PutOptionalField(&out, kIkReason, entry.reason);
   return out;
 }
 
@@ -653,6 +681,31 @@ Status DecodeAccess(std::string_view in, AccessEntry* entry) {
   });
 }
 
+Status DecodeIndexKey(std::string_view in, IndexKeyEntry* entry) {
+  *entry = IndexKeyEntry();
+  return DecodeFields(in, kIndexKeySpec, [&](uint32_t tag, std::string_view value) {
+    switch (tag) {
+      case kIkTime:
+        return ReadTime(value, &entry->time_us);
+      case kIkDepartment:
+        entry->department.assign(value);
+        return true;
+      case kIkKeyId:
+        return ReadFixed(value, 8, &entry->key_id);
+      case kIkSealed:
+        entry->sealed.assign(value);
+        return true;
+      case kIkRecipient:
+        entry->recipients.emplace_back();
+        return ReadDigest(value, &entry->recipients.back());
+      case kIkReason:
+        entry->reason.assign(value);
+        return true;
+    }
+    return false;
+  });
+}
+
 }  // namespace
 
 const char* EntryKindName(EntryKind kind) {
@@ -673,6 +726,8 @@ const char* EntryKindName(EntryKind kind) {
       return "dispose";
     case EntryKind::kAccess:
       return "access";
+    case EntryKind::kIndexKey:
+      return "index_key";
   }
   return "unknown";
 }
@@ -698,6 +753,8 @@ int64_t Entry::time_us() const {
       return dispose.time_us;
     case EntryKind::kAccess:
       return access.time_us;
+    case EntryKind::kIndexKey:
+      return index_key.time_us;
   }
   return 0;
 }
@@ -726,6 +783,9 @@ void Entry::set_time_us(int64_t t) {
     case EntryKind::kAccess:
       access.time_us = t;
       return;
+    case EntryKind::kIndexKey:
+      index_key.time_us = t;
+      return;
   }
 }
 
@@ -746,6 +806,8 @@ std::string EncodeEntry(const Entry& entry) {
       return EncodeDispose(entry.dispose);
     case EntryKind::kAccess:
       return EncodeAccess(entry.access);
+    case EntryKind::kIndexKey:
+      return EncodeIndexKey(entry.index_key);
   }
   return "";
 }
@@ -782,6 +844,9 @@ Status DecodeEntry(std::string_view in, Entry* entry) {
     case static_cast<uint8_t>(EntryKind::kAccess):
       entry->kind = EntryKind::kAccess;
       return DecodeAccess(in, &entry->access);
+    case static_cast<uint8_t>(EntryKind::kIndexKey):
+      entry->kind = EntryKind::kIndexKey;
+      return DecodeIndexKey(in, &entry->index_key);
   }
   return Corrupt("unknown entry kind " + std::to_string(kind));
 }

@@ -1556,6 +1556,9 @@ class TimingJournal : public Journal {
     Timed t(this, &c.entries);
     return j_->FindDisposal(seq, dispose_seq);
   }
+  Status ReadTerms(uint64_t seq, std::vector<TermSet>* out) override {
+    return j_->ReadTerms(seq, out);
+  }
   Status ReadPostings(uint64_t key_id, uint64_t hash, std::vector<Posting>* out) override {
     Timed t(this, &c.postings);
     size_t before = out->size();
