@@ -63,7 +63,8 @@ Status IndexKeyJournal::Sync(size_t* appended) {
     s = keys_->Keys(departments[d], false, &keys);
     if (s.IsNotFound()) s = Status::OK();
     std::vector<Sha256Digest> now;
-    for (const auto& r : SealingRecipients(*policy, {departments[d]})) now.push_back(r->fingerprint());
+    for (const auto& r : SealingRecipients(*policy, {departments[d]}))
+      now.push_back(r->fingerprint());
     now = Sorted(now);
     for (size_t i = 0; s.ok() && i < keys.size(); ++i) {
       auto it = latest.find(keys[i].id);

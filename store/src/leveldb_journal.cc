@@ -813,8 +813,7 @@ Status LevelDbJournal::RemoveUncommittedTransactions() {
 Status LevelDbJournal::Append(Entry* entries, size_t count, std::string_view final_chunk,
                               const Finalizer* finalize, const CheckpointMaker* make, uint64_t* seq,
                               const MessageEntry* disposed, const std::string* compact_range,
-                              const std::vector<TermSet>* terms,
-                              const leveldb::WriteBatch* also) {
+                              const std::vector<TermSet>* terms, const leveldb::WriteBatch* also) {
   if (!tree_error_.ok()) return tree_error_;
   Writer w;
   w.terms = terms;

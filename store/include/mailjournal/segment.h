@@ -97,10 +97,11 @@ struct VerifiedSegment {
 };
 
 // Checks a segment: the container and its members, each part's size and SHA-256 against
-// the manifest, that terms.bin decodes and names only message entries of the segment, the checkpoint's signature with `verifier`, that the entries are exactly
-// leaves first-1..last-1 of the checkpoint's tree, each content against its message entry,
-// and the manifest's statements that the entries determine (range, times, retain-until).
-// Corruption naming the first thing that failed otherwise.
+// the manifest, that terms.bin decodes and names only message entries of the segment, the
+// checkpoint's signature with `verifier`, that the entries are exactly leaves first-1..last-1 of
+// the checkpoint's tree, each content against its message entry, and the manifest's statements that
+// the entries determine (range, times, retain-until). Corruption naming the first thing that failed
+// otherwise.
 Status VerifySegment(std::string_view bytes, const NoteVerifier& verifier, VerifiedSegment* out);
 
 // The members of a segment's container in order, (name, bytes): manifest.json first.
