@@ -67,7 +67,7 @@ sigset_t BlockSignals() {
 }
 
 // What a policy load changes besides the policy: the holds (retention) and the recipients
-// the index keys are sealed to (index_key_journal).
+// the index keys are sealed to (index_key_journal; null when they are not journaled).
 struct PolicyDependents {
   Retention* retention;
   IndexKeyJournal* index_key_journal;
@@ -147,7 +147,9 @@ Status ReloadPolicy(PolicyHolder* policies, const PolicyDependents& dependents,
     // The index keys follow the keys their departments' mail is sealed to. A failure
     // leaves the policy in force; the next load tries again.
     size_t appended = 0;
-    Status k = dependents.index_key_journal->Sync(&appended);
+    Status k = dependents.index_key_journal == nullptr
+                   ? Status::OK()
+                   : dependents.index_key_journal->Sync(&appended);
     if (!k.ok()) {
       Log(LOG_ERR, "index keys not journaled for this policy: %s", k.message().c_str());
     } else if (appended > 0) {
@@ -343,16 +345,19 @@ int Run(int argc, char** argv) {
   PolicyHolder policies(config.policy, journal.get());
   Retention retention(journal.get(), &policies);
   IndexKeyJournal index_key_journal(journal.get(), &policies, &index_keys);
-  index_keys.SetNewKeyObserver([&index_key_journal](const std::string& department,
-                                                    const IndexKey& key,
-                                                    const std::string& reason) {
-    Status k = index_key_journal.Record(department, key, reason);
-    if (!k.ok()) {
-      Log(LOG_ERR, "index key of %s not journaled (the next policy load retries): %s",
-          department.c_str(), k.message().c_str());
-    }
-  });
-  const PolicyDependents dependents{&retention, &index_key_journal};
+  const bool journal_index_keys = IndexKeyEntriesWanted(config);
+  if (journal_index_keys) {
+    index_keys.SetNewKeyObserver([&index_key_journal](const std::string& department,
+                                                      const IndexKey& key,
+                                                      const std::string& reason) {
+      Status k = index_key_journal.Record(department, key, reason);
+      if (!k.ok()) {
+        Log(LOG_ERR, "index key of %s not journaled (the next policy load retries): %s",
+            department.c_str(), k.message().c_str());
+      }
+    });
+  }
+  const PolicyDependents dependents{&retention, journal_index_keys ? &index_key_journal : nullptr};
   s = retention.Open();
   if (!s.ok()) return startup_failure(EX_IOERR, s);
   std::vector<PolicyError> policy_errors;

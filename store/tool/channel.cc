@@ -163,11 +163,17 @@ class LocalChannel : public Channel {
         retention_(journal_.get(), &policies_),
         direct_(&handler_, ProcessCaller()) {
     policies_.LoadFromJournal();
-    // A reindex run here rotates the key: journaled as the daemon would (a failure leaves
-    // it to the daemon's next policy load).
+    // A reindex run here rotates the key: journaled as the daemon would, when the journal
+    // holds index_key entries already (the daemon's index_key_entries setting is not known
+    // here; a failure leaves it to the daemon's next policy load).
     index_keys_.SetNewKeyObserver(
         [this](const std::string& department, const IndexKey& key, const std::string& reason) {
-          index_key_journal_.Record(department, key, reason);
+          bool journaled = false;
+          journal_->ScanKind(EntryKind::kIndexKey, 0, true, [&](uint64_t, const Entry&) {
+            journaled = true;
+            return false;
+          });
+          if (journaled) index_key_journal_.Record(department, key, reason);
         });
     retention_open_ = retention_.Open();
     AddPolicyOperations(&policies_, nullptr, &handler_);

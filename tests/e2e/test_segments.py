@@ -132,7 +132,7 @@ class SegmentsTest(harness.E2ETestCase):
         cls.key, cls.vkey, _ = make_signing_key(cls)
         cls.offhost = make_checkpoint_dir(cls)
         cls.env = harness.E2E(daemon_args=["--signing-key", cls.key, "--checkpoint-interval", "1",
-                                           "--checkpoint-dir", cls.offhost])
+                                           "--checkpoint-dir", cls.offhost, "--index-key-entries"])
         cls.env.__enter__()
         cls.addClassCleanup(cls.env.close)
         cls.sent = [cls.env.send_ok(message_bytes(n)) for n in range(1, 6)]
@@ -159,6 +159,7 @@ class SegmentsTest(harness.E2ETestCase):
         self.assertEqual(report["tree_size"], self.quiet - 1)
         self.assertEqual(report["messages"], len(self.sent))
         self.assertEqual(report["without_content"], 0)
+        self.assertEqual(report["indexed"], len(self.sent))
 
         parts = members(self.whole)
         names = [n for n, _ in parts]
