@@ -64,6 +64,9 @@ const std::vector<SettingInfo>& DaemonSettings() {
       {"checkpoint_dir", "directory for off-host copies of the checkpoints", &C::checkpoint_dir},
       {"purge_interval", "seconds between scheduled purges (0: none)", &C::purge_interval},
       {"index_keys", "directory of the departments' search index keys", &C::index_keys},
+      {"index_key_entries",
+       "journal the index keys sealed to the officers' keys (also on when shipping)", nullptr,
+       &C::index_key_entries},
       {"metrics_dir", "directory for Prometheus metrics (mailjournald.prom; none: off)",
        &C::metrics_dir},
       {"metrics_interval", "seconds between metrics updates", &C::metrics_interval},
@@ -254,6 +257,10 @@ void ValidateConfig(DaemonConfig* config, std::vector<std::string>* errors) {
 }
 
 bool ShippingConfigured(const DaemonConfig& config) { return !config.s3_bucket.empty(); }
+
+bool IndexKeyEntriesWanted(const DaemonConfig& config) {
+  return config.index_key_entries || ShippingConfigured(config);
+}
 
 Status MakeS3Config(const DaemonConfig& config, S3Config* s3) {
   S3Config made;

@@ -35,6 +35,10 @@ struct DaemonConfig {
   // The departments' search index keys (mailjournal/index_keys.h): outside the journal, so
   // that a copy of the journal alone cannot test guessed words against its index.
   std::string index_keys = "/etc/mailjournal/index-keys";
+  // Journal each index key sealed to its department's and the escrow keys (index_key
+  // entries), so that segments can be searched without this host; also on when shipping
+  // is configured (IndexKeyEntriesWanted).
+  bool index_key_entries = false;
   // Prometheus text-format metrics, rewritten every metrics_interval seconds as
   // METRICS_DIR/mailjournald.prom (node_exporter's textfile collector); "" : none.
   std::string metrics_dir;
@@ -109,6 +113,9 @@ void ValidateConfig(DaemonConfig* config, std::vector<std::string>* errors);
 
 // Whether segments are shipped to S3 (s3_bucket is set).
 bool ShippingConfigured(const DaemonConfig& config);
+// Whether the daemon journals its index keys (index_key entries): index_key_entries set, or
+// shipping configured (the segments leave the host and an auditor searches them).
+bool IndexKeyEntriesWanted(const DaemonConfig& config);
 
 // The S3 client configuration of the s3_* settings, with the keys read from s3_credentials
 // (mailjournal/s3_config.h: LoadS3Credentials, then ValidateS3Config). The status names

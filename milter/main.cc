@@ -27,6 +27,7 @@
 #include "mailjournal/access.h"
 #include "mailjournal/admin_protocol.h"
 #include "mailjournal/audit_admin.h"
+#include "mailjournal/index_key_journal.h"
 #include "mailjournal/index_keys.h"
 #include "mailjournal/journal.h"
 #include "mailjournal/journal_summary.h"
@@ -66,20 +67,27 @@ sigset_t BlockSignals() {
   return set;
 }
 
-Status ReloadPolicy(PolicyHolder* policies, Retention* retention, DaemonMetrics* metrics,
-                    const std::string& reason, std::vector<PolicyError>* errors = nullptr,
-                    uint64_t* seq = nullptr);
-Status ReloadRunningPolicy(PolicyHolder* policies, Retention* retention, DaemonMetrics* metrics,
-                           const std::string& reason, std::vector<PolicyError>* errors = nullptr,
-                           uint64_t* seq = nullptr);
+// What a policy load changes besides the policy: the holds (retention) and the recipients
+// the index keys are sealed to (index_key_journal; null when they are not journaled).
+struct PolicyDependents {
+  Retention* retention;
+  IndexKeyJournal* index_key_journal;
+};
+
+Status ReloadPolicy(PolicyHolder* policies, const PolicyDependents& dependents,
+                    DaemonMetrics* metrics, const std::string& reason,
+                    std::vector<PolicyError>* errors = nullptr, uint64_t* seq = nullptr);
+Status ReloadRunningPolicy(PolicyHolder* policies, const PolicyDependents& dependents,
+                           DaemonMetrics* metrics, const std::string& reason,
+                           std::vector<PolicyError>* errors = nullptr, uint64_t* seq = nullptr);
 
 // Reloads the policy on SIGUSR1 until stopped: Stop() sets the flag and wakes the thread
 // with SIGUSR1 itself.
 class ReloadSignalThread {
  public:
-  ReloadSignalThread(PolicyHolder* policies, Retention* retention, DaemonMetrics* metrics)
+  ReloadSignalThread(PolicyHolder* policies, PolicyDependents dependents, DaemonMetrics* metrics)
       : policies_(policies),
-        retention_(retention),
+        dependents_(dependents),
         metrics_(metrics),
         thread_(&ReloadSignalThread::Run, this) {}
   ~ReloadSignalThread() { Stop(); }
@@ -99,12 +107,12 @@ class ReloadSignalThread {
       int sig = 0;
       if (sigwait(&set, &sig) != 0) continue;
       if (stopping_) return;
-      ReloadRunningPolicy(policies_, retention_, metrics_, "reload (SIGUSR1)");
+      ReloadRunningPolicy(policies_, dependents_, metrics_, "reload (SIGUSR1)");
     }
   }
 
   PolicyHolder* const policies_;
-  Retention* const retention_;
+  const PolicyDependents dependents_;
   DaemonMetrics* const metrics_;
   std::atomic<bool> stopping_{false};
   std::thread thread_;
@@ -123,12 +131,12 @@ std::string UnixSocketPath(const std::string& spec) {
 // found are also appended to *errors, and the entry's number set in *seq, when not null.
 // The load goes through the retention (Retention::LoadPolicy), as it changes the holds in
 // force. The outcome is counted in *metrics.
-Status ReloadPolicy(PolicyHolder* policies, Retention* retention, DaemonMetrics* metrics,
-                    const std::string& reason, std::vector<PolicyError>* errors,
-                    uint64_t* seq_out) {
+Status ReloadPolicy(PolicyHolder* policies, const PolicyDependents& dependents,
+                    DaemonMetrics* metrics, const std::string& reason,
+                    std::vector<PolicyError>* errors, uint64_t* seq_out) {
   std::vector<PolicyError> found;
   uint64_t seq = 0;
-  Status s = retention->LoadPolicy(reason, &found, &seq);
+  Status s = dependents.retention->LoadPolicy(reason, &found, &seq);
   metrics->PolicyLoaded(s.ok());
   if (seq_out != nullptr) *seq_out = seq;
   for (const PolicyError& e : found) Log(LOG_ERR, "%s", e.ToString().c_str());
@@ -137,6 +145,17 @@ Status ReloadPolicy(PolicyHolder* policies, Retention* retention, DaemonMetrics*
     Log(LOG_INFO, "policy %s loaded (%s): seq=%llu digest=%s", policies->path().c_str(),
         reason.c_str(), static_cast<unsigned long long>(seq),
         DigestToJson(policies->Active()->digest()).get<std::string>().c_str());
+    // The index keys follow the keys their departments' mail is sealed to. A failure
+    // leaves the policy in force; the next load tries again.
+    size_t appended = 0;
+    Status k = dependents.index_key_journal == nullptr
+                   ? Status::OK()
+                   : dependents.index_key_journal->Sync(&appended);
+    if (!k.ok()) {
+      Log(LOG_ERR, "index keys not journaled for this policy: %s", k.message().c_str());
+    } else if (appended > 0) {
+      Log(LOG_INFO, "journaled %zu index_key entries", appended);
+    }
   } else {
     Log(LOG_ERR, "%s", s.message().c_str());
   }
@@ -145,12 +164,12 @@ Status ReloadPolicy(PolicyHolder* policies, Retention* retention, DaemonMetrics*
 
 // ReloadPolicy for the daemon that serves: told to the service manager (service_notify.h) as
 // RELOADING, then READY with the outcome as the status.
-Status ReloadRunningPolicy(PolicyHolder* policies, Retention* retention, DaemonMetrics* metrics,
-                           const std::string& reason, std::vector<PolicyError>* errors,
-                           uint64_t* seq_out) {
+Status ReloadRunningPolicy(PolicyHolder* policies, const PolicyDependents& dependents,
+                           DaemonMetrics* metrics, const std::string& reason,
+                           std::vector<PolicyError>* errors, uint64_t* seq_out) {
   NotifyReloading("reloading the policy (" + reason + ")");
   uint64_t seq = 0;
-  Status s = ReloadPolicy(policies, retention, metrics, reason, errors, &seq);
+  Status s = ReloadPolicy(policies, dependents, metrics, reason, errors, &seq);
   if (seq_out != nullptr) *seq_out = seq;
   NotifyReady(s.ok()
                   ? "journaling, policy loaded at seq " + std::to_string(seq) + " (" + reason + ")"
@@ -325,13 +344,28 @@ int Run(int argc, char** argv) {
   IndexKeyStore index_keys(config.index_keys);
 
   // 5. The policy: journaled before it classifies any message. The retention knows the holds
-  // placed in the journal, which the policy's must not clash with.
+  // placed in the journal, which the policy's must not clash with. The index keys are
+  // journaled, sealed to the keys of the policy in force, when made and when those change.
   PolicyHolder policies(config.policy, journal.get());
   Retention retention(journal.get(), &policies);
+  IndexKeyJournal index_key_journal(journal.get(), &policies, &index_keys);
+  const bool journal_index_keys = IndexKeyEntriesWanted(config);
+  if (journal_index_keys) {
+    index_keys.SetNewKeyObserver([&index_key_journal](const std::string& department,
+                                                      const IndexKey& key,
+                                                      const std::string& reason) {
+      Status k = index_key_journal.Record(department, key, reason);
+      if (!k.ok()) {
+        Log(LOG_ERR, "index key of %s not journaled (the next policy load retries): %s",
+            department.c_str(), k.message().c_str());
+      }
+    });
+  }
+  const PolicyDependents dependents{&retention, journal_index_keys ? &index_key_journal : nullptr};
   s = retention.Open();
   if (!s.ok()) return startup_failure(EX_IOERR, s);
   std::vector<PolicyError> policy_errors;
-  s = ReloadPolicy(&policies, &retention, &metrics, "start", &policy_errors);
+  s = ReloadPolicy(&policies, dependents, &metrics, "start", &policy_errors);
   if (!s.ok()) {
     if (!config.foreground) {
       for (const PolicyError& e : policy_errors) std::cerr << e.ToString() << "\n";
@@ -346,8 +380,8 @@ int Run(int argc, char** argv) {
                        RolePermissions(&policies, getuid()));
   AddPolicyOperations(
       &policies,
-      [&policies, &retention, &metrics](std::vector<PolicyError>* errors, uint64_t* seq) {
-        return ReloadRunningPolicy(&policies, &retention, &metrics, "reload (admin socket)", errors,
+      [&policies, &dependents, &metrics](std::vector<PolicyError>* errors, uint64_t* seq) {
+        return ReloadRunningPolicy(&policies, dependents, &metrics, "reload (admin socket)", errors,
                                    seq);
       },
       &handler);
@@ -412,7 +446,7 @@ int Run(int argc, char** argv) {
     metrics_writer->Start();
   }
   admin.Start(&handler);
-  ReloadSignalThread reloader(&policies, &retention, &metrics);
+  ReloadSignalThread reloader(&policies, dependents, &metrics);
   OpenMilterJournal(journal.get(), &policies, &index_keys, &metrics);
   Log(LOG_INFO, "mailjournald %s started: journal=%s milter=%s admin=%s last_seq=%llu",
       MAILJOURNAL_VERSION, config.journal.c_str(), config.milter_socket.c_str(),

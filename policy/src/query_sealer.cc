@@ -8,11 +8,7 @@
 
 namespace mailjournal {
 
-namespace {
-
-// The keys to seal to: the departments' (every department's when none is named) and the
-// escrow keys, each once.
-RecipientKeys QueryRecipients(const Policy& policy, const std::vector<std::string>& departments) {
+RecipientKeys SealingRecipients(const Policy& policy, const std::vector<std::string>& departments) {
   std::vector<std::string> files;
   for (const PolicyKey& k : policy.Keys()) {
     bool named = departments.empty() || k.department.empty();
@@ -28,14 +24,12 @@ RecipientKeys QueryRecipients(const Policy& policy, const std::vector<std::strin
   return recipients;
 }
 
-}  // namespace
-
 QuerySealer PolicyQuerySealer(const PolicyHolder* holder) {
   return [holder](const std::vector<std::string>& departments, const std::string& query,
                   nlohmann::json* record) {
     std::shared_ptr<const Policy> policy = holder->Active();
     RecipientKeys recipients;
-    if (policy != nullptr) recipients = QueryRecipients(*policy, departments);
+    if (policy != nullptr) recipients = SealingRecipients(*policy, departments);
     if (recipients.empty()) {
       *record = {{"query_unrecorded", "no key to seal the query to"}};
       return Status::OK();

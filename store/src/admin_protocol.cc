@@ -7,6 +7,7 @@
 
 #include "mailjournal/checkpoint.h"
 #include "mailjournal/journal_summary.h"
+#include "mailjournal/openssl_util.h"
 #include "mailjournal/sha256.h"
 #include "mailjournal/time_util.h"
 
@@ -405,6 +406,21 @@ json DigestToJson(const Sha256Digest& d) {
   return HexEncode(std::string_view(reinterpret_cast<const char*>(d.data()), d.size()));
 }
 
+json IndexKeyToJson(uint64_t seq, const IndexKeyEntry& entry) {
+  char id[17];
+  snprintf(id, sizeof id, "%016llx", static_cast<unsigned long long>(entry.key_id));
+  json recipients = json::array();
+  for (const auto& r : entry.recipients) recipients.push_back(DigestToJson(r));
+  return json{{"seq", seq},
+              {"kind", "index_key"},
+              {"time", FormatTimeUtc(entry.time_us)},
+              {"department", entry.department},
+              {"key_id", id},
+              {"reason", entry.reason},
+              {"recipients", recipients},
+              {"sealed", Base64Encode(entry.sealed)}};
+}
+
 json EntryToJson(uint64_t seq, const Entry& entry) {
   switch (entry.kind) {
     case EntryKind::kPolicy:
@@ -433,6 +449,8 @@ json EntryToJson(uint64_t seq, const Entry& entry) {
       return DisposeToJson(seq, entry.dispose);
     case EntryKind::kAccess:
       return AccessToJson(seq, entry.access);
+    case EntryKind::kIndexKey:
+      return IndexKeyToJson(seq, entry.index_key);
     case EntryKind::kShip:
       return ShipToJson(seq, entry.ship);
     case EntryKind::kMessage:

@@ -99,6 +99,16 @@ enum AccessTag : uint32_t {
   kAccSeqs = 8,
 };
 
+// Index key entry tags.
+enum IndexKeyTag : uint32_t {
+  kIkTime = 1,
+  kIkDepartment = 2,
+  kIkKeyId = 3,
+  kIkSealed = 4,
+  kIkRecipient = 5,
+  kIkReason = 6,
+};
+
 // Ship entry tags.
 enum ShipTag : uint32_t {
   kShipTime = 1,
@@ -174,6 +184,13 @@ constexpr FieldSpec kAccessSpec = {
     kAccSeqs,
     Bit(kAccSeqs),
     Bit(kAccTime) | Bit(kAccUid) | Bit(kAccOperation) | Bit(kAccAllowed),
+    0,
+};
+
+constexpr FieldSpec kIndexKeySpec = {
+    kIkReason,
+    Bit(kIkRecipient),
+    Bit(kIkTime) | Bit(kIkDepartment) | Bit(kIkKeyId) | Bit(kIkSealed) | Bit(kIkRecipient),
     0,
 };
 
@@ -348,6 +365,17 @@ std::string EncodeAccess(const AccessEntry& entry) {
   PutField(&out, kAccAllowed, FixedBE(entry.allowed ? 1 : 0, 1));
   PutOptionalField(&out, kAccOutcome, entry.outcome);
   for (const auto& r : entry.seqs) PutField(&out, kAccSeqs, EncodeRange(r));
+  return out;
+}
+
+std::string EncodeIndexKey(const IndexKeyEntry& entry) {
+  std::string out = Header(EntryKind::kIndexKey);
+  PutField(&out, kIkTime, EncodeTime(entry.time_us));
+  PutField(&out, kIkDepartment, entry.department);
+  PutField(&out, kIkKeyId, FixedBE(entry.key_id, 8));
+  PutField(&out, kIkSealed, entry.sealed);
+  for (const auto& r : entry.recipients) PutField(&out, kIkRecipient, DigestBytes(r));
+  PutOptionalField(&out, kIkReason, entry.reason);
   return out;
 }
 
@@ -690,6 +718,31 @@ Status DecodeAccess(std::string_view in, AccessEntry* entry) {
   });
 }
 
+Status DecodeIndexKey(std::string_view in, IndexKeyEntry* entry) {
+  *entry = IndexKeyEntry();
+  return DecodeFields(in, kIndexKeySpec, [&](uint32_t tag, std::string_view value) {
+    switch (tag) {
+      case kIkTime:
+        return ReadTime(value, &entry->time_us);
+      case kIkDepartment:
+        entry->department.assign(value);
+        return true;
+      case kIkKeyId:
+        return ReadFixed(value, 8, &entry->key_id);
+      case kIkSealed:
+        entry->sealed.assign(value);
+        return true;
+      case kIkRecipient:
+        entry->recipients.emplace_back();
+        return ReadDigest(value, &entry->recipients.back());
+      case kIkReason:
+        entry->reason.assign(value);
+        return true;
+    }
+    return false;
+  });
+}
+
 Status DecodeShip(std::string_view in, ShipEntry* entry) {
   *entry = ShipEntry();
   Status s = DecodeFields(in, kShipSpec, [&](uint32_t tag, std::string_view value) {
@@ -752,6 +805,8 @@ const char* EntryKindName(EntryKind kind) {
       return "dispose";
     case EntryKind::kAccess:
       return "access";
+    case EntryKind::kIndexKey:
+      return "index_key";
     case EntryKind::kShip:
       return "ship";
   }
@@ -779,6 +834,8 @@ int64_t Entry::time_us() const {
       return dispose.time_us;
     case EntryKind::kAccess:
       return access.time_us;
+    case EntryKind::kIndexKey:
+      return index_key.time_us;
     case EntryKind::kShip:
       return ship.time_us;
   }
@@ -809,6 +866,9 @@ void Entry::set_time_us(int64_t t) {
     case EntryKind::kAccess:
       access.time_us = t;
       return;
+    case EntryKind::kIndexKey:
+      index_key.time_us = t;
+      return;
     case EntryKind::kShip:
       ship.time_us = t;
       return;
@@ -832,6 +892,8 @@ std::string EncodeEntry(const Entry& entry) {
       return EncodeDispose(entry.dispose);
     case EntryKind::kAccess:
       return EncodeAccess(entry.access);
+    case EntryKind::kIndexKey:
+      return EncodeIndexKey(entry.index_key);
     case EntryKind::kShip:
       return EncodeShip(entry.ship);
   }
@@ -870,6 +932,9 @@ Status DecodeEntry(std::string_view in, Entry* entry) {
     case static_cast<uint8_t>(EntryKind::kAccess):
       entry->kind = EntryKind::kAccess;
       return DecodeAccess(in, &entry->access);
+    case static_cast<uint8_t>(EntryKind::kIndexKey):
+      entry->kind = EntryKind::kIndexKey;
+      return DecodeIndexKey(in, &entry->index_key);
     case static_cast<uint8_t>(EntryKind::kShip):
       entry->kind = EntryKind::kShip;
       return DecodeShip(in, &entry->ship);

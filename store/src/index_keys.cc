@@ -170,15 +170,20 @@ Status IndexKeyStore::Write(const std::string& department, const std::vector<Ind
 
 Status IndexKeyStore::Keys(const std::string& department, bool create,
                            std::vector<IndexKey>* keys) {
-  std::lock_guard<std::mutex> l(mu_);
-  Status s = Load(department, keys);
-  if (!s.IsNotFound() || !create) return s;
-  std::array<uint8_t, 32> secret;
-  if (RAND_bytes(secret.data(), secret.size()) != 1) {
-    return Status::Internal(OpenSslErrors("index key: no random bytes"));
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    Status s = Load(department, keys);
+    if (!s.IsNotFound() || !create) return s;
+    std::array<uint8_t, 32> secret;
+    if (RAND_bytes(secret.data(), secret.size()) != 1) {
+      return Status::Internal(OpenSslErrors("index key: no random bytes"));
+    }
+    keys->assign(1, MakeIndexKey(secret));
+    s = Write(department, *keys);
+    if (!s.ok()) return s;
   }
-  keys->assign(1, MakeIndexKey(secret));
-  return Write(department, *keys);
+  if (observer_) observer_(department, keys->front(), "created");
+  return Status::OK();
 }
 
 Status IndexKeyStore::Departments(std::vector<std::string>* departments) {
@@ -201,7 +206,7 @@ Status IndexKeyStore::Departments(std::vector<std::string>* departments) {
 }
 
 Status IndexKeyStore::Rotate(const std::string& department, IndexKey* key) {
-  std::lock_guard<std::mutex> l(mu_);
+  std::unique_lock<std::mutex> l(mu_);
   std::vector<IndexKey> keys;
   Status s = Load(department, &keys);
   if (!s.ok() && !s.IsNotFound()) return s;
@@ -211,7 +216,10 @@ Status IndexKeyStore::Rotate(const std::string& department, IndexKey* key) {
   }
   *key = MakeIndexKey(secret);
   keys.insert(keys.begin(), *key);
-  return Write(department, keys);
+  s = Write(department, keys);
+  l.unlock();
+  if (s.ok() && observer_) observer_(department, *key, "rotated");
+  return s;
 }
 
 Status IndexKeyStore::RetireOld(const std::string& department) {

@@ -9,9 +9,10 @@
 //   'x' u64 until u64 seq  -> "" for every message whose content is stored; until is its
 //                             retain-until time with the sign bit flipped (so it sorts)
 //   'd' u64 message seq    -> u64 seq of the dispose entry that names the message
-//   't', 'i', "mindexblock" -> search postings (postings.h)
+//   't', 'u', 'i', "mindexblock" -> search postings (postings.h)
 // All integers big-endian, so appends are sequential in LevelDB's key order. Format "1"
-// journals (before 'k', 'x' and 'd') get the indexes when first opened.
+// journals (before 'k', 'x' and 'd') get the indexes when first opened; format "2" ones
+// (before the 'u' markers, when merges deleted the 't' records) a marker for each 't'.
 #include "leveldb_journal.h"
 
 #include <fcntl.h>
@@ -44,14 +45,45 @@ namespace mailjournal {
 
 namespace {
 
-constexpr char kFormat[] = "2";
+constexpr char kFormat[] = "3";
+constexpr char kFormatWithoutMarkers[] = "2";
 constexpr char kFormatWithoutIndexes[] = "1";
 constexpr char kLatestPolicyKey[] = "mpolicy";
 constexpr char kTreeKey[] = "mtree";  // the Merkle tree's compact range after the last entry
 // The range of transactions whose content was disposed of and not yet compacted away
-// (u64 first, u64 last), written with the dispose entries, removed after the compaction:
-// a crash in between leaves the compaction to the next CompactDisposed.
+// (u64 first, u64 last), then the range of those messages' sequence numbers, whose search
+// terms went with them (u64 first, u64 last; absent in records written before), written
+// with the dispose entries, removed after the compaction: a crash in between leaves the
+// compaction to the next CompactDisposed.
 constexpr char kCompactKey[] = "mcompact";
+
+// What DisposeMessages deleted and CompactDisposed has not compacted yet; empty when
+// max_txn is 0.
+struct DisposedRange {
+  uint64_t min_txn = UINT64_MAX, max_txn = 0;
+  uint64_t min_seq = UINT64_MAX, max_seq = 0;
+  void Add(const DisposedRange& o) {
+    min_txn = std::min(min_txn, o.min_txn);
+    max_txn = std::max(max_txn, o.max_txn);
+    min_seq = std::min(min_seq, o.min_seq);
+    max_seq = std::max(max_seq, o.max_seq);
+  }
+  std::string Encode() const {
+    std::string v;
+    for (uint64_t x : {min_txn, max_txn, min_seq, max_seq}) AppendBE(&v, x, 8);
+    return v;
+  }
+  bool Decode(const std::string& v) {
+    if (v.size() != 16 && v.size() != 32) return false;
+    min_txn = ReadBE(v.data(), 8);
+    max_txn = ReadBE(v.data() + 8, 8);
+    if (v.size() == 32) {
+      min_seq = ReadBE(v.data() + 16, 8);
+      max_seq = ReadBE(v.data() + 24, 8);
+    }
+    return true;
+  }
+};
 
 std::string EntryKey(uint64_t seq) {
   std::string k("e");
@@ -324,6 +356,12 @@ class LevelDbJournal : public Journal {
     return s;
   }
 
+  Status ReadTerms(uint64_t seq, std::vector<TermSet>* out) override {
+    std::shared_lock<std::shared_mutex> dl(db_mu_);
+    if (db_ == nullptr) return Unusable();
+    return PostingStore::ReadTerms(db_.get(), seq, out);
+  }
+
   Status DropIndexKey(uint64_t key_id) override {
     std::shared_lock<std::shared_mutex> dl(db_mu_);
     if (db_ == nullptr) return Unusable();
@@ -340,8 +378,8 @@ class LevelDbJournal : public Journal {
     *postings_bytes = *journal_bytes = 0;
     std::shared_lock<std::shared_mutex> dl(db_mu_);
     if (db_ == nullptr) return;
-    // 'i' and 't' are adjacent to nothing else of the index: "i".."j" and "t".."u".
-    leveldb::Range ranges[3] = {{"i", "j"}, {"t", "u"}, {"", "\xff"}};
+    // 'i', 't' and 'u' are adjacent to nothing else of the index: "i".."j" and "t".."v".
+    leveldb::Range ranges[3] = {{"i", "j"}, {"t", "v"}, {"", "\xff"}};
     uint64_t sizes[3] = {0, 0, 0};
     db_->GetApproximateSizes(ranges, 3, sizes);
     *postings_bytes = sizes[0] + sizes[1];
@@ -386,6 +424,7 @@ class LevelDbJournal : public Journal {
     const MessageEntry* disposed = nullptr;       // per dispose entry, the message it names
     const std::string* compact_range = nullptr;   // the new kCompactKey value, if any
     const std::vector<TermSet>* terms = nullptr;  // a message's search postings
+    const leveldb::WriteBatch* also = nullptr;    // more to write with the entries
     Status status;
     uint64_t seq = 0;
     bool done = false;
@@ -417,13 +456,16 @@ class LevelDbJournal : public Journal {
   Status Append(Entry* entries, size_t count, std::string_view final_chunk,
                 const Finalizer* finalize, const CheckpointMaker* make, uint64_t* seq,
                 const MessageEntry* disposed = nullptr, const std::string* compact_range = nullptr,
-                const std::vector<TermSet>* terms = nullptr);
+                const std::vector<TermSet>* terms = nullptr,
+                const leveldb::WriteBatch* also = nullptr);
   // Adds the index records of entry `seq` (and, for a dispose entry, the deletions of its
   // message's content) to batch.
   void IndexEntry(const Entry& entry, uint64_t seq, const MessageEntry* disposed,
                   leveldb::WriteBatch* batch);
   // Builds the 'k' and 'x' indexes of a format "1" journal. REQUIRES: as OpenDatabase.
   Status BuildIndexes();
+  // Marks every 't' record of a format "2" journal unmerged. REQUIRES: as OpenDatabase.
+  Status AddUnmergedMarkers();
   // Loads the range of disposed content not yet compacted (kCompactKey).
   Status LoadCompactRange();
   int64_t Now() const { return options_.clock ? options_.clock() : NowMicros(); }
@@ -474,6 +516,7 @@ class LevelDbJournal : public Journal {
   Status tree_error_;            // set at open when the stored tree does not cover the entries
   int64_t last_time_us_ = 0;     // GUARDED_BY(mu_); commit times never go backwards
   bool needs_indexes_ = false;   // a format "1" journal, until BuildIndexes()
+  bool needs_markers_ = false;   // a format "1" or "2" journal, until AddUnmergedMarkers()
 
   PostingStore postings_;
   // The background merge of postings (MergePostings), woken by commits.
@@ -484,8 +527,7 @@ class LevelDbJournal : public Journal {
   bool merger_stop_ = false;   // GUARDED_BY(merger_mu_)
 
   std::mutex disposed_mu_;
-  uint64_t disposed_min_txn_ = UINT64_MAX;  // GUARDED_BY(disposed_mu_): not yet compacted
-  uint64_t disposed_max_txn_ = 0;           // GUARDED_BY(disposed_mu_)
+  DisposedRange disposed_;  // GUARDED_BY(disposed_mu_): not yet compacted
 };
 
 Status LevelDbJournal::Open() {
@@ -556,6 +598,7 @@ Status LevelDbJournal::OpenDatabase() {
   }
   s = LoadTree();
   if (s.ok() && needs_indexes_) s = BuildIndexes();
+  if (s.ok() && needs_markers_) s = AddUnmergedMarkers();
   if (s.ok()) s = LoadCompactRange();
   if (s.ok()) s = postings_.Load(db_.get());
   return s;
@@ -566,10 +609,10 @@ Status LevelDbJournal::LoadCompactRange() {
   leveldb::Status ls = db_->Get(leveldb::ReadOptions(), kCompactKey, &value);
   if (ls.IsNotFound()) return Status::OK();
   if (!ls.ok()) return FromLevelDb(ls, "journal " + options_.dir);
-  if (value.size() != 16) return Status::Corruption("journal: bad compaction record");
+  DisposedRange range;
+  if (!range.Decode(value)) return Status::Corruption("journal: bad compaction record");
   std::lock_guard<std::mutex> l(disposed_mu_);
-  disposed_min_txn_ = std::min(disposed_min_txn_, ReadBE(value.data(), 8));
-  disposed_max_txn_ = std::max(disposed_max_txn_, ReadBE(value.data() + 8, 8));
+  disposed_.Add(range);
   return Status::OK();
 }
 
@@ -580,11 +623,23 @@ Status LevelDbJournal::BuildIndexes() {
     return true;
   });
   if (!s.ok()) return s;
-  batch.Put("mformat", kFormat);
+  batch.Put("mformat", kFormatWithoutMarkers);
   leveldb::WriteOptions wo;
   wo.sync = true;
   s = FromLevelDb(db_->Write(wo, &batch), "journal " + options_.dir + ": indexes");
   if (s.ok()) needs_indexes_ = false;
+  return s;
+}
+
+Status LevelDbJournal::AddUnmergedMarkers() {
+  leveldb::WriteBatch batch;
+  Status s = PostingStore::MarkAllUnmerged(db_.get(), &batch);
+  if (!s.ok()) return s;
+  batch.Put("mformat", kFormat);
+  leveldb::WriteOptions wo;
+  wo.sync = true;
+  s = FromLevelDb(db_->Write(wo, &batch), "journal " + options_.dir + ": search markers");
+  if (s.ok()) needs_markers_ = false;
   return s;
 }
 
@@ -717,6 +772,9 @@ Status LevelDbJournal::InitMetadata() {
     return FromLevelDb(ls, "journal " + options_.dir);
   } else if (value == kFormatWithoutIndexes) {
     needs_indexes_ = true;
+    needs_markers_ = true;
+  } else if (value == kFormatWithoutMarkers) {
+    needs_markers_ = true;
   } else if (value != kFormat) {
     return Status::Corruption("journal " + options_.dir + ": unsupported journal format '" + value +
                               "'");
@@ -755,10 +813,11 @@ Status LevelDbJournal::RemoveUncommittedTransactions() {
 Status LevelDbJournal::Append(Entry* entries, size_t count, std::string_view final_chunk,
                               const Finalizer* finalize, const CheckpointMaker* make, uint64_t* seq,
                               const MessageEntry* disposed, const std::string* compact_range,
-                              const std::vector<TermSet>* terms) {
+                              const std::vector<TermSet>* terms, const leveldb::WriteBatch* also) {
   if (!tree_error_.ok()) return tree_error_;
   Writer w;
   w.terms = terms;
+  w.also = also;
   w.disposed = disposed;
   w.compact_range = compact_range;
   w.entries = entries;
@@ -810,6 +869,7 @@ Status LevelDbJournal::Append(Entry* entries, size_t count, std::string_view fin
       if (!x->status.ok()) continue;
     }
     if (x->compact_range != nullptr) batch.Put(kCompactKey, *x->compact_range);
+    if (x->also != nullptr) batch.Append(*x->also);
     for (size_t i = 0; i < x->count; ++i) {
       Entry* e = &x->entries[i];
       e->set_time_us(now);
@@ -1008,7 +1068,7 @@ Status LevelDbJournal::ScanRetention(int64_t until_us, RetentionCursor* cursor,
 Status LevelDbJournal::DisposeMessages(std::vector<Entry>* disposals, uint64_t* first_seq) {
   if (disposals->empty()) return Status::InvalidArgument("journal: nothing to dispose of");
   std::vector<MessageEntry> messages(disposals->size());
-  uint64_t min_txn = UINT64_MAX, max_txn = 0;
+  DisposedRange disposed;
   for (size_t i = 0; i < disposals->size(); ++i) {
     const Entry& d = (*disposals)[i];
     if (d.kind != EntryKind::kDispose) {
@@ -1017,43 +1077,64 @@ Status LevelDbJournal::DisposeMessages(std::vector<Entry>* disposals, uint64_t* 
     Status s = ReadMessage(d.dispose.message, &messages[i]);
     if (!s.ok()) return s;
     if (messages[i].content.chunks > 0) {
-      min_txn = std::min(min_txn, messages[i].content.txn);
-      max_txn = std::max(max_txn, messages[i].content.txn);
+      uint64_t txn = messages[i].content.txn, seq = d.dispose.message;
+      disposed.Add(DisposedRange{txn, txn, seq, seq});
+    }
+  }
+  // The messages' search terms go with their content.
+  leveldb::WriteBatch terms;
+  {
+    std::shared_lock<std::shared_mutex> dl(db_mu_);
+    if (db_ == nullptr) return Unusable();
+    for (const Entry& d : *disposals) {
+      Status s = PostingStore::DeleteTermsOf(db_.get(), d.dispose.message, &terms);
+      if (!s.ok()) return s;
     }
   }
   std::string range;
-  if (max_txn != 0) {
+  if (disposed.max_txn != 0) {
     std::lock_guard<std::mutex> l(disposed_mu_);
-    AppendBE(&range, std::min(disposed_min_txn_, min_txn), 8);
-    AppendBE(&range, std::max(disposed_max_txn_, max_txn), 8);
+    DisposedRange all = disposed_;
+    all.Add(disposed);
+    range = all.Encode();
   }
   Status s = Append(disposals->data(), disposals->size(), {}, nullptr, nullptr, first_seq,
-                    messages.data(), range.empty() ? nullptr : &range);
-  if (s.ok() && max_txn != 0) {
+                    messages.data(), range.empty() ? nullptr : &range, nullptr, &terms);
+  if (s.ok()) {
+    for (const Entry& d : *disposals) postings_.Forget(d.dispose.message);
+  }
+  if (s.ok() && disposed.max_txn != 0) {
     std::lock_guard<std::mutex> l(disposed_mu_);
-    disposed_min_txn_ = std::min(disposed_min_txn_, min_txn);
-    disposed_max_txn_ = std::max(disposed_max_txn_, max_txn);
+    disposed_.Add(disposed);
   }
   return s;
 }
 
 Status LevelDbJournal::CompactDisposed() {
-  uint64_t min_txn, max_txn;
+  DisposedRange range;
   {
     std::lock_guard<std::mutex> l(disposed_mu_);
-    min_txn = disposed_min_txn_;
-    max_txn = disposed_max_txn_;
-    disposed_min_txn_ = UINT64_MAX;
-    disposed_max_txn_ = 0;
+    range = disposed_;
+    disposed_ = DisposedRange();
   }
-  if (max_txn == 0) return Status::OK();
+  if (range.max_txn == 0) return Status::OK();
   std::shared_lock<std::shared_mutex> dl(db_mu_);
   if (db_ == nullptr) return Unusable();
   // Compaction rewrites the tables holding the range without the deleted values and
-  // removes the old tables and the logs that still held them.
-  std::string begin = ChunkPrefix(min_txn), end = ChunkPrefix(max_txn + 1);
-  leveldb::Slice b(begin), e(end);
-  db_->CompactRange(&b, &e);
+  // removes the old tables and the logs that still held them: the content, then the
+  // messages' search terms and their markers ('t' and 'u' records keyed by seq).
+  auto compact = [this](char tag, uint64_t from, uint64_t to) {
+    std::string begin(1, tag), end(1, tag);
+    AppendBE(&begin, from, 8);
+    AppendBE(&end, to, 8);
+    leveldb::Slice b(begin), e(end);
+    db_->CompactRange(&b, &e);
+  };
+  compact('c', range.min_txn, range.max_txn + 1);
+  if (range.max_seq != 0) {
+    compact('t', range.min_seq, range.max_seq + 1);
+    compact('u', range.min_seq, range.max_seq + 1);
+  }
   leveldb::WriteOptions wo;
   wo.sync = true;
   return Written(db_->Delete(wo, kCompactKey), "journal: disposal compacted");

@@ -23,6 +23,19 @@ std::string TermsKey(uint64_t seq, uint64_t key_id) {
   return k;
 }
 
+// The marker of a 't' record that is not merged yet: the same key under 'u'.
+std::string UnmergedKey(uint64_t seq, uint64_t key_id) {
+  std::string k = TermsKey(seq, key_id);
+  k[0] = 'u';
+  return k;
+}
+
+std::string TermsPrefix(uint64_t seq) {
+  std::string k("t");
+  AppendBE(&k, seq, 8);
+  return k;
+}
+
 std::string BlockPrefix(uint64_t key_id, uint64_t hash) {
   std::string k("i");
   AppendBE(&k, key_id, 8);
@@ -114,7 +127,9 @@ void NormalizePostings(std::vector<Posting>* postings) {
 void PostingStore::AddToBatch(uint64_t seq, const std::vector<TermSet>& terms,
                               leveldb::WriteBatch* batch) {
   for (const TermSet& set : terms) {
-    if (!set.terms.empty()) batch->Put(TermsKey(seq, set.key_id), EncodeTerms(set));
+    if (set.terms.empty()) continue;
+    batch->Put(TermsKey(seq, set.key_id), EncodeTerms(set));
+    batch->Put(UnmergedKey(seq, set.key_id), "");
   }
 }
 
@@ -134,13 +149,20 @@ void PostingStore::Added(uint64_t seq, const std::vector<TermSet>& terms) {
 Status PostingStore::Load(leveldb::DB* db) {
   Tail tail;
   std::unique_ptr<leveldb::Iterator> it(db->NewIterator(leveldb::ReadOptions()));
-  for (it->Seek("t"); it->Valid() && it->key()[0] == 't'; it->Next()) {
+  std::string record;
+  for (it->Seek("u"); it->Valid() && it->key()[0] == 'u'; it->Next()) {
+    if (it->key().size() != 17) return Status::Corruption("journal: malformed search marker");
+    uint64_t seq = ReadBE(it->key().data() + 1, 8);
     TermSet set;
-    if (it->key().size() != 17 || !DecodeTerms(it->value().ToString(), &set)) {
-      return Status::Corruption("journal: malformed search terms record");
-    }
     set.key_id = ReadBE(it->key().data() + 9, 8);
-    AddToTail(ReadBE(it->key().data() + 1, 8), set, &tail);
+    leveldb::Status ls = db->Get(leveldb::ReadOptions(), TermsKey(seq, set.key_id), &record);
+    if (!ls.ok() || !DecodeTerms(record, &set)) {
+      return ls.ok() || ls.IsNotFound()
+                 ? Status::Corruption("journal: search terms of message " + std::to_string(seq) +
+                                      " missing or malformed")
+                 : LevelDbError(ls, "journal: search terms");
+    }
+    AddToTail(seq, set, &tail);
   }
   if (!it->status().ok()) return LevelDbError(it->status(), "journal: search terms");
   std::string value;
@@ -196,7 +218,8 @@ Status PostingStore::Merge(leveldb::DB* db) {
     batch.Put(key, EncodeBlock(postings));
     i = end;
   }
-  for (const auto& [seq, key_id] : merging_.records) batch.Delete(TermsKey(seq, key_id));
+  // The 't' records stay (ReadTerms); only their markers go.
+  for (const auto& [seq, key_id] : merging_.records) batch.Delete(UnmergedKey(seq, key_id));
   std::string counter;
   AppendBE(&counter, block + 1, 8);
   batch.Put(kBlockCounterKey, counter);
@@ -246,7 +269,7 @@ Status PostingStore::Read(leveldb::DB* db, uint64_t key_id, uint64_t hash,
 Status PostingStore::Drop(leveldb::DB* db, uint64_t key_id) {
   std::lock_guard<std::mutex> ml(merge_mu_);  // no merge moves the key's postings meanwhile
   {
-    // The key's waiting postings go from memory now; their 't' records below.
+    // The key's waiting postings go from memory now; their 't' records and markers below.
     std::lock_guard<std::shared_mutex> l(mu_);
     auto& postings = tail_.postings;
     postings.erase(std::remove_if(postings.begin(), postings.end(),
@@ -277,11 +300,65 @@ Status PostingStore::Drop(leveldb::DB* db, uint64_t key_id) {
   for (it->Seek("t"); it->Valid() && it->key()[0] == 't'; it->Next()) {
     if (it->key().size() == 17 && ReadBE(it->key().data() + 9, 8) == key_id) {
       batch.Delete(it->key());
-      ++pending;
+      batch.Delete(UnmergedKey(ReadBE(it->key().data() + 1, 8), key_id));
+      if (++pending >= kDropBatch) {
+        Status s = flush();
+        if (!s.ok()) return s;
+      }
     }
   }
   if (!it->status().ok()) return LevelDbError(it->status(), "journal: dropping search postings");
   return flush();
+}
+
+Status PostingStore::MarkAllUnmerged(leveldb::DB* db, leveldb::WriteBatch* batch) {
+  std::unique_ptr<leveldb::Iterator> it(db->NewIterator(leveldb::ReadOptions()));
+  for (it->Seek("t"); it->Valid() && it->key()[0] == 't'; it->Next()) {
+    if (it->key().size() != 17) return Status::Corruption("journal: malformed search terms key");
+    std::string marker = it->key().ToString();
+    marker[0] = 'u';
+    batch->Put(marker, "");
+  }
+  return it->status().ok() ? Status::OK() : LevelDbError(it->status(), "journal: search terms");
+}
+
+Status PostingStore::ReadTerms(leveldb::DB* db, uint64_t seq, std::vector<TermSet>* out) {
+  std::string prefix = TermsPrefix(seq);
+  std::unique_ptr<leveldb::Iterator> it(db->NewIterator(leveldb::ReadOptions()));
+  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+    TermSet set;
+    if (it->key().size() != 17 ||
+        !DecodeTerms(std::string_view(it->value().data(), it->value().size()), &set)) {
+      return Status::Corruption("journal: malformed search terms of message " +
+                                std::to_string(seq));
+    }
+    set.key_id = ReadBE(it->key().data() + 9, 8);
+    out->push_back(std::move(set));
+  }
+  return it->status().ok() ? Status::OK() : LevelDbError(it->status(), "journal: search terms");
+}
+
+Status PostingStore::DeleteTermsOf(leveldb::DB* db, uint64_t seq, leveldb::WriteBatch* batch) {
+  std::string prefix = TermsPrefix(seq);
+  std::unique_ptr<leveldb::Iterator> it(db->NewIterator(leveldb::ReadOptions()));
+  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+    if (it->key().size() != 17) continue;
+    batch->Delete(it->key());
+    batch->Delete(UnmergedKey(seq, ReadBE(it->key().data() + 9, 8)));
+  }
+  return it->status().ok() ? Status::OK() : LevelDbError(it->status(), "journal: search terms");
+}
+
+void PostingStore::Forget(uint64_t seq) {
+  std::lock_guard<std::shared_mutex> l(mu_);
+  auto& postings = tail_.postings;
+  postings.erase(std::remove_if(postings.begin(), postings.end(),
+                                [seq](const TailPosting& p) { return p.seq == seq; }),
+                 postings.end());
+  auto& records = tail_.records;
+  records.erase(std::remove_if(records.begin(), records.end(),
+                               [seq](const auto& r) { return r.first == seq; }),
+                records.end());
 }
 
 }  // namespace mailjournal

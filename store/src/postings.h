@@ -4,6 +4,7 @@
 // Key layout (integers big-endian):
 //   't' u64 seq u64 key_id          -> the message's terms under that key: LEB128 count,
 //                                      then per term u64 hash, u8 fields (sorted by hash)
+//   'u' u64 seq u64 key_id          -> "" while that 't' record is not merged into blocks
 //   'i' u64 key_id u64 hash u64 block -> one block of postings of the term: LEB128 count,
 //                                      then per posting LEB128 seq delta (from 0, then
 //                                      from the previous seq), u8 fields (sorted by seq)
@@ -12,7 +13,11 @@
 // (increasing) sequence number, so capture writes nothing scattered. The 't' records not
 // yet merged are also held in memory, in arrival order (appending is all the group commit
 // pays; search_bench measured 340 us per message for a map by term); a merge sorts them
-// by term, writes one 'i' block per term and deletes the 't' records, in one batch.
+// by term, writes one 'i' block per term and deletes the 'u' markers, in one batch; the
+// 't' records stay, so that a message's terms can be listed (ReadTerms: segments carry
+// them) until the message is disposed of (DeleteTermsOf) or its key dropped (Drop).
+// Journals of format "2" and before have no markers: every 't' record they hold was
+// unmerged then (merges deleted them), so MarkAllUnmerged gives each one its marker.
 // Readers scan the memory before LevelDB, so that a merge running meanwhile can only make
 // them see a posting twice (they deduplicate), never miss one.
 //
@@ -43,19 +48,33 @@ class PostingStore {
   // Takes the terms of a batch that was written into the in-memory tail.
   void Added(uint64_t seq, const std::vector<TermSet>& terms);
 
-  // Loads the unmerged 't' records and the block counter (at open; forgets what was held).
+  // Loads the unmerged 't' records (those with a 'u' marker) and the block counter (at
+  // open; forgets what was held).
   Status Load(leveldb::DB* db);
+
+  // Adds a 'u' marker for every 't' record to batch (upgrading a journal written before
+  // the markers, when every 't' record was unmerged).
+  static Status MarkAllUnmerged(leveldb::DB* db, leveldb::WriteBatch* batch);
+
+  // Appends message seq's term sets (one per key id, in key id order) from its 't' records.
+  static Status ReadTerms(leveldb::DB* db, uint64_t seq, std::vector<TermSet>* out);
+
+  // Adds the deletion of message seq's 't' records and markers to batch (its disposal).
+  static Status DeleteTermsOf(leveldb::DB* db, uint64_t seq, leveldb::WriteBatch* batch);
+  // Forgets the unmerged postings of message seq held in memory (after its disposal was
+  // written). Those a running merge already took still reach the blocks.
+  void Forget(uint64_t seq);
 
   // Whether at least `threshold` postings wait for a merge.
   bool NeedsMerge(size_t threshold) const;
-  // Writes the waiting postings as blocks and deletes their 't' records (one batch, not
-  // synced: a crash before the next synced write leaves the 't' records to merge again).
+  // Writes the waiting postings as blocks and deletes their 'u' markers (one batch, not
+  // synced: a crash before the next synced write leaves the markers to merge again).
   Status Merge(leveldb::DB* db);
 
   // Appends the postings of (key_id, hash), sorted by seq, one per seq.
   Status Read(leveldb::DB* db, uint64_t key_id, uint64_t hash, std::vector<Posting>* out) const;
 
-  // Deletes every block and 't' record of key_id.
+  // Deletes every block, 't' record and 'u' marker of key_id.
   Status Drop(leveldb::DB* db, uint64_t key_id);
 
  private:

@@ -20,6 +20,7 @@ namespace {
 
 constexpr char kManifest[] = "manifest.json";
 constexpr char kEntries[] = "entries.bin";
+constexpr char kTerms[] = "terms.bin";
 constexpr char kTree[] = "tree.json";
 constexpr char kCheckpoint[] = "checkpoint.note";
 constexpr char kContentDir[] = "content/";
@@ -55,8 +56,19 @@ bool DigestList(const json& j, std::vector<Sha256Digest>* out) {
   return true;
 }
 
-void PutU32(std::string* out, uint32_t v) {
-  for (int i = 3; i >= 0; --i) out->push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+void PutBE(std::string* out, uint64_t v, int bytes) {
+  for (int i = bytes - 1; i >= 0; --i) out->push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+}
+
+void PutU32(std::string* out, uint32_t v) { PutBE(out, v, 4); }
+
+// Reads a big-endian integer of `bytes` bytes from the front of *in; false when too short.
+bool GetBE(std::string_view* in, int bytes, uint64_t* v) {
+  if (in->size() < static_cast<size_t>(bytes)) return false;
+  *v = 0;
+  for (int i = 0; i < bytes; ++i) *v = (*v << 8) | static_cast<unsigned char>((*in)[i]);
+  in->remove_prefix(bytes);
+  return true;
 }
 
 // The roots of the perfect subtrees that make up the tree of the first `size` leaves,
@@ -110,6 +122,58 @@ std::string CheckLeaves(uint64_t first, const std::vector<Sha256Digest>& leaf_ha
   }
   return "";
 }
+
+}  // namespace
+
+void EncodeSegmentTerms(uint64_t seq, const std::vector<TermSet>& sets, std::string* out) {
+  if (sets.empty()) return;
+  PutBE(out, seq, 8);
+  PutBE(out, sets.size(), 4);
+  for (const TermSet& set : sets) {
+    PutBE(out, set.key_id, 8);
+    PutBE(out, set.terms.size(), 4);
+    for (const KeyedTerm& t : set.terms) {
+      PutBE(out, t.hash, 8);
+      out->push_back(static_cast<char>(t.fields));
+    }
+  }
+}
+
+Status DecodeSegmentTerms(std::string_view in, std::map<uint64_t, std::vector<TermSet>>* out) {
+  auto bad = [](const std::string& why) { return Status::Corruption("terms.bin: " + why); };
+  uint64_t previous_seq = 0;
+  while (!in.empty()) {
+    uint64_t seq = 0, sets = 0;
+    if (!GetBE(&in, 8, &seq) || !GetBE(&in, 4, &sets)) return bad("truncated record");
+    if (seq <= previous_seq) return bad("message " + std::to_string(seq) + " out of order");
+    if (sets == 0) return bad("message " + std::to_string(seq) + " with no term set");
+    previous_seq = seq;
+    std::vector<TermSet>& list = (*out)[seq];
+    for (uint64_t i = 0; i < sets; ++i) {
+      TermSet set;
+      uint64_t n = 0;
+      if (!GetBE(&in, 8, &set.key_id) || !GetBE(&in, 4, &n)) return bad("truncated term set");
+      if (!list.empty() && set.key_id <= list.back().key_id) {
+        return bad("message " + std::to_string(seq) + ": key ids out of order");
+      }
+      if (n == 0 || in.size() / 9 < n) return bad("empty or truncated term set");
+      set.terms.resize(n);
+      for (uint64_t j = 0; j < n; ++j) {
+        uint64_t fields = 0;
+        GetBE(&in, 8, &set.terms[j].hash);
+        GetBE(&in, 1, &fields);
+        set.terms[j].fields = static_cast<uint8_t>(fields);
+        if (j > 0 && set.terms[j].hash <= set.terms[j - 1].hash) {
+          return bad("message " + std::to_string(seq) + ": hashes out of order");
+        }
+      }
+      list.push_back(std::move(set));
+    }
+  }
+  return Status::OK();
+}
+
+namespace {
 
 // --- the container: ustar through libarchive ------------------------------------------
 
@@ -294,7 +358,7 @@ Status WriteSegment(Journal* journal, uint64_t first, uint64_t last, const Cover
   }
   if (!s.ok()) return s;
 
-  std::string entries_bin;
+  std::string entries_bin, terms_bin;
   std::vector<std::pair<std::string, std::string>> contents;
   std::vector<Sha256Digest> leaf_hashes;
   std::set<std::string> cases;
@@ -320,6 +384,10 @@ Status WriteSegment(Journal* journal, uint64_t first, uint64_t last, const Cover
     if (e.kind != EntryKind::kMessage) continue;
     ++messages;
     retain_until = std::max(retain_until, e.message.classification.retain_until_us);
+    std::vector<TermSet> terms;
+    s = journal->ReadTerms(seq, &terms);
+    if (!s.ok()) break;
+    EncodeSegmentTerms(seq, terms, &terms_bin);
     if (holds) {
       for (std::string& c : holds(seq, e.message)) cases.insert(std::move(c));
     }
@@ -350,6 +418,7 @@ Status WriteSegment(Journal* journal, uint64_t first, uint64_t last, const Cover
                {"consistency", HexList(consistency)}};
   SegmentMembers parts;
   parts.emplace_back(kEntries, std::move(entries_bin));
+  parts.emplace_back(kTerms, std::move(terms_bin));
   parts.emplace_back(kTree, tree.dump() + "\n");
   parts.emplace_back(kCheckpoint, note);
   for (auto& c : contents) parts.push_back(std::move(c));
@@ -412,10 +481,13 @@ Status VerifySegment(std::string_view bytes, const NoteVerifier& verifier, Verif
     return nullptr;
   };
   const std::string* entries_bin = member(kEntries);
+  const std::string* terms_bin = member(kTerms);
   const std::string* tree_text = member(kTree);
   const std::string* note = member(kCheckpoint);
-  if (!entries_bin || !tree_text || !note) {
-    return bad("a part is missing (entries.bin, tree.json and checkpoint.note are required)");
+  if (!entries_bin || !terms_bin || !tree_text || !note) {
+    return bad(
+        "a part is missing (entries.bin, terms.bin, tree.json and checkpoint.note are "
+        "required)");
   }
 
   // The checkpoint.
@@ -502,6 +574,16 @@ Status VerifySegment(std::string_view bytes, const NoteVerifier& verifier, Verif
   }
   if (!content_names.empty()) {
     return bad("member " + *content_names.begin() + " is not the content of a message entry");
+  }
+
+  // The term sets: only of the segment's messages (their digest was checked above).
+  s = DecodeSegmentTerms(*terms_bin, &out->terms);
+  if (!s.ok()) return bad(s.message());
+  for (const auto& [seq, sets] : out->terms) {
+    if (seq < out->first || seq > out->last ||
+        out->entries[seq - out->first].kind != EntryKind::kMessage) {
+      return bad("terms.bin: " + std::to_string(seq) + " is not a message entry of the segment");
+    }
   }
   if (m.value("first_time", json()) != FormatTimeUtc(out->entries.front().time_us()) ||
       m.value("last_time", json()) != FormatTimeUtc(out->entries.back().time_us())) {

@@ -11,6 +11,7 @@
 #include "mailjournal/access.h"
 #include "mailjournal/admin_protocol.h"
 #include "mailjournal/audit_admin.h"
+#include "mailjournal/index_key_journal.h"
 #include "mailjournal/policy_admin.h"
 #include "mailjournal/policy_holder.h"
 #include "mailjournal/proof_admin.h"
@@ -157,10 +158,23 @@ class LocalChannel : public Channel {
       : journal_(std::move(journal)),
         index_keys_(index_keys),
         policies_("", journal_.get()),
+        index_key_journal_(journal_.get(), &policies_, &index_keys_),
         handler_(journal_.get(), ServerInfo{"offline", 0, dir}, RolePermissions(&policies_, owner)),
         retention_(journal_.get(), &policies_),
         direct_(&handler_, ProcessCaller()) {
     policies_.LoadFromJournal();
+    // A reindex run here rotates the key: journaled as the daemon would, when the journal
+    // holds index_key entries already (the daemon's index_key_entries setting is not known
+    // here; a failure leaves it to the daemon's next policy load).
+    index_keys_.SetNewKeyObserver(
+        [this](const std::string& department, const IndexKey& key, const std::string& reason) {
+          bool journaled = false;
+          journal_->ScanKind(EntryKind::kIndexKey, 0, true, [&](uint64_t, const Entry&) {
+            journaled = true;
+            return false;
+          });
+          if (journaled) index_key_journal_.Record(department, key, reason);
+        });
     retention_open_ = retention_.Open();
     AddPolicyOperations(&policies_, nullptr, &handler_);
     AddProofOperations(
@@ -181,6 +195,7 @@ class LocalChannel : public Channel {
   std::unique_ptr<Journal> journal_;
   IndexKeyStore index_keys_;
   PolicyHolder policies_;
+  IndexKeyJournal index_key_journal_;
   AdminHandler handler_;
   Retention retention_;
   Status retention_open_;  // the journal's holds could not be read: nothing is answered

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "cli.h"
+#include "mailjournal/openssl_util.h"
 
 namespace mailjournal {
 
@@ -64,6 +65,11 @@ std::string LineTail(const json& e) {
     return "access " + ActorText(e["by"]) + " " + e["operation"].get<std::string>() +
            (e["allowed"].get<bool>() ? " allowed " : " REFUSED ") + Compact(e["arguments"]) +
            " seqs=" + RangesText(e["seqs"]) + (outcome.empty() ? "" : " outcome=" + outcome);
+  }
+  if (kind == "index_key") {
+    return "index_key " + e["department"].get<std::string>() + " " +
+           e["key_id"].get<std::string>() + " " + e["reason"].get<std::string>() +
+           " recipients=" + std::to_string(e["recipients"].size());
   }
   if (kind == "ship") {
     return "ship " + e["action"].get<std::string>() + " " + e["object"].get<std::string>() +
@@ -209,6 +215,14 @@ void PrintEntryDetails(const json& e) {
     PrintField("arguments", Compact(e["arguments"]));
     PrintField("seqs", RangesText(e["seqs"]));
     PrintField("outcome", Printable(e["outcome"].get<std::string>()));
+  } else if (kind == "index_key") {
+    PrintField("department", Printable(e["department"].get<std::string>()));
+    PrintField("key_id", e["key_id"].get<std::string>());
+    PrintField("reason", Printable(e["reason"].get<std::string>()));
+    for (const auto& r : e["recipients"]) PrintField("recipient", r.get<std::string>());
+    std::string sealed;
+    Base64Decode(e["sealed"].get<std::string>(), &sealed);
+    PrintField("sealed", std::to_string(sealed.size()) + " bytes (CMS, opened with --key)");
   } else if (kind == "ship") {
     PrintField("action", e["action"].get<std::string>());
     PrintField("object", Printable(e["object"].get<std::string>()));

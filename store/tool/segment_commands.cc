@@ -138,6 +138,7 @@ int CmdSegmentVerify(const std::vector<std::string>& files, const std::string& k
         j["last"] = seg.last;
         j["messages"] = seg.messages;
         j["without_content"] = seg.without_content;
+        j["indexed"] = seg.terms.size();  // messages with term sets (terms.bin)
         j["tree_size"] = seg.checkpoint.size;
         j["origin"] = seg.checkpoint.origin;
       } else {

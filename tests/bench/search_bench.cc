@@ -1430,7 +1430,7 @@ void Sizes(const std::string& jdir, uint64_t messages, uint64_t content_bytes,
   if (!ls.ok()) Die("opening the database", Status::IOError(ls.ToString()));
   std::unique_ptr<leveldb::DB> db(raw);
   double t0 = Now();
-  for (const char* range : {"i", "t"}) {
+  for (const char* range : {"i", "t", "u"}) {
     std::string begin(range), end(1, static_cast<char>(range[0] + 1));
     leveldb::Slice b(begin), e(end);
     db->CompactRange(&b, &e);
@@ -1457,7 +1457,7 @@ void Sizes(const std::string& jdir, uint64_t messages, uint64_t content_bytes,
     terms += FirstVarint(it->value());
   }
   it.reset();
-  leveldb::Range ranges[3] = {{"i", "j"}, {"t", "u"}, {"", "\xff"}};
+  leveldb::Range ranges[3] = {{"i", "j"}, {"t", "v"}, {"", "\xff"}};
   uint64_t sizes[3] = {0, 0, 0};
   db->GetApproximateSizes(ranges, 3, sizes);
   db.reset();
@@ -1469,14 +1469,16 @@ void Sizes(const std::string& jdir, uint64_t messages, uint64_t content_bytes,
       DirBytes(jdir + "/db") / 1e6);
   std::printf(
       "  postings: %s blocks ('i' records) of %s distinct (key, term) pairs, %s postings, "
-      "%.1f MB of keys + values (%.2f bytes per posting); %s unmerged 't' records "
-      "(%.1f MB, %s terms)\n",
+      "%.1f MB of keys + values (%.2f bytes per posting); %s 't' records, each message's "
+      "terms kept for segments (%.1f MB, %s terms)\n",
       Commas(blocks).c_str(), Commas(term_count).c_str(), Commas(postings).c_str(),
       block_bytes / 1e6, postings ? static_cast<double>(block_bytes) / postings : 0.0,
       Commas(records).c_str(), record_bytes / 1e6, Commas(terms).c_str());
-  std::printf("  per message: %.0f bytes of postings on disk, %.0f postings",
-              static_cast<double>(on_disk) / messages,
-              static_cast<double>(postings + terms) / messages);
+  std::printf(
+      "  per message: %.0f bytes of postings on disk (blocks %.0f, 't' records %.0f), %.0f "
+      "postings",
+      static_cast<double>(on_disk) / messages, static_cast<double>(sizes[0]) / messages,
+      static_cast<double>(sizes[1]) / messages, static_cast<double>(postings) / messages);
   if (content_bytes > 0) {
     std::printf("; stored content %.0f bytes (postings = %.1f%% of it)",
                 static_cast<double>(content_bytes) / messages, 100.0 * on_disk / content_bytes);
@@ -1555,6 +1557,9 @@ class TimingJournal : public Journal {
   Status FindDisposal(uint64_t seq, uint64_t* dispose_seq) override {
     Timed t(this, &c.entries);
     return j_->FindDisposal(seq, dispose_seq);
+  }
+  Status ReadTerms(uint64_t seq, std::vector<TermSet>* out) override {
+    return j_->ReadTerms(seq, out);
   }
   Status ReadPostings(uint64_t key_id, uint64_t hash, std::vector<Posting>* out) override {
     Timed t(this, &c.postings);

@@ -9,8 +9,16 @@ Python's own tarfile (the container is plain ustar): the entries are the journal
 bytes, and each message's content, opened with the e2e key by the standard tools (openssl cms
 | zstd), is byte for byte what Postfix delivered.  A segment with one byte changed, or checked
 with another key, is refused with exit 65 and the reason.
+
+The segment also carries what a search needs without the journal (mailjournal-format(5),
+SEGMENTS, terms.bin; ENTRIES, index_key): every message's term set, and the index_key entry
+the daemon appended when it made the department's index key.  Read here with this file's own
+decoding, the sealed secret opens with the e2e key by openssl cms | zstd, its HMAC gives the
+entry's key id, and the keyed hash of a word of each message is in that message's term set.
 """
 
+import hashlib
+import hmac
 import io
 import json
 import os
@@ -39,6 +47,55 @@ def entries_of(entries_bin):
         out.append(entries_bin[i + 4:i + 4 + n])
         i += 4 + n
     return out
+
+
+def varint(data, i):
+    """(value, next index) of the LEB128 number at data[i]."""
+    value = shift = 0
+    while True:
+        b = data[i]
+        i += 1
+        value |= (b & 0x7f) << shift
+        shift += 7
+        if not b & 0x80:
+            return value, i
+
+
+def fields_of(entry):
+    """{tag: [values]} of an encoded entry (mailjournal-format(5), ENTRIES): "MJ", version,
+    kind, then tag and length (LEB128) and value per field."""
+    assert entry[:2] == b"MJ" and entry[2] == 1, entry[:4]
+    out, i = {}, 4
+    while i < len(entry):
+        tag, i = varint(entry, i)
+        n, i = varint(entry, i)
+        out.setdefault(tag, []).append(entry[i:i + n])
+        i += n
+    return out
+
+
+def terms_of(terms_bin):
+    """terms.bin as {seq: {key id: {hash: fields}}} (mailjournal-format(5), SEGMENTS)."""
+    out, i = {}, 0
+    be = lambda a, b: int.from_bytes(terms_bin[a:b], "big")  # noqa: E731
+    while i < len(terms_bin):
+        seq, sets = be(i, i + 8), be(i + 8, i + 12)
+        i += 12
+        out[seq] = {}
+        for _ in range(sets):
+            key_id, n = be(i, i + 8), be(i + 8, i + 12)
+            i += 12
+            out[seq][key_id] = {be(i + 9 * k, i + 9 * k + 8): terms_bin[i + 9 * k + 8] for k in range(n)}
+            i += 9 * n
+    return out
+
+
+def keyed_hash(secret, token):
+    """A term's hash: the first 64 bits, big-endian, of HMAC-SHA-256(secret, token)."""
+    return int.from_bytes(hmac.new(secret, token, hashlib.sha256).digest()[:8], "big")
+
+
+KIND_MESSAGE, KIND_INDEX_KEY = 1, 9
 
 
 def independent_check(path, vkey_text):
@@ -75,7 +132,7 @@ class SegmentsTest(harness.E2ETestCase):
         cls.key, cls.vkey, _ = make_signing_key(cls)
         cls.offhost = make_checkpoint_dir(cls)
         cls.env = harness.E2E(daemon_args=["--signing-key", cls.key, "--checkpoint-interval", "1",
-                                           "--checkpoint-dir", cls.offhost])
+                                           "--checkpoint-dir", cls.offhost, "--index-key-entries"])
         cls.env.__enter__()
         cls.addClassCleanup(cls.env.close)
         cls.sent = [cls.env.send_ok(message_bytes(n)) for n in range(1, 6)]
@@ -102,13 +159,15 @@ class SegmentsTest(harness.E2ETestCase):
         self.assertEqual(report["tree_size"], self.quiet - 1)
         self.assertEqual(report["messages"], len(self.sent))
         self.assertEqual(report["without_content"], 0)
+        self.assertEqual(report["indexed"], len(self.sent))
 
         parts = members(self.whole)
         names = [n for n, _ in parts]
-        self.assertEqual(names[:4], ["manifest.json", "entries.bin", "tree.json", "checkpoint.note"])
+        self.assertEqual(names[:5], ["manifest.json", "entries.bin", "terms.bin", "tree.json",
+                                     "checkpoint.note"])
         data = dict(parts)
         manifest = json.loads(data["manifest.json"])
-        self.assertEqual((manifest["format"], manifest["version"]), ("mailjournal-segment", 1))
+        self.assertEqual((manifest["format"], manifest["version"]), ("mailjournal-segment", 2))
         self.assertEqual(manifest["origin"], "mail.e2e.test/journal")
         self.assertEqual(manifest["holds"], [])
         self.assertTrue(manifest["holds_known"])
@@ -127,6 +186,41 @@ class SegmentsTest(harness.E2ETestCase):
             self.assertEqual(stored, self.env.tool.export_stored(seq))
             opened[e["queue_id"]] = harness.open_sealed(stored)
         self.assertEqual(opened, self.delivered)
+
+    def test_the_segment_carries_terms_and_the_index_key_that_hashes_them(self):
+        data = dict(members(self.whole))
+        entries = entries_of(data["entries.bin"])
+        terms = terms_of(data["terms.bin"])
+        messages = [seq for seq, e in enumerate(entries, 1) if e[3] == KIND_MESSAGE]
+        self.assertEqual(len(messages), len(self.sent))
+        self.assertEqual(sorted(terms), messages)   # every message, and only messages
+        # the index_key entries: the secret opens with the officer's key, the standard way
+        keys = {}
+        for e in entries:
+            if e[3] != KIND_INDEX_KEY:
+                continue
+            f = fields_of(e)
+            self.assertEqual(f[2], [b"default"])
+            self.assertEqual(f[6], [b"created"])
+            self.assertEqual([r.hex() for r in f[5]], [harness.e2e_keys().fingerprint])
+            secret = harness.open_sealed(f[4][0])
+            self.assertEqual(len(secret), 32)
+            key_id = int.from_bytes(f[3][0], "big")
+            self.assertEqual(keyed_hash(secret, b"mailjournal index key id"), key_id)
+            keys[key_id] = secret
+        self.assertEqual(len(keys), 1, "one key made for department default")
+        (key_id, secret), = keys.items()
+        # every message's subject says "proof test N": its hash under the key is in the set
+        for seq in messages:
+            self.assertEqual(list(terms[seq]), [key_id], seq)
+            self.assertIn(keyed_hash(secret, b"proof"), terms[seq][key_id], seq)
+            self.assertNotIn(keyed_hash(secret, b"absent-from-every-message"), terms[seq][key_id])
+        # `show` prints the entry for operators
+        seq = next(seq for seq, e in enumerate(entries, 1) if e[3] == KIND_INDEX_KEY)
+        shown = self.env.tool.show(seq)
+        self.assertEqual((shown["kind"], shown["department"], shown["reason"]),
+                         ("index_key", "default", "created"))
+        self.assertEqual(int(shown["key_id"], 16), key_id)
 
     def test_an_independent_reader_checks_the_tree_from_the_format_page(self):
         vkey = read(self.vkey)

@@ -1,5 +1,5 @@
 // The text lines of `mailjournal list --all` and `mailjournal audit` for the entries of
-// issue 7 (hold, release, dispose, access), made from the admin protocol's JSON.
+// issue 7 (hold, release, dispose, access) and index_key, made from the admin protocol's JSON.
 #include "entry_text.h"
 
 #include <boost/test/unit_test.hpp>
@@ -38,6 +38,22 @@ BOOST_AUTO_TEST_CASE(an_access_line_names_who_what_whether_allowed_and_what_was_
   BOOST_TEST(EntryLine(EntryToJson(58, Access(false, "", "uid 1001 may not export message 12"))) ==
              "58 2026-11-27T10:00:00.000000Z access (1001) export REFUSED "
              R"({"purpose":"read","seq":12} seqs=- outcome=uid 1001 may not export message 12)");
+}
+
+BOOST_AUTO_TEST_CASE(an_index_key_line_names_department_key_id_reason_and_recipients) {
+  Entry e;
+  e.kind = EntryKind::kIndexKey;
+  e.index_key.time_us = Time("2026-11-27T10:00:00Z");
+  e.index_key.department = "sales";
+  e.index_key.key_id = 0xb64004c86af718c0ULL;
+  e.index_key.sealed = "cms";
+  e.index_key.recipients.resize(2);
+  e.index_key.reason = "keys changed";
+  nlohmann::json j = EntryToJson(60, e);
+  BOOST_TEST(EntryLine(j) ==
+             "60 2026-11-27T10:00:00.000000Z index_key sales b64004c86af718c0 keys changed "
+             "recipients=2");
+  BOOST_TEST(j["sealed"] == "Y21z");  // base64 of the sealed bytes, for openssl cms
 }
 
 BOOST_AUTO_TEST_CASE(text_from_requests_cannot_start_a_line_of_its_own) {

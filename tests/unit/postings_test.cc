@@ -1,6 +1,7 @@
 // Search postings in the journal: written with their message, read back per key and hash
 // before and after the merge into blocks, across a reopen, added later (reindex), dropped
-// per key.
+// per key; each message's term sets (ReadTerms) kept after the merge, gone with its
+// disposal and its key, and a format "2" journal (no unmerged markers) upgraded.
 #include <sys/stat.h>
 
 #include <atomic>
@@ -79,6 +80,115 @@ BOOST_AUTO_TEST_CASE(terms_added_later_are_found_and_a_dropped_key_finds_nothing
   BOOST_TEST(Seqs(j.get(), kKeyB, 7) == (std::vector<uint64_t>{m1}));
   j.reset();
   BOOST_TEST(CountKeys(dir.path(), 'i') == 0);  // B's posting is still a 't' record
+  BOOST_TEST(CountKeys(dir.path(), 't') == 1);
+}
+
+// The term sets ReadTerms gives for seq, as (key id, hashes).
+std::vector<std::pair<uint64_t, std::vector<uint64_t>>> TermsOf(Journal* journal, uint64_t seq) {
+  std::vector<TermSet> sets;
+  Status s = journal->ReadTerms(seq, &sets);
+  BOOST_REQUIRE_MESSAGE(s.ok(), s.ToString());
+  std::vector<std::pair<uint64_t, std::vector<uint64_t>>> out;
+  for (const TermSet& set : sets) {
+    out.emplace_back(set.key_id, std::vector<uint64_t>());
+    for (const KeyedTerm& t : set.terms) out.back().second.push_back(t.hash);
+  }
+  return out;
+}
+
+using KeyHashes = std::vector<std::pair<uint64_t, std::vector<uint64_t>>>;
+
+BOOST_AUTO_TEST_CASE(term_sets_survive_the_merge_and_a_reopen_and_are_merged_once) {
+  TempDir dir;
+  uint64_t m1, m2;
+  {
+    auto j = OpenTestJournal(dir.path());
+    m1 =
+        CommitWithTerms(j.get(), {Terms(kKeyB, {{5, kFieldBody}}), Terms(kKeyA, {{3, 1}, {9, 2}})});
+    m2 = CommitWithTerms(j.get(), {});
+    BOOST_TEST(TermsOf(j.get(), m1) == (KeyHashes{{kKeyA, {3, 9}}, {kKeyB, {5}}}));
+    BOOST_REQUIRE(j->MergePostings().ok());
+    BOOST_TEST(TermsOf(j.get(), m1) == (KeyHashes{{kKeyA, {3, 9}}, {kKeyB, {5}}}));
+    BOOST_TEST(TermsOf(j.get(), m2).empty());
+    BOOST_TEST(TermsOf(j.get(), m2 + 1).empty());
+  }
+  BOOST_TEST(CountKeys(dir.path(), 't') == 2);  // kept
+  BOOST_TEST(CountKeys(dir.path(), 'u') == 0);  // merged: no marker left
+  BOOST_TEST(CountKeys(dir.path(), 'i') == 3);
+  // Reopened, the merged records are not loaded as unmerged again: a merge adds no block.
+  auto j = OpenTestJournal(dir.path());
+  BOOST_TEST(TermsOf(j.get(), m1) == (KeyHashes{{kKeyA, {3, 9}}, {kKeyB, {5}}}));
+  BOOST_REQUIRE(j->MergePostings().ok());
+  BOOST_TEST(Seqs(j.get(), kKeyA, 9) == (std::vector<uint64_t>{m1}));
+  j.reset();
+  BOOST_TEST(CountKeys(dir.path(), 'i') == 3);
+}
+
+BOOST_AUTO_TEST_CASE(a_disposal_and_a_dropped_key_take_the_term_sets_with_them) {
+  TempDir dir;
+  auto j = OpenTestJournal(dir.path());
+  uint64_t merged = CommitWithTerms(j.get(), {Terms(kKeyA, {{1, 1}}), Terms(kKeyB, {{1, 1}})});
+  BOOST_REQUIRE(j->MergePostings().ok());
+  uint64_t waiting = CommitWithTerms(j.get(), {Terms(kKeyA, {{1, 1}, {2, 1}})});
+  uint64_t kept = CommitWithTerms(j.get(), {Terms(kKeyA, {{1, 1}}), Terms(kKeyB, {{2, 1}})});
+  std::vector<Entry> disposals;
+  for (uint64_t seq : {merged, waiting}) {
+    MessageEntry m;
+    BOOST_REQUIRE(j->ReadMessage(seq, &m).ok());
+    disposals.push_back(DisposalOf(seq, m));
+  }
+  uint64_t first = 0;
+  BOOST_REQUIRE(j->DisposeMessages(&disposals, &first).ok());
+  BOOST_REQUIRE(j->CompactDisposed().ok());
+  BOOST_TEST(TermsOf(j.get(), merged).empty());
+  BOOST_TEST(TermsOf(j.get(), waiting).empty());
+  BOOST_TEST(TermsOf(j.get(), kept) == (KeyHashes{{kKeyA, {1}}, {kKeyB, {2}}}));
+  // The unmerged postings of the disposed message are gone from memory too; the block of
+  // the one merged before stays.
+  BOOST_TEST(Seqs(j.get(), kKeyA, 2).empty());
+  BOOST_TEST(Seqs(j.get(), kKeyA, 1) == (std::vector<uint64_t>{merged, kept}));
+  BOOST_REQUIRE(j->DropIndexKey(kKeyB).ok());
+  BOOST_TEST(TermsOf(j.get(), kept) == (KeyHashes{{kKeyA, {1}}}));
+  j.reset();
+  BOOST_TEST(CountKeys(dir.path(), 't') == 1);  // kept's under A
+  BOOST_TEST(CountKeys(dir.path(), 'u') == 1);  // not merged yet
+  // Reopened: what is left loads, and nothing of the disposed message comes back.
+  j = OpenTestJournal(dir.path());
+  BOOST_TEST(Seqs(j.get(), kKeyA, 1) == (std::vector<uint64_t>{merged, kept}));
+  BOOST_TEST(Seqs(j.get(), kKeyA, 2).empty());
+}
+
+BOOST_AUTO_TEST_CASE(a_format_2_journal_gets_a_marker_for_each_term_record) {
+  TempDir dir;
+  uint64_t m1, m2;
+  {
+    auto j = OpenTestJournal(dir.path());
+    m1 = CommitWithTerms(j.get(), {Terms(kKeyA, {{4, 1}})});
+    BOOST_REQUIRE(j->MergePostings().ok());
+    m2 = CommitWithTerms(j.get(), {Terms(kKeyA, {{4, 1}, {6, 1}})});
+  }
+  // As format "2" left it: merges deleted the 't' records, the unmerged ones had no marker.
+  std::string t1("t"), u2("u");
+  for (int i = 7; i >= 0; --i) t1.push_back(static_cast<char>((m1 >> (8 * i)) & 0xff));
+  for (int i = 7; i >= 0; --i) u2.push_back(static_cast<char>((m2 >> (8 * i)) & 0xff));
+  for (int i = 7; i >= 0; --i) {
+    t1.push_back(static_cast<char>((kKeyA >> (8 * i)) & 0xff));
+    u2.push_back(static_cast<char>((kKeyA >> (8 * i)) & 0xff));
+  }
+  RawDelete(dir.path(), t1);
+  RawDelete(dir.path(), u2);
+  RawPut(dir.path(), "mformat", "2");
+  BOOST_REQUIRE(CountKeys(dir.path(), 'u') == 0);
+  {
+    auto j = OpenTestJournal(dir.path());
+    BOOST_TEST(Seqs(j.get(), kKeyA, 6) == (std::vector<uint64_t>{m2}));  // unmerged, loaded
+    BOOST_TEST(Seqs(j.get(), kKeyA, 4) == (std::vector<uint64_t>{m1, m2}));
+    BOOST_TEST(TermsOf(j.get(), m2) == (KeyHashes{{kKeyA, {4, 6}}}));
+    BOOST_TEST(TermsOf(j.get(), m1).empty());  // merged before the upgrade: not listable
+    BOOST_REQUIRE(j->MergePostings().ok());
+    BOOST_TEST(Seqs(j.get(), kKeyA, 6) == (std::vector<uint64_t>{m2}));
+  }
+  BOOST_TEST(CountKeys(dir.path(), 'u') == 0);
   BOOST_TEST(CountKeys(dir.path(), 't') == 1);
 }
 

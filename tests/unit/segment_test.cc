@@ -3,7 +3,9 @@
 // same bytes every time), where segments are cut, a range no checkpoint covers yet, the
 // admin operation, and tampering that each give an error naming what failed: a changed
 // entry byte, a dropped entry, swapped sealed contents, a checkpoint of another key, a part
-// that does not match the manifest's digest.
+// that does not match the manifest's digest; the messages' term sets (terms.bin): carried
+// exactly, the same bytes before and after a merge, a changed terms.bin refused by the
+// manifest's digest, term sets of an entry that is not a message of the segment refused.
 #include "mailjournal/segment.h"
 
 #include <boost/test/unit_test.hpp>
@@ -283,6 +285,59 @@ BOOST_FIXTURE_TEST_CASE(a_part_that_does_not_match_the_manifest_is_found, Segmen
       Write(1, 4), [](SegmentMembers* m) { Member(m, "manifest.json") = "[1]"; }, false);
   ExpectProblem(s, "not a mailjournal segment manifest");
   ExpectProblem(Verify("not a segment"), "segment");
+}
+
+BOOST_FIXTURE_TEST_CASE(term_sets_are_carried_exactly_and_checked, SegmentFixture) {
+  std::vector<TermSet> two{{0x11, {{3, 1}, {70, 4}}}, {0x22, {{5, 2}}}};
+  std::vector<TermSet> six{{0x11, {{3, 8}}}};
+  BOOST_REQUIRE(journal->AddTerms(2, two).ok());
+  BOOST_REQUIRE(journal->AddTerms(6, six).ok());
+  std::string bytes = Write(2, 6);
+  BOOST_REQUIRE(journal->MergePostings().ok());
+  BOOST_CHECK(bytes == Write(2, 6));  // the merge keeps what segments carry
+  VerifiedSegment seg;
+  Status s = VerifySegment(bytes, *verifier, &seg);
+  BOOST_REQUIRE_MESSAGE(s.ok(), s.ToString());
+  BOOST_REQUIRE_EQUAL(seg.terms.size(), 2u);  // 3 was not indexed, 4 disposed of
+  auto same = [](const std::vector<TermSet>& a, const std::vector<TermSet>& b) {
+    if (a.size() != b.size()) return false;
+    for (size_t i = 0; i < a.size(); ++i) {
+      if (a[i].key_id != b[i].key_id || a[i].terms.size() != b[i].terms.size()) return false;
+      for (size_t j = 0; j < a[i].terms.size(); ++j) {
+        if (a[i].terms[j].hash != b[i].terms[j].hash ||
+            a[i].terms[j].fields != b[i].terms[j].fields) {
+          return false;
+        }
+      }
+    }
+    return true;
+  };
+  BOOST_CHECK(same(seg.terms.at(2), two));
+  BOOST_CHECK(same(seg.terms.at(6), six));
+  BOOST_CHECK(Verify(Write(1, 1)).ok());  // a segment without any: an empty terms.bin
+
+  // A changed byte: the manifest's digest no longer fits.
+  s = Tampered(
+      bytes, [](SegmentMembers* m) { Member(m, "terms.bin")[20] ^= 1; }, /*reseal=*/false);
+  ExpectProblem(s, "manifest digest mismatch: part terms.bin");
+  // Term sets of entries the segment does not hold as messages, with a fitting manifest.
+  for (uint64_t seq : {1, 5, 7}) {
+    s = Tampered(bytes, [seq](SegmentMembers* m) {
+      std::string& terms = Member(m, "terms.bin");
+      terms.clear();
+      EncodeSegmentTerms(seq, {{0x11, {{1, 1}}}}, &terms);
+    });
+    ExpectProblem(s, "terms.bin: " + std::to_string(seq) + " is not a message entry");
+  }
+  // Hashes out of order, and a truncated record.
+  s = Tampered(bytes, [](SegmentMembers* m) {
+    std::string& terms = Member(m, "terms.bin");
+    terms.clear();
+    EncodeSegmentTerms(2, {{0x11, {{9, 1}, {3, 1}}}}, &terms);
+  });
+  ExpectProblem(s, "hashes out of order");
+  s = Tampered(bytes, [](SegmentMembers* m) { Member(m, "terms.bin").pop_back(); });
+  ExpectProblem(s, "terms.bin");
 }
 
 BOOST_FIXTURE_TEST_CASE(the_admin_operation_sends_the_same_bytes, SegmentFixture) {

@@ -10,6 +10,11 @@
 
 namespace mailjournal {
 
+// The keys that what concerns `departments` is sealed to under `policy`: the departments'
+// keys (every department's when none is named) and the escrow keys, each once, in the
+// policy's key order. Also what an index key is sealed to (index_key_journal.h).
+RecipientKeys SealingRecipients(const Policy& policy, const std::vector<std::string>& departments);
+
 // REQUIRES: holder outlives the sealer.
 QuerySealer PolicyQuerySealer(const PolicyHolder* holder);
 

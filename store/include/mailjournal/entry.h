@@ -29,9 +29,11 @@ enum class EntryKind : uint8_t {
   kRelease = 6,
   kDispose = 7,
   kAccess = 8,
+  kIndexKey = 9,
   kShip = 10,
 };
-// "message", "policy", "key", "checkpoint", "hold", "release", "dispose", "access", "ship".
+// "message", "policy", "key", "checkpoint", "hold", "release", "dispose", "access",
+// "index_key", "ship".
 const char* EntryKindName(EntryKind kind);
 
 // The SMTP envelope and connection facts of one captured message, as the MTA reported them.
@@ -173,6 +175,20 @@ struct AccessEntry {
   std::vector<std::pair<uint64_t, uint64_t>> seqs;  // entries returned, inclusive ranges
 };
 
+// A department's search index key (mailjournal/index_keys.h), sealed like a message
+// (mailjournal/seal.h) to the department's keys and the escrow keys of the policy in force,
+// so that the officers who can read the department's mail can also search segments of it
+// without the daemon's key directory (mailjournal/index_key_seal.h opens it). Appended when
+// the key is created or rotated, and when the keys it is sealed to change.
+struct IndexKeyEntry {
+  int64_t time_us = 0;
+  std::string department;
+  uint64_t key_id = 0;                   // IndexKey::id of the sealed secret
+  std::string sealed;                    // CMS AuthEnvelopedData of the 32-byte secret
+  std::vector<Sha256Digest> recipients;  // each recipient key's fingerprint, as sealed to
+  std::string reason;                    // "created", "rotated", "keys changed"
+};
+
 // What a ship entry records: a segment uploaded, or a legal hold changed on one shipped.
 enum class ShipAction : uint8_t { kUpload = 1, kLegalHold = 2 };
 // "upload", "legal_hold".
@@ -207,6 +223,7 @@ struct Entry {
   HoldEntry hold;
   DisposeEntry dispose;
   AccessEntry access;
+  IndexKeyEntry index_key;
   ShipEntry ship;
   int64_t time_us() const;
   // Sets the time of the member of its kind.

@@ -18,6 +18,7 @@
 
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -58,6 +59,13 @@ class IndexKeyStore {
 
   const std::string& dir() const { return dir_; }
 
+  // Told of every key the store makes, once it is written, outside the store's lock:
+  // a department's first key (reason "created", by Keys) and a rotation's ("rotated").
+  // The daemon journals them (index_key entries). Set before the store is shared.
+  using NewKeyObserver = std::function<void(const std::string& department, const IndexKey& key,
+                                            const std::string& reason)>;
+  void SetNewKeyObserver(NewKeyObserver observer) { observer_ = std::move(observer); }
+
   // Sets *keys to the department's keys, current first. NotFound when it has none yet;
   // with `create`, a first key is made and written (durably) instead. IOError or
   // Corruption ("FILE: what is wrong") when the file cannot be read, written or parsed.
@@ -80,6 +88,7 @@ class IndexKeyStore {
   Status Write(const std::string& department, const std::vector<IndexKey>& keys);
 
   const std::string dir_;
+  NewKeyObserver observer_;
   std::mutex mu_;
   std::map<std::string, std::vector<IndexKey>> cache_;  // GUARDED_BY(mu_)
 };

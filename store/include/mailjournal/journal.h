@@ -180,7 +180,8 @@ class Journal {
 
   // Disposes of messages: appends the dispose entries (same guarantees as AppendEntries)
   // and, in the same synced write, deletes the content of the message each one names (for a
-  // sealed message its ciphertext and the wrapped keys inside it) and takes it out of the
+  // sealed message its ciphertext and the wrapped keys inside it), its search terms
+  // (ReadTerms; postings already merged into per-term blocks stay) and takes it out of the
   // retention index. The message entries and their digests stay, so the tree still
   // verifies; reading a disposed message's content gives NotFound. Call CompactDisposed()
   // afterwards so that no table or log file of the journal keeps the deleted bytes.
@@ -199,8 +200,14 @@ class Journal {
 
   // Appends to *out the messages that hold term `hash` under index key `key_id`, sorted by
   // sequence number, one posting per message (its fields or-ed together). Postings of
-  // messages disposed of since are included (their content is gone, not their index).
+  // messages disposed of since may be included (their content is gone; what was merged
+  // into per-term blocks before the disposal stays there).
   virtual Status ReadPostings(uint64_t key_id, uint64_t hash, std::vector<Posting>* out) = 0;
+
+  // Appends to *out the term sets of message `seq`, one per index key id it was indexed
+  // under, in key id order (none for a message not indexed, disposed of, or whose key was
+  // dropped). What a segment carries for the message (mailjournal-format(5), SEGMENTS).
+  virtual Status ReadTerms(uint64_t seq, std::vector<TermSet>* out) = 0;
 
   // Adds postings for message `seq`, already in the journal (reindexing under a new key).
   // Durable when it returns. Postings already there for the same key are not removed: add

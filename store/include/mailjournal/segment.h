@@ -7,7 +7,10 @@
 // Merkle data that proves the entries are leaves first-1..last-1 of that checkpoint's tree:
 // the roots of the perfect subtrees left of the segment (the compact range of the first
 // first-1 leaves) and the RFC 9162 consistency proof from the tree of `last` leaves to the
-// checkpoint's. A manifest names the parts with their SHA-256. The container is a POSIX
+// checkpoint's. It also carries its messages' search term sets (terms.bin: what the
+// journal's ReadTerms gives, so that the segment can be searched without the journal;
+// not leaves of the tree, see EncodeSegmentTerms). A manifest names the parts with their
+// SHA-256. The container is a POSIX
 // ustar archive, written and read with libarchive, members in a fixed order with fixed
 // metadata, so the same range always gives the same bytes.
 //
@@ -31,7 +34,8 @@
 
 namespace mailjournal {
 
-constexpr int kSegmentFormatVersion = 1;
+// 2: terms.bin added (the messages' search term sets).
+constexpr int kSegmentFormatVersion = 2;
 
 // Where segments are cut: after max_entries entries, or earlier before the first entry
 // committed max_age_us or more after the segment's first entry, whichever comes first.
@@ -69,6 +73,16 @@ using CoveringHoldsFn = std::function<std::vector<std::string>(uint64_t seq, con
 Status WriteSegment(Journal* journal, uint64_t first, uint64_t last, const CoveringHoldsFn& holds,
                     std::string* bytes);
 
+// terms.bin (mailjournal-format(5), SEGMENTS): for each message with term sets, in seq
+// order: u64 seq, u32 number of sets; per set (by key id) u64 key id, u32 number of terms,
+// then per term (by hash, strictly increasing) u64 hash, u8 fields; integers big-endian.
+// Appends message seq's record to *out (nothing when `sets` is empty).
+// REQUIRES: sets sorted by key id, each non-empty and sorted by hash (as ReadTerms gives).
+void EncodeSegmentTerms(uint64_t seq, const std::vector<TermSet>& sets, std::string* out);
+// Decodes a whole terms.bin into *out. Corruption ("terms.bin: ...") when it is truncated,
+// out of order or has an empty set.
+Status DecodeSegmentTerms(std::string_view in, std::map<uint64_t, std::vector<TermSet>>* out);
+
 // What a verified segment holds.
 struct VerifiedSegment {
   nlohmann::json manifest;
@@ -77,15 +91,21 @@ struct VerifiedSegment {
   std::vector<std::string> entry_bytes;     // entry first + i, as stored
   std::vector<Entry> entries;               // the same, decoded
   std::map<uint64_t, std::string> content;  // message seq -> stored content
+  // message seq -> its term sets (key id order, terms by hash); messages not indexed (or
+  // disposed of) have none. Only the manifest's digest vouches for them: a forged
+  // terms.bin can hide or add candidates, never content (a search confirms every hit
+  // against the decrypted, tree-proven content).
+  std::map<uint64_t, std::vector<TermSet>> terms;
   size_t messages = 0;
   size_t without_content = 0;  // message entries whose content the segment does not carry
 };
 
 // Checks a segment: the container and its members, each part's size and SHA-256 against
-// the manifest, the checkpoint's signature with `verifier`, that the entries are exactly
-// leaves first-1..last-1 of the checkpoint's tree, each content against its message entry,
-// and the manifest's statements that the entries determine (range, times, retain-until).
-// Corruption naming the first thing that failed otherwise.
+// the manifest, that terms.bin decodes and names only message entries of the segment, the
+// checkpoint's signature with `verifier`, that the entries are exactly leaves first-1..last-1 of
+// the checkpoint's tree, each content against its message entry, and the manifest's statements that
+// the entries determine (range, times, retain-until). Corruption naming the first thing that failed
+// otherwise.
 Status VerifySegment(std::string_view bytes, const NoteVerifier& verifier, VerifiedSegment* out);
 
 // The members of a segment's container in order, (name, bytes): manifest.json first.
