@@ -14,7 +14,9 @@ boto3 (tests/s3/s3_inspect.py), not with our client.  The steps run in order (te
    bound of the gateway-up latency) and status shows the backlog and the error; with the
    gateway back, the shipper catches up and every message is in exactly one object, the
    objects covering 1..N without gap or overlap;
-5. a restarted daemon knows from its ship entries what it shipped and ships nothing twice.
+5. a restarted daemon knows from its ship entries what it shipped and ships nothing twice;
+6. an idle journal's last messages are shipped within about segment_seconds: the shipper asks
+   for the checkpoint that closes their segment, as nothing else is committed.
 Waiting is polling with deadlines; a segment is only complete when an entry follows it, so the
 polls add entries with a recorded request (`mailjournal list`, an access entry).
 """
@@ -262,6 +264,42 @@ class ShipTest(harness.E2ETestCase):
         self.assertEqual(len(shipped), len(uploads))
         versions = self.s3("list", PREFIX + "/")
         self.assertEqual(sorted(v["key"] for v in versions if v["key"] in shipped), sorted(shipped))
+
+    def test_6_an_idle_journal_ships_its_last_messages_within_segment_seconds(self):
+        """A second MTA (prefix mta-idle) with segments of up to 1000 entries or 3 seconds:
+        after two messages (and the `list` that finds their entries) nothing more is committed
+        (the polls read the bucket, not the daemon), so only the shipper's closing checkpoint
+        can complete their segment."""
+        settings = {"s3_endpoint": self.rgw.endpoint, "s3_region": self.rgw.region,
+                    "s3_bucket": BUCKET, "s3_prefix": "mta-idle", "s3_credentials": self.credentials,
+                    "segment_entries": "1000", "segment_seconds": "3"}
+        args = ["--signing-key", self.key, "--checkpoint-interval", "1"]
+        for name, value in settings.items():
+            args += ["--" + name.replace("_", "-"), value]
+        env = harness.E2E(daemon_args=args)
+        env.__enter__()
+        self.addCleanup(env.close)
+        sent = [env.send(message_bytes(n)) for n in (60, 61)]
+        for r in sent:
+            self.assertTrue(r.accepted, r)
+        last_message = max(env.entry_for_qid(r.queue_id)["seq"] for r in sent)
+        began = time.monotonic()
+
+        def shipped_through():
+            ends = [int(v["key"].rsplit("/", 1)[1].split("-")[1].split(".")[0])
+                    for v in self.s3("list", "mta-idle/")]
+            return max(ends, default=0)
+        shipped = []
+        harness.wait_until(lambda: shipped.append(shipped_through()) or shipped[-1] >= last_message, 60,
+                           "the idle MTA's messages (up to entry %d) shipped" % last_message,
+                           interval=0.5, diag=env.diagnostics)
+        sys.stderr.write("idle journal: messages shipped %.1f s after the last was sent "
+                         "(segment_seconds 3, checkpoint_interval 1)\n" % (time.monotonic() - began))
+        # the closing checkpoint is the entry after the shipped segment
+        after = [e for e in env.tool.every_entry() if e["seq"] > shipped[-1]]
+        self.assertTrue(after, "a checkpoint entry follows the shipped segment")
+        self.assertEqual(after[0]["kind"], "checkpoint")
+        self.assertGreaterEqual(env.tool.status()["shipping"]["shipped_through"], last_message)
 
 
 if __name__ == "__main__":
