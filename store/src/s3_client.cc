@@ -523,6 +523,50 @@ Status S3Client::ListObjects(const std::string& prefix, const std::string& conti
   return Status::OK();
 }
 
+Status S3Client::ListAllVersions(const std::string& prefix,
+                                 std::vector<S3ListedVersion>* versions) {
+  std::string what = "s3 GET " + config_.bucket + " (versions of " + prefix + ")";
+  std::vector<S3ListedVersion> all;
+  std::string key_marker, version_marker;
+  for (;;) {
+    Request request;
+    request.method = "GET";
+    request.query = {{"versions", ""}, {"prefix", prefix}, {"max-keys", "1000"}};
+    if (!key_marker.empty()) request.query.emplace_back("key-marker", key_marker);
+    if (!version_marker.empty()) request.query.emplace_back("version-id-marker", version_marker);
+    Response response;
+    Status s = Perform(request, &response);
+    if (!s.ok()) return s;
+    XmlDocPtr doc = ParseXml(response.body);
+    const xmlNode* root = doc ? xmlDocGetRootElement(doc.get()) : nullptr;
+    if (!NameIs(root, "ListVersionsResult")) {
+      return Status::IOError(what + ": the answer is not a ListVersionsResult");
+    }
+    for (const xmlNode* n = root->children; n != nullptr; n = n->next) {
+      bool marker = NameIs(n, "DeleteMarker");
+      if (!marker && !NameIs(n, "Version")) continue;
+      S3ListedVersion v;
+      v.key = ChildText(n, "Key");
+      v.version_id = ChildText(n, "VersionId");
+      v.is_latest = ChildText(n, "IsLatest") == "true";
+      v.delete_marker = marker;
+      v.etag = ChildText(n, "ETag");
+      if (v.key.empty() || (!marker && !ParseUint(ChildText(n, "Size"), &v.size))) {
+        return Status::IOError(what + ": a listed version without a key or size");
+      }
+      all.push_back(std::move(v));
+    }
+    if (ChildText(root, "IsTruncated") != "true") break;
+    key_marker = ChildText(root, "NextKeyMarker");
+    version_marker = ChildText(root, "NextVersionIdMarker");
+    if (key_marker.empty()) {
+      return Status::IOError(what + ": truncated listing without a NextKeyMarker");
+    }
+  }
+  *versions = std::move(all);
+  return Status::OK();
+}
+
 Status S3Client::ListAllObjects(const std::string& prefix, int page_size,
                                 std::vector<S3ListedObject>* objects) {
   std::vector<S3ListedObject> all;

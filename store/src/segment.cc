@@ -87,16 +87,22 @@ Status LeftFrontier(uint64_t size, const LeafHashSource& leaves, std::vector<Sha
   return Status::OK();
 }
 
+// CompactRange's encoding of the compact range of the first `left_size` leaves whose
+// subtree roots are `left`.
+std::string EncodeLeft(uint64_t left_size, const std::vector<Sha256Digest>& left) {
+  std::string encoded;
+  for (int i = 7; i >= 0; --i) encoded.push_back(static_cast<char>((left_size >> (8 * i)) & 0xff));
+  for (const Sha256Digest& d : left) encoded.append(d.begin(), d.end());
+  return encoded;
+}
+
 // The root of the tree of the first `size` leaves, from the compact range of the first
 // `left_size` (its subtree roots) and the leaf hashes after it. False when `left` is not a
 // compact range of that size.
 bool ExtendedRoot(uint64_t left_size, const std::vector<Sha256Digest>& left,
                   const std::vector<Sha256Digest>& leaf_hashes, Sha256Digest* root) {
-  std::string encoded;
-  for (int i = 7; i >= 0; --i) encoded.push_back(static_cast<char>((left_size >> (8 * i)) & 0xff));
-  for (const Sha256Digest& d : left) encoded.append(d.begin(), d.end());
   CompactRange range;
-  if (!CompactRange::Decode(encoded, &range)) return false;
+  if (!CompactRange::Decode(EncodeLeft(left_size, left), &range)) return false;
   for (const Sha256Digest& h : leaf_hashes) range.Append(h);
   *root = range.Root();
   return true;
@@ -544,6 +550,7 @@ Status VerifySegment(std::string_view bytes, const NoteVerifier& verifier, Verif
   std::string problem = CheckLeaves(out->first, leaf_hashes, left, consistency,
                                     out->checkpoint.size, out->checkpoint.root);
   if (!problem.empty()) return bad(problem);
+  out->left_range = EncodeLeft(out->first - 1, left);
   if (m.value("origin", json()) != out->checkpoint.origin) {
     return bad("manifest.json: origin is not the checkpoint's");
   }

@@ -115,6 +115,33 @@ Status WriteBundle(Channel* channel, const std::vector<uint64_t>& seqs,
 int CmdExportBundle(Channel* channel, const std::vector<uint64_t>& seqs,
                     const BundleOptions& options);
 
+struct ExportOptions {
+  std::string format = "eml";  // eml or mbox
+  std::string out_path;
+  bool sealed = false;  // write sealed messages as stored (CMS), not opened
+  KeyOptions keys;
+  BundleOptions bundle;  // with bundle.dir: the evidence bundle instead
+};
+
+// One message to export: the channel that holds it, its sequence number there, and the
+// name of its file (DIR/STEM.eml) when several are written as eml.
+struct ExportItem {
+  Channel* channel;
+  uint64_t seq;
+  std::string stem;  // may contain '/': the directories are made
+};
+
+// Writes the messages, in the order given, as one eml (-o FILE or standard output), one
+// eml per message into the existing directory o.out_path, or one mbox (mboxrd); sealed
+// messages opened with o.keys and checked (fetch.h) unless o.sealed. Exit 0; 64 for bad
+// options or no message; 73 when a file exists or cannot be written; the fetch's error's
+// code otherwise (mailjournal(8), EXIT STATUS).
+int WriteExport(const std::vector<ExportItem>& items, const ExportOptions& o);
+
+// export SEQ... from the journal: WriteExport, each eml named SEQ.eml, or the evidence
+// bundle with o.bundle.dir.
+int CmdExport(Channel* channel, const std::vector<std::string>& ranges, const ExportOptions& o);
+
 struct AuditOptions {
   std::string since, until;  // ISO 8601; "": unbounded
   std::string user;          // a user name or a uid; "": any
@@ -236,6 +263,9 @@ class SearchCommands {
   bool Selected() const;
   // Runs the one named. REQUIRES: Selected().
   int Run(Channel* channel) const;
+  // The search command and its options (for search --bucket). REQUIRES: AddTo.
+  CLI::App* search_command() const { return search_; }
+  const SearchCliOptions& search_options() const { return search_options_; }
 
  private:
   CLI::App* search_ = nullptr;
@@ -243,6 +273,35 @@ class SearchCommands {
   SearchCliOptions search_options_;
   ReindexCliOptions reindex_options_;
 };
+
+// --bucket (mailjournal(8), BUCKET): verify, export and search read the segments shipped
+// to an S3 Object Lock bucket (mailjournal-format(5), BUCKET) instead of a journal.
+struct BucketOptions {
+  bool bucket = false;
+  std::string config_file = "/etc/mailjournal/mailjournald.conf";  // its s3_* settings
+  std::vector<std::string> prefixes;            // none: every prefix that holds segments
+  std::vector<std::string> verifier_key_files;  // one per MTA (checkpoint origin)
+  // Adds --bucket, -c/--config, --prefix and --vkey to a command.
+  void AddTo(CLI::App* command);
+};
+
+// verify --bucket: each prefix's segments fetched, verified with the verifier key named
+// as their origin, chained (mailjournal/segment_chain.h), their Object Lock and versions
+// checked; one report per prefix. With `local` (the journal, through the daemon or
+// --journal), the prefix of the journal's origin is compared with it. Exit 0 when all is
+// well, 65 naming the first problem of each prefix otherwise; 64/66/69/77 when the bucket
+// or a key cannot be read.
+int CmdVerifyBucket(const BucketOptions& options, const std::string& format, Channel* local);
+
+// export --bucket PREFIX:SEQ... or --search QUERY: the messages from the verified segments,
+// written by WriteExport (eml files DIR/PREFIX/SEQ.eml when from several prefixes), after
+// an access record is written to the bucket (nothing is output when it cannot be).
+int CmdExportBucket(const BucketOptions& options, const std::vector<std::string>& args,
+                    const std::string& search_query, const ExportOptions& export_options);
+
+// search --bucket: every message of the verified segments that the keys open, matched
+// exactly against the query (search_query.h), after an access record is written.
+int CmdSearchBucket(const BucketOptions& options, const SearchCliOptions& search_options);
 
 struct ConfigCliOptions {
   bool defaults = false;           // the built-in defaults, not the file's

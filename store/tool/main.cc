@@ -113,84 +113,6 @@ int CmdShow(Channel* ch, const ShowOptions& o) {
   return s.ok() ? EX_OK : Fail(s);
 }
 
-bool IsDirectory(const std::string& path) {
-  struct stat st;
-  return stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
-}
-
-struct ExportOptions {
-  std::string format = "eml";  // eml or mbox
-  std::string out_path;
-  bool sealed = false;  // write sealed messages as stored (CMS), not opened
-  KeyOptions keys;
-  BundleOptions bundle;  // with bundle.dir: the evidence bundle instead
-};
-
-int CmdExport(Channel* ch, const std::vector<std::string>& ranges, const ExportOptions& o) {
-  std::vector<uint64_t> seqs;
-  for (const auto& r : ranges) {
-    Status s = ParseSeqRange(r, &seqs);
-    if (!s.ok()) return Fail(s);
-  }
-  if (!o.bundle.dir.empty()) {
-    BundleOptions bundle = o.bundle;
-    bundle.key_files = o.keys.files;
-    bundle.passphrase_file = o.keys.passphrase_file;
-    return CmdExportBundle(ch, seqs, bundle);
-  }
-  if (o.sealed && o.format != "eml") {
-    return Fail(Status::InvalidArgument("--sealed writes the stored form: use --format eml"));
-  }
-  Opener opener;
-  Status s = opener.Load(o.keys.files, o.keys.passphrase_file);
-  if (!s.ok()) return Fail(s);
-  FetchForm form = o.sealed ? FetchForm::kStored : FetchForm::kCaptured;
-  bool per_file = o.format == "eml" && seqs.size() > 1;
-  if (per_file && !IsDirectory(o.out_path)) {
-    return Fail(Status::InvalidArgument(
-        "exporting several messages as eml needs -o DIR (an existing directory)"));
-  }
-  if (!per_file && IsDirectory(o.out_path)) {
-    return Fail(Status::InvalidArgument(o.out_path + ": is a directory; give a file name"));
-  }
-  auto no_header = [](const json&) { return Status::OK(); };
-  if (per_file) {
-    for (uint64_t seq : seqs) {
-      Output out;
-      s = out.Open(o.out_path + "/" + std::to_string(seq) + ".eml");
-      if (!s.ok()) return FailWith(EX_CANTCREAT, s);
-      s = FetchMessage(ch, seq, FetchPurpose::kExport, form, opener, no_header,
-                       [&](std::string_view b) { return out.Write(b); });
-      if (s.ok()) s = out.Commit();
-      if (!s.ok()) return Fail(s);
-    }
-    return EX_OK;
-  }
-  Output out;
-  s = out.Open(o.out_path);
-  if (!s.ok()) return FailWith(EX_CANTCREAT, s);
-  if (o.format == "eml") {
-    s = FetchMessage(ch, seqs[0], FetchPurpose::kExport, form, opener, no_header,
-                     [&](std::string_view b) { return out.Write(b); });
-  } else {
-    MboxrdWriter mbox(&out);
-    for (uint64_t seq : seqs) {
-      // The "From " line needs the sender and time before the first payload byte.
-      auto begin = [&](const json& entry) {
-        int64_t time_us = 0;
-        Status st = ParseTime(entry["time"].get<std::string>(), &time_us);
-        return st.ok() ? mbox.Begin(entry["mail_from"].get<std::string>(), time_us) : st;
-      };
-      s = FetchMessage(ch, seq, FetchPurpose::kExport, form, opener, begin,
-                       [&](std::string_view b) { return mbox.Write(b); });
-      if (s.ok()) s = mbox.End();
-      if (!s.ok()) break;
-    }
-  }
-  if (s.ok()) s = out.Commit();
-  return s.ok() ? EX_OK : Fail(s);
-}
-
 }  // namespace
 
 void KeyOptions::AddTo(CLI::App* command) {
@@ -236,7 +158,12 @@ int main(int argc, char** argv) {
   std::vector<std::string> export_seqs;
   ExportOptions xo;
   auto* exp = app.add_subcommand("export", "write captured messages as eml or mbox");
-  exp->add_option("seq", export_seqs, "sequence numbers N or ranges N-M")->required();
+  exp->add_option("seq", export_seqs,
+                  "sequence numbers N or ranges N-M (with --bucket: PREFIX:N or PREFIX:N-M)");
+  BucketOptions export_bucket;
+  export_bucket.AddTo(exp);
+  std::string export_search;
+  exp->add_option("--search", export_search, "with --bucket: the messages this query finds");
   auto* export_format =
       exp->add_option("--format", xo.format, "eml or mbox")->check(CLI::IsMember({"eml", "mbox"}));
   auto* output =
@@ -307,6 +234,8 @@ int main(int argc, char** argv) {
                      "a directory of off-host checkpoint copies to check the journal against");
   verify->add_option("--since", vo.since_file, "start from this trusted checkpoint file");
   verify->add_option("--format", vo.format, "text or json")->check(formats);
+  BucketOptions verify_bucket;
+  verify_bucket.AddTo(verify);
 
   ProofCliOptions po;
   std::vector<uint64_t> consistency;
@@ -322,6 +251,8 @@ int main(int argc, char** argv) {
   retention.AddTo(&app);
   SearchCommands search;
   search.AddTo(&app);
+  BucketOptions search_bucket;
+  search_bucket.AddTo(search.search_command());
   SetupCommands setup;
   setup.AddTo(&app);
   SegmentCommands segments;
@@ -351,6 +282,29 @@ int main(int argc, char** argv) {
       return Fail(Status::InvalidArgument("keygen: give --department NAME or --signing ORIGIN"));
     }
     if (*keygen) return CmdKeygen(ko, passphrase_file, format);
+
+    // Commands that read a bucket (no journal needed).
+    if (*exp && export_bucket.bucket) {
+      return CmdExportBucket(export_bucket, export_seqs, export_search, xo);
+    }
+    if (search.Selected() && search_bucket.bucket) {
+      return CmdSearchBucket(search_bucket, search.search_options());
+    }
+    if (*verify && verify_bucket.bucket) {
+      if (!vo.verifier_key_file.empty()) {
+        verify_bucket.verifier_key_files.push_back(vo.verifier_key_file);
+      }
+      // The journal to compare with: only when named (--journal or --socket).
+      std::unique_ptr<Channel> local;
+      Status ls = Status::OK();
+      if (!journal_dir.empty()) ls = OpenLocalChannel(journal_dir, index_keys, &local);
+      if (!socket_path.empty()) ls = ConnectSocketChannel(socket_path, &local);
+      if (!ls.ok()) return Fail(ls);
+      return CmdVerifyBucket(verify_bucket, vo.format, local.get());
+    }
+    if (*exp && export_seqs.empty()) {
+      return Fail(Status::InvalidArgument("export: give the sequence numbers (SEQ or N-M)"));
+    }
 
     std::unique_ptr<Channel> channel;
     Status s =

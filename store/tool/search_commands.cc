@@ -15,6 +15,7 @@
 #include "mailjournal/search_index.h"
 #include "mailjournal/search_query.h"
 #include "mailjournal/text_extract.h"
+#include "search_hits.h"
 
 namespace mailjournal {
 
@@ -27,76 +28,10 @@ constexpr uint64_t kConfirmPage = 50;
 // Messages per reindex_add request.
 constexpr size_t kReindexBatch = 20;
 
-std::string JoinWords(const std::vector<std::string>& words) {
-  std::string out;
-  for (const std::string& w : words) out += (out.empty() ? "" : " ") + w;
-  return out;
-}
-
 std::vector<std::string> Strings(const json& array) {
   std::vector<std::string> out;
   for (const json& v : array) out.push_back(v.get<std::string>());
   return out;
-}
-
-// A message's text and envelope as the tool sees it after opening it.
-struct Opened {
-  ExtractedText text;
-  SearchDocument doc;
-};
-
-// Fetches and opens message `entry` (purpose read: the daemon checks the grant and records
-// it). PermissionDenied when no key given is one of its recipients or the caller may not
-// read it; NotFound when it was disposed of.
-Status OpenMessage(Channel* channel, const Opener& opener, const json& entry, Opened* out) {
-  std::string bytes;
-  Status s = FetchMessage(
-      channel, entry["seq"].get<uint64_t>(), FetchPurpose::kRead, FetchForm::kCaptured, opener,
-      [](const json&) { return Status::OK(); },
-      [&bytes](std::string_view b) {
-        bytes.append(b);
-        return Status::OK();
-      });
-  if (!s.ok()) return s;
-  out->text = ExtractText(bytes);
-  out->doc =
-      BuildDocument(out->text, {entry["mail_from"].get<std::string>()}, Strings(entry["rcpt"]));
-  return Status::OK();
-}
-
-// One hit as printed: the entry, whether the match is confirmed, and what opening gave.
-struct Hit {
-  json entry;
-  bool confirmed = false;
-  bool opened = false;
-  std::string subject, snippet;
-};
-
-void PrintHit(const Hit& hit, const std::string& format) {
-  const json& e = hit.entry;
-  if (format == "json") {
-    json out{{"seq", e["seq"]},
-             {"time", e["time"]},
-             {"from", e["mail_from"]},
-             {"rcpt", e["rcpt"]},
-             {"departments", e["departments"]},
-             {"confirmed", hit.confirmed}};
-    if (hit.opened) {
-      out["subject"] = hit.subject;
-      out["snippet"] = hit.snippet;
-    }
-    PrintJson(out);
-    return;
-  }
-  std::string line = std::to_string(e["seq"].get<uint64_t>()) + " " + e["time"].get<std::string>() +
-                     " from=<" + Printable(e["mail_from"].get<std::string>()) +
-                     "> to=" + Printable(JoinStrings(e["rcpt"], ","));
-  if (!hit.confirmed) line += " (unconfirmed: open it with --key)";
-  std::printf("%s\n", line.c_str());
-  if (hit.opened) {
-    std::printf("    subject: %s\n", Printable(hit.subject).c_str());
-    if (!hit.snippet.empty()) std::printf("    %s\n", Printable(hit.snippet).c_str());
-  }
 }
 
 json SearchRequest(const SearchCliOptions& o) {
@@ -261,6 +196,57 @@ int Reindex(Channel* channel, const ReindexCliOptions& o) {
 }
 
 }  // namespace
+
+Status OpenMessage(Channel* channel, const Opener& opener, const json& entry, Opened* out) {
+  std::string bytes;
+  Status s = FetchMessage(
+      channel, entry["seq"].get<uint64_t>(), FetchPurpose::kRead, FetchForm::kCaptured, opener,
+      [](const json&) { return Status::OK(); },
+      [&bytes](std::string_view b) {
+        bytes.append(b);
+        return Status::OK();
+      });
+  if (!s.ok()) return s;
+  out->text = ExtractText(bytes);
+  out->doc =
+      BuildDocument(out->text, {entry["mail_from"].get<std::string>()}, Strings(entry["rcpt"]));
+  return Status::OK();
+}
+
+void PrintHit(const Hit& hit, const std::string& format) {
+  const json& e = hit.entry;
+  if (format == "json") {
+    json out{{"seq", e["seq"]},
+             {"time", e["time"]},
+             {"from", e["mail_from"]},
+             {"rcpt", e["rcpt"]},
+             {"departments", e["departments"]},
+             {"confirmed", hit.confirmed}};
+    if (!hit.prefix.empty()) out["prefix"] = hit.prefix;
+    if (hit.opened) {
+      out["subject"] = hit.subject;
+      out["snippet"] = hit.snippet;
+    }
+    PrintJson(out);
+    return;
+  }
+  std::string line = (hit.prefix.empty() ? "" : hit.prefix + ":") +
+                     std::to_string(e["seq"].get<uint64_t>()) + " " + e["time"].get<std::string>() +
+                     " from=<" + Printable(e["mail_from"].get<std::string>()) +
+                     "> to=" + Printable(JoinStrings(e["rcpt"], ","));
+  if (!hit.confirmed) line += " (unconfirmed: open it with --key)";
+  std::printf("%s\n", line.c_str());
+  if (hit.opened) {
+    std::printf("    subject: %s\n", Printable(hit.subject).c_str());
+    if (!hit.snippet.empty()) std::printf("    %s\n", Printable(hit.snippet).c_str());
+  }
+}
+
+std::string JoinWords(const std::vector<std::string>& words) {
+  std::string out;
+  for (const std::string& w : words) out += (out.empty() ? "" : " ") + w;
+  return out;
+}
 
 void SearchCommands::AddTo(CLI::App* app) {
   auto formats = CLI::IsMember({"text", "json"});

@@ -103,6 +103,16 @@ struct S3ListedObject {
   std::string last_modified;  // as S3 sends it, ISO 8601
 };
 
+// One version (or delete marker) of a listing of versions.
+struct S3ListedVersion {
+  std::string key;
+  std::string version_id;
+  bool is_latest = false;
+  bool delete_marker = false;  // a delete marker: no bytes, no size, no ETag
+  uint64_t size = 0;
+  std::string etag;
+};
+
 struct S3ListPage {
   std::vector<S3ListedObject> objects;  // in key order, as S3 lists them
   bool truncated = false;               // more keys follow: ask again with
@@ -154,6 +164,11 @@ class S3Client {
   // (`page_size` keys a request). *objects is replaced on success.
   Status ListAllObjects(const std::string& prefix, int page_size,
                         std::vector<S3ListedObject>* objects);
+
+  // Every version and delete marker of the keys starting with `prefix` (ListObjectVersions,
+  // page by page), as S3 lists them: by key, newest version first. *versions is replaced
+  // on success.
+  Status ListAllVersions(const std::string& prefix, std::vector<S3ListedVersion>* versions);
 
   // Sets a version's retention. S3 refuses (PermissionDenied) to shorten a COMPLIANCE
   // retention or to lower its mode; lengthening it is allowed.

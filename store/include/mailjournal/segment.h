@@ -88,6 +88,9 @@ struct VerifiedSegment {
   nlohmann::json manifest;
   Checkpoint checkpoint;  // the covering checkpoint, its signature checked
   uint64_t first = 0, last = 0;
+  // The leaves before `first` as tree.json's "left" gives them, in CompactRange's encoding
+  // (mailjournal/merkle.h): what the segments before this one must add up to.
+  std::string left_range;
   std::vector<std::string> entry_bytes;     // entry first + i, as stored
   std::vector<Entry> entries;               // the same, decoded
   std::map<uint64_t, std::string> content;  // message seq -> stored content
