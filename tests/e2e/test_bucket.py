@@ -131,13 +131,14 @@ class BucketTest(harness.E2ETestCase):
         cls.rgw = radosgw.RadosGateway()
         cls.rgw.__enter__()
         cls.addClassCleanup(cls.rgw.__exit__, None, None, None)
-        cls.mtas, cls.vkeys, cls.signers, cls.segdirs = {}, {}, {}, {}
+        cls.mtas, cls.vkeys, cls.signers, cls.segdirs, cls.covered, cls.messages = {}, {}, {}, {}, {}, {}
         words = {"mta1": [b"wire transfer approved", b"lunch menu", b"wire fraud alert",
                           b"quarterly results"],
                  "mta2": [b"transfer of shares", b"wire transfer pending", b"holiday plans"]}
         for mta, origin in ORIGINS.items():
             keys = os.path.join(harness.tempfile.mkdtemp(prefix="mj-e2e-bucket-"), mta)
             remove_after(cls, os.path.dirname(keys))
+            os.mkdir(keys, 0o700)
             harness.run([harness.MAILJOURNAL, "keygen", "--signing", origin, "-o", keys])
             cls.vkeys[mta] = os.path.join(keys, "checkpoint.vkey")
             cls.signers[mta] = os.path.join(keys, "checkpoint.key")
@@ -150,11 +151,18 @@ class BucketTest(harness.E2ETestCase):
             for n, w in enumerate(words[mta], 1):
                 env.send_ok(message(mta, n, w))
             env.wait_delivered(len(words[mta]))
+            # entries after the messages (access entries, checkpoints), so that the messages'
+            # segments are complete: a segment is cut once an entry after it exists
+            for _ in range(4):
+                env.tool.ok("list")
             wait_quiet(env, offhost)
             d = os.path.join(env.base, "segments")
             os.makedirs(d)
             env.tool.ok("segment", "write", "--all", "--entries", "3", "-o", d)
             cls.segdirs[mta] = d
+            cls.covered[mta] = manifest_of(os.path.join(d, sorted(os.listdir(d))[-1]))["last"]
+            cls.messages[mta] = sorted(e["seq"] for e in env.tool.all_entries())
+            assert cls.messages[mta][-1] <= cls.covered[mta], (mta, cls.messages[mta], cls.covered[mta])
         # The auditor's files: the s3_* settings and the credentials (mode 0600).
         cls.work = harness.tempfile.mkdtemp(prefix="mj-e2e-auditor-")
         remove_after(cls, cls.work)
@@ -212,8 +220,8 @@ class BucketTest(harness.E2ETestCase):
         return names
 
     def tool(self, *args, check=None):
-        """The tool as on an auditor's machine: no daemon socket (it does not exist)."""
-        p = subprocess.run([harness.MAILJOURNAL, "--socket", "/nonexistent/admin.sock"] + [str(a) for a in args],
+        """The tool as on an auditor's machine: no --journal, no --socket (none is used)."""
+        p = subprocess.run([harness.MAILJOURNAL] + [str(a) for a in args],
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=300)
         if check is not None:
             self.assertEqual(p.returncode, check, "%s\nstdout: %s\nstderr: %s" % (
@@ -277,6 +285,7 @@ class BucketTest(harness.E2ETestCase):
     def test_a_segment_replaced_under_another_key_is_found(self):
         config, names = self.tampered_bucket("replaced")
         other = os.path.join(self.work, "other-key")
+        os.mkdir(other, 0o700)
         harness.run([harness.MAILJOURNAL, "keygen", "--signing", ORIGINS["mta1"], "-o", other])
         victim = sorted(os.listdir(self.segdirs["mta1"]))[1]
         forged = os.path.join(self.work, "forged.seg")
@@ -377,17 +386,14 @@ class BucketTest(harness.E2ETestCase):
             self.assertIn(field, r)
         out = os.path.join(self.work, "recorded.mbox")
         self.tool("export", "--bucket", "-c", self.config, *self.vkey_args(), *self.key_args(), "--format",
-                  "mbox", "-o", out, "mta2:1-%d" % self.last_message("mta2"), check=0)
+                  "mbox", "-o", out, *["mta2:%d" % s for s in self.messages["mta2"]], check=0)
         rec = max(self.records(), key=lambda r: r["key"])["record"]
         self.assertEqual(rec["operation"], "export")
         self.assertEqual(rec["objects"], self.objects["mta2"])
-        self.assertIn("mta2:1", rec["arguments"]["messages"])
-
-    def last_message(self, mta):
-        return max(e["seq"] for e in self.mtas[mta].tool.all_entries())
+        self.assertEqual(rec["arguments"]["messages"], ["mta2:%d" % s for s in self.messages["mta2"]])
 
     def test_export_across_prefixes_is_the_local_exports(self):
-        seqs = {mta: sorted(e["seq"] for e in self.mtas[mta].tool.all_entries()) for mta in ORIGINS}
+        seqs = self.messages
         # mbox of one prefix's messages: the same bytes as the journal's own export
         for mta in ORIGINS:
             local = os.path.join(self.work, "local-%s.mbox" % mta)
@@ -432,7 +438,7 @@ class BucketTest(harness.E2ETestCase):
         self.assertIn(b"access record", p.stderr)
         out = os.path.join(self.work, "noaudit.mbox")
         p = self.tool("export", "--bucket", "-c", config, *self.vkey_args(), *self.key_args(), "--format", "mbox",
-                      "-o", out, "mta1:1-3", check=77)
+                      "-o", out, "mta1:%d" % self.messages["mta1"][0], check=77)
         self.assertFalse(os.path.exists(out))
         self.assertEqual(p.stdout, b"")
         self.assertEqual(self.records("noaudit"), [])
@@ -440,7 +446,7 @@ class BucketTest(harness.E2ETestCase):
         self.rgw.stop_gateway()
         try:
             p = self.tool("export", "--bucket", "-c", self.config, *self.vkey_args(), *self.key_args(),
-                          "--format", "mbox", "-o", out, "mta1:1-3", check=69)
+                          "--format", "mbox", "-o", out, "mta1:%d" % self.messages["mta1"][0], check=69)
             self.assertFalse(os.path.exists(out))
             p, _ = self.bucket_search("transfer", rc=69)
             self.assertEqual(p.stdout, b"")
