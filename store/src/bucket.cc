@@ -4,6 +4,7 @@
 #include <pwd.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cctype>
 #include <cstdio>
 #include <set>
@@ -19,6 +20,9 @@ namespace {
 
 constexpr char kSegmentsDir[] = "/segments/";
 constexpr size_t kSeqDigits = 20;
+// The latest date an S3 retention can be set to (9999-12-31T23:59:59Z, four-digit years):
+// a manifest's later retain-until ("for ever") is held by a retention until then.
+constexpr int64_t kLatestS3DateUs = 253402300799LL * 1000000;
 
 bool ParseSeq20(const std::string& text, uint64_t* seq) {
   if (text.size() != kSeqDigits) return false;
@@ -53,7 +57,7 @@ std::string LockProblem(const BucketSegment& seg) {
   const json& until = seg.segment.manifest.value("retain_until", json());
   int64_t needed = 0;
   if (until.is_string() && !ParseTime(until.get<std::string>(), &needed).ok()) needed = 0;
-  if (seg.info.retain_until_us < needed) {
+  if (seg.info.retain_until_us < std::min(needed, kLatestS3DateUs)) {
     return "retained only until " + FormatTimeUtc(seg.info.retain_until_us) +
            ", before its messages' retain-until " + until.get<std::string>();
   }
