@@ -344,6 +344,51 @@ class BucketTest(harness.E2ETestCase):
         self.assertEqual(r["object"], names[0])
         self.assertIn("not under Object Lock COMPLIANCE retention", r["problem"])
 
+    def test_segments_the_daemon_ships_verify_from_the_bucket(self):
+        """The real shipper (mailjournald(8), SHIPPING TO S3) of a third MTA, into a bucket of
+        its own: what it ships verifies, chained, locked, and is its journal's."""
+        self.boto3([{"op": "create", "bucket": "shipped"}])
+        keys = os.path.join(self.work, "mta3-keys")
+        os.mkdir(keys, 0o700)
+        harness.run([harness.MAILJOURNAL, "keygen", "--signing", "mta3.e2e.test/journal", "-o", keys])
+        conf_dir = harness.tempfile.mkdtemp(prefix="mj-e2e-bucket-ship-")
+        remove_after(type(self), conf_dir)
+        os.chmod(conf_dir, 0o755)
+        creds = os.path.join(conf_dir, "s3-credentials")
+        with open(creds, "w") as f:
+            f.write("access_key = %s\nsecret_key = %s\n" % (self.rgw.access_key, self.rgw.secret_key))
+        os.chmod(creds, 0o600)
+        pw = harness.pwd.getpwnam(harness.DAEMON_USER)
+        os.chown(creds, pw.pw_uid, pw.pw_gid)
+        args = ["--signing-key", os.path.join(keys, "checkpoint.key"), "--checkpoint-interval", "1",
+                "--s3-endpoint", self.rgw.endpoint, "--s3-region", self.rgw.region, "--s3-bucket", "shipped",
+                "--s3-prefix", "mta3", "--s3-credentials", creds, "--segment-entries", "3"]
+        with harness.E2E(daemon_args=args) as env:
+            for n in (1, 2):
+                env.send_ok(message("mta3", n, b"shipped by the daemon"))
+            env.wait_delivered(2)
+            last = max(e["seq"] for e in env.tool.all_entries())
+
+            def shipped():
+                if env.tool.status()["shipping"]["shipped_through"] >= last:
+                    return True
+                env.tool.ok("list", "--limit", "1")   # an entry after the segment completes it
+                return False
+            harness.wait_until(shipped, 120, "entries 1..%d shipped" % last, interval=0.5,
+                               diag=env.diagnostics)
+            vkey = os.path.join(keys, "checkpoint.vkey")
+            p = subprocess.run([harness.MAILJOURNAL, "--socket", env.daemon.admin_sock, "verify", "--bucket",
+                                "-c", self.write_config("shipped.conf", "shipped"), "--vkey", vkey,
+                                "--format", "json"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=300)
+            self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+            r = json.loads(p.stdout)
+            self.assertEqual((r["prefix"], r["ok"], r["origin"], r["messages"]),
+                             ("mta3", True, "mta3.e2e.test/journal", 2), r)
+            self.assertGreaterEqual(r["last_seq"], last)
+            self.assertEqual(r["locked"], r["segments"])
+            self.assertGreater(r["segments"], 1)
+            self.assertEqual(r["local"], "same")
+
     # -- search and export
 
     def local_search(self, mta, query):
