@@ -20,6 +20,7 @@
 #include "mailjournal/time_util.h"
 #include "search_hits.h"
 #include "segment_channel.h"
+#include "segment_postings.h"
 
 namespace mailjournal {
 
@@ -151,9 +152,10 @@ struct BucketData {
   std::unique_ptr<S3Client> client;
   std::vector<std::unique_ptr<NoteVerifier>> keys;
   std::vector<PrefixReport> reports;
-  std::vector<std::unique_ptr<SegmentChannel>> channels;  // one per report
-  std::vector<std::string> objects;                       // the segment objects read
-  int64_t retain_until_us = 0;                            // the latest of their manifests'
+  std::vector<std::unique_ptr<SegmentChannel>> channels;      // one per report
+  std::vector<std::vector<const VerifiedSegment*>> segments;  // one per report
+  std::vector<std::string> objects;                           // the segment objects read
+  int64_t retain_until_us = 0;                                // the latest of their manifests'
 };
 
 Status ReadBucket(const BucketOptions& o, BucketData* d) {
@@ -185,6 +187,7 @@ Status ReadBucket(const BucketOptions& o, BucketData* d) {
       }
     }
     d->channels.push_back(std::make_unique<SegmentChannel>(segs));
+    d->segments.push_back(std::move(segs));
     d->reports.push_back(std::move(r));
   }
   return Status::OK();
@@ -206,11 +209,21 @@ Status RecordAccess(BucketData* d, const std::string& operation, const json& arg
   return Status::OK();
 }
 
+// What a bucket search did.
+struct SearchCounts {
+  size_t messages = 0;    // messages in range (time, departments)
+  size_t opened = 0;      // opened and matched against their text
+  size_t unopened = 0;    // no key given opens them, or their content was disposed of
+  size_t index_keys = 0;  // index keys opened from index_key entries
+};
+
 // The hits of the query in the bucket's messages that the keys open, newest first within
 // each prefix, prefixes in name order; the messages filtered as the journal's search does
-// (departments, since, until). *unopened counts the messages no key given opens.
+// (departments, since, until). Unless `open_all`, the segments' term sets, under the index
+// keys the keys open, narrow the messages to open to the query's candidates (a message
+// without a term set under such a key is opened); every hit is confirmed on the text.
 Status FindInBucket(const BucketData& d, const SearchCliOptions& o, const Opener& opener,
-                    std::vector<Hit>* hits, size_t* unopened) {
+                    bool open_all, std::vector<Hit>* hits, SearchCounts* counts) {
   QueryNode query;
   Status s = ParseQuery(JoinWords(o.query), &query);
   if (!s.ok()) return s;
@@ -218,6 +231,14 @@ Status FindInBucket(const BucketData& d, const SearchCliOptions& o, const Opener
   if (!o.since.empty() && !(s = ParseTime(o.since, &since)).ok()) return s;
   if (!o.until.empty() && !(s = ParseTime(o.until, &until)).ok()) return s;
   for (size_t i = 0; i < d.channels.size(); ++i) {
+    std::vector<IndexKey> keys;
+    if (!open_all) s = OpenSegmentIndexKeys(d.segments[i], opener, &keys);
+    if (!s.ok()) return s;
+    counts->index_keys += keys.size();
+    SegmentPostings postings(d.segments[i], keys);
+    Candidates candidates;
+    if (!keys.empty()) s = EvaluateCandidates(query, &postings, &candidates);
+    if (!s.ok()) return s;
     auto messages = d.channels[i]->Messages();
     for (auto it = messages.rbegin(); it != messages.rend(); ++it) {
       const auto& [seq, entry] = *it;
@@ -231,13 +252,16 @@ Status FindInBucket(const BucketData& d, const SearchCliOptions& o, const Opener
             });
         if (!in) continue;
       }
+      ++counts->messages;
+      if (!keys.empty() && postings.Indexed(seq) && !candidates.upper.Contains(seq)) continue;
       Opened opened;
       s = OpenMessage(d.channels[i].get(), opener, e, &opened);
       if (s.code() == Status::Code::kPermissionDenied || s.IsNotFound()) {
-        ++*unopened;  // no key given opens it, or its content was disposed of
+        ++counts->unopened;
         continue;
       }
       if (!s.ok()) return s;
+      ++counts->opened;
       if (!Matches(query, opened.doc)) continue;
       Hit hit;
       hit.entry = e;
@@ -258,6 +282,10 @@ void BucketOptions::AddTo(CLI::App* command) {
   command->add_option("-c,--config", config_file,
                       "with --bucket: the s3_* settings (mailjournald.conf format)");
   command->add_option("--prefix", prefixes, "with --bucket: only this MTA's prefix (repeatable)");
+  if (command->get_name() == "search") {
+    command->add_flag("--open-all", open_all,
+                      "with --bucket: open every message, not only the term sets' candidates");
+  }
   command->add_option("--vkey", verifier_key_files,
                       "with --bucket: a checkpoint verifier key (one per MTA; repeatable)");
 }
@@ -370,8 +398,8 @@ int CmdExportBucket(const BucketOptions& bo, const std::vector<std::string>& arg
     SearchCliOptions so;
     so.query = {search_query};
     std::vector<Hit> hits;
-    size_t unopened = 0;
-    if (s.ok()) s = FindInBucket(d, so, opener, &hits, &unopened);
+    SearchCounts counts;
+    if (s.ok()) s = FindInBucket(d, so, opener, bo.open_all, &hits, &counts);
     if (!s.ok()) return Fail(s);
     // Oldest first within each prefix, as the journal's own export of the same seqs.
     std::stable_sort(hits.begin(), hits.end(), [](const Hit& a, const Hit& b) {
@@ -418,18 +446,23 @@ int CmdSearchBucket(const BucketOptions& bo, const SearchCliOptions& so) {
   Opener opener;
   s = opener.Load(so.keys.files, so.keys.passphrase_file);
   std::vector<Hit> hits;
-  size_t unopened = 0;
-  if (s.ok()) s = FindInBucket(d, so, opener, &hits, &unopened);
+  SearchCounts counts;
+  if (s.ok()) s = FindInBucket(d, so, opener, bo.open_all, &hits, &counts);
   if (!s.ok()) return Fail(s);
   for (uint64_t i = so.offset; i < hits.size() && i < so.offset + so.limit; ++i) {
     PrintHit(hits[i], so.format);
   }
-  if (unopened != 0) {
-    std::fprintf(stderr,
-                 "mailjournal: %zu messages not searched: no key given opens them, or "
-                 "their content was disposed of\n",
-                 unopened);
-  }
+  std::fprintf(stderr, "mailjournal: %zu hits; %zu of %zu messages opened (%s)%s\n", hits.size(),
+               counts.opened, counts.messages,
+               bo.open_all ? "--open-all"
+                           : (std::to_string(counts.index_keys) +
+                              " index keys opened: the others are not candidates")
+                                 .c_str(),
+               counts.unopened == 0 ? ""
+                                    : (", " + std::to_string(counts.unopened) +
+                                       " not searched: no key given opens them, or their "
+                                       "content was disposed of")
+                                          .c_str());
   return EX_OK;
 }
 

@@ -281,6 +281,7 @@ struct BucketOptions {
   std::string config_file = "/etc/mailjournal/mailjournald.conf";  // its s3_* settings
   std::vector<std::string> prefixes;            // none: every prefix that holds segments
   std::vector<std::string> verifier_key_files;  // one per MTA (checkpoint origin)
+  bool open_all = false;  // search: open every message, not only the term sets' candidates
   // Adds --bucket, -c/--config, --prefix and --vkey to a command.
   void AddTo(CLI::App* command);
 };
@@ -299,8 +300,9 @@ int CmdVerifyBucket(const BucketOptions& options, const std::string& format, Cha
 int CmdExportBucket(const BucketOptions& options, const std::vector<std::string>& args,
                     const std::string& search_query, const ExportOptions& export_options);
 
-// search --bucket: every message of the verified segments that the keys open, matched
-// exactly against the query (search_query.h), after an access record is written.
+// search --bucket: the messages of the verified segments that the query matches, exactly
+// (search_query.h) on their opened text, after an access record is written; the segments'
+// term sets (under the index keys the keys open) narrow what is opened unless open_all.
 int CmdSearchBucket(const BucketOptions& options, const SearchCliOptions& search_options);
 
 struct ConfigCliOptions {

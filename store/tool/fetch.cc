@@ -46,6 +46,15 @@ Status Opener::OpenSealed(const json& recipients, std::string_view sealed,
   return Status::PermissionDenied("sealed query: no key given is one of its recipients");
 }
 
+const OpeningKey* Opener::KeyFor(const std::vector<Sha256Digest>& recipients) const {
+  for (const Sha256Digest& r : recipients) {
+    for (const auto& k : keys_) {
+      if (k->fingerprint() == r) return k.get();
+    }
+  }
+  return nullptr;
+}
+
 Status Opener::Open(const json& entry, const std::string& sealed, std::string* plaintext) const {
   const json& seal = entry["seal"];
   std::string what = "message " + std::to_string(entry["seq"].get<uint64_t>());

@@ -38,6 +38,8 @@ class Opener {
   // when none is; Corruption when it does not open.
   Status OpenSealed(const nlohmann::json& recipients, std::string_view sealed,
                     std::string* plaintext) const;
+  // The loaded key whose fingerprint is among `recipients`; null when none is.
+  const OpeningKey* KeyFor(const std::vector<Sha256Digest>& recipients) const;
 
  private:
   std::vector<std::unique_ptr<OpeningKey>> keys_;

@@ -13,8 +13,10 @@ on an auditor's machine):
 * it finds a segment replaced by a new version re-signed with another key of the same origin
   (manifest re-sealed, built here from the format page), a missing segment (a gap), a flipped
   byte, and an object without Object Lock;
-* `search --bucket` finds the same messages as each journal's own search, and `export --bucket`
-  writes the same bytes as each journal's export (mbox, and eml files);
+* `search --bucket` finds the same messages as each journal's own search, opening only the
+  candidates of the segments' term sets (terms.bin, under the index keys of the segments'
+  index_key entries, opened with the officer's key), or every message with --open-all; and
+  `export --bucket` writes the same bytes as each journal's export (mbox, and eml files);
 * each search and export leaves an access record under audit/ (COMPLIANCE) naming the objects
   read; when it cannot be written (a bucket policy denies it; the gateway stopped), nothing is
   output.
@@ -25,6 +27,7 @@ import datetime
 import io
 import json
 import os
+import re
 import subprocess
 import sys
 import tarfile
@@ -412,9 +415,18 @@ class BucketTest(harness.E2ETestCase):
             records = self.records()
             self.assertEqual(len(records), before + 1, query)
         self.assertTrue(got == set())   # the last query finds nothing, and is still recorded
-        # a query found in both MTAs
-        _, hits = self.bucket_search("transfer")
+        # a query found in both MTAs; the term sets of the segments narrow what is opened,
+        # --open-all opens every message: the same hits
+        p, hits = self.bucket_search("transfer")
         self.assertEqual({h["prefix"] for h in hits}, {"mta1", "mta2"})
+        opened, total = map(int, re.search(rb"; (\d+) of (\d+) messages opened \((\d+) index keys",
+                                           p.stderr).groups()[:2])
+        self.assertEqual(total, len(self.messages["mta1"]) + len(self.messages["mta2"]))
+        self.assertEqual(opened, len(hits))   # single-word term sets are exact: no false candidate
+        self.assertLess(opened, total)
+        p, all_hits = self.bucket_search("transfer", "--open-all")
+        self.assertEqual([(h["prefix"], h["seq"]) for h in all_hits], [(h["prefix"], h["seq"]) for h in hits])
+        self.assertIn(b"%d of %d messages opened (--open-all)" % (total, total), p.stderr)
         # --prefix narrows it
         _, hits = self.bucket_search("transfer", "--prefix", "mta2")
         self.assertEqual({h["prefix"] for h in hits}, {"mta2"})
