@@ -147,7 +147,7 @@ class BucketTest(harness.E2ETestCase):
             cls.signers[mta] = os.path.join(keys, "checkpoint.key")
             offhost = make_checkpoint_dir(cls)
             env = harness.E2E(daemon_args=["--signing-key", cls.signers[mta], "--checkpoint-interval", "1",
-                                           "--checkpoint-dir", offhost])
+                                           "--checkpoint-dir", offhost, "--index-key-entries"])
             env.__enter__()
             cls.addClassCleanup(env.close)
             cls.mtas[mta] = env
