@@ -24,25 +24,30 @@ RecipientKeys SealingRecipients(const Policy& policy, const std::vector<std::str
   return recipients;
 }
 
+Status SealQueryRecord(const RecipientKeys& recipients, const std::string& query,
+                       nlohmann::json* record) {
+  if (recipients.empty()) {
+    *record = {{"query_unrecorded", "no key to seal the query to"}};
+    return Status::OK();
+  }
+  std::unique_ptr<Sealer> sealer;
+  Status s = Sealer::Create(recipients, &sealer);
+  if (s.ok()) s = sealer->Append(query);
+  if (s.ok()) s = sealer->Finish();
+  if (!s.ok()) return s;
+  nlohmann::json fingerprints = nlohmann::json::array();
+  for (const Sha256Digest& f : sealer->recipients()) fingerprints.push_back(DigestToJson(f));
+  *record = {{"query_sealed", Base64Encode(sealer->Take())}, {"query_recipients", fingerprints}};
+  return Status::OK();
+}
+
 QuerySealer PolicyQuerySealer(const PolicyHolder* holder) {
   return [holder](const std::vector<std::string>& departments, const std::string& query,
                   nlohmann::json* record) {
     std::shared_ptr<const Policy> policy = holder->Active();
     RecipientKeys recipients;
     if (policy != nullptr) recipients = SealingRecipients(*policy, departments);
-    if (recipients.empty()) {
-      *record = {{"query_unrecorded", "no key to seal the query to"}};
-      return Status::OK();
-    }
-    std::unique_ptr<Sealer> sealer;
-    Status s = Sealer::Create(recipients, &sealer);
-    if (s.ok()) s = sealer->Append(query);
-    if (s.ok()) s = sealer->Finish();
-    if (!s.ok()) return s;
-    nlohmann::json fingerprints = nlohmann::json::array();
-    for (const Sha256Digest& f : sealer->recipients()) fingerprints.push_back(DigestToJson(f));
-    *record = {{"query_sealed", Base64Encode(sealer->Take())}, {"query_recipients", fingerprints}};
-    return Status::OK();
+    return SealQueryRecord(recipients, query, record);
   };
 }
 

@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <iostream>
 #include <memory>
+#include <set>
 
 #include "cli.h"
 #include "commands.h"
@@ -17,6 +18,8 @@
 #include "fetch.h"
 #include "mailjournal/admin_protocol.h"
 #include "mailjournal/bucket.h"
+#include "mailjournal/policy_holder.h"
+#include "mailjournal/query_sealer.h"
 #include "mailjournal/time_util.h"
 #include "search_hits.h"
 #include "segment_channel.h"
@@ -191,6 +194,35 @@ Status ReadBucket(const BucketOptions& o, BucketData* d) {
     d->reports.push_back(std::move(r));
   }
   return Status::OK();
+}
+
+// A bucket search's query for its access record, sealed as the daemon seals a local one
+// (search_admin.h QuerySealer): to the keys of `departments` (all when none is named) and
+// the escrow keys under the newest policy entry of each prefix read, each key once.
+Status SealBucketQuery(const BucketData& d, const std::vector<std::string>& departments,
+                       const std::string& query, json* record) {
+  RecipientKeys recipients;
+  std::set<Sha256Digest> seen;
+  for (const std::vector<const VerifiedSegment*>& segs : d.segments) {
+    const PolicyEntry* newest = nullptr;
+    uint64_t newest_seq = 0;
+    for (const VerifiedSegment* seg : segs) {
+      for (size_t i = 0; i < seg->entries.size(); ++i) {
+        if (seg->entries[i].kind == EntryKind::kPolicy) {
+          newest = &seg->entries[i].policy;
+          newest_seq = seg->first + i;
+        }
+      }
+    }
+    if (newest == nullptr) continue;
+    std::shared_ptr<const Policy> policy;
+    Status s = PolicyFromEntry(*newest, newest_seq, &policy);
+    if (!s.ok()) return s;
+    for (const auto& key : SealingRecipients(*policy, departments)) {
+      if (seen.insert(key->fingerprint()).second) recipients.push_back(key);
+    }
+  }
+  return SealQueryRecord(recipients, query, record);
 }
 
 // Writes the access record; nothing may be opened unless it is written.
@@ -381,7 +413,12 @@ int CmdExportBucket(const BucketOptions& bo, const std::vector<std::string>& arg
   s = ReadBucket(o, &d);
   if (!s.ok()) return Fail(s);
   json arguments{{"prefixes", o.prefixes}, {"format", xo.format}, {"sealed", xo.sealed}};
-  if (!search_query.empty()) arguments["search"] = search_query;
+  if (!search_query.empty()) {
+    json sealed;
+    s = SealBucketQuery(d, {}, search_query, &sealed);
+    if (!s.ok()) return Fail(s);
+    arguments["search"] = sealed;
+  }
   json seqs = json::array();
   for (const auto& [prefix, seq] : wanted) seqs.push_back(prefix + ":" + std::to_string(seq));
   arguments["messages"] = seqs;
@@ -436,11 +473,13 @@ int CmdSearchBucket(const BucketOptions& bo, const SearchCliOptions& so) {
   BucketData d;
   s = ReadBucket(bo, &d);
   if (!s.ok()) return Fail(s);
-  json arguments{{"query", JoinWords(so.query)},
-                 {"prefixes", bo.prefixes},
-                 {"departments", so.departments},
-                 {"since", so.since},
-                 {"until", so.until}};
+  json arguments;
+  s = SealBucketQuery(d, so.departments, JoinWords(so.query), &arguments);
+  if (!s.ok()) return Fail(s);
+  arguments.update(json{{"prefixes", bo.prefixes},
+                        {"departments", so.departments},
+                        {"since", so.since},
+                        {"until", so.until}});
   s = RecordAccess(&d, "search", arguments);
   if (!s.ok()) return Fail(s);
   Opener opener;

@@ -15,6 +15,12 @@ namespace mailjournal {
 // policy's key order. Also what an index key is sealed to (index_key_journal.h).
 RecipientKeys SealingRecipients(const Policy& policy, const std::vector<std::string>& departments);
 
+// Seals a search query to `recipients` for an access record (local or in a bucket): sets
+// *record to {"query_sealed": base64 CMS, "query_recipients": [key fingerprints]}, or to
+// {"query_unrecorded": why} when there is no recipient.
+Status SealQueryRecord(const RecipientKeys& recipients, const std::string& query,
+                       nlohmann::json* record);
+
 // REQUIRES: holder outlives the sealer.
 QuerySealer PolicyQuerySealer(const PolicyHolder* holder);
 
