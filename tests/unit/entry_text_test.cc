@@ -6,15 +6,10 @@
 
 #include "mailjournal/admin_protocol.h"
 #include "mailjournal/time_util.h"
+#include "test_util.h"
 
 namespace mailjournal {
 namespace {
-
-int64_t Time(const std::string& text) {
-  int64_t t = 0;
-  BOOST_REQUIRE(ParseTime(text, &t).ok());
-  return t;
-}
 
 Entry Access(bool allowed, const std::string& user, const std::string& outcome) {
   Entry e;

@@ -11,13 +11,6 @@
 namespace mailjournal {
 namespace {
 
-int64_t Time(const std::string& text) {
-  int64_t t = 0;
-  Status s = ParseTime(text, &t);
-  BOOST_REQUIRE_MESSAGE(s.ok(), s.ToString());
-  return t;
-}
-
 // Loads `yaml` as policy.yaml with the test keys and the given member lists. Every policy
 // here gets the same escrow key as its last line, so departments need no keys of their own.
 std::shared_ptr<const Policy> LoadOrFail(const std::string& yaml,

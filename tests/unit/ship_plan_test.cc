@@ -5,15 +5,10 @@
 #include <boost/test/unit_test.hpp>
 
 #include "mailjournal/time_util.h"
+#include "test_util.h"
 
 namespace mailjournal {
 namespace {
-
-int64_t Time(const std::string& text) {
-  int64_t t = 0;
-  BOOST_REQUIRE(ParseTime(text, &t).ok());
-  return t;
-}
 
 std::vector<SegmentRange> Ranges(std::vector<std::pair<uint64_t, uint64_t>> spans) {
   std::vector<SegmentRange> ranges;

@@ -12,6 +12,7 @@
 #include "mailjournal/message_writer.h"
 #include "mailjournal/seal.h"
 #include "mailjournal/sha256.h"
+#include "mailjournal/time_util.h"
 
 namespace mailjournal {
 
@@ -26,6 +27,13 @@ TempDir::TempDir() {
 TempDir::~TempDir() {
   std::error_code ec;
   std::filesystem::remove_all(path_, ec);
+}
+
+int64_t Time(const std::string& text) {
+  int64_t t = 0;
+  Status s = ParseTime(text, &t);
+  BOOST_REQUIRE_MESSAGE(s.ok(), s.ToString());
+  return t;
 }
 
 std::string ReadFile(const std::string& path) {

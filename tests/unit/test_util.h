@@ -42,6 +42,10 @@ class TempDir {
 // MessageWriter::Commit.
 MessageEntry TestMessage(const Envelope& envelope);
 
+// The time of an ISO 8601 UTC text (mailjournal/time_util.h ParseTime); the test fails
+// when it does not parse.
+int64_t Time(const std::string& text);
+
 // The whole content of a file ("" when it cannot be read).
 std::string ReadFile(const std::string& path);
 // A file of tests/unit/policy_cases; fails the test when it cannot be read.
