@@ -82,6 +82,8 @@ const std::vector<SettingInfo>& DaemonSettings() {
        &C::s3_ca_file},
       {"segment_entries", "entries per shipped segment (at most)", &C::segment_entries},
       {"segment_seconds", "seconds of entries per shipped segment (at most)", &C::segment_seconds},
+      {"segment_bytes", "bytes of stored message content per shipped segment (at most)",
+       &C::segment_bytes},
   };
   return settings;
 }
@@ -229,6 +231,12 @@ void ValidateConfig(DaemonConfig* config, std::vector<std::string>* errors) {
   } else {
     errors->push_back("segment_seconds: '" + config->segment_seconds +
                       "' is not a number of seconds from 1 to 100000000");
+  }
+  if (ParseCount(config->segment_bytes, 1LL << 40, &n)) {
+    config->segment_bytes_n = static_cast<uint64_t>(n);
+  } else {
+    errors->push_back("segment_bytes: '" + config->segment_bytes +
+                      "' is not a number of bytes from 1 to 1099511627776");
   }
   const std::string& m = config->socket_mode;
   if (m.empty() || m.size() > 4 || m.find_first_not_of("01234567") != std::string::npos) {

@@ -58,6 +58,7 @@ struct DaemonConfig {
   // segment's first.
   std::string segment_entries = "10000";
   std::string segment_seconds = "3600";
+  std::string segment_bytes = "67108864";  // 64 MiB of stored message content
 
   // Derived by Validate().
   mode_t socket_mode_bits = 0660;
@@ -66,6 +67,7 @@ struct DaemonConfig {
   int metrics_interval_s = 15;
   uint64_t segment_entries_n = 10000;
   int64_t segment_seconds_n = 3600;
+  uint64_t segment_bytes_n = 64ULL * 1024 * 1024;
   uid_t uid = 0;
   gid_t gid = 0;
   bool drop_privileges = false;

@@ -410,6 +410,7 @@ int Run(int argc, char** argv) {
     ship.prefix = ShippingPrefix(config);
     ship.cut.max_entries = config.segment_entries_n;
     ship.cut.max_age_us = config.segment_seconds_n * 1000000;
+    ship.cut.max_content_bytes = config.segment_bytes_n;
     ship.holds = SegmentHoldsFactory(journal.get(), &policies);
     // Set once the checkpointer exists (below); the shipper's thread only calls it later.
     ship.request_checkpoint = [&checkpointer] {

@@ -306,8 +306,9 @@ std::string SegmentObjectName(const std::string& prefix, uint64_t first, uint64_
 
 Status ListSegments(Journal* journal, const SegmentCut& cut, std::vector<SegmentRange>* ranges,
                     uint64_t from) {
-  if (cut.max_entries == 0 || cut.max_age_us <= 0) {
-    return Status::InvalidArgument("segment: the cut needs at least one entry and a positive age");
+  if (cut.max_entries == 0 || cut.max_age_us <= 0 || cut.max_content_bytes == 0) {
+    return Status::InvalidArgument(
+        "segment: the cut needs at least one entry, a positive age and a positive size");
   }
   std::vector<uint64_t> checkpoints;
   if (from == 0) return Status::InvalidArgument("segment: entries are numbered from 1");
@@ -318,12 +319,14 @@ Status ListSegments(Journal* journal, const SegmentCut& cut, std::vector<Segment
       });
   if (!s.ok()) return s;
   SegmentRange cur;
-  uint64_t prev_seq = 0;
+  uint64_t prev_seq = 0, content_bytes = 0;  // of the messages in cur
   int64_t prev_time = 0;
   s = journal->Scan(from, false, [&](uint64_t seq, const Entry& e) {
     int64_t t = e.time_us();
+    uint64_t bytes = e.kind == EntryKind::kMessage ? e.message.content.size : 0;
     if (cur.first != 0 &&
-        (seq - cur.first >= cut.max_entries || t - cur.first_time_us >= cut.max_age_us)) {
+        (seq - cur.first >= cut.max_entries || t - cur.first_time_us >= cut.max_age_us ||
+         (bytes > 0 && content_bytes > 0 && content_bytes + bytes > cut.max_content_bytes))) {
       cur.last = prev_seq;
       cur.last_time_us = prev_time;
       auto cp = std::upper_bound(checkpoints.begin(), checkpoints.end(), cur.last);
@@ -331,11 +334,13 @@ Status ListSegments(Journal* journal, const SegmentCut& cut, std::vector<Segment
       cur.checkpoint_seq = *cp;
       ranges->push_back(cur);
       cur = SegmentRange();
+      content_bytes = 0;
     }
     if (cur.first == 0) {
       cur.first = seq;
       cur.first_time_us = t;
     }
+    content_bytes += bytes;
     prev_seq = seq;
     prev_time = t;
     return true;
@@ -635,6 +640,7 @@ void AddSegmentOperations(Journal* journal, std::function<CoveringHoldsFn()> hol
         uint64_t seconds = cut.max_age_us / 1000000;
         if (s.ok()) s = RequestUnsigned(request, "entries", &cut.max_entries);
         if (s.ok()) s = RequestUnsigned(request, "seconds", &seconds);
+        if (s.ok()) s = RequestUnsigned(request, "bytes", &cut.max_content_bytes);
         if (s.ok() && seconds > static_cast<uint64_t>(INT64_MAX / 1000000)) {
           s = Status::InvalidArgument("seconds: too large");
         }

@@ -207,6 +207,7 @@ class SegmentCommands {
   CLI::App* verify_ = nullptr;
   uint64_t entries_ = 10000;
   uint64_t seconds_ = 3600;
+  uint64_t bytes_ = 64ULL * 1024 * 1024;
   std::string range_, output_;
   bool all_ = false;
   std::vector<std::string> files_;

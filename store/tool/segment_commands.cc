@@ -20,10 +20,11 @@ using nlohmann::json;
 
 namespace {
 
-json ListRequest(uint64_t entries, uint64_t seconds) {
+json ListRequest(uint64_t entries, uint64_t seconds, uint64_t bytes) {
   json req = Request("segment_list");
   req["entries"] = entries;
   req["seconds"] = seconds;
+  req["bytes"] = bytes;
   return req;
 }
 
@@ -53,10 +54,9 @@ std::string FileName(uint64_t first, uint64_t last) {
   return std::filesystem::path(SegmentObjectName("", first, last)).filename().string();
 }
 
-int CmdSegmentList(Channel* channel, uint64_t entries, uint64_t seconds,
-                   const std::string& format) {
+int CmdSegmentList(Channel* channel, const json& list_request, const std::string& format) {
   json resp;
-  Status s = channel->Call(ListRequest(entries, seconds), &resp, NoPayload);
+  Status s = channel->Call(list_request, &resp, NoPayload);
   if (!s.ok()) return Fail(s);
   for (const json& r : resp["segments"]) {
     if (format == "json") {
@@ -74,8 +74,8 @@ int CmdSegmentList(Channel* channel, uint64_t entries, uint64_t seconds,
   return EX_OK;
 }
 
-int CmdSegmentWrite(Channel* channel, const std::string& range, bool all, uint64_t entries,
-                    uint64_t seconds, const std::string& output) {
+int CmdSegmentWrite(Channel* channel, const std::string& range, bool all, const json& list_request,
+                    const std::string& output) {
   if (!all) {
     std::pair<uint64_t, uint64_t> r;
     Status s = ParseSeqRange(range, &r);
@@ -94,7 +94,7 @@ int CmdSegmentWrite(Channel* channel, const std::string& range, bool all, uint64
     return FailWith(EX_CANTCREAT, Status::IOError(output + ": not a directory"));
   }
   json resp;
-  Status s = channel->Call(ListRequest(entries, seconds), &resp, NoPayload);
+  Status s = channel->Call(list_request, &resp, NoPayload);
   if (!s.ok()) return Fail(s);
   size_t written = 0, present = 0;
   for (const json& r : resp["segments"]) {
@@ -170,6 +170,8 @@ void SegmentCommands::AddTo(CLI::App* app) {
         ->check(CLI::PositiveNumber);
     c->add_option("--seconds", seconds_, "at most this many seconds of entries (3600)")
         ->check(CLI::PositiveNumber);
+    c->add_option("--bytes", bytes_, "at most this many bytes of stored message content (67108864)")
+        ->check(CLI::PositiveNumber);
   };
   list_ = segment->add_subcommand("list", "the segments that can be written now");
   add_cut(list_);
@@ -200,11 +202,12 @@ int SegmentCommands::RunOffline() const {
 }
 
 int SegmentCommands::Run(Channel* channel) const {
-  if (*list_) return CmdSegmentList(channel, entries_, seconds_, format_);
+  json list_request = ListRequest(entries_, seconds_, bytes_);
+  if (*list_) return CmdSegmentList(channel, list_request, format_);
   if (range_.empty() && !all_) {
     return Fail(Status::InvalidArgument("segment write: give --range FIRST-LAST or --all"));
   }
-  return CmdSegmentWrite(channel, range_, all_, entries_, seconds_, output_);
+  return CmdSegmentWrite(channel, range_, all_, list_request, output_);
 }
 
 }  // namespace mailjournal

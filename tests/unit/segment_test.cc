@@ -196,6 +196,33 @@ BOOST_FIXTURE_TEST_CASE(segments_are_cut_by_count_and_covered_by_a_checkpoint, S
                     "mta1/segments/00000000000000000001-00000000000000010000.seg");
 }
 
+BOOST_FIXTURE_TEST_CASE(segments_are_cut_by_the_stored_content_of_their_messages, SegmentFixture) {
+  auto content_size = [this](uint64_t seq) {
+    MessageEntry m;
+    BOOST_REQUIRE(journal->ReadMessage(seq, &m).ok());
+    return m.content.size;
+  };
+  SegmentCut cut;
+  cut.max_content_bytes = content_size(1) + content_size(2);  // 1 and 2 fit exactly
+  std::vector<SegmentRange> ranges;
+  BOOST_REQUIRE(ListSegments(journal.get(), cut, &ranges).ok());
+  BOOST_REQUIRE(!ranges.empty());
+  BOOST_CHECK_EQUAL(ranges[0].first, 1u);
+  BOOST_CHECK_EQUAL(ranges[0].last, 2u);
+  // One byte: every message starts a segment; other entries join the one before them; the
+  // disposed message 4 still counts the size its entry names (the cut never changes).
+  cut.max_content_bytes = 1;
+  ranges.clear();
+  BOOST_REQUIRE(ListSegments(journal.get(), cut, &ranges).ok());
+  BOOST_REQUIRE_EQUAL(ranges.size(), 4u);  // 6-8 is not complete
+  std::vector<std::pair<uint64_t, uint64_t>> got;
+  for (const SegmentRange& r : ranges) got.emplace_back(r.first, r.last);
+  std::vector<std::pair<uint64_t, uint64_t>> want{{1, 1}, {2, 2}, {3, 3}, {4, 5}};
+  BOOST_CHECK(got == want);
+  cut.max_content_bytes = 0;
+  BOOST_CHECK(ListSegments(journal.get(), cut, &ranges).code() == Status::Code::kInvalidArgument);
+}
+
 BOOST_FIXTURE_TEST_CASE(a_changed_entry_byte_is_found, SegmentFixture) {
   Status s = Tampered(Write(1, 4), [](SegmentMembers* m) {
     std::string& entries = Member(m, "entries.bin");

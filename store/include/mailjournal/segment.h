@@ -38,11 +38,16 @@ namespace mailjournal {
 constexpr int kSegmentFormatVersion = 2;
 
 // Where segments are cut: after max_entries entries, or earlier before the first entry
-// committed max_age_us or more after the segment's first entry, whichever comes first.
-// The cut depends only on the journal's entries, so it is the same whenever it is made.
+// committed max_age_us or more after the segment's first entry, or before the first
+// message whose stored content would bring the segment's messages' stored content
+// (ContentRef::size, as the entries say, disposed or not) over max_content_bytes,
+// whichever comes first; a message larger than that alone is a segment of its own. The
+// byte limit bounds the memory a segment is built in (WriteSegment). The cut depends only
+// on the journal's entries, so it is the same whenever it is made.
 struct SegmentCut {
   uint64_t max_entries = 10000;
-  int64_t max_age_us = 3600LL * 1000000;  // one hour
+  int64_t max_age_us = 3600LL * 1000000;             // one hour
+  uint64_t max_content_bytes = 64ULL * 1024 * 1024;  // 64 MiB
 };
 
 struct SegmentRange {
