@@ -39,12 +39,25 @@ struct ListQuery {
   std::string from;  // case-folded
   std::string rcpt;  // case-folded
   bool all = false;  // every kind of entry, not only messages
+  // Only entries of this kind (other than message), through the journal's index of kinds.
+  bool one_kind = false;
+  EntryKind kind = EntryKind::kMessage;
 
   Status Parse(const json& req) {
     Status s = window.Parse(req);
     if (s.ok()) s = RequestString(req, "from", &from);
     if (s.ok()) s = RequestString(req, "rcpt", &rcpt);
     if (s.ok()) s = RequestBool(req, "all", &all);
+    std::string kind_name;
+    if (s.ok()) s = RequestString(req, "kind", &kind_name);
+    if (s.ok() && !kind_name.empty()) {
+      for (int k = 2; k <= static_cast<int>(EntryKind::kShip) && !one_kind; ++k) {
+        one_kind = kind_name == EntryKindName(static_cast<EntryKind>(k));
+        if (one_kind) kind = static_cast<EntryKind>(k);
+      }
+      if (!one_kind) s = Status::InvalidArgument("kind: '" + kind_name + "' is not an entry kind");
+      all = true;
+    }
     from = Lower(from);
     rcpt = Lower(rcpt);
     return s;
@@ -590,6 +603,7 @@ Status AdminHandler::List(const json& request, AdminCall* call, ResponseWriter* 
   return AnswerEntryPage(
       w,
       [&](const Journal::Visitor& visit) {
+        if (q.one_kind) return journal_->ScanKind(q.kind, w.ScanStart(), w.reverse, visit);
         return journal_->Scan(w.ScanStart(), w.reverse, visit);  // 0 reverse: from the newest
       },
       [&](uint64_t, const Entry& e) { return q.Matches(e) && visible(e); }, call, out);

@@ -10,6 +10,7 @@
 #include <set>
 
 #include "mailjournal/segment_chain.h"
+#include "mailjournal/sha256.h"
 #include "mailjournal/time_util.h"
 
 namespace mailjournal {
@@ -151,6 +152,7 @@ Status VerifyBucketPrefix(S3Client* client, const std::string& prefix,
       chained = false;
       continue;
     }
+    report->digests[object] = Sha256::Of(bytes);
     report->verified = chain.segments();
     report->last_seq = chain.last();
     report->messages = chain.messages();

@@ -114,6 +114,41 @@ Status SelectPrefixes(S3Client* client, const std::vector<std::string>& wanted,
   return Status::OK();
 }
 
+// Compares the bucket's objects of a prefix with what the local journal's ship entries
+// recorded (the newest entry of each object): each object they name within the verified
+// range must be in the bucket with the recorded SHA-256. This also catches an object
+// replaced by a segment that verifies (e.g. signed with the real key, or its unsigned
+// manifest holds changed). "" when they agree; else the first problem.
+std::string CompareShipEntries(Channel* local, const PrefixReport& r) {
+  json req = Request("list");
+  req["kind"] = "ship";
+  req["limit"] = kMaxListLimit;
+  std::map<std::string, json> newest;  // object -> its newest ship entry
+  for (;;) {
+    json resp;
+    Status s = local->Call(req, &resp, NoPayload);
+    if (!s.ok()) return "the local journal's ship entries cannot be read: " + s.message();
+    for (const json& e : resp["entries"]) {
+      newest[e.value("object", "")] = e;
+      req["after"] = e["seq"];
+    }
+    if (!resp.value("more", false)) break;
+  }
+  for (const auto& [object, e] : newest) {
+    if (object.rfind(r.prefix + "/", 0) != 0 || e.value("last", uint64_t{0}) > r.last_seq) {
+      continue;  // another MTA's, or beyond what the bucket proves (reported there)
+    }
+    auto found = r.digests.find(object);
+    std::string entry = "ship entry " + std::to_string(e.value("seq", uint64_t{0}));
+    if (found == r.digests.end()) return entry + " names " + object + ", not in the bucket";
+    if (DigestToJson(found->second) != e.value("sha256", "")) {
+      return object + ": its bytes are not those " + entry + " recorded (SHA-256 " +
+             e.value("sha256", "") + ")";
+    }
+  }
+  return "";
+}
+
 // Compares the bucket's entries of a prefix with the local journal's: the journal proves
 // its first r.last_seq entries have the root of the chained segments' (a consistency proof
 // from there to its newest checkpoint; the local journal may be ahead). "" when it does or
@@ -146,7 +181,7 @@ std::string CompareLocal(Channel* local, const PrefixReport& r, bool* same_origi
     return "the local journal's entries 1.." + std::to_string(r.last_seq) +
            " are not the bucket's (another root)";
   }
-  return "";
+  return CompareShipEntries(local, r);
 }
 
 // The verified segments of the prefixes, each as a channel; a prefix that does not verify

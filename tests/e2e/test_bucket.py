@@ -24,6 +24,7 @@ on an auditor's machine):
 
 import base64
 import datetime
+import hashlib
 import io
 import json
 import os
@@ -391,6 +392,30 @@ class BucketTest(harness.E2ETestCase):
             self.assertEqual(r["locked"], r["segments"])
             self.assertGreater(r["segments"], 1)
             self.assertEqual(r["local"], "same")
+
+            # A new version of a shipped object that still verifies (its unsigned manifest's
+            # holds changed, re-sealed): the journal's ship entry recorded other bytes.
+            ship = [e for e in env.tool.every_entry() if e["kind"] == "ship"][0]
+            mine = os.path.join(self.work, "mta3-first.seg")
+            env.tool.ok("segment", "write", "--range", "%d-%d" % (ship["first"], ship["last"]), "-o", mine)
+            self.assertEqual(hashlib.sha256(read(mine)).hexdigest(), ship["sha256"])
+            parts = list(members(mine))
+            manifest = json.loads(parts[0][1])
+            manifest["holds"] = ["case-invented"]
+            parts[0] = ("manifest.json", (json.dumps(manifest, indent=2, sort_keys=True) + "\n").encode())
+            forged = os.path.join(self.work, "mta3-forged.seg")
+            with open(forged, "wb") as f:
+                f.write(pack(parts))
+            self.tool("segment", "verify", "--vkey", vkey, forged, check=0)   # it verifies
+            self.boto3([{"op": "put", "bucket": "shipped", "key": ship["object"], "file": forged,
+                         "until": self.until_of(forged)}])
+            p = subprocess.run([harness.MAILJOURNAL, "--socket", env.daemon.admin_sock, "verify", "--bucket",
+                                "-c", self.write_config("shipped.conf", "shipped"), "--vkey", vkey,
+                                "--format", "json"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=300)
+            self.assertEqual(p.returncode, EX_DATAERR, p.stdout + p.stderr)
+            r = json.loads(p.stdout)
+            self.assertIn("%s: its bytes are not those ship entry %d recorded" % (ship["object"], ship["seq"]),
+                          r["local"])
 
     # -- search and export
 

@@ -40,16 +40,18 @@ struct BucketSegment {
 // What verifying one prefix found.
 struct PrefixReport {
   std::string prefix;
-  std::string origin;               // the checkpoints' origin ("" before a segment verified)
-  size_t segments = 0;              // objects listed
-  size_t verified = 0;              // verified and chained, from the first on
-  uint64_t last_seq = 0;            // the last entry the chained segments prove (1..last_seq)
-  uint64_t messages = 0;            // message entries in them
-  size_t locked = 0;                // objects under COMPLIANCE until at least their retain-until
-  size_t replaced = 0;              // objects with versions of different bytes
-  std::string problem;              // the first problem, "" when none
-  std::string problem_object;       // the object it is about
-  Sha256Digest root{};              // the root of the tree of entries 1..last_seq
+  std::string origin;          // the checkpoints' origin ("" before a segment verified)
+  size_t segments = 0;         // objects listed
+  size_t verified = 0;         // verified and chained, from the first on
+  uint64_t last_seq = 0;       // the last entry the chained segments prove (1..last_seq)
+  uint64_t messages = 0;       // message entries in them
+  size_t locked = 0;           // objects under COMPLIANCE until at least their retain-until
+  size_t replaced = 0;         // objects with versions of different bytes
+  std::string problem;         // the first problem, "" when none
+  std::string problem_object;  // the object it is about
+  Sha256Digest root{};         // the root of the tree of entries 1..last_seq
+  // The SHA-256 of each verified object's current version, by object name.
+  std::map<std::string, Sha256Digest> digests;
   std::vector<BucketSegment> kept;  // the verified segments, when asked for
   bool ok() const { return problem.empty(); }
 };
