@@ -585,33 +585,30 @@ Status S3Client::ListAllObjects(const std::string& prefix, int page_size,
 
 Status S3Client::PutObjectRetention(const std::string& key, const std::string& version_id,
                                     S3LockMode mode, int64_t retain_until_us) {
-  std::string body =
+  return PutSubresource(
+      key, version_id, "retention",
       std::string("<Retention xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><Mode>") +
-      S3LockModeName(mode) + "</Mode><RetainUntilDate>" + FormatRetainUntil(retain_until_us) +
-      "</RetainUntilDate></Retention>";
-  Request request;
-  request.method = "PUT";
-  request.key = key;
-  request.query.emplace_back("retention", "");
-  if (!version_id.empty()) request.query.emplace_back("versionId", version_id);
-  request.has_body = true;
-  request.body = body;
-  Response response;
-  return Perform(request, &response);
+          S3LockModeName(mode) + "</Mode><RetainUntilDate>" + FormatRetainUntil(retain_until_us) +
+          "</RetainUntilDate></Retention>");
 }
 
 Status S3Client::PutObjectLegalHold(const std::string& key, const std::string& version_id,
                                     bool on) {
-  std::string body =
+  return PutSubresource(
+      key, version_id, "legal-hold",
       std::string("<LegalHold xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><Status>") +
-      (on ? "ON" : "OFF") + "</Status></LegalHold>";
+          (on ? "ON" : "OFF") + "</Status></LegalHold>");
+}
+
+Status S3Client::PutSubresource(const std::string& key, const std::string& version_id,
+                                const std::string& subresource, std::string body) {
   Request request;
   request.method = "PUT";
   request.key = key;
-  request.query.emplace_back("legal-hold", "");
+  request.query.emplace_back(subresource, "");
   if (!version_id.empty()) request.query.emplace_back("versionId", version_id);
   request.has_body = true;
-  request.body = body;
+  request.body = std::move(body);
   Response response;
   return Perform(request, &response);
 }

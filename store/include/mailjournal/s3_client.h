@@ -187,6 +187,9 @@ class S3Client {
   struct Request;
   struct Response;
   Status Perform(const Request& request, Response* response);
+  // PUT KEY?SUBRESOURCE[&versionId=VERSION] with an XML body (retention, legal-hold).
+  Status PutSubresource(const std::string& key, const std::string& version_id,
+                        const std::string& subresource, std::string body);
 
   S3Config config_;
   struct CurlHandle;
