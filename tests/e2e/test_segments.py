@@ -28,7 +28,7 @@ import tarfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness   # noqa: E402
-from test_proof import make_checkpoint_dir, make_signing_key, message_bytes, read, verify_proofs, wait_quiet  # noqa: E402,E501
+from test_proof import entry_fields, make_checkpoint_dir, make_signing_key, message_bytes, read, verify_proofs, wait_quiet  # noqa: E402,E501
 
 EX_DATAERR = 65
 
@@ -49,28 +49,12 @@ def entries_of(entries_bin):
     return out
 
 
-def varint(data, i):
-    """(value, next index) of the LEB128 number at data[i]."""
-    value = shift = 0
-    while True:
-        b = data[i]
-        i += 1
-        value |= (b & 0x7f) << shift
-        shift += 7
-        if not b & 0x80:
-            return value, i
-
-
 def fields_of(entry):
-    """{tag: [values]} of an encoded entry (mailjournal-format(5), ENTRIES): "MJ", version,
-    kind, then tag and length (LEB128) and value per field."""
+    """{tag: [values]} of an encoded entry (mailjournal-format(5), ENTRY ENCODING)."""
     assert entry[:2] == b"MJ" and entry[2] == 1, entry[:4]
-    out, i = {}, 4
-    while i < len(entry):
-        tag, i = varint(entry, i)
-        n, i = varint(entry, i)
-        out.setdefault(tag, []).append(entry[i:i + n])
-        i += n
+    out = {}
+    for tag, _, value in entry_fields(entry):
+        out.setdefault(tag, []).append(value)
     return out
 
 
