@@ -88,6 +88,17 @@ print(json.dumps(out))
 """
 
 
+def ranges(seqs):
+    """Sorted sequence numbers as the fewest export arguments: "N" or "N-M" per run."""
+    runs = []
+    for s in seqs:
+        if runs and runs[-1][1] + 1 == s:
+            runs[-1][1] = s
+        else:
+            runs.append([s, s])
+    return [str(a) if a == b else "%d-%d" % (a, b) for a, b in runs]
+
+
 def manifest_of(path):
     return json.loads(dict(members(path))["manifest.json"])
 
@@ -493,8 +504,10 @@ class BucketTest(harness.E2ETestCase):
         # eml files from both prefixes: DIR/PREFIX/SEQ.eml, each the journal's eml of it
         d = os.path.join(self.work, "eml-both")
         os.mkdir(d)
+        # mta2's messages as ranges: a checkpoint the daemon journals while idle may fall between
+        # two of them, and a range over a checkpoint entry is refused (mailjournal(8), export)
         self.tool("export", "--bucket", "-c", self.config, *self.vkey_args(), *self.key_args(), "-o", d,
-                  "mta1:%d" % seqs["mta1"][0], "mta2:%d-%d" % (seqs["mta2"][0], seqs["mta2"][-1]), check=0)
+                  "mta1:%d" % seqs["mta1"][0], *["mta2:" + r for r in ranges(seqs["mta2"])], check=0)
         self.assertEqual(sorted(os.listdir(d)), ["mta1", "mta2"])
         for mta, wanted in (("mta1", seqs["mta1"][:1]), ("mta2", seqs["mta2"])):
             self.assertEqual(sorted(os.listdir(os.path.join(d, mta))), sorted("%d.eml" % s for s in wanted))
