@@ -34,7 +34,7 @@ struct Operations {
 constexpr Operations kOperations[] = {
     {Operation::kSearch, "search"}, {Operation::kRead, "read"},     {Operation::kExport, "export"},
     {Operation::kHold, "hold"},     {Operation::kPurge, "purge"},   {Operation::kVerify, "verify"},
-    {Operation::kAudit, "audit"},   {Operation::kPolicy, "policy"},
+    {Operation::kAudit, "audit"},   {Operation::kPolicy, "policy"}, {Operation::kReview, "review"},
 };
 
 // Days since 1970-01-01 of a proleptic Gregorian date, and back (H. Hinnant's algorithms).

@@ -51,7 +51,7 @@ struct ListQuery {
     std::string kind_name;
     if (s.ok()) s = RequestString(req, "kind", &kind_name);
     if (s.ok() && !kind_name.empty()) {
-      for (int k = 2; k <= static_cast<int>(EntryKind::kShip) && !one_kind; ++k) {
+      for (int k = 2; k <= static_cast<int>(EntryKind::kTag) && !one_kind; ++k) {
         one_kind = kind_name == EntryKindName(static_cast<EntryKind>(k));
         if (one_kind) kind = static_cast<EntryKind>(k);
       }
@@ -122,6 +122,12 @@ json MessageToJson(uint64_t seq, const MessageEntry& entry) {
         {"scheme", seal.scheme},
         {"recipients", recipients}};
   }
+  json flags = json::array();
+  for (const auto& f : entry.flags) {
+    flags.push_back({{"lexicon", f.lexicon}, {"severity", SeverityName(f.severity)}});
+  }
+  out["flags"] = std::move(flags);
+  out["sampled"] = entry.sampled;
   return out;
 }
 
@@ -172,6 +178,32 @@ json DisposeToJson(uint64_t seq, const DisposeEntry& entry) {
               {"retention", entry.retention},
               {"retain_until", FormatTimeUtc(entry.retain_until_us)},
               {"policy", DigestToJson(entry.policy_digest)},
+              {"by", ActorToJson(entry.actor)}};
+}
+
+json ReviewToJson(uint64_t seq, const ReviewEntry& entry) {
+  json out{{"seq", seq},
+           {"kind", "review"},
+           {"time", FormatTimeUtc(entry.time_us)},
+           {"message", entry.message},
+           {"status", ReviewStatusName(entry.status)},
+           {"by", ActorToJson(entry.actor)}};
+  if (!entry.note_sealed.empty()) {
+    json recipients = json::array();
+    for (const auto& r : entry.note_recipients) recipients.push_back(DigestToJson(r));
+    out["note_sealed"] = Base64Encode(entry.note_sealed);
+    out["note_recipients"] = std::move(recipients);
+  }
+  return out;
+}
+
+json TagToJson(uint64_t seq, const TagEntry& entry) {
+  return json{{"seq", seq},
+              {"kind", "tag"},
+              {"time", FormatTimeUtc(entry.time_us)},
+              {"message", entry.message},
+              {"action", TagActionName(entry.action)},
+              {"tag", entry.tag},
               {"by", ActorToJson(entry.actor)}};
 }
 
@@ -466,6 +498,10 @@ json EntryToJson(uint64_t seq, const Entry& entry) {
       return IndexKeyToJson(seq, entry.index_key);
     case EntryKind::kShip:
       return ShipToJson(seq, entry.ship);
+    case EntryKind::kReview:
+      return ReviewToJson(seq, entry.review);
+    case EntryKind::kTag:
+      return TagToJson(seq, entry.tag);
     case EntryKind::kMessage:
       break;
   }

@@ -36,6 +36,8 @@ enum MessageTag : uint32_t {
   kMsgPlainDigest = 21,
   kMsgRecipient = 22,
   kMsgSealScheme = 23,
+  kMsgFlag = 24,
+  kMsgSampled = 25,
 };
 
 // Policy entry tags.
@@ -123,6 +125,27 @@ enum ShipTag : uint32_t {
   kShipLegalHold = 10,
 };
 
+// Review entry tags.
+enum ReviewTag : uint32_t {
+  kRevTime = 1,
+  kRevUid = 2,
+  kRevUser = 3,
+  kRevMessage = 4,
+  kRevStatus = 5,
+  kRevNote = 6,
+  kRevNoteRecipient = 7,
+};
+
+// Tag entry tags.
+enum TagTag : uint32_t {
+  kTagTime = 1,
+  kTagUid = 2,
+  kTagUser = 3,
+  kTagMessage = 4,
+  kTagAction = 5,
+  kTagName = 6,
+};
+
 // The shape of one entry kind's fields.
 struct FieldSpec {
   uint32_t max_tag;
@@ -134,8 +157,8 @@ struct FieldSpec {
 constexpr uint32_t Bit(uint32_t tag) { return 1u << tag; }
 
 constexpr FieldSpec kMessageSpec = {
-    kMsgSealScheme,
-    Bit(kMsgRcpt) | Bit(kMsgDepartment) | Bit(kMsgRecipient),
+    kMsgSampled,
+    Bit(kMsgRcpt) | Bit(kMsgDepartment) | Bit(kMsgRecipient) | Bit(kMsgFlag),
     Bit(kMsgTime) | Bit(kMsgMail) | Bit(kMsgSize) | Bit(kMsgSha256) | Bit(kMsgTxn) |
         Bit(kMsgChunks) | Bit(kMsgDepartment) | Bit(kMsgRetention) | Bit(kMsgRetainUntil) |
         Bit(kMsgPolicy),
@@ -199,6 +222,20 @@ constexpr FieldSpec kShipSpec = {
     0,
     Bit(kShipTime) | Bit(kShipAction) | Bit(kShipObject) | Bit(kShipSize) | Bit(kShipSha256) |
         Bit(kShipFirst) | Bit(kShipLast) | Bit(kShipRetainUntil) | Bit(kShipLegalHold),
+    0,
+};
+
+constexpr FieldSpec kReviewSpec = {
+    kRevNoteRecipient,
+    Bit(kRevNoteRecipient),
+    Bit(kRevTime) | Bit(kRevUid) | Bit(kRevMessage) | Bit(kRevStatus),
+    0,
+};
+
+constexpr FieldSpec kTagSpec = {
+    kTagName,
+    0,
+    Bit(kTagTime) | Bit(kTagUid) | Bit(kTagMessage) | Bit(kTagAction) | Bit(kTagName),
     0,
 };
 
@@ -288,6 +325,10 @@ std::string EncodeMessage(const MessageEntry& entry) {
     for (const auto& r : seal.recipients) PutField(&out, kMsgRecipient, DigestBytes(r));
     PutField(&out, kMsgSealScheme, FixedBE(seal.scheme, 1));
   }
+  for (const auto& f : entry.flags) {
+    PutField(&out, kMsgFlag, FixedBE(static_cast<uint8_t>(f.severity), 1) + f.lexicon);
+  }
+  if (entry.sampled) PutField(&out, kMsgSampled, FixedBE(1, 1));
   return out;
 }
 
@@ -394,6 +435,29 @@ std::string EncodeShip(const ShipEntry& entry) {
   return out;
 }
 
+std::string EncodeReview(const ReviewEntry& entry) {
+  std::string out = Header(EntryKind::kReview);
+  PutField(&out, kRevTime, EncodeTime(entry.time_us));
+  PutField(&out, kRevUid, FixedBE(entry.actor.uid, 4));
+  PutOptionalField(&out, kRevUser, entry.actor.user);
+  PutField(&out, kRevMessage, FixedBE(entry.message, 8));
+  PutField(&out, kRevStatus, FixedBE(static_cast<uint8_t>(entry.status), 1));
+  PutOptionalField(&out, kRevNote, entry.note_sealed);
+  for (const auto& r : entry.note_recipients) PutField(&out, kRevNoteRecipient, DigestBytes(r));
+  return out;
+}
+
+std::string EncodeTag(const TagEntry& entry) {
+  std::string out = Header(EntryKind::kTag);
+  PutField(&out, kTagTime, EncodeTime(entry.time_us));
+  PutField(&out, kTagUid, FixedBE(entry.actor.uid, 4));
+  PutOptionalField(&out, kTagUser, entry.actor.user);
+  PutField(&out, kTagMessage, FixedBE(entry.message, 8));
+  PutField(&out, kTagAction, FixedBE(static_cast<uint8_t>(entry.action), 1));
+  PutField(&out, kTagName, entry.tag);
+  return out;
+}
+
 // Walks the fields of an entry body, checking the canonical form against spec, and passes
 // each to handle(tag, value), which returns false for a malformed value.
 // *seen_out, when not null, receives the set of tags seen (bit per tag).
@@ -437,6 +501,15 @@ bool ReadFixed(std::string_view value, size_t n, uint64_t* out) {
 bool ReadDigest(std::string_view value, Sha256Digest* out) {
   if (value.size() != out->size()) return false;
   std::copy(value.begin(), value.end(), out->begin());
+  return true;
+}
+
+bool ParseSeverityByte(char byte, Severity* severity) {
+  auto n = static_cast<uint8_t>(byte);
+  if (n < static_cast<uint8_t>(Severity::kLow) || n > static_cast<uint8_t>(Severity::kCritical)) {
+    return false;
+  }
+  *severity = static_cast<Severity>(n);
   return true;
 }
 
@@ -519,6 +592,20 @@ Status DecodeMessage(std::string_view in, MessageEntry* entry) {
             // Any scheme decodes (the metadata stays readable); opening needs a known one.
             if (!ReadFixed(value, 1, &n) || n == 0) return false;
             entry->sealing.scheme = static_cast<uint8_t>(n);
+            return true;
+          case kMsgFlag: {
+            // Severity byte, then the lexicon's name; names strictly increasing (canonical).
+            Severity severity;
+            if (value.size() < 2 || !ParseSeverityByte(value[0], &severity)) return false;
+            std::string_view name = value.substr(1);
+            if (!entry->flags.empty() && name <= entry->flags.back().lexicon) return false;
+            entry->flags.push_back({std::string(name), severity});
+            return true;
+          }
+          case kMsgSampled:
+            // Written only when sampled.
+            if (!ReadFixed(value, 1, &n) || n != 1) return false;
+            entry->sampled = true;
             return true;
         }
         return false;
@@ -781,7 +868,116 @@ Status DecodeShip(std::string_view in, ShipEntry* entry) {
   return s;
 }
 
+Status DecodeReview(std::string_view in, ReviewEntry* entry) {
+  *entry = ReviewEntry();
+  return DecodeFields(in, kReviewSpec, [&](uint32_t tag, std::string_view value) {
+    uint64_t n = 0;
+    switch (tag) {
+      case kRevTime:
+        return ReadTime(value, &entry->time_us);
+      case kRevUid:
+        if (!ReadFixed(value, 4, &n)) return false;
+        entry->actor.uid = static_cast<uint32_t>(n);
+        return true;
+      case kRevUser:
+        entry->actor.user.assign(value);
+        return true;
+      case kRevMessage:
+        return ReadFixed(value, 8, &entry->message) && entry->message != 0;
+      case kRevStatus:
+        if (!ReadFixed(value, 1, &n) || n < 1 || n > 3) return false;
+        entry->status = static_cast<ReviewStatus>(n);
+        return true;
+      case kRevNote:
+        entry->note_sealed.assign(value);
+        return true;
+      case kRevNoteRecipient:
+        if (entry->note_sealed.empty()) return false;  // recipients of no note
+        entry->note_recipients.emplace_back();
+        return ReadDigest(value, &entry->note_recipients.back());
+    }
+    return false;
+  });
+}
+
+Status DecodeTag(std::string_view in, TagEntry* entry) {
+  *entry = TagEntry();
+  return DecodeFields(in, kTagSpec, [&](uint32_t tag, std::string_view value) {
+    uint64_t n = 0;
+    switch (tag) {
+      case kTagTime:
+        return ReadTime(value, &entry->time_us);
+      case kTagUid:
+        if (!ReadFixed(value, 4, &n)) return false;
+        entry->actor.uid = static_cast<uint32_t>(n);
+        return true;
+      case kTagUser:
+        entry->actor.user.assign(value);
+        return true;
+      case kTagMessage:
+        return ReadFixed(value, 8, &entry->message) && entry->message != 0;
+      case kTagAction:
+        if (!ReadFixed(value, 1, &n) || (n != 1 && n != 2)) return false;
+        entry->action = static_cast<TagAction>(n);
+        return true;
+      case kTagName:
+        entry->tag.assign(value);
+        return true;
+    }
+    return false;
+  });
+}
+
 }  // namespace
+
+const char* SeverityName(Severity severity) {
+  switch (severity) {
+    case Severity::kLow:
+      return "low";
+    case Severity::kMedium:
+      return "medium";
+    case Severity::kHigh:
+      return "high";
+    case Severity::kCritical:
+      return "critical";
+  }
+  return "unknown";
+}
+
+bool ParseSeverity(std::string_view name, Severity* severity) {
+  for (Severity s : {Severity::kLow, Severity::kMedium, Severity::kHigh, Severity::kCritical}) {
+    if (name == SeverityName(s)) {
+      *severity = s;
+      return true;
+    }
+  }
+  return false;
+}
+
+const char* ReviewStatusName(ReviewStatus status) {
+  switch (status) {
+    case ReviewStatus::kReviewed:
+      return "reviewed";
+    case ReviewStatus::kEscalated:
+      return "escalated";
+    case ReviewStatus::kClosed:
+      return "closed";
+  }
+  return "unknown";
+}
+
+bool ParseReviewStatus(std::string_view name, ReviewStatus* status) {
+  for (ReviewStatus s :
+       {ReviewStatus::kReviewed, ReviewStatus::kEscalated, ReviewStatus::kClosed}) {
+    if (name == ReviewStatusName(s)) {
+      *status = s;
+      return true;
+    }
+  }
+  return false;
+}
+
+const char* TagActionName(TagAction action) { return action == TagAction::kAdd ? "add" : "remove"; }
 
 const char* ShipActionName(ShipAction action) {
   return action == ShipAction::kUpload ? "upload" : "legal_hold";
@@ -809,6 +1005,10 @@ const char* EntryKindName(EntryKind kind) {
       return "index_key";
     case EntryKind::kShip:
       return "ship";
+    case EntryKind::kReview:
+      return "review";
+    case EntryKind::kTag:
+      return "tag";
   }
   return "unknown";
 }
@@ -838,6 +1038,10 @@ int64_t Entry::time_us() const {
       return index_key.time_us;
     case EntryKind::kShip:
       return ship.time_us;
+    case EntryKind::kReview:
+      return review.time_us;
+    case EntryKind::kTag:
+      return tag.time_us;
   }
   return 0;
 }
@@ -872,6 +1076,12 @@ void Entry::set_time_us(int64_t t) {
     case EntryKind::kShip:
       ship.time_us = t;
       return;
+    case EntryKind::kReview:
+      review.time_us = t;
+      return;
+    case EntryKind::kTag:
+      tag.time_us = t;
+      return;
   }
 }
 
@@ -896,6 +1106,10 @@ std::string EncodeEntry(const Entry& entry) {
       return EncodeIndexKey(entry.index_key);
     case EntryKind::kShip:
       return EncodeShip(entry.ship);
+    case EntryKind::kReview:
+      return EncodeReview(entry.review);
+    case EntryKind::kTag:
+      return EncodeTag(entry.tag);
   }
   return "";
 }
@@ -938,6 +1152,12 @@ Status DecodeEntry(std::string_view in, Entry* entry) {
     case static_cast<uint8_t>(EntryKind::kShip):
       entry->kind = EntryKind::kShip;
       return DecodeShip(in, &entry->ship);
+    case static_cast<uint8_t>(EntryKind::kReview):
+      entry->kind = EntryKind::kReview;
+      return DecodeReview(in, &entry->review);
+    case static_cast<uint8_t>(EntryKind::kTag):
+      entry->kind = EntryKind::kTag;
+      return DecodeTag(in, &entry->tag);
   }
   return Corrupt("unknown entry kind " + std::to_string(kind));
 }

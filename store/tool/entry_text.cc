@@ -78,6 +78,16 @@ std::string LineTail(const json& e) {
            " retain_until=" + e["retain_until"].get<std::string>() +
            " legal_hold=" + (e["legal_hold"].get<bool>() ? "on" : "off");
   }
+  if (kind == "review") {
+    return "review message=" + std::to_string(e["message"].get<uint64_t>()) + " " +
+           ActorText(e["by"]) + " status=" + e["status"].get<std::string>() +
+           (e.contains("note_sealed") ? " note=sealed" : "");
+  }
+  if (kind == "tag") {
+    return "tag " + e["action"].get<std::string>() +
+           " message=" + std::to_string(e["message"].get<uint64_t>()) + " " + ActorText(e["by"]) +
+           " tag=" + Printable(e["tag"].get<std::string>());
+  }
   // policy, and kinds this version does not know
   return kind + " " + e.value("digest", "") + " " + e.value("reason", "");
 }
@@ -103,6 +113,13 @@ void PrintMessageDetails(const json& e) {
   PrintField("retention", e["retention"].get<std::string>() + ", retain until " +
                               e["retain_until"].get<std::string>());
   PrintField("policy", e["policy"].get<std::string>());
+  std::string flags;
+  for (const auto& f : e["flags"]) {
+    flags += (flags.empty() ? "" : ", ") + f["lexicon"].get<std::string>() + " (" +
+             f["severity"].get<std::string>() + ")";
+  }
+  if (!flags.empty()) PrintField("flags", flags);
+  if (e["sampled"].get<bool>()) PrintField("sampled", "yes");
 }
 
 void PrintHoldDetails(const json& e) {

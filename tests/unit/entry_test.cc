@@ -128,9 +128,9 @@ BOOST_AUTO_TEST_CASE(unknown_kind_and_bad_magic_are_rejected) {
 
 BOOST_AUTO_TEST_CASE(unknown_tag_is_rejected) {
   std::string bytes = Encode(SampleEntry());
-  bytes += std::string("\x18\x01x", 3);  // tag 24, length 1
+  bytes += std::string("\x1a\x01x", 3);  // tag 26, length 1
   MessageEntry out;
-  BOOST_TEST(Decode(bytes, &out).message().find("unknown field tag 24") != std::string::npos);
+  BOOST_TEST(Decode(bytes, &out).message().find("unknown field tag 26") != std::string::npos);
 }
 
 BOOST_AUTO_TEST_CASE(out_of_order_and_repeated_tags_are_rejected) {
@@ -428,6 +428,123 @@ BOOST_AUTO_TEST_CASE(ship_entry_without_version_omits_the_field_and_rejects_bad_
   // A range that ends before it starts is refused.
   in.ship.first = 6;
   BOOST_TEST(DecodeEntry(EncodeEntry(in), &out).IsCorruption());
+}
+
+BOOST_AUTO_TEST_CASE(message_flags_and_sample_round_trip_canonically) {
+  Entry in;
+  in.kind = EntryKind::kMessage;
+  in.message = SampleEntry();
+  std::string plain = EncodeEntry(in);
+  in.message.flags = {{"guarantees", Severity::kHigh}, {"pressure", Severity::kLow}};
+  in.message.sampled = true;
+  std::string bytes = EncodeEntry(in);
+  // Appended after the other fields: tag 24 per flag (severity byte, name), tag 25 once.
+  BOOST_TEST(bytes.substr(0, plain.size()) == plain);
+  BOOST_TEST(bytes.substr(plain.size()) ==
+             std::string("\x18\x0b\x03guarantees\x18\x09\x01pressure\x19\x01\x01", 27));
+  Entry out;
+  BOOST_REQUIRE(DecodeEntry(bytes, &out).ok());
+  BOOST_TEST((out.message.flags == in.message.flags));
+  BOOST_TEST(out.message.sampled);
+  BOOST_TEST(EncodeEntry(out) == bytes);
+  // Unsampled and unflagged: no field at all, so older entries keep their encoding.
+  BOOST_REQUIRE(DecodeEntry(plain, &out).ok());
+  BOOST_TEST(out.message.flags.empty());
+  BOOST_TEST(!out.message.sampled);
+  // Names out of order or repeated, a severity outside 1..4, a flag without a name and a
+  // sampled byte of 0 would each be a second encoding or nonsense.
+  auto corrupt = [&](const std::string& tail) {
+    return DecodeEntry(plain + tail, &out).IsCorruption();
+  };
+  BOOST_TEST(corrupt(std::string("\x18\x09\x01pressure\x18\x0b\x03guarantees", 24)));
+  BOOST_TEST(corrupt(std::string("\x18\x09\x01pressure\x18\x09\x01pressure", 22)));
+  BOOST_TEST(corrupt(std::string("\x18\x09\x05pressure", 11)));
+  BOOST_TEST(corrupt(std::string("\x18\x09\x00pressure", 11)));
+  BOOST_TEST(corrupt(std::string("\x18\x01\x02", 3)));
+  BOOST_TEST(corrupt(std::string("\x19\x01\x00", 3)));
+  Severity sev;
+  BOOST_TEST((ParseSeverity("critical", &sev) && sev == Severity::kCritical));
+  BOOST_TEST(!ParseSeverity("urgent", &sev));
+  BOOST_TEST(std::string(SeverityName(Severity::kMedium)) == "medium");
+}
+
+Entry SampleReview() {
+  Entry e;
+  e.kind = EntryKind::kReview;
+  e.review.time_us = 1795000000000000;
+  e.review.actor = {1001, "alice"};
+  e.review.message = 42;
+  e.review.status = ReviewStatus::kEscalated;
+  e.review.note_sealed = "CMS bytes";
+  e.review.note_recipients.resize(2);
+  e.review.note_recipients[0].fill(0x11);
+  e.review.note_recipients[1].fill(0x22);
+  return e;
+}
+
+BOOST_AUTO_TEST_CASE(review_and_tag_entries_round_trip_canonically_with_kinds_11_and_12) {
+  Entry in = SampleReview();
+  std::string bytes = EncodeEntry(in);
+  BOOST_TEST(bytes.substr(0, 4) == std::string("MJ\x01\x0b", 4));
+  Entry out;
+  BOOST_REQUIRE(DecodeEntry(bytes, &out).ok());
+  BOOST_TEST((out.kind == EntryKind::kReview));
+  BOOST_TEST(out.time_us() == in.review.time_us);
+  BOOST_TEST(out.review.actor.uid == 1001u);
+  BOOST_TEST(out.review.actor.user == "alice");
+  BOOST_TEST(out.review.message == 42u);
+  BOOST_TEST((out.review.status == ReviewStatus::kEscalated));
+  BOOST_TEST(out.review.note_sealed == "CMS bytes");
+  BOOST_TEST((out.review.note_recipients == in.review.note_recipients));
+  BOOST_TEST(EncodeEntry(out) == bytes);
+  // Every prefix is corrupt, except those that end after a whole optional field (the note,
+  // a recipient): those are the entry without what follows, and decode as such.
+  for (size_t n = 4; n < bytes.size(); ++n) {
+    BOOST_TEST_CONTEXT("prefix of " << n) {
+      Status s = DecodeEntry(bytes.substr(0, n), &out);
+      BOOST_TEST((s.IsCorruption() || EncodeEntry(out) == bytes.substr(0, n)));
+    }
+  }
+  // Without a note: neither note nor recipients.
+  in.review.note_sealed.clear();
+  in.review.note_recipients.clear();
+  BOOST_REQUIRE(DecodeEntry(EncodeEntry(in), &out).ok());
+  BOOST_TEST(out.review.note_sealed.empty());
+  // Recipients of no note, a status outside 1..3 and message 0 are refused.
+  Entry bad = SampleReview();
+  bad.review.note_sealed.clear();
+  BOOST_TEST(DecodeEntry(EncodeEntry(bad), &out).IsCorruption());
+  bad = SampleReview();
+  bad.review.status = static_cast<ReviewStatus>(4);
+  BOOST_TEST(DecodeEntry(EncodeEntry(bad), &out).IsCorruption());
+  bad = SampleReview();
+  bad.review.message = 0;
+  BOOST_TEST(DecodeEntry(EncodeEntry(bad), &out).IsCorruption());
+  ReviewStatus st;
+  BOOST_TEST((ParseReviewStatus("closed", &st) && st == ReviewStatus::kClosed));
+  BOOST_TEST(!ParseReviewStatus("unreviewed", &st));
+  BOOST_TEST(std::string(EntryKindName(EntryKind::kReview)) == "review");
+
+  Entry tag;
+  tag.kind = EntryKind::kTag;
+  tag.tag.time_us = 1795000000000001;
+  tag.tag.actor = {0, ""};
+  tag.tag.message = 7;
+  tag.tag.action = TagAction::kRemove;
+  tag.tag.tag = "mis-selling";
+  bytes = EncodeEntry(tag);
+  BOOST_TEST(bytes.substr(0, 4) == std::string("MJ\x01\x0c", 4));
+  BOOST_REQUIRE(DecodeEntry(bytes, &out).ok());
+  BOOST_TEST((out.kind == EntryKind::kTag));
+  BOOST_TEST(out.tag.actor.user.empty());
+  BOOST_TEST(out.tag.message == 7u);
+  BOOST_TEST((out.tag.action == TagAction::kRemove));
+  BOOST_TEST(out.tag.tag == "mis-selling");
+  BOOST_TEST(EncodeEntry(out) == bytes);
+  BOOST_TEST(std::string(EntryKindName(EntryKind::kTag)) == "tag");
+  BOOST_TEST(std::string(TagActionName(TagAction::kAdd)) == "add");
+  tag.tag.tag.clear();  // a tag without a name
+  BOOST_TEST(DecodeEntry(EncodeEntry(tag), &out).IsCorruption());
 }
 
 BOOST_AUTO_TEST_CASE(bare_address_strips_one_pair_of_brackets) {

@@ -66,7 +66,8 @@ struct PolicyKey {
 };
 
 // The operations access roles grant (mailjournal.yaml(5), "access").
-enum class Operation { kSearch, kRead, kExport, kHold, kPurge, kVerify, kAudit, kPolicy };
+// kReview: the supervision review queue, review decisions and tags (mailjournal-review(8)).
+enum class Operation { kSearch, kRead, kExport, kHold, kPurge, kVerify, kAudit, kPolicy, kReview };
 const char* OperationName(Operation op);
 // False for an unknown name.
 bool ParseOperation(const std::string& name, Operation* op);

@@ -73,7 +73,7 @@ struct Caller {
 };
 
 // What one caller may do. Operation names are those of mailjournal.yaml(5) "access":
-// search, read, export, hold, purge, verify, audit, policy.
+// search, read, export, hold, purge, verify, audit, policy, review.
 class Permissions {
  public:
   virtual ~Permissions() = default;

@@ -31,9 +31,11 @@ enum class EntryKind : uint8_t {
   kAccess = 8,
   kIndexKey = 9,
   kShip = 10,
+  kReview = 11,
+  kTag = 12,
 };
 // "message", "policy", "key", "checkpoint", "hold", "release", "dispose", "access",
-// "index_key", "ship".
+// "index_key", "ship", "review", "tag".
 const char* EntryKindName(EntryKind kind);
 
 // The SMTP envelope and connection facts of one captured message, as the MTA reported them.
@@ -86,12 +88,33 @@ struct Sealing {
   std::vector<Sha256Digest> recipients;  // each recipient key's fingerprint (seal.h)
 };
 
+// How urgent a lexicon's hits are (mailjournal.yaml(5), SUPERVISION); ordered.
+enum class Severity : uint8_t { kLow = 1, kMedium = 2, kHigh = 3, kCritical = 4 };
+// "low", "medium", "high", "critical".
+const char* SeverityName(Severity severity);
+// False for another name.
+bool ParseSeverity(std::string_view name, Severity* severity);
+
+// A lexicon of the policy whose terms or patterns occur in a message's text: its name and
+// the severity the policy gave it when the message was captured. Never the matched text.
+struct LexiconHit {
+  std::string lexicon;
+  Severity severity = Severity::kLow;
+  bool operator==(const LexiconHit& o) const {
+    return lexicon == o.lexicon && severity == o.severity;
+  }
+};
+
 struct MessageEntry {
   int64_t time_us = 0;  // commit time, microseconds since 1970-01-01T00:00:00Z
   Envelope envelope;
   ContentRef content;
   Classification classification;
   Sealing sealing;
+  // Supervision (mailjournal.yaml(5), SUPERVISION): the lexicons hit, sorted by name and
+  // unique, and whether the message was drawn for the random review sample.
+  std::vector<LexiconHit> flags;
+  bool sampled = false;
 };
 
 // The policy that is in force from this entry on: its files, exactly as loaded.
@@ -212,6 +235,38 @@ struct ShipEntry {
   bool legal_hold = false;       // the version's legal hold: on after this entry
 };
 
+// A reviewer's decision on a supervised message (mailjournal-review(8)). The latest
+// decision on a message is its status; a message without one is unreviewed.
+enum class ReviewStatus : uint8_t { kReviewed = 1, kEscalated = 2, kClosed = 3 };
+// "reviewed", "escalated", "closed".
+const char* ReviewStatusName(ReviewStatus status);
+// False for another name.
+bool ParseReviewStatus(std::string_view name, ReviewStatus* status);
+
+struct ReviewEntry {
+  int64_t time_us = 0;
+  Actor actor;           // the reviewer
+  uint64_t message = 0;  // the message entry's sequence number
+  ReviewStatus status = ReviewStatus::kReviewed;
+  // The reviewer's note, sealed like message content (mailjournal/seal.h) to the keys of the
+  // message's departments and the escrow keys of the policy in force; "" for no note.
+  std::string note_sealed;
+  std::vector<Sha256Digest> note_recipients;  // each recipient key's fingerprint
+};
+
+// A tag added to or removed from a message (mailjournal-review(8), TAGS).
+enum class TagAction : uint8_t { kAdd = 1, kRemove = 2 };
+// "add", "remove".
+const char* TagActionName(TagAction action);
+
+struct TagEntry {
+  int64_t time_us = 0;
+  Actor actor;
+  uint64_t message = 0;  // the message entry's sequence number
+  TagAction action = TagAction::kAdd;
+  std::string tag;
+};
+
 // One journal entry of any kind; only the member of its kind is meaningful. Hold and
 // release entries share the `hold` member.
 struct Entry {
@@ -225,6 +280,8 @@ struct Entry {
   AccessEntry access;
   IndexKeyEntry index_key;
   ShipEntry ship;
+  ReviewEntry review;
+  TagEntry tag;
   int64_t time_us() const;
   // Sets the time of the member of its kind.
   void set_time_us(int64_t t);
