@@ -14,7 +14,7 @@ apt-get install -y -qq --no-install-recommends \
   libmilter-dev libsystemd-dev libleveldb-dev libssl-dev libyaml-cpp-dev \
   libboost-test-dev nlohmann-json3-dev libcli11-dev \
   clang libclang-rt-14-dev openssl \
-  libzstd-dev zstd libarchive-dev libgmime-3.0-dev libicu-dev libxml2-dev \
+  libzstd-dev zstd libarchive-dev libgmime-3.0-dev libicu-dev libxml2-dev libhyperscan-dev \
   postfix miltertest mandoc man-db python3 python3-plyvel python3-prometheus-client procps \
   m4 mount libwrap0 libdb5.3 libldap-2.5-0 liblockfile1 libnsl2 libsasl2-2 libssl3 \
   debhelper lintian git \

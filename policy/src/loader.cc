@@ -13,6 +13,7 @@
 
 #include "address.h"
 #include "key_file.h"
+#include "mailjournal/lexicon_matcher.h"
 #include "mailjournal/policy.h"
 #include "mailjournal/sha256.h"
 #include "mailjournal/time_util.h"
@@ -210,6 +211,11 @@ class PolicyLoader {
   void ParseScope(const Field& field, HoldScope* scope);
   void ParseAccess(const Field& field);
   void ParseRole(const YAML::Node& node);
+  void ParseSupervision(const Field& field);
+  void ParseLexicon(const YAML::Node& node, std::map<std::string, YAML::Mark>* names);
+  void ParseSupervisedDepartment(
+      const YAML::Node& node, std::map<std::string, YAML::Mark>* departments,
+      std::map<std::vector<std::string>, std::shared_ptr<const LexiconMatcher>>* matchers);
   // Checks a list of department names ("*" allowed when `star`).
   void CheckDepartmentNames(const std::vector<Item>& items, bool star);
 
@@ -462,7 +468,9 @@ void PolicyLoader::ParseRoot(const YAML::Node& root) {
 
   Fields fields;
   ReadMap(root, root.Mark(), "the policy",
-          {"version", "options", "retention", "departments", "escrow", "holds", "access"}, &fields);
+          {"version", "options", "retention", "departments", "escrow", "holds", "access",
+           "supervision"},
+          &fields);
   uint64_t version = 0;
   if (const Field* f = Required(root.Mark(), fields, "version")) GetInteger(*f, &version);
   if (const Field* f = Optional(fields, "options")) ParseOptions(*f);
@@ -473,6 +481,7 @@ void PolicyLoader::ParseRoot(const YAML::Node& root) {
   CheckEveryDepartmentHasAKey(escrow != nullptr);
   if (const Field* f = Optional(fields, "holds")) ParseHolds(*f);
   if (const Field* f = Optional(fields, "access")) ParseAccess(*f);
+  if (const Field* f = Optional(fields, "supervision")) ParseSupervision(*f);
 }
 
 void PolicyLoader::ParseOptions(const Field& field) {
@@ -964,6 +973,182 @@ void PolicyLoader::ParseRole(const YAML::Node& node) {
     }
   }
   policy_.roles_.push_back(std::move(role));
+}
+
+void PolicyLoader::ParseSupervision(const Field& field) {
+  Fields fields;
+  if (!ReadMap(field.value, field.mark(), "'supervision'", {"lexicons", "departments"}, &fields)) {
+    return;
+  }
+  std::map<std::string, YAML::Mark> lexicon_names;
+  if (const Field* f = Optional(fields, "lexicons")) {
+    std::vector<YAML::Node> items;
+    if (GetList(*f, false, &items)) {
+      Status platform = items.empty() ? Status::OK() : CheckMatcherPlatform();
+      if (!platform.ok()) {
+        Error(f->mark(), "lexicons cannot be used: " + platform.message());
+        return;
+      }
+      for (const YAML::Node& item : items) ParseLexicon(item, &lexicon_names);
+    }
+  }
+  if (const Field* f = Optional(fields, "departments")) {
+    std::vector<YAML::Node> items;
+    if (!GetList(*f, false, &items)) return;
+    std::map<std::string, YAML::Mark> departments;
+    std::map<std::vector<std::string>, std::shared_ptr<const LexiconMatcher>> matchers;
+    for (const YAML::Node& item : items) {
+      ParseSupervisedDepartment(item, &departments, &matchers);
+    }
+  }
+}
+
+void PolicyLoader::ParseLexicon(const YAML::Node& node, std::map<std::string, YAML::Mark>* names) {
+  Fields fields;
+  if (!ReadMap(node, node.Mark(), "a lexicon", {"name", "severity", "terms", "patterns"},
+               &fields)) {
+    return;
+  }
+  Lexicon lexicon;
+  bool keep = false;  // a valid, new name
+  if (const Field* f = Required(node.Mark(), fields, "name")) {
+    if (GetString(*f, false, &lexicon.name)) {
+      auto previous = names->find(lexicon.name);
+      if (!IsValidPolicyName(lexicon.name)) {
+        Error(f->mark(), "invalid lexicon name " + Quoted(lexicon.name) + " " + kNameHint);
+      } else if (previous != names->end()) {
+        Error(f->mark(), "duplicate lexicon " + Quoted(lexicon.name) + " (first at " +
+                             LineCol(previous->second) + ")");
+      } else {
+        names->emplace(lexicon.name, f->mark());
+        keep = true;
+      }
+    }
+  }
+  if (const Field* f = Required(node.Mark(), fields, "severity")) {
+    std::string text;
+    if (GetString(*f, true, &text) && !ParseSeverity(text, &lexicon.severity)) {
+      Error(f->mark(),
+            "unknown severity " + Quoted(text) + " (expected one of: low, medium, high, critical)");
+    }
+  }
+  if (const Field* f = Optional(fields, "terms")) {
+    std::vector<Item> items;
+    GetStringList(*f, false, &items);
+    for (const Item& item : items) {
+      if (TermExpression(item.text).empty()) {
+        Error(item.mark, "empty term " + Quoted(item.text) + " (only white space)");
+      } else {
+        lexicon.terms.push_back(item.text);
+      }
+    }
+  }
+  if (const Field* f = Optional(fields, "patterns")) {
+    std::vector<Item> items;
+    GetStringList(*f, false, &items);
+    for (const Item& item : items) {
+      Status s = CheckPattern(item.text);
+      if (!s.ok()) {
+        Error(item.mark, "invalid pattern " + Quoted(item.text) + ": " + s.message());
+      } else {
+        lexicon.patterns.push_back(item.text);
+      }
+    }
+  }
+  const Field* terms = Optional(fields, "terms");
+  const Field* patterns = Optional(fields, "patterns");
+  auto empty = [](const Field* f) {
+    return f == nullptr || (f->value.IsSequence() && f->value.size() == 0);
+  };
+  if (empty(terms) && empty(patterns)) {
+    Error(node.Mark(), "a lexicon must have at least one term or pattern ('terms', 'patterns')");
+  }
+  if (keep) policy_.lexicons_.push_back(std::move(lexicon));
+}
+
+void PolicyLoader::ParseSupervisedDepartment(
+    const YAML::Node& node, std::map<std::string, YAML::Mark>* departments,
+    std::map<std::vector<std::string>, std::shared_ptr<const LexiconMatcher>>* matchers) {
+  Fields fields;
+  if (!ReadMap(node, node.Mark(), "a supervised department", {"name", "lexicons", "sample"},
+               &fields)) {
+    return;
+  }
+  Department* dept = nullptr;
+  if (const Field* f = Required(node.Mark(), fields, "name")) {
+    std::string name;
+    if (GetString(*f, true, &name)) {
+      auto previous = departments->find(name);
+      if (previous != departments->end()) {
+        Error(f->mark(), "department " + Quoted(name) +
+                             " is listed twice in 'supervision' (first at " +
+                             LineCol(previous->second) + ")");
+      } else if (have_departments_ && department_names_.count(name) == 0) {
+        Error(f->mark(), "unknown department " + Quoted(name));
+      } else {
+        departments->emplace(name, f->mark());
+        for (Department& d : policy_.departments_) {
+          if (d.name == name) dept = &d;
+        }
+      }
+    }
+  }
+  std::vector<std::string> lexicons;
+  bool lexicons_ok = true;
+  if (const Field* f = Optional(fields, "lexicons")) {
+    std::vector<Item> items;
+    lexicons_ok = GetStringList(*f, false, &items);
+    std::map<std::string, YAML::Mark> seen;
+    for (const Item& item : items) {
+      if (!CheckUnique(item.text, item.text, item.mark, &seen)) {
+        lexicons_ok = false;
+      } else if (policy_.FindLexicon(item.text) == nullptr) {
+        Error(item.mark, "unknown lexicon " + Quoted(item.text));
+        lexicons_ok = false;
+      } else {
+        lexicons.push_back(item.text);
+      }
+    }
+  }
+  double sample = 0;
+  if (const Field* f = Optional(fields, "sample")) {
+    std::string text;
+    if (GetString(*f, true, &text)) {
+      // A percentage: digits, optionally a point and more digits, then '%'; 0% to 100%.
+      std::string number =
+          text.size() > 1 && text.back() == '%' ? text.substr(0, text.size() - 1) : "";
+      size_t point = number.find('.');
+      std::string whole = number.substr(0, point);
+      std::string fraction = point == std::string::npos ? "0" : number.substr(point + 1);
+      uint64_t ignored = 0;
+      if (!ParseUint(whole, &ignored) || !IsDigits(fraction) || whole.size() > 3 ||
+          fraction.size() > 6 || (sample = std::stod(whole + "." + fraction)) > 100) {
+        Error(f->mark(), "invalid sample " + Quoted(text) +
+                             " (expected a percentage from 0% to 100%, e.g. 2% or 0.5%)");
+        sample = 0;
+      }
+    }
+  }
+  if (dept == nullptr) return;
+  dept->sample = sample / 100;
+  if (!lexicons_ok || lexicons.empty() || !errors_.empty()) return;
+  auto cached = matchers->find(lexicons);
+  if (cached == matchers->end()) {
+    std::vector<LexiconExpressions> expressions;
+    for (const std::string& name : lexicons) {
+      const Lexicon* lexicon = policy_.FindLexicon(name);
+      expressions.push_back(LexiconExpressions{lexicon->terms, lexicon->patterns});
+    }
+    std::shared_ptr<const LexiconMatcher> matcher;
+    Status s = LexiconMatcher::Compile(expressions, &matcher);
+    if (!s.ok()) {
+      Error(node.Mark(), s.message());
+      return;
+    }
+    cached = matchers->emplace(lexicons, matcher).first;
+  }
+  dept->lexicons = lexicons;
+  dept->matcher = cached->second;
 }
 
 bool LoadPolicy(const std::string& path, const FileReader& reader,

@@ -213,6 +213,44 @@ const RetentionClass* Policy::FindRetention(const std::string& name) const {
   return nullptr;
 }
 
+const Lexicon* Policy::FindLexicon(const std::string& name) const {
+  for (const Lexicon& l : lexicons_) {
+    if (l.name == name) return &l;
+  }
+  return nullptr;
+}
+
+Status Policy::MatchLexicons(const std::vector<std::string>& departments,
+                             const std::vector<std::string_view>& texts,
+                             std::vector<LexiconHit>* flags) const {
+  flags->clear();
+  Status status;
+  std::vector<const LexiconMatcher*> scanned;  // departments may share a matcher
+  for (const std::string& name : departments) {
+    const Department* dept = FindDepartment(name);
+    if (dept == nullptr || dept->matcher == nullptr) continue;
+    if (std::find(scanned.begin(), scanned.end(), dept->matcher.get()) != scanned.end()) continue;
+    scanned.push_back(dept->matcher.get());
+    std::vector<size_t> hits;
+    Status s = dept->matcher->Match(texts, &hits);
+    if (!s.ok()) {
+      if (status.ok()) status = s;
+      continue;
+    }
+    for (size_t i : hits) {
+      const Lexicon* lexicon = FindLexicon(dept->lexicons[i]);
+      if (lexicon != nullptr) flags->push_back(LexiconHit{lexicon->name, lexicon->severity});
+    }
+  }
+  std::sort(flags->begin(), flags->end(),
+            [](const LexiconHit& a, const LexiconHit& b) { return a.lexicon < b.lexicon; });
+  flags->erase(
+      std::unique(flags->begin(), flags->end(),
+                  [](const LexiconHit& a, const LexiconHit& b) { return a.lexicon == b.lexicon; }),
+      flags->end());
+  return status;
+}
+
 void Policy::BuildIndex() {
   by_address_.clear();
   by_domain_.clear();
@@ -328,6 +366,8 @@ Decision Policy::Classify(const std::string& from, const std::vector<std::string
     const Department* dept = FindDepartment(name);
     if (dept == nullptr) continue;
     decision.index = decision.index || dept->index;
+    decision.supervised = decision.supervised || dept->matcher != nullptr;
+    decision.sample = std::max(decision.sample, dept->sample);
     for (const std::string& key : dept->keys) AddUnique(key, &decision.keys);
     const RetentionClass* cls = FindRetention(dept->retention);
     if (cls == nullptr) continue;

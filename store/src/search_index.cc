@@ -56,6 +56,15 @@ std::vector<TermSet> IndexMessage(std::string_view message,
   if (keys.empty()) return sets;
   ExtractedText text = ExtractText(message);
   if (problems != nullptr) *problems = std::move(text.problems);
+  return IndexMessage(text, mail_from, rcpt_to, keys);
+}
+
+std::vector<TermSet> IndexMessage(const ExtractedText& text,
+                                  const std::vector<std::string>& mail_from,
+                                  const std::vector<std::string>& rcpt_to,
+                                  const std::vector<IndexKey>& keys) {
+  std::vector<TermSet> sets;
+  if (keys.empty()) return sets;
   TokenFields tokens = CollectTokens(BuildDocument(text, mail_from, rcpt_to));
   for (const IndexKey& key : keys) sets.push_back(HashTokens(tokens, key));
   return sets;

@@ -23,11 +23,13 @@
 #include <memory>
 #include <set>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <utility>
 #include <vector>
 
 #include "mailjournal/entry.h"
+#include "mailjournal/lexicon_matcher.h"
 #include "mailjournal/seal.h"
 
 namespace mailjournal {
@@ -101,12 +103,27 @@ struct MemberRule {
   std::string text;     // as written (the include file's line, trimmed, for includes)
 };
 
+// A supervision lexicon (mailjournal.yaml(5), SUPERVISION): words and phrases matched as
+// literals, and Hyperscan patterns (mailjournal/lexicon_matcher.h).
+struct Lexicon {
+  std::string name;
+  Severity severity = Severity::kLow;
+  std::vector<std::string> terms;     // as written, each non-blank
+  std::vector<std::string> patterns;  // each compiles
+};
+
 struct Department {
   std::string name;
   std::vector<MemberRule> members;
   std::string retention;          // a RetentionClass name
   std::vector<std::string> keys;  // public key / certificate files, resolved paths
   bool index = true;
+  // Supervision: the lexicons applied to its mail (names, as listed), compiled into one
+  // matcher whose lexicon i is lexicons[i] (null when there are none; departments with the
+  // same list share one), and the fraction of its mail sampled for review (0 to 1).
+  std::vector<std::string> lexicons;
+  std::shared_ptr<const LexiconMatcher> matcher;
+  double sample = 0;
 };
 
 // A legal hold. It covers a message when every scope criterion it names matches.
@@ -150,6 +167,10 @@ struct Decision {
   // occurrence order, then the escrow keys. Never empty for a loaded policy.
   std::vector<std::string> keys;
   bool index = false;  // true if any department indexes
+  // Supervision: true if any department applies lexicons; the highest sample rate of the
+  // departments (0 to 1).
+  bool supervised = false;
+  double sample = 0;
 };
 
 class Policy {
@@ -159,6 +180,8 @@ class Policy {
   const std::vector<Department>& departments() const { return departments_; }
   const std::vector<Hold>& holds() const { return holds_; }
   const std::vector<Role>& roles() const { return roles_; }
+  // The supervision lexicons, as listed.
+  const std::vector<Lexicon>& lexicons() const { return lexicons_; }
   // The escrow key files (resolved paths): every message is sealed to them as well.
   const std::vector<std::string>& escrow() const { return escrow_; }
   // Every key with its holder: each department's keys in order, then the escrow keys.
@@ -179,6 +202,15 @@ class Policy {
   // Null when there is no such department / class.
   const Department* FindDepartment(const std::string& name) const;
   const RetentionClass* FindRetention(const std::string& name) const;
+  const Lexicon* FindLexicon(const std::string& name) const;
+
+  // The flags of a message of these departments whose decoded text (subject and body,
+  // mailjournal/text_extract.h) is `texts`: the lexicons of the departments that occur in
+  // any text, with their severity, sorted by name, unique. On a matcher error returns it
+  // (Internal) and sets *flags to the hits found up to then.
+  Status MatchLexicons(const std::vector<std::string>& departments,
+                       const std::vector<std::string_view>& texts,
+                       std::vector<LexiconHit>* flags) const;
 
   // The normalised form of an address ("" for the null sender).
   std::string Normalise(const std::string& address) const;
@@ -198,6 +230,7 @@ class Policy {
   std::vector<Department> departments_;
   std::vector<Hold> holds_;
   std::vector<Role> roles_;
+  std::vector<Lexicon> lexicons_;
   std::vector<std::string> escrow_;
   std::map<std::string, std::shared_ptr<const RecipientKey>> recipient_keys_;  // by key file
   std::vector<PolicyFile> files_;

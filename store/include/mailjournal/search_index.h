@@ -17,6 +17,7 @@
 #include "mailjournal/index_keys.h"
 #include "mailjournal/journal.h"
 #include "mailjournal/search_query.h"
+#include "mailjournal/text_extract.h"
 
 namespace mailjournal {
 
@@ -36,6 +37,12 @@ std::vector<TermSet> IndexMessage(std::string_view message,
                                   const std::vector<std::string>& rcpt_to,
                                   const std::vector<IndexKey>& keys,
                                   std::vector<std::string>* problems);
+// The same for a message whose text was already extracted (ExtractText), so that a caller
+// that needs the text for something else extracts it once.
+std::vector<TermSet> IndexMessage(const ExtractedText& text,
+                                  const std::vector<std::string>& mail_from,
+                                  const std::vector<std::string>& rcpt_to,
+                                  const std::vector<IndexKey>& keys);
 
 }  // namespace mailjournal
 
