@@ -170,6 +170,12 @@ void DaemonMetrics::MessageCommitted(uint64_t bytes, uint64_t stored_bytes, doub
   committed_per_second_.Add(now_us / 1000000);
 }
 
+void DaemonMetrics::Supervised(bool flagged, bool sampled, bool match_error) {
+  if (flagged) flagged_.fetch_add(1, std::memory_order_relaxed);
+  if (sampled) sampled_.fetch_add(1, std::memory_order_relaxed);
+  if (match_error) match_errors_.fetch_add(1, std::memory_order_relaxed);
+}
+
 void DaemonMetrics::Tempfailed(TempfailReason reason, int64_t now_us) {
   tempfails_[static_cast<size_t>(reason)].fetch_add(1, std::memory_order_relaxed);
   std::lock_guard<std::mutex> l(mu_);
@@ -220,6 +226,13 @@ std::string DaemonMetrics::Render(const DaemonFigures& f) const {
   m.Single("mailjournal_messages_index_incomplete_total", "counter",
            "Messages committed whose search indexing met a problem (not or partly indexed).",
            count(index_incomplete_));
+  m.Single("mailjournal_supervision_flagged_total", "counter",
+           "Messages committed with at least one lexicon flag.", count(flagged_));
+  m.Single("mailjournal_supervision_sampled_total", "counter",
+           "Messages committed as sampled for review.", count(sampled_));
+  m.Single("mailjournal_supervision_match_errors_total", "counter",
+           "Messages committed unflagged because their lexicons could not be matched.",
+           count(match_errors_));
   m.Family("mailjournal_policy_loads_total", "counter",
            "Policy loads (at start and reloads), by result: ok or failed (the running policy "
            "stayed).");

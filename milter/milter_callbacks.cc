@@ -323,6 +323,8 @@ sfsistat OnEndOfMessage(SMFICTX* ctx) noexcept {
           g_gate.metrics()->MessageCommitted(entry.sealing.plain_size, entry.content.size,
                                              took.count(), s->indexed(), !s->index_note().empty(),
                                              NowMicros());
+          g_gate.metrics()->Supervised(!entry.flags.empty(), entry.sampled,
+                                       !s->supervision_note().empty());
         }
         if (st.ok()) {
           Log(LOG_INFO, "%s: seq=%llu from=<%s> nrcpt=%zu size=%llu stored=%llu",
@@ -334,6 +336,10 @@ sfsistat OnEndOfMessage(SMFICTX* ctx) noexcept {
         if (!s->index_note().empty()) {
           Log(LOG_NOTICE, "%s: search index: %s", QueueIdForLog(s).c_str(),
               s->index_note().c_str());
+        }
+        if (!s->supervision_note().empty()) {
+          Log(LOG_WARNING, "%s: supervision: %s", QueueIdForLog(s).c_str(),
+              s->supervision_note().c_str());
         }
         return st;
       },

@@ -5,6 +5,7 @@
 #include <openssl/rand.h>
 
 #include "mailjournal/search_index.h"
+#include "mailjournal/text_extract.h"
 
 namespace mailjournal {
 
@@ -43,6 +44,7 @@ void Session::Connect(const std::string& client_name, const struct sockaddr* add
 Status Session::MailFrom(std::vector<std::string> args, const std::string& auth) {
   AbortMessage();
   index_note_.clear();
+  supervision_note_.clear();
   indexed_ = false;
   if (!byte_exact_) {
     return Failed(TempfailReason::kMtaNotByteExact,
@@ -115,7 +117,7 @@ Status Session::Append(std::string_view bytes) {
   if (!s.ok()) return s;
   plain_hash_->Update(bytes);
   sealing_.plain_size += bytes.size();
-  if (!indexed_departments_.empty() && plain_.size() < kMaxIndexedBytes) {
+  if ((!indexed_departments_.empty() || decision_.supervised) && plain_.size() < kMaxIndexedBytes) {
     plain_.append(bytes.substr(0, kMaxIndexedBytes - plain_.size()));
   }
   s = sealer_->Append(bytes);
@@ -161,9 +163,15 @@ Status Session::EndOfMessage(uint64_t* seq, MessageEntry* entry) {
   message.classification.retention = decision.retention;
   message.classification.policy_digest = policy_->digest();
   message.sealing = sealing_;
-  std::vector<TermSet> terms = IndexTerms();
+  // The text is extracted once, for the search index and the lexicons.
+  std::vector<IndexKey> index_keys = CurrentIndexKeys();
+  ExtractedText text;
+  if (!index_keys.empty() || decision.supervised) text = ExtractText(plain_);
+  std::vector<TermSet> terms = IndexTerms(text, index_keys);
   bool indexed = !terms.empty();
   writer_->SetTerms(std::move(terms));
+  if (decision.supervised) message.flags = Flags(text);
+  message.sampled = DrawSample(decision.sample);
   // Retention counts from the commit time the entry records.
   Period period = retention->period;
   auto finalize = [period](MessageEntry* m) {
@@ -176,9 +184,7 @@ Status Session::EndOfMessage(uint64_t* seq, MessageEntry* entry) {
   return s;
 }
 
-std::vector<TermSet> Session::IndexTerms() {
-  std::vector<TermSet> terms;
-  if (indexed_departments_.empty()) return terms;
+std::vector<IndexKey> Session::CurrentIndexKeys() {
   std::vector<IndexKey> keys;
   for (const std::string& department : indexed_departments_) {
     std::vector<IndexKey> department_keys;
@@ -189,15 +195,50 @@ std::vector<TermSet> Session::IndexTerms() {
     }
     keys.push_back(department_keys.front());
   }
+  return keys;
+}
+
+std::vector<TermSet> Session::IndexTerms(const ExtractedText& text,
+                                         const std::vector<IndexKey>& keys) {
+  std::vector<TermSet> terms;
+  if (keys.empty()) return terms;
   std::vector<std::string> rcpts;
   for (const auto& r : envelope_.rcpt) rcpts.push_back(BareAddress(r));
-  std::vector<std::string> problems;
-  terms = IndexMessage(plain_, {BareAddress(envelope_.mail)}, rcpts, keys, &problems);
+  terms = IndexMessage(text, {BareAddress(envelope_.mail)}, rcpts, keys);
+  for (const std::string& p : text.problems) AddIndexNote(p);
   if (plain_.size() >= kMaxIndexedBytes && sealing_.plain_size > kMaxIndexedBytes) {
-    problems.push_back("only the first " + std::to_string(kMaxIndexedBytes) + " bytes indexed");
+    AddIndexNote("only the first " + std::to_string(kMaxIndexedBytes) + " bytes indexed");
   }
-  for (const std::string& p : problems) AddIndexNote(p);
   return terms;
+}
+
+std::vector<LexiconHit> Session::Flags(const ExtractedText& text) {
+  std::vector<std::string_view> texts;
+  for (const std::string& t : text.subject) texts.push_back(t);
+  for (const std::string& t : text.body) texts.push_back(t);
+  std::vector<LexiconHit> flags;
+  Status s = policy_->MatchLexicons(decision_.departments, texts, &flags);
+  if (!s.ok()) {
+    AddSupervisionNote("lexicons not matched: " + s.message());
+    flags.clear();
+  }
+  return flags;
+}
+
+bool Session::DrawSample(double rate) {
+  if (rate <= 0) return false;
+  if (rate >= 1) return true;
+  uint64_t draw = 0;
+  if (RAND_bytes(reinterpret_cast<unsigned char*>(&draw), sizeof draw) != 1) {
+    AddSupervisionNote("not sampled: no random bytes");
+    return false;
+  }
+  // 53 random bits as a uniform fraction in [0, 1).
+  return static_cast<double>(draw >> 11) * 0x1.0p-53 < rate;
+}
+
+void Session::AddSupervisionNote(const std::string& note) {
+  supervision_note_ += (supervision_note_.empty() ? "" : "; ") + note;
 }
 
 Status Session::Failed(TempfailReason reason, Status failure) {

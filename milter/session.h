@@ -22,6 +22,13 @@
 // not indexed, and when no index key can be had the message is journaled unindexed
 // (index_note() says why).
 //
+// Supervision (mailjournal.yaml(5), SUPERVISION): when one of its departments applies
+// lexicons, the same first kMaxIndexedBytes are kept, and the text extracted once for the
+// index is matched against the departments' lexicons (subject and body); the message entry
+// records the lexicons hit (MessageEntry::flags). One random draw (RAND_bytes) against the
+// highest sample rate of its departments sets MessageEntry::sampled. Neither ever fails a
+// message: a matcher error leaves the message unflagged (supervision_note() says why).
+//
 // Thread-safety: libmilter never runs two callbacks of one connection at once, but may run
 // them on different threads; a Session is used by one thread at a time.
 #ifndef MAILJOURNAL_MILTER_SESSION_H_
@@ -43,12 +50,14 @@
 #include "mailjournal/seal.h"
 #include "mailjournal/sha256.h"
 #include "mailjournal/status.h"
+#include "mailjournal/text_extract.h"
 #include "tempfail_reason.h"
 
 namespace mailjournal {
 
-// The most bytes of a message that are indexed: text past them is not searchable (the
-// message is journaled whole). Bounds the memory a session holds for indexing.
+// The most bytes of a message that are indexed and matched against lexicons: text past them
+// is not searchable or flagged (the message is journaled whole). Bounds the memory a session
+// holds for indexing.
 constexpr size_t kMaxIndexedBytes = 2 << 20;
 
 // The bytes one header contributes to the message: name ":" value (LF -> CRLF) CRLF.
@@ -96,6 +105,9 @@ class Session {
   bool in_message() const { return writer_ != nullptr; }
   // What went wrong indexing the message since MAIL FROM ("" when nothing did).
   const std::string& index_note() const { return index_note_; }
+  // What went wrong with supervision (lexicon matching, sampling) since MAIL FROM ("" when
+  // nothing did).
+  const std::string& supervision_note() const { return supervision_note_; }
   // Whether the message since MAIL FROM was committed with search postings.
   bool indexed() const { return indexed_; }
   const Envelope& envelope() const { return envelope_; }
@@ -109,10 +121,20 @@ class Session {
   void ResetMessage();
   // Classifies the message and starts sealing it.
   Status Decide();
-  // The postings of the message in progress (sets index_note_ on trouble).
-  std::vector<TermSet> IndexTerms();
-  // Appends one problem to index_note_ ("; " between problems).
+  // The current index key of each department of the message that indexes (notes those it
+  // cannot have in index_note_).
+  std::vector<IndexKey> CurrentIndexKeys();
+  // The postings of the message in progress under `keys`, from its extracted text (notes
+  // decoding problems in index_note_). Empty when keys is.
+  std::vector<TermSet> IndexTerms(const ExtractedText& text, const std::vector<IndexKey>& keys);
+  // The lexicons of the message's departments that its subject and body text hit; empty
+  // (and a note) on a matcher error.
+  std::vector<LexiconHit> Flags(const ExtractedText& text);
+  // One uniform random draw below `rate` (0 to 1); false (and a note) without random bytes.
+  bool DrawSample(double rate);
+  // Append one problem to index_note_ / supervision_note_ ("; " between problems).
   void AddIndexNote(const std::string& note);
+  void AddSupervisionNote(const std::string& note);
   // Returns `failure`, noting `reason` when it is an error.
   Status Failed(TempfailReason reason, Status failure);
   // As Failed, for an error of the journal (which may be kDiskFull instead).
@@ -134,8 +156,9 @@ class Session {
   std::unique_ptr<Sha256> plain_hash_;  // SHA-256(salt || captured bytes)
   IndexKeyStore* const index_keys_;
   std::vector<std::string> indexed_departments_;  // set by Decide()
-  std::string plain_;                             // the first kMaxIndexedBytes, to index
+  std::string plain_;  // the first kMaxIndexedBytes, to index and match lexicons against
   std::string index_note_;
+  std::string supervision_note_;
   bool indexed_ = false;
   bool byte_exact_ = true;
   TempfailReason failure_reason_ = TempfailReason::kInternalError;
