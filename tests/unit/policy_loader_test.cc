@@ -136,7 +136,7 @@ std::vector<InvalidCase> InvalidCases() {
       {"unknown top-level key",
        kMinimal + "retension:\n  r5: 5y\n",
        {"policy.yaml:8:1: unknown key 'retension' (expected one of: version, options, "
-        "retention, departments, escrow, holds, access)"}},
+        "retention, departments, escrow, holds, access, supervision)"}},
       {"duplicate top-level key",
        kMinimal + "version: 1\n",
        {"policy.yaml:8:1: duplicate key 'version' (first at 1:1)"}},
@@ -597,6 +597,86 @@ std::vector<InvalidCase> InvalidCases() {
         "policy.yaml:9:5: missing required key 'operations'",
         "policy.yaml:10:13: invalid user name 'jane doe'",
         "policy.yaml:10:25: empty entry in 'users'"}},
+      // Supervision (line 8: "supervision:").
+      {"supervision is a list",
+       kMinimal + "supervision: [a]\n",
+       {"policy.yaml:8:14: 'supervision' must be a map, not a list"}},
+      {"supervision: unknown keys",
+       kMinimal + "supervision:\n"
+                  "  reviewers: [ann]\n"
+                  "  lexicons:\n"
+                  "    - {name: g, severity: high, terms: [x], colour: red}\n",
+       {"policy.yaml:9:3: unknown key 'reviewers' (expected one of: lexicons, departments)",
+        "policy.yaml:11:45: unknown key 'colour' (expected one of: name, severity, terms, "
+        "patterns)"}},
+      {"duplicate lexicon, bad severity, nothing to match",
+       kMinimal + "supervision:\n"
+                  "  lexicons:\n"
+                  "    - {name: g, severity: high, terms: [x]}\n"
+                  "    - {name: g, severity: urgent, terms: [y]}\n"
+                  "    - {name: Bad Name, severity: low, terms: [z]}\n"
+                  "    - {name: empty, severity: low, terms: []}\n"
+                  "    - name: nothing\n"
+                  "      severity: low\n",
+       {
+           "policy.yaml:11:14: duplicate lexicon 'g' (first at 10:14)",
+           "policy.yaml:11:27: unknown severity 'urgent' (expected one of: low, medium, high, "
+           "critical)",
+           "policy.yaml:12:14: invalid lexicon name 'Bad Name' " + std::string(kNameHint),
+           "policy.yaml:13:7: a lexicon must have at least one term or pattern ('terms', "
+           "'patterns')",
+           "policy.yaml:14:7: a lexicon must have at least one term or pattern ('terms', "
+           "'patterns')",
+       }},
+      {"empty and blank terms",
+       kMinimal + "supervision:\n"
+                  "  lexicons:\n"
+                  "    - name: g\n"
+                  "      severity: low\n"
+                  "      terms: [\"\", \"  \", \"\u3000\", ok]\n",
+       {"policy.yaml:12:15: empty entry in 'terms'",
+        "policy.yaml:12:19: empty term '  ' (only white space)",
+        "policy.yaml:12:25: empty term '\u3000' (only white space)"}},
+      {"patterns that do not compile, at their column",
+       kMinimal + "supervision:\n"
+                  "  lexicons:\n"
+                  "    - name: g\n"
+                  "      severity: critical\n"
+                  "      patterns: ['risk[- ]?free', 'a(b', 'x*']\n",
+       {"policy.yaml:12:35: invalid pattern 'a(b': Missing close parenthesis for group started "
+        "at index 1.",
+        "policy.yaml:12:42: invalid pattern 'x*': Pattern matches empty buffer; use "
+        "HS_FLAG_ALLOWEMPTY to enable support."}},
+      {"supervised departments: unknown, twice, unknown lexicon, bad samples",
+       kMinimal + "supervision:\n"
+                  "  lexicons:\n"
+                  "    - {name: g, severity: high, terms: [x]}\n"
+                  "  departments:\n"
+                  "    - {name: default, lexicons: [g, h, g], sample: 2%}\n"
+                  "    - {name: default, sample: 0%}\n"
+                  "    - {name: legal}\n"
+                  "    - {name: a, sample: 101%}\n"
+                  "    - {name: b, sample: \"2\"}\n"
+                  "    - {name: c, sample: 0.5.1%}\n"
+                  "    - {name: d, sample: -1%, size: 3}\n",
+       {"policy.yaml:12:37: unknown lexicon 'h'",
+        "policy.yaml:12:40: 'g' is listed twice (first at 12:34)",
+        "policy.yaml:13:14: department 'default' is listed twice in 'supervision' (first at "
+        "12:14)",
+        "policy.yaml:14:14: unknown department 'legal'",
+        "policy.yaml:15:14: unknown department 'a'",
+        "policy.yaml:15:25: invalid sample '101%' (expected a percentage from 0% to 100%, e.g. "
+        "2% or 0.5%)",
+        "policy.yaml:16:14: unknown department 'b'",
+        "policy.yaml:16:25: invalid sample '2' (expected a percentage from 0% to 100%, e.g. 2% or "
+        "0.5%)",
+        "policy.yaml:17:14: unknown department 'c'",
+        "policy.yaml:17:25: invalid sample '0.5.1%' (expected a percentage from 0% to 100%, e.g. "
+        "2% or 0.5%)",
+        "policy.yaml:18:14: unknown department 'd'",
+        "policy.yaml:18:25: invalid sample '-1%' (expected a percentage from 0% to 100%, e.g. 2% "
+        "or 0.5%)",
+        "policy.yaml:18:30: unknown key 'size' (expected one of: name, lexicons, sample)"}},
   };
 }
 
@@ -662,7 +742,7 @@ BOOST_AUTO_TEST_CASE(reports_every_error_at_once) {
       "policy.yaml:26:24: unknown operation 'write' (expected one of: search, read, export, "
       "hold, purge, verify, audit, policy)",
       "policy.yaml:27:1: unknown key 'colour' (expected one of: version, options, retention, "
-      "departments, escrow, holds, access)",
+      "departments, escrow, holds, access, supervision)",
       "hr/b.txt:2:1: invalid address 'not an address': expected exactly one '@'",
   };
   BOOST_TEST(loaded.errors == want, boost::test_tools::per_element());
