@@ -966,7 +966,7 @@ void PolicyLoader::ParseRole(const YAML::Node& node) {
       if (!ParseOperation(item.text, &op)) {
         Error(item.mark, "unknown operation " + Quoted(item.text) +
                              " (expected one of: search, read, export, hold, purge, verify, "
-                             "audit, policy)");
+                             "audit, policy, review)");
       } else if (CheckUnique(item.text, item.text, item.mark, &seen)) {
         role.operations.insert(op);
       }

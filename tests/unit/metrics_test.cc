@@ -138,6 +138,8 @@ BOOST_AUTO_TEST_CASE(daemon_metrics_render_every_family_in_the_text_format) {
   DaemonMetrics d("1.2.3", start);
   d.MessageCommitted(1000, 1500, 0.003, true, false, start + 1000000);
   d.MessageCommitted(24, 600, 0.02, false, true, start + 2000000);
+  d.Supervised(true, true, false);
+  d.Supervised(false, true, true);
   d.Tempfailed(TempfailReason::kDiskFull, start + 3000000);
   d.Tempfailed(TempfailReason::kDiskFull, start + 3000000);
   d.GroupCommitted(3);
@@ -165,6 +167,9 @@ BOOST_AUTO_TEST_CASE(daemon_metrics_render_every_family_in_the_text_format) {
   BOOST_TEST(has("mailjournal_group_commit_size_bucket{le=\"4\"} 1"));
   BOOST_TEST(has("mailjournal_messages_indexed_total 1"));
   BOOST_TEST(has("mailjournal_messages_index_incomplete_total 1"));
+  BOOST_TEST(has("mailjournal_supervision_flagged_total 1"));
+  BOOST_TEST(has("mailjournal_supervision_sampled_total 2"));
+  BOOST_TEST(has("mailjournal_supervision_match_errors_total 1"));
   BOOST_TEST(has("mailjournal_policy_loads_total{result=\"ok\"} 1"));
   BOOST_TEST(has("mailjournal_policy_loads_total{result=\"failed\"} 1"));
   size_t reasons = 0;

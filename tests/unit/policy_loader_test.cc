@@ -572,7 +572,7 @@ std::vector<InvalidCase> InvalidCases() {
                   "    departments: [\"*\"]\n"
                   "    operations: [verify, delete, verify]\n",
        {"policy.yaml:12:26: unknown operation 'delete' (expected one of: search, read, export, "
-        "hold, purge, verify, audit, policy)",
+        "hold, purge, verify, audit, policy, review)",
         "policy.yaml:12:34: 'verify' is listed twice (first at 12:18)"}},
       {"duplicate role",
        kMinimal + "access:\n"
@@ -740,7 +740,7 @@ BOOST_AUTO_TEST_CASE(reports_every_error_at_once) {
       "policy.yaml:9:22)",
       "policy.yaml:21:27: unknown department 'legal'",
       "policy.yaml:26:24: unknown operation 'write' (expected one of: search, read, export, "
-      "hold, purge, verify, audit, policy)",
+      "hold, purge, verify, audit, policy, review)",
       "policy.yaml:27:1: unknown key 'colour' (expected one of: version, options, retention, "
       "departments, escrow, holds, access, supervision)",
       "hr/b.txt:2:1: invalid address 'not an address': expected exactly one '@'",
