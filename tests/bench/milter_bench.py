@@ -28,6 +28,16 @@ the baseline must send the same round trips). Then, each step with tests/bench/m
    load; then verify again. The journal's file system must have 3 times the bytes sent free
    (the script checks, and says so).
 
+With --supervision (issue 11) it runs instead two mailjournalds side by side: one with the
+policy above, one with the same policy plus a `supervision` section that gives each department
+(retail and default) a lexicon of --terms generated terms (two thirds Chinese, of 2 to 4
+characters; one third English words and two-word phrases; a few words of milter_load's text,
+so that some messages are flagged) and five patterns, and a 2% sample; --runs interleaved
+throughput runs of each (plain, supervised, plain, ...), then the median messages/s of each
+and their ratio (goal: the supervised daemon keeps at least 90%). Both daemons index (every
+department does, by default), so the text is extracted in both: the difference is the
+lexicon matching and the sample draw.
+
 Exit status: 0 when every message of every step was answered CONTINUE or ACCEPT and the
 journal verified; 1 otherwise; 2 for a usage error; 77 when a prerequisite is missing. The
 goals are printed as met or not, they do not change the exit status.
@@ -108,6 +118,35 @@ departments:
 
 class BenchError(Exception):
     pass
+
+
+def supervision_section(terms, seed=11):
+    """A supervision section: a lexicon of `terms` generated terms and five patterns for each
+    of retail and default, with a 2% sample."""
+    import random
+    rng = random.Random(seed)
+    letters = "abcdefghijklmnopqrstuvwxyz"
+
+    def english():
+        return "".join(rng.choice(letters) for _ in range(rng.randint(5, 10)))
+
+    def chinese():
+        return "".join(chr(rng.randint(0x4E00, 0x9FA5)) for _ in range(rng.randint(2, 4)))
+
+    out = "supervision:\n  lexicons:\n"
+    for dept in ("retail", "default"):
+        words = ["compliance", "overdue invoice"]  # milter_load's text has these
+        while len(words) < terms:
+            r = rng.random()
+            words.append(chinese() if r < 2 / 3 else english() if r < 5 / 6 else english() + " " + english())
+        out += "    - name: %s-lexicon\n      severity: high\n      terms:\n" % dept
+        out += "".join("        - %s\n" % json.dumps(w, ensure_ascii=False) for w in words)
+        out += "      patterns: ['risk[- ]?free', 'guaranteed\\s+(return|yield)', '\\b1\\d\\d ?% return', "
+        out += "'稳赚.{0,3}不赔', 'wire\\s+to\\s+account\\s+\\d{8,}']\n"
+    out += "  departments:\n"
+    for dept in ("retail", "default"):
+        out += "    - {name: %s, lexicons: [%s-lexicon], sample: 2%%}\n" % (dept, dept)
+    return out
 
 
 def log(text=""):
@@ -246,9 +285,13 @@ class Bench:
                  "3650"])
             os.chmod(base + ".crt", 0o644)
             os.chmod(base + ".key", 0o600)  # the officers' keys: never the daemon's
-        with open(os.path.join(self.policy_dir, "policy.yaml"), "w") as f:
-            f.write(POLICY)
-        os.chmod(os.path.join(self.policy_dir, "policy.yaml"), 0o644)
+        policies = {"policy.yaml": POLICY}
+        if self.args.supervision:
+            policies["supervised.yaml"] = POLICY + supervision_section(self.args.terms)
+        for name, text in policies.items():
+            with open(os.path.join(self.policy_dir, name), "w") as f:
+                f.write(text)
+            os.chmod(os.path.join(self.policy_dir, name), 0o644)
         run([self.bin["mailjournal"], "keygen", "--signing", "bench.example/journal", "-o",
              self.signing_dir])
         log("setup:    %s: two RSA-3072 certificates (openssl req), policy, checkpoint signing "
@@ -276,7 +319,7 @@ class Bench:
         f.start()
         return f
 
-    def mailjournald(self, tag):
+    def mailjournald(self, tag, policy="policy.yaml"):
         journal = os.path.join(self.work, "journal-" + tag)
         os.mkdir(journal, 0o750)
         os.chown(journal, self.user.pw_uid, self.user.pw_gid)
@@ -285,7 +328,7 @@ class Bench:
         argv = [self.bin["mailjournald"], "--foreground", "--journal", journal,
                 "--milter-socket", "unix:" + milter, "--admin-socket", admin,
                 "--socket-mode", "0666", "--policy",
-                os.path.join(self.policy_dir, "policy.yaml"), "--user", self.user.pw_name,
+                os.path.join(self.policy_dir, policy), "--user", self.user.pw_name,
                 "--signing-key", os.path.join(self.signing_dir, "checkpoint.key")]
         f = Filter("mailjournald", argv, [milter, admin],
                    os.path.join(self.work, "mailjournald-%s.log" % tag), self.reaper_note)
@@ -508,8 +551,53 @@ class Bench:
         for f in self.failures:
             log("FAILED: %s" % f)
 
+    def supervision_main(self):
+        """--supervision: plain and supervised mailjournald, interleaved; the ratio."""
+        a = self.args
+        self.check_prerequisites()
+        self.print_header()
+        res = {"plain": [], "supervised": []}
+        try:
+            self.setup()
+            plain = self.mailjournald("plain")
+            supervised = self.mailjournald("supervised", "supervised.yaml")
+            params = ["--connections", str(a.connections), "--messages", str(a.messages), "--size",
+                      str(a.size), "--runs", "1"]
+            for i in range(a.runs):
+                res["plain"] += self.load(plain, i == 0, params, "run %d, without supervision" % (i + 1))
+                res["supervised"] += self.load(supervised, False, params,
+                                               "run %d, %d-term lexicons" % (i + 1, a.terms))
+            supervised.stop()
+            out = run([self.bin["mailjournal"], "--journal", supervised.journal, "list", "--format",
+                       "json"], timeout=600)
+            entries = [json.loads(line) for line in out.splitlines() if line.strip()]
+            log("supervised journal: %d messages, %d flagged, %d sampled" % (
+                len(entries), sum(1 for e in entries if e.get("flags")),
+                sum(1 for e in entries if e.get("sampled"))))
+        except BenchError as exc:
+            self.failures.append(str(exc))
+        finally:
+            self.teardown()
+        if res["plain"] and res["supervised"]:
+            p = statistics.median(r["msg_per_s"] for r in res["plain"])
+            q = statistics.median(r["msg_per_s"] for r in res["supervised"])
+            cpu_p = statistics.median(r.get("filter_cpu_us", float("nan")) for r in res["plain"])
+            cpu_q = statistics.median(r.get("filter_cpu_us", float("nan")) for r in res["supervised"])
+            log("")
+            log("runs msg/s, without supervision: %s" % " / ".join("%.0f" % r["msg_per_s"] for r in res["plain"]))
+            log("runs msg/s, with %d-term lexicons per department: %s" % (
+                a.terms, " / ".join("%.0f" % r["msg_per_s"] for r in res["supervised"])))
+            log("median msg/s: %.0f without, %.0f with; ratio %.3f (goal >= 0.90: %s); "
+                "daemon CPU us/msg median %.0f without, %.0f with" % (
+                    p, q, q / p, "met" if q / p >= 0.9 else "NOT met", cpu_p, cpu_q))
+        for f in self.failures:
+            log("FAILED: %s" % f)
+        return 1 if self.failures else 0
+
     def main(self):
         a = self.args
+        if a.supervision:
+            return self.supervision_main()
         self.check_prerequisites()
         self.print_header()
         thr, lat, mem = {"null": [], "mj": []}, None, None
@@ -549,6 +637,9 @@ def main():
     p.add_argument("--no-memory", action="store_true", help="leave out the memory benchmark")
     p.add_argument("--perf", metavar="FILE",
                    help="perf record mailjournald's second throughput run into FILE")
+    p.add_argument("--supervision", action="store_true",
+                   help="compare mailjournald with and without supervision lexicons (only that)")
+    p.add_argument("--terms", type=int, default=1000, help="terms per department's lexicon")
     p.add_argument("--tmp", help="parent of the temp dir (default: the system's)")
     p.add_argument("--keep", action="store_true", help="keep the temp dir")
     args = p.parse_args()
