@@ -2,6 +2,8 @@
 
 #include <time.h>
 
+#include <map>
+
 #include "mailjournal/time_util.h"
 
 namespace mailjournal {
@@ -114,6 +116,19 @@ json ExplainJson(const Policy& policy, const std::string& from,
     const Sha256Digest* f = policy.KeyFingerprint(key);
     fingerprints.push_back(f ? DigestToJson(*f) : json(""));
   }
+  // Supervision: the lexicons of the departments, sorted by name, and the sample rate.
+  std::map<std::string, Severity> lexicons;
+  for (const std::string& name : d.departments) {
+    const Department* dept = policy.FindDepartment(name);
+    if (dept == nullptr) continue;
+    for (const std::string& l : dept->lexicons) {
+      if (const Lexicon* lexicon = policy.FindLexicon(l)) lexicons[l] = lexicon->severity;
+    }
+  }
+  json supervision = json::array();
+  for (const auto& [name, severity] : lexicons) {
+    supervision.push_back({{"lexicon", name}, {"severity", SeverityName(severity)}});
+  }
   return {{"policy", DigestToJson(policy.digest())},
           {"time", FormatTimeUtc(capture_us)},
           {"from", sender},
@@ -124,6 +139,8 @@ json ExplainJson(const Policy& policy, const std::string& from,
           {"keys", d.keys},
           {"key_fingerprints", fingerprints},
           {"index", d.index},
+          {"lexicons", supervision},
+          {"sample", d.sample},
           {"holds", holds}};
 }
 

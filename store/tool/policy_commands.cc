@@ -4,6 +4,7 @@
 
 #include <cstdio>
 #include <iostream>
+#include <sstream>
 
 #include "cli.h"
 #include "commands.h"
@@ -43,6 +44,15 @@ void PrintExplain(const json& x) {
                           x["key_fingerprints"][i].get<std::string>() + ")");
   }
   PrintField("index", x["index"].get<bool>() ? "yes" : "no");
+  std::string lexicons;
+  for (const auto& l : x["lexicons"]) {
+    lexicons += (lexicons.empty() ? "" : ", ") + l["lexicon"].get<std::string>() + " (" +
+                l["severity"].get<std::string>() + ")";
+  }
+  PrintField("lexicons", lexicons.empty() ? "(none)" : lexicons);
+  std::ostringstream sample;
+  sample << x["sample"].get<double>() * 100 << "%";
+  PrintField("sample", sample.str());
   if (x["holds"].empty()) PrintField("holds", "(none by department, address or date)");
   for (const auto& h : x["holds"]) {
     PrintField("hold", h["case"].get<std::string>() + ": " + h["reason"].get<std::string>() +

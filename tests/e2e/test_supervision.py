@@ -6,6 +6,7 @@
   HTML part each get exactly the lexicons they contain, with their severity, in the message
   entry (`mailjournal list`/`show` JSON "flags"); a clean message and one that has the words
   only in its From display name get none.
+* `mailjournal policy explain` names the lexicons and the sample rate that apply.
 * A pattern that does not compile: `mailjournal policy check` refuses the file with
   FILE:LINE:COL at the pattern (exit 78); a reload of it is refused and the policy in force
   stays (the next message is still flagged under it).
@@ -113,6 +114,18 @@ class SupervisionTest(harness.E2ETestCase):
                 self.assertFalse(entry.get("sampled", False))
                 shown = self.env.tool.show(entry["seq"])
                 self.assertEqual(flags_of(shown), expected)
+
+    def test_explain_names_the_lexicons_and_the_sample(self):
+        x = self.env.tool.policy_explain("sales@example.org", ["client@example.net"])
+        self.assertEqual(x["lexicons"], [{"lexicon": "guarantees", "severity": "high"},
+                                         {"lexicon": "mis_selling", "severity": "critical"}])
+        self.assertEqual(x["sample"], 0)
+        path = os.path.join(self.env.base, "explain-policy.yaml")
+        with open(path, "w") as f:
+            f.write(policy("0.5%").replace("keys/e2e.crt", self.env.e2e_cert_path))
+        text = self.env.tool.policy_explain("sales@example.org", ["client@example.net"], policy=path, fmt="text")
+        self.assertIn("\nlexicons:    guarantees (high), mis_selling (critical)\n", text)
+        self.assertIn("\nsample:      0.5%\n", text)
 
     def test_bad_pattern_is_refused_and_the_policy_in_force_stays(self):
         env = self.env
