@@ -173,6 +173,57 @@ BOOST_AUTO_TEST_CASE(messages_are_indexed_with_their_departments_keys_unless_ind
   BOOST_TEST(ReadOpened(f.journal.get(), unindexed, "escrow").find("zorblax") != std::string::npos);
 }
 
+// Supervision: flags from the departments' lexicons and the sample draw, also for a
+// department that does not index (its bytes are kept for matching all the same).
+BOOST_AUTO_TEST_CASE(messages_get_their_departments_lexicon_flags_and_sample) {
+  Fixture f;
+  std::ofstream(f.dir.path() + "/policy.yaml")
+      << "version: 1\n"
+         "retention:\n"
+         "  short: 180d\n"
+         "escrow: [escrow.crt]\n"
+         "departments:\n"
+         "  - name: retail\n"
+         "    members: ['@bank.example']\n"
+         "    retention: short\n"
+         "    index: false\n"
+         "  - name: default\n"
+         "    retention: short\n"
+         "supervision:\n"
+         "  lexicons:\n"
+         "    - {name: zz, severity: low, terms: [zorblax]}\n"
+         "    - {name: aa, severity: critical, terms: [quux]}\n"
+         "  departments:\n"
+         "    - {name: retail, lexicons: [zz, aa], sample: 100%}\n";
+  std::vector<PolicyError> errors;
+  uint64_t policy_seq = 0;
+  BOOST_REQUIRE(f.policies.Load("reload", &errors, &policy_seq).ok());
+  Session s(f.journal.get(), &f.policies, nullptr);  // nothing indexed
+  auto send = [&s](const std::string& from, const std::string& body) {
+    BOOST_REQUIRE(s.MailFrom({"<" + from + ">"}, "").ok());
+    s.Rcpt({"<x@other.example>"});
+    BOOST_REQUIRE(s.Header("Subject", " QUUX report").ok());
+    BOOST_REQUIRE(s.EndOfHeaders().ok());
+    BOOST_REQUIRE(s.Body(body).ok());
+    uint64_t seq = 0;
+    MessageEntry e;
+    BOOST_REQUIRE(s.EndOfMessage(&seq, &e).ok());
+    BOOST_TEST(s.supervision_note().empty());
+    return e;
+  };
+  MessageEntry flagged = send("alice@bank.example", "a zorblax here\r\n");
+  BOOST_REQUIRE(flagged.flags.size() == 2u);
+  BOOST_TEST(flagged.flags[0].lexicon == "aa");  // sorted by name
+  BOOST_TEST((flagged.flags[0].severity == Severity::kCritical));
+  BOOST_TEST(flagged.flags[1].lexicon == "zz");
+  BOOST_TEST(flagged.sampled);
+  MessageEntry clean = send("alice@bank.example", "zorblaxes\r\n");
+  BOOST_TEST(clean.flags.size() == 1u);  // the subject's QUUX; "zorblaxes" is another word
+  MessageEntry other = send("dave@other.example", "zorblax\r\n");  // default: unsupervised
+  BOOST_TEST(other.flags.empty());
+  BOOST_TEST(!other.sampled);
+}
+
 BOOST_AUTO_TEST_CASE(a_message_is_journaled_unindexed_when_no_index_key_can_be_made) {
   Fixture f;
   std::ofstream(f.dir.path() + "/not-a-directory") << "x";
