@@ -10,8 +10,6 @@ namespace mailjournal {
 namespace {
 
 constexpr unsigned kFlags = HS_FLAG_UTF8 | HS_FLAG_CASELESS | HS_FLAG_SINGLEMATCH;
-// What a run of white space in a term matches.
-constexpr char kWhiteSpaceRun[] = "[\\s\\x{a0}\\x{3000}]+";
 
 bool IsAsciiWordChar(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
@@ -24,6 +22,25 @@ size_t WhiteSpaceAt(const std::string& term, size_t i) {
   if (term.compare(i, 2, "\xC2\xA0") == 0) return 2;
   if (term.compare(i, 3, "\xE3\x80\x80") == 0) return 3;
   return 0;
+}
+
+// Whether term[first, last) has a non-ASCII character that may have case: one below U+3000
+// (Latin, Greek, Cyrillic, ...), a fullwidth or halfwidth form (U+FF00-U+FFEF) or one past
+// U+FFFF (four UTF-8 bytes). CJK ideographs, kana, Hangul and CJK punctuation have none.
+bool NeedsUtf8Mode(const std::string& term, size_t first, size_t last) {
+  for (size_t i = first; i < last;) {
+    unsigned char c = static_cast<unsigned char>(term[i]);
+    if (c < 0x80) {
+      ++i;
+      continue;
+    }
+    if (c < 0xE0 || c >= 0xF0 || i + 2 >= last) return true;  // not a 3-byte character
+    unsigned cp = (c & 0x0F) << 12 | (static_cast<unsigned char>(term[i + 1]) & 0x3F) << 6 |
+                  (static_cast<unsigned char>(term[i + 2]) & 0x3F);
+    if (cp < 0x3000 || (cp >= 0xFF00 && cp <= 0xFFEF)) return true;
+    i += 3;
+  }
+  return false;
 }
 
 std::string CompileErrorText(hs_compile_error_t* error) {
@@ -42,11 +59,10 @@ int OnMatch(unsigned int id, unsigned long long /*from*/, unsigned long long /*t
 
 }  // namespace
 
-std::string TermExpression(const std::string& term) {
+TermExpression ExpressionOfTerm(const std::string& term) {
   size_t first = 0, last = term.size();
   while (first < last && WhiteSpaceAt(term, first) > 0) first += WhiteSpaceAt(term, first);
-  // Trailing white space: every white space character ends in a byte that no other
-  // character of it starts with, so strip from the end by re-scanning.
+  // The end of the last character that is not white space.
   size_t end = first;
   for (size_t i = first; i < last;) {
     size_t ws = WhiteSpaceAt(term, i);
@@ -58,26 +74,31 @@ std::string TermExpression(const std::string& term) {
     }
   }
   last = end;
-  std::string out;
-  if (first < last && IsAsciiWordChar(term[first])) out += "\\b";
+  TermExpression out;
+  out.utf8 = NeedsUtf8Mode(term, first, last);
+  // In byte mode the two non-ASCII white space characters are written as their UTF-8 bytes.
+  const char* white_space_run =
+      out.utf8 ? "[\\s\\x{a0}\\x{3000}]+" : "(?:\\s|\\xc2\\xa0|\\xe3\\x80\\x80)+";
+  std::string& e = out.expression;
+  if (first < last && IsAsciiWordChar(term[first])) e += "\\b";
   for (size_t i = first; i < last;) {
     size_t ws = WhiteSpaceAt(term, i);
     if (ws > 0) {
       while (i < last && WhiteSpaceAt(term, i) > 0) i += WhiteSpaceAt(term, i);
-      out += kWhiteSpaceRun;
+      e += white_space_run;
       continue;
     }
     unsigned char c = static_cast<unsigned char>(term[i]);
     if (c >= 0x80 || IsAsciiWordChar(term[i])) {
-      out.push_back(term[i]);  // letters, digits and UTF-8 bytes are literals
+      e.push_back(term[i]);  // letters, digits and UTF-8 bytes are literals
     } else {
       char escaped[8];
       std::snprintf(escaped, sizeof escaped, "\\x%02x", c);
-      out += escaped;
+      e += escaped;
     }
     ++i;
   }
-  if (first < last && IsAsciiWordChar(term[last - 1])) out += "\\b";
+  if (first < last && IsAsciiWordChar(term[last - 1])) e += "\\b";
   return out;
 }
 
@@ -100,21 +121,24 @@ Status CheckPattern(const std::string& pattern) {
 Status LexiconMatcher::Compile(const std::vector<LexiconExpressions>& lexicons,
                                std::shared_ptr<const LexiconMatcher>* matcher) {
   std::vector<std::string> expressions;
+  std::vector<unsigned int> flags;
   std::vector<unsigned int> ids;
   for (size_t i = 0; i < lexicons.size(); ++i) {
     for (const std::string& term : lexicons[i].terms) {
-      expressions.push_back(TermExpression(term));
+      TermExpression e = ExpressionOfTerm(term);
+      expressions.push_back(e.expression);
+      flags.push_back(e.utf8 ? kFlags : kFlags & ~HS_FLAG_UTF8);
       ids.push_back(static_cast<unsigned int>(i));
     }
     for (const std::string& pattern : lexicons[i].patterns) {
       expressions.push_back(pattern);
+      flags.push_back(kFlags);
       ids.push_back(static_cast<unsigned int>(i));
     }
   }
   if (expressions.empty()) return Status::InvalidArgument("no term or pattern to compile");
   std::vector<const char*> pointers;
   for (const std::string& e : expressions) pointers.push_back(e.c_str());
-  std::vector<unsigned int> flags(expressions.size(), kFlags);
   hs_database_t* database = nullptr;
   hs_compile_error_t* error = nullptr;
   if (hs_compile_multi(pointers.data(), flags.data(), ids.data(),

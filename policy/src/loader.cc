@@ -1036,7 +1036,7 @@ void PolicyLoader::ParseLexicon(const YAML::Node& node, std::map<std::string, YA
     std::vector<Item> items;
     GetStringList(*f, false, &items);
     for (const Item& item : items) {
-      if (TermExpression(item.text).empty()) {
+      if (ExpressionOfTerm(item.text).expression.empty()) {
         Error(item.mark, "empty term " + Quoted(item.text) + " (only white space)");
       } else {
         lexicon.terms.push_back(item.text);

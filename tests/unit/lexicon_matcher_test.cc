@@ -115,11 +115,20 @@ std::vector<size_t> MatchTerms(const std::vector<LexiconExpressions>& lexicons,
 BOOST_AUTO_TEST_SUITE(lexicon_matcher)
 
 BOOST_AUTO_TEST_CASE(term_expressions_escape_bound_and_fold_white_space) {
-  BOOST_TEST(TermExpression("guaranteed return") == "\\bguaranteed[\\s\\x{a0}\\x{3000}]+return\\b");
-  BOOST_TEST(TermExpression("  c++ ") == "\\bc\\x2b\\x2b");
-  BOOST_TEST(TermExpression("稳赚不赔") == "稳赚不赔");
-  BOOST_TEST(TermExpression("(a.b)") == "\\x28a\\x2eb\\x29");
-  BOOST_TEST(TermExpression(" \t\xE3\x80\x80") == "");
+  auto expression = [](const std::string& term) {
+    TermExpression e = ExpressionOfTerm(term);
+    return (e.utf8 ? "utf8 " : "bytes ") + e.expression;
+  };
+  BOOST_TEST(expression("guaranteed return") ==
+             "bytes \\bguaranteed(?:\\s|\\xc2\\xa0|\\xe3\\x80\\x80)+return\\b");
+  BOOST_TEST(expression("  c++ ") == "bytes \\bc\\x2b\\x2b");
+  BOOST_TEST(expression("稳赚不赔") == "bytes 稳赚不赔");
+  BOOST_TEST(expression("(a.b)") == "bytes \\x28a\\x2eb\\x29");
+  BOOST_TEST(expression(" \t\xE3\x80\x80") == "bytes ");
+  // Characters that may have case need Unicode case folding: UTF-8 mode.
+  BOOST_TEST(expression("Éclair rond") == "utf8 Éclair[\\s\\x{a0}\\x{3000}]+rond\\b");
+  BOOST_TEST(expression("ＡＢＣ") == "utf8 ＡＢＣ");
+  BOOST_TEST(expression("稳赚 不赔") == "bytes 稳赚(?:\\s|\\xc2\\xa0|\\xe3\\x80\\x80)+不赔");
   BOOST_TEST(CheckMatcherPlatform().ok());
   BOOST_TEST(CheckPattern("risk[- ]?free").ok());
   BOOST_TEST(!CheckPattern("(").ok());
@@ -138,6 +147,11 @@ BOOST_AUTO_TEST_CASE(terms_match_as_literals_with_ascii_word_boundaries) {
   BOOST_TEST(MatchTerms(lexicons, "(a.b)") == std::vector<size_t>{1});
   BOOST_TEST(MatchTerms(lexicons, "绝对稳赚的") == std::vector<size_t>{1});
   BOOST_TEST(MatchTerms(lexicons, "guarantee 稳赚") == (std::vector<size_t>{0, 1}));
+  // White space runs in either mode: ideographic space and no-break space included.
+  std::vector<LexiconExpressions> spaced = {{{"稳赚 不赔"}, {}}, {{"éclair rond"}, {}}};
+  BOOST_TEST(MatchTerms(spaced, "稳赚\xE3\x80\x80\r\n不赔") == std::vector<size_t>{0});
+  BOOST_TEST(MatchTerms(spaced, "ÉCLAIR\xC2\xA0ROND") == std::vector<size_t>{1});
+  BOOST_TEST(MatchTerms(spaced, "稳赚不赔 éclairrond") == std::vector<size_t>{});
 }
 
 BOOST_AUTO_TEST_CASE(one_matcher_scans_from_many_threads) {
