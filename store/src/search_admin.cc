@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <set>
 
+#include "mailjournal/review_state.h"
 #include "mailjournal/search_index.h"
 #include "mailjournal/search_query.h"
 
@@ -13,11 +14,30 @@ using nlohmann::json;
 namespace {
 
 // The postings of one department: under each of its keys (the current one and those of
-// a reindex in progress), within the sequence numbers [lo, hi].
+// a reindex in progress), within the sequence numbers [lo, hi]; and the messages of tag:
+// and status: terms, from the review state (null when the query has no such term).
+// Flags and samples are not known here: they are read from each candidate's entry.
 class DepartmentPostings : public PostingSource {
  public:
-  DepartmentPostings(Journal* journal, const std::vector<IndexKey>& keys, uint64_t lo, uint64_t hi)
-      : journal_(journal), keys_(keys), lo_(lo), hi_(hi) {}
+  DepartmentPostings(Journal* journal, const std::vector<IndexKey>& keys, uint64_t lo, uint64_t hi,
+                     const ReviewState* review)
+      : journal_(journal), keys_(keys), lo_(lo), hi_(hi), review_(review) {}
+
+  Status MetaMessages(const MetaTerm& term, bool* known, SeqSet* out) override {
+    *known = review_ != nullptr &&
+             (term.kind == MetaTerm::Kind::kTag || term.kind == MetaTerm::Kind::kStatus);
+    if (!*known) return Status::OK();
+    // Unreviewed: every message but those with a decision.
+    bool unreviewed = term.kind == MetaTerm::Kind::kStatus && !term.status;
+    out->complement = unreviewed;
+    for (const auto& [seq, review] : review_->messages()) {
+      if (seq < lo_ || seq > hi_) continue;
+      if (unreviewed ? review.status.has_value() : MetaMatches(term, FactsOf({}, &review))) {
+        out->seqs.push_back(seq);
+      }
+    }
+    return Status::OK();
+  }
 
   Status Postings(const std::string& token, std::vector<Posting>* out) override {
     std::vector<Posting> all;
@@ -37,6 +57,7 @@ class DepartmentPostings : public PostingSource {
   Journal* const journal_;
   const std::vector<IndexKey>& keys_;
   const uint64_t lo_, hi_;
+  const ReviewState* const review_;
 };
 
 // The first entry committed at or after time_us (last + 1 when none): entry times never go
@@ -111,25 +132,44 @@ Status ChooseDepartments(IndexKeyStore* keys, const SearchRequest& r, const Admi
   return Status::OK();
 }
 
-// Whether message `seq` (of `departments`) is a candidate, and whether exactly.
-bool IsCandidate(const std::vector<Searched>& searched, uint64_t seq,
-                 const std::vector<std::string>& departments, bool* exact) {
-  bool candidate = false;
-  *exact = false;
-  for (const Searched& s : searched) {
-    if (std::find(departments.begin(), departments.end(), s.name) == departments.end()) continue;
-    if (!s.candidates.upper.Contains(seq)) continue;
-    candidate = true;
-    if (s.candidates.lower.Contains(seq)) *exact = true;
+// Which messages are candidates: for each department searched, what its postings say of
+// the query's text terms, and the message's facts (its entry's flags and sample, its review
+// state when the query asks for it) for the metadata terms.
+class CandidateTest {
+ public:
+  CandidateTest(const QueryNode& query, const std::vector<Searched>& searched,
+                const ReviewState* review)
+      : query_(query), searched_(searched), review_(review) {}
+
+  // Whether entry `seq` is a candidate message, and whether exactly.
+  bool Holds(uint64_t seq, const Entry& entry, bool* exact) const {
+    *exact = false;
+    if (entry.kind != EntryKind::kMessage) return false;
+    const std::vector<std::string>& departments = entry.message.classification.departments;
+    MessageFacts facts = FactsOf(entry.message, review_ == nullptr ? nullptr : review_->Find(seq));
+    bool candidate = false;
+    for (const Searched& s : searched_) {
+      if (std::find(departments.begin(), departments.end(), s.name) == departments.end()) continue;
+      MatchDecision decision = Decide(query_, &s.candidates, seq, facts);
+      if (decision == MatchDecision::kNo) continue;
+      candidate = true;
+      if (decision == MatchDecision::kYes) *exact = true;
+    }
+    return candidate;
   }
-  return candidate;
-}
+
+ private:
+  const QueryNode& query_;
+  const std::vector<Searched>& searched_;
+  const ReviewState* const review_;
+};
 
 // Collects the page of hits: candidates newest first within [lo, hi], skipping `offset`.
+// With a review state, each hit tells its "review_status" and "tags".
 class HitPage {
  public:
-  HitPage(Journal* journal, uint64_t offset, uint64_t limit)
-      : journal_(journal), offset_(offset), limit_(limit) {}
+  HitPage(Journal* journal, uint64_t offset, uint64_t limit, const ReviewState* review)
+      : journal_(journal), offset_(offset), limit_(limit), review_(review) {}
 
   // Considers message `seq`; false once the page is full (then more() is known).
   bool Add(uint64_t seq, const Entry& entry, bool exact) {
@@ -145,6 +185,7 @@ class HitPage {
     }
     json hit = EntryToJson(seq, entry);
     hit["exact"] = exact;
+    if (review_ != nullptr) AddReviewState(review_->Find(seq), &hit);
     hits_.push_back(std::move(hit));
     seqs_.push_back(seq);
     return true;
@@ -157,6 +198,7 @@ class HitPage {
  private:
   Journal* const journal_;
   const uint64_t offset_, limit_;
+  const ReviewState* const review_;
   uint64_t skipped_ = 0;
   json hits_ = json::array();
   std::vector<uint64_t> seqs_;
@@ -166,7 +208,8 @@ class HitPage {
 // Pages through the candidates when every department's are a list: the union, newest first.
 // Each department's list is sorted and unique (SeqSet), so the lists are walked together from
 // their ends: a page costs its hits, not a sort of every candidate.
-Status PageFromLists(Journal* journal, const std::vector<Searched>& searched, HitPage* page) {
+Status PageFromLists(Journal* journal, const std::vector<Searched>& searched,
+                     const CandidateTest& test, HitPage* page) {
   std::vector<size_t> left;  // per department: its candidates not visited yet
   for (const Searched& s : searched) left.push_back(s.candidates.upper.seqs.size());
   while (true) {
@@ -185,10 +228,7 @@ Status PageFromLists(Journal* journal, const std::vector<Searched>& searched, Hi
     Status s = journal->ReadEntry(seq, &e);
     if (!s.ok()) return s;
     bool exact = false;
-    if (e.kind != EntryKind::kMessage ||
-        !IsCandidate(searched, seq, e.message.classification.departments, &exact)) {
-      continue;
-    }
+    if (!test.Holds(seq, e, &exact)) continue;
     if (!page->Add(seq, e, exact)) break;
   }
   return Status::OK();
@@ -196,15 +236,12 @@ Status PageFromLists(Journal* journal, const std::vector<Searched>& searched, Hi
 
 // Pages through the candidates when some are "every message but ...": the entries from hi
 // down to lo.
-Status PageFromScan(Journal* journal, const std::vector<Searched>& searched, uint64_t lo,
-                    uint64_t hi, HitPage* page) {
+Status PageFromScan(Journal* journal, const CandidateTest& test, uint64_t lo, uint64_t hi,
+                    HitPage* page) {
   return journal->Scan(hi, true, [&](uint64_t seq, const Entry& e) {
     if (seq < lo) return false;
     bool exact = false;
-    if (e.kind != EntryKind::kMessage ||
-        !IsCandidate(searched, seq, e.message.classification.departments, &exact)) {
-      return true;
-    }
+    if (!test.Holds(seq, e, &exact)) return true;
     return page->Add(seq, e, exact);
   });
 }
@@ -254,17 +291,25 @@ Status Search(Journal* journal, IndexKeyStore* keys, const QuerySealer& seal_que
     s = FirstAtOrAfter(journal, r.window.until_us, last, &first);
     hi = std::min(hi, first - 1);
   }
+  // Tags and review status come from the review and tag entries, folded once per request.
+  ReviewState review_state;
+  const ReviewState* review = nullptr;
+  if (s.ok() && HasMetaTerm(query, {MetaTerm::Kind::kTag, MetaTerm::Kind::kStatus})) {
+    s = LoadReviewState(journal, &review_state);
+    review = &review_state;
+  }
   bool scan = false;
   for (Searched& d : searched) {
     if (!s.ok()) break;
-    DepartmentPostings source(journal, d.keys, lo, hi);
+    DepartmentPostings source(journal, d.keys, lo, hi, review);
     s = EvaluateCandidates(query, &source, &d.candidates);
     scan = scan || d.candidates.upper.complement;
   }
-  HitPage page(journal, r.offset, r.window.limit);
+  HitPage page(journal, r.offset, r.window.limit, review);
+  CandidateTest test(query, searched, review);
   if (s.ok() && lo <= hi && !searched.empty()) {
-    s = scan ? PageFromScan(journal, searched, lo, hi, &page)
-             : PageFromLists(journal, searched, &page);
+    s = scan ? PageFromScan(journal, test, lo, hi, &page)
+             : PageFromLists(journal, searched, test, &page);
   }
   if (!s.ok()) return AnswerError(s, out);
   json resp = OkResponse();
@@ -373,6 +418,12 @@ Status ReindexFinish(Journal* journal, IndexKeyStore* keys, const json& request,
 }
 
 }  // namespace
+
+void AddReviewState(const MessageReview* review, json* hit) {
+  bool reviewed = review != nullptr && review->status;
+  (*hit)["review_status"] = reviewed ? ReviewStatusName(*review->status) : "unreviewed";
+  (*hit)["tags"] = review == nullptr ? json::array() : json(review->tags);
+}
 
 void AddSearchOperations(Journal* journal, IndexKeyStore* keys, QuerySealer seal_query,
                          AdminHandler* handler) {

@@ -61,7 +61,43 @@ struct Lexeme {
   std::string_view value;
   uint8_t fields = kAllFields;
   std::string_view written;
+  // A metadata term (META ":" value): its kind; `value` is its value, not tokenized.
+  bool meta = false;
+  MetaTerm::Kind meta_kind = MetaTerm::Kind::kFlag;
 };
+
+constexpr std::pair<const char*, MetaTerm::Kind> kMetaNames[] = {
+    {"flag", MetaTerm::Kind::kFlag},
+    {"severity", MetaTerm::Kind::kSeverity},
+    {"is", MetaTerm::Kind::kSampled},
+    {"tag", MetaTerm::Kind::kTag},
+    {"status", MetaTerm::Kind::kStatus}};
+
+// The kind of a metadata term's name (case-insensitive); false for another name.
+bool ParseMetaName(std::string_view name, MetaTerm::Kind* kind) {
+  for (const auto& [meta_name, meta_kind] : kMetaNames) {
+    if (EqualsIgnoringAsciiCase(name, meta_name)) {
+      *kind = meta_kind;
+      return true;
+    }
+  }
+  return false;
+}
+
+const char* MetaName(MetaTerm::Kind kind) {
+  for (const auto& [meta_name, meta_kind] : kMetaNames) {
+    if (meta_kind == kind) return meta_name;
+  }
+  return "";
+}
+
+std::string AsciiLower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + 32);
+  }
+  return out;
+}
 
 // An operator, a parenthesis or the end.
 Lexeme Mark(Lexeme::Kind kind, size_t column) {
@@ -178,14 +214,20 @@ class Lexer {
   Status Term(size_t begin, size_t column, std::string_view word, size_t end,
               std::vector<Lexeme>* out) {
     uint8_t fields = kAllFields;
+    bool meta = false;
+    MetaTerm::Kind meta_kind = MetaTerm::Kind::kFlag;
     size_t colon = word.find(':');
-    if (colon != std::string_view::npos && ParseFieldName(word.substr(0, colon), &fields)) {
+    if (colon != std::string_view::npos &&
+        ((meta = ParseMetaName(word.substr(0, colon), &meta_kind)) ||
+         ParseFieldName(word.substr(0, colon), &fields))) {
       std::string_view value = word.substr(colon + 1);
       if (value.empty()) {
         if (end < text_.size() && text_[end] == '"') {
           Advance(end - pos_);
           Lexeme phrase;
           Status status = Phrase(begin, column, fields, &phrase);
+          phrase.meta = meta;
+          phrase.meta_kind = meta_kind;
           if (status.ok()) out->push_back(phrase);
           return status;
         }
@@ -194,8 +236,10 @@ class Lexer {
       }
       word = value;
     }
-    out->push_back(
-        Lexeme{Lexeme::Kind::kTerm, column, word, fields, text_.substr(begin, end - begin)});
+    Lexeme term{Lexeme::Kind::kTerm, column, word, fields, text_.substr(begin, end - begin)};
+    term.meta = meta;
+    term.meta_kind = meta_kind;
+    out->push_back(term);
     Advance(end - pos_);
     return Status::OK();
   }
@@ -326,6 +370,7 @@ class Parser {
   }
 
   static Status Term(const Lexeme& lexeme, QueryNode* out) {
+    if (lexeme.meta) return Meta(lexeme, out);
     *out = QueryNode();
     out->fields = lexeme.fields;
     out->text = std::string(lexeme.written);
@@ -338,9 +383,63 @@ class Parser {
     return Status::OK();
   }
 
+  // A metadata term: its value checked, names lower-cased, never tokenized.
+  static Status Meta(const Lexeme& lexeme, QueryNode* out) {
+    *out = QueryNode();
+    out->type = QueryNode::Type::kMeta;
+    out->text = std::string(lexeme.written);
+    MetaTerm& meta = out->meta;
+    meta.kind = lexeme.meta_kind;
+    std::string value = AsciiLower(lexeme.value);
+    std::string unknown = "\"" + out->text + "\": unknown " + MetaName(meta.kind) + " \"" +
+                          std::string(lexeme.value) + "\" (to search for the text, quote it: \"" +
+                          out->text + "\"; expected ";
+    switch (meta.kind) {
+      case MetaTerm::Kind::kFlag:
+      case MetaTerm::Kind::kTag:
+        if (value.empty()) {
+          return ErrorAt(lexeme.column, "\"" + out->text + "\" needs a name (or * for any)");
+        }
+        meta.name = value == "*" ? "" : value;
+        return Status::OK();
+      case MetaTerm::Kind::kSeverity:
+        if (ParseSeverity(value, &meta.severity)) return Status::OK();
+        return ErrorAt(lexeme.column, unknown + "low, medium, high or critical)");
+      case MetaTerm::Kind::kSampled:
+        if (value == "sampled") return Status::OK();
+        return ErrorAt(lexeme.column, unknown + "is:sampled)");
+      case MetaTerm::Kind::kStatus: {
+        ReviewStatus status;
+        if (value == "unreviewed") return Status::OK();
+        if (ParseReviewStatus(value, &status)) {
+          meta.status = status;
+          return Status::OK();
+        }
+        return ErrorAt(lexeme.column, unknown + "unreviewed, reviewed, escalated or closed)");
+      }
+    }
+    return Status::Internal("query: unknown metadata term");
+  }
+
   std::vector<Lexeme> lexemes_;
   size_t next_ = 0;
 };
+
+std::string MetaToString(const MetaTerm& meta) {
+  std::string prefix = std::string(MetaName(meta.kind)) + ":";
+  switch (meta.kind) {
+    case MetaTerm::Kind::kFlag:
+    case MetaTerm::Kind::kTag:
+      return prefix + (meta.name.empty() ? "*" : "\"" + meta.name + "\"");
+    case MetaTerm::Kind::kSeverity:
+      return prefix + SeverityName(meta.severity);
+    case MetaTerm::Kind::kSampled:
+      return prefix + "sampled";
+    case MetaTerm::Kind::kStatus:
+      return prefix + (meta.status ? ReviewStatusName(*meta.status) : "unreviewed");
+  }
+  return prefix;
+}
 
 std::string FieldsPrefix(uint8_t fields) {
   if (fields == kAllFields) return "";
@@ -626,10 +725,15 @@ class Evaluator {
  public:
   explicit Evaluator(PostingSource* source) : source_(source) {}
 
+  // The bounds of the text terms evaluated so far, in order.
+  std::vector<std::pair<SeqSet, SeqSet>> TakeTermBounds() { return std::move(term_bounds_); }
+
   Status Evaluate(const QueryNode& node, Candidates* out) {
     switch (node.type) {
       case QueryNode::Type::kTerms:
         return Terms(node, out);
+      case QueryNode::Type::kMeta:
+        return Meta(node, out);
       case QueryNode::Type::kNot:
         return Not(node, out);
       case QueryNode::Type::kAnd:
@@ -654,6 +758,18 @@ class Evaluator {
     }
     out->upper = All(std::move(per_token));
     out->lower = node.tokens.size() == 1 ? out->upper : SeqSet();
+    term_bounds_.emplace_back(out->upper, out->lower);
+    return Status::OK();
+  }
+
+  // Exact when the source knows the term's messages; else no bound at all.
+  Status Meta(const QueryNode& node, Candidates* out) {
+    bool known = false;
+    SeqSet set;
+    Status status = source_->MetaMessages(node.meta, &known, &set);
+    if (!status.ok()) return status;
+    out->upper = known ? set : Everything();
+    out->lower = known ? std::move(set) : SeqSet();
     return Status::OK();
   }
 
@@ -705,7 +821,44 @@ class Evaluator {
 
   PostingSource* source_;
   std::unordered_map<std::string, std::vector<Posting>> cache_;
+  std::vector<std::pair<SeqSet, SeqSet>> term_bounds_;
 };
+
+// Decide over one node; *next_term counts the text terms met, in the order they are written.
+MatchDecision DecideNode(const QueryNode& node, const Candidates* candidates, uint64_t seq,
+                         const MessageFacts& facts, size_t* next_term) {
+  auto children = [&](MatchDecision start, bool all) {
+    MatchDecision result = start;
+    // Every child is visited, so that the text terms after it keep their numbers.
+    for (const QueryNode& child : node.children) {
+      MatchDecision d = DecideNode(child, candidates, seq, facts, next_term);
+      result = all ? std::min(result, d) : std::max(result, d);
+    }
+    return result;
+  };
+  switch (node.type) {
+    case QueryNode::Type::kTerms: {
+      size_t i = (*next_term)++;
+      if (candidates == nullptr || i >= candidates->terms.size()) return MatchDecision::kMaybe;
+      const auto& [upper, lower] = candidates->terms[i];
+      if (lower.Contains(seq)) return MatchDecision::kYes;
+      return upper.Contains(seq) ? MatchDecision::kMaybe : MatchDecision::kNo;
+    }
+    case QueryNode::Type::kMeta:
+      return MetaMatches(node.meta, facts) ? MatchDecision::kYes : MatchDecision::kNo;
+    case QueryNode::Type::kAnd:
+      return children(MatchDecision::kYes, /*all=*/true);
+    case QueryNode::Type::kOr:
+      return children(MatchDecision::kNo, /*all=*/false);
+    case QueryNode::Type::kNot: {
+      MatchDecision any = children(MatchDecision::kNo, /*all=*/false);
+      return any == MatchDecision::kMaybe
+                 ? any
+                 : (any == MatchDecision::kYes ? MatchDecision::kNo : MatchDecision::kYes);
+    }
+  }
+  return MatchDecision::kMaybe;
+}
 
 }  // namespace
 
@@ -731,6 +884,7 @@ Status ParseQuery(std::string_view text, QueryNode* root) {
 }
 
 std::string QueryToString(const QueryNode& node) {
+  if (node.type == QueryNode::Type::kMeta) return MetaToString(node.meta);
   if (node.type == QueryNode::Type::kTerms) {
     std::string out = FieldsPrefix(node.fields) + "\"";
     for (size_t i = 0; i < node.tokens.size(); ++i) {
@@ -772,6 +926,8 @@ bool Matches(const QueryNode& query, const SearchDocument& doc) {
   switch (query.type) {
     case QueryNode::Type::kTerms:
       return TermMatches(query, doc);
+    case QueryNode::Type::kMeta:
+      return MetaMatches(query.meta, doc.facts);
     case QueryNode::Type::kAnd:
       return std::all_of(query.children.begin(), query.children.end(), matches);
     case QueryNode::Type::kOr:
@@ -808,11 +964,64 @@ bool SeqSet::Contains(uint64_t seq) const {
   return std::binary_search(seqs.begin(), seqs.end(), seq) != complement;
 }
 
+Status PostingSource::MetaMessages(const MetaTerm&, bool* known, SeqSet*) {
+  *known = false;
+  return Status::OK();
+}
+
 Status EvaluateCandidates(const QueryNode& query, PostingSource* source, Candidates* out) {
   Candidates candidates;
-  Status status = Evaluator(source).Evaluate(query, &candidates);
+  Evaluator evaluator(source);
+  Status status = evaluator.Evaluate(query, &candidates);
+  candidates.terms = evaluator.TakeTermBounds();
   if (status.ok()) *out = std::move(candidates);
   return status;
+}
+
+MatchDecision Decide(const QueryNode& query, const Candidates* candidates, uint64_t seq,
+                     const MessageFacts& facts) {
+  size_t next_term = 0;
+  return DecideNode(query, candidates, seq, facts, &next_term);
+}
+
+bool HasMetaTerm(const QueryNode& query, std::initializer_list<MetaTerm::Kind> kinds) {
+  if (query.type == QueryNode::Type::kMeta) {
+    return std::find(kinds.begin(), kinds.end(), query.meta.kind) != kinds.end();
+  }
+  return std::any_of(query.children.begin(), query.children.end(),
+                     [&](const QueryNode& child) { return HasMetaTerm(child, kinds); });
+}
+
+MessageFacts FactsOf(const MessageEntry& message, const MessageReview* review) {
+  MessageFacts facts;
+  facts.flags = message.flags;
+  facts.sampled = message.sampled;
+  if (review != nullptr) {
+    facts.status = review->status;
+    facts.tags = review->tags;
+  }
+  return facts;
+}
+
+bool MetaMatches(const MetaTerm& term, const MessageFacts& facts) {
+  switch (term.kind) {
+    case MetaTerm::Kind::kFlag:
+      return std::any_of(facts.flags.begin(), facts.flags.end(), [&](const LexiconHit& hit) {
+        return term.name.empty() || EqualsIgnoringAsciiCase(hit.lexicon, term.name);
+      });
+    case MetaTerm::Kind::kSeverity:
+      return std::any_of(facts.flags.begin(), facts.flags.end(),
+                         [&](const LexiconHit& hit) { return hit.severity >= term.severity; });
+    case MetaTerm::Kind::kSampled:
+      return facts.sampled;
+    case MetaTerm::Kind::kTag:
+      return std::any_of(facts.tags.begin(), facts.tags.end(), [&](const std::string& tag) {
+        return term.name.empty() || EqualsIgnoringAsciiCase(tag, term.name);
+      });
+    case MetaTerm::Kind::kStatus:
+      return facts.status == term.status;
+  }
+  return false;
 }
 
 }  // namespace mailjournal

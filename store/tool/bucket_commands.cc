@@ -20,6 +20,8 @@
 #include "mailjournal/bucket.h"
 #include "mailjournal/policy_holder.h"
 #include "mailjournal/query_sealer.h"
+#include "mailjournal/review_state.h"
+#include "mailjournal/search_admin.h"
 #include "mailjournal/time_util.h"
 #include "search_hits.h"
 #include "segment_channel.h"
@@ -276,6 +278,16 @@ Status RecordAccess(BucketData* d, const std::string& operation, const json& arg
   return Status::OK();
 }
 
+// The review state of one prefix's journal: its segments' review and tag entries folded,
+// as far as they were shipped.
+ReviewState FoldReviewState(const std::vector<const VerifiedSegment*>& segments) {
+  ReviewState state;
+  for (const VerifiedSegment* seg : segments) {
+    for (size_t i = 0; i < seg->entries.size(); ++i) state.Apply(seg->first + i, seg->entries[i]);
+  }
+  return state;
+}
+
 // What a bucket search did.
 struct SearchCounts {
   size_t messages = 0;    // messages in range (time, departments)
@@ -288,7 +300,9 @@ struct SearchCounts {
 // each prefix, prefixes in name order; the messages filtered as the journal's search does
 // (departments, since, until). Unless `open_all`, the segments' term sets, under the index
 // keys the keys open, narrow the messages to open to the query's candidates (a message
-// without a term set under such a key is opened); every hit is confirmed on the text.
+// without a term set under such a key is opened); metadata terms narrow them exactly, from
+// the message entries and the review state of the segments read (FoldReviewState); every
+// hit is confirmed on the text.
 Status FindInBucket(const BucketData& d, const SearchCliOptions& o, const Opener& opener,
                     bool open_all, std::vector<Hit>* hits, SearchCounts* counts) {
   QueryNode query;
@@ -302,6 +316,7 @@ Status FindInBucket(const BucketData& d, const SearchCliOptions& o, const Opener
     if (!open_all) s = OpenSegmentIndexKeys(d.segments[i], opener, &keys);
     if (!s.ok()) return s;
     counts->index_keys += keys.size();
+    ReviewState review = FoldReviewState(d.segments[i]);
     SegmentPostings postings(d.segments[i], keys);
     Candidates candidates;
     if (!keys.empty()) s = EvaluateCandidates(query, &postings, &candidates);
@@ -320,7 +335,13 @@ Status FindInBucket(const BucketData& d, const SearchCliOptions& o, const Opener
         if (!in) continue;
       }
       ++counts->messages;
-      if (!keys.empty() && postings.Indexed(seq) && !candidates.upper.Contains(seq)) continue;
+      const MessageReview* message_review = review.Find(seq);
+      AddReviewState(message_review, &e);
+      const Candidates* bounds = !keys.empty() && postings.Indexed(seq) ? &candidates : nullptr;
+      if (Decide(query, bounds, seq, FactsOf(entry->message, message_review)) ==
+          MatchDecision::kNo) {
+        continue;
+      }
       Opened opened;
       s = OpenMessage(d.channels[i].get(), opener, e, &opened);
       if (s.code() == Status::Code::kPermissionDenied || s.IsNotFound()) {

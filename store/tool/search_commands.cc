@@ -210,18 +210,42 @@ Status OpenMessage(Channel* channel, const Opener& opener, const json& entry, Op
   out->text = ExtractText(bytes);
   out->doc =
       BuildDocument(out->text, {entry["mail_from"].get<std::string>()}, Strings(entry["rcpt"]));
+  out->doc.facts = FactsFromJson(entry);
   return Status::OK();
+}
+
+MessageFacts FactsFromJson(const json& entry) {
+  MessageFacts facts;
+  for (const json& f : entry.value("flags", json::array())) {
+    LexiconHit hit;
+    hit.lexicon = f.value("lexicon", "");
+    ParseSeverity(f.value("severity", ""), &hit.severity);
+    facts.flags.push_back(std::move(hit));
+  }
+  facts.sampled = entry.value("sampled", false);
+  ReviewStatus status;
+  if (ParseReviewStatus(entry.value("review_status", ""), &status)) facts.status = status;
+  for (const json& t : entry.value("tags", json::array())) facts.tags.insert(t.get<std::string>());
+  return facts;
 }
 
 void PrintHit(const Hit& hit, const std::string& format) {
   const json& e = hit.entry;
+  json flags = json::array();
+  for (const json& f : e.value("flags", json::array())) flags.push_back(f["lexicon"]);
   if (format == "json") {
     json out{{"seq", e["seq"]},
              {"time", e["time"]},
              {"from", e["mail_from"]},
              {"rcpt", e["rcpt"]},
              {"departments", e["departments"]},
-             {"confirmed", hit.confirmed}};
+             {"confirmed", hit.confirmed},
+             {"flags", flags},
+             {"sampled", e.value("sampled", false)}};
+    if (e.contains("review_status")) {
+      out["review_status"] = e["review_status"];
+      out["tags"] = e["tags"];
+    }
     if (!hit.prefix.empty()) out["prefix"] = hit.prefix;
     if (hit.opened) {
       out["subject"] = hit.subject;
@@ -234,6 +258,12 @@ void PrintHit(const Hit& hit, const std::string& format) {
                      std::to_string(e["seq"].get<uint64_t>()) + " " + e["time"].get<std::string>() +
                      " from=<" + Printable(e["mail_from"].get<std::string>()) +
                      "> to=" + Printable(JoinStrings(e["rcpt"], ","));
+  if (!flags.empty()) line += " flags=" + Printable(JoinStrings(flags, ","));
+  if (e.value("sampled", false)) line += " sampled";
+  if (e.contains("review_status")) {
+    line += " status=" + e["review_status"].get<std::string>();
+    if (!e["tags"].empty()) line += " tags=" + Printable(JoinStrings(e["tags"], ","));
+  }
   if (!hit.confirmed) line += " (unconfirmed: open it with --key)";
   std::printf("%s\n", line.c_str());
   if (hit.opened) {

@@ -22,9 +22,14 @@ struct Opened {
   SearchDocument doc;
 };
 
+// A message's supervision facts from its entry's JSON (EntryToJson): "flags" and
+// "sampled", and the "review_status" and "tags" a search hit carries (absent: unreviewed,
+// untagged).
+MessageFacts FactsFromJson(const nlohmann::json& entry);
+
 // Fetches and opens message `entry` (purpose read: the daemon checks the grant and records
-// it). PermissionDenied when no key given is one of its recipients or the caller may not
-// read it; NotFound when it was disposed of.
+// it); the document's facts are FactsFromJson(entry). PermissionDenied when no key given is one of
+// its recipients or the caller may not read it; NotFound when it was disposed of.
 Status OpenMessage(Channel* channel, const Opener& opener, const nlohmann::json& entry,
                    Opened* out);
 

@@ -54,7 +54,8 @@ struct Fixture {
 
   Fixture() { AddSearchOperations(journal.get(), &keys, FakeSeal, &handler); }
 
-  uint64_t Commit(const std::string& message, const std::vector<std::string>& departments) {
+  uint64_t Commit(const std::string& message, const std::vector<std::string>& departments,
+                  std::vector<LexiconHit> flags = {}, bool sampled = false) {
     std::vector<IndexKey> index_keys;
     for (const std::string& d : departments) {
       std::vector<IndexKey> k;
@@ -67,6 +68,8 @@ struct Fixture {
         IndexMessage(message, {"alice@example.com"}, {"bob@example.net"}, index_keys, nullptr));
     MessageEntry entry = TestMessage(SimpleEnvelope("alice@example.com"));
     entry.classification.departments = departments;
+    entry.flags = std::move(flags);
+    entry.sampled = sampled;
     uint64_t seq = 0;
     BOOST_REQUIRE(w.Commit(entry, nullptr, &seq, nullptr).ok());
     return seq;
@@ -89,6 +92,29 @@ struct Fixture {
       out.push_back(std::to_string(h["seq"].get<uint64_t>()) + (h["exact"].get<bool>() ? "" : "!"));
     }
     return out;
+  }
+
+  // Appends a review decision on message `seq`.
+  void Review(uint64_t seq, ReviewStatus status) {
+    std::vector<Entry> entries(1);
+    entries[0].kind = EntryKind::kReview;
+    entries[0].review.actor = {1001, "rita"};
+    entries[0].review.message = seq;
+    entries[0].review.status = status;
+    uint64_t first = 0;
+    BOOST_REQUIRE(journal->AppendEntries(&entries, &first).ok());
+  }
+
+  // Appends a tag entry on message `seq`.
+  void Tag(uint64_t seq, TagAction action, const std::string& tag) {
+    std::vector<Entry> entries(1);
+    entries[0].kind = EntryKind::kTag;
+    entries[0].tag.actor = {1001, "rita"};
+    entries[0].tag.message = seq;
+    entries[0].tag.action = action;
+    entries[0].tag.tag = tag;
+    uint64_t first = 0;
+    BOOST_REQUIRE(journal->AppendEntries(&entries, &first).ok());
   }
 
   // The arguments the newest access entry records.
@@ -207,6 +233,72 @@ BOOST_AUTO_TEST_CASE(reindex_moves_a_department_to_a_new_key_and_records_no_toke
   f.granted = {"sales", "research"};
   r = f.Call(add);
   BOOST_TEST(r["ok"].get<bool>() == false);
+}
+
+BOOST_AUTO_TEST_CASE(metadata_terms_are_decided_exactly_from_flags_and_the_review_state) {
+  Fixture f;
+  LexiconHit guarantees{"guarantees", Severity::kHigh};
+  LexiconHit gifts{"gifts", Severity::kLow};
+  uint64_t a = f.Commit(Msg("fund", "保本保收益 wire"), {"sales"}, {guarantees});
+  uint64_t b = f.Commit(Msg("lunch", "a present for you"), {"sales"}, {gifts, guarantees});
+  uint64_t c = f.Commit(Msg("minutes", "wire transfer"), {"research"}, {}, /*sampled=*/true);
+  uint64_t d = f.Commit(Msg("hello", "nothing here"), {"sales", "research"});
+  f.Review(a, ReviewStatus::kEscalated);
+  f.Review(b, ReviewStatus::kReviewed);
+  f.Review(b, ReviewStatus::kClosed);  // the latest decision counts
+  f.Tag(a, TagAction::kAdd, "mis-selling");
+  f.Tag(c, TagAction::kAdd, "mis-selling");
+  f.Tag(c, TagAction::kRemove, "mis-selling");
+  f.Tag(d, TagAction::kAdd, "Follow-Up");
+  auto S = [](uint64_t s) { return std::to_string(s); };
+  using Seqs = std::vector<std::string>;
+  // Every hit of a query of metadata terms only is exact: nothing needs opening.
+  BOOST_TEST(f.Hits({{"query", "flag:guarantees"}}) == (Seqs{S(b), S(a)}));
+  BOOST_TEST(f.Hits({{"query", "flag:GIFTS"}}) == (Seqs{S(b)}));
+  BOOST_TEST(f.Hits({{"query", "flag:*"}}) == (Seqs{S(b), S(a)}));
+  BOOST_TEST(f.Hits({{"query", "severity:high"}}) == (Seqs{S(b), S(a)}));
+  BOOST_TEST(f.Hits({{"query", "severity:critical"}}).empty());
+  BOOST_TEST(f.Hits({{"query", "is:sampled"}}) == (Seqs{S(c)}));
+  BOOST_TEST(f.Hits({{"query", "flag:* OR is:sampled"}}) == (Seqs{S(c), S(b), S(a)}));
+  BOOST_TEST(f.Hits({{"query", "status:unreviewed"}}) == (Seqs{S(d), S(c)}));
+  BOOST_TEST(f.Hits({{"query", "status:escalated"}}) == (Seqs{S(a)}));
+  BOOST_TEST(f.Hits({{"query", "status:closed"}}) == (Seqs{S(b)}));
+  BOOST_TEST(f.Hits({{"query", "status:reviewed"}}).empty());
+  BOOST_TEST(f.Hits({{"query", "tag:mis-selling"}}) == (Seqs{S(a)}));
+  BOOST_TEST(f.Hits({{"query", "tag:follow-up"}}) == (Seqs{S(d)}));
+  BOOST_TEST(f.Hits({{"query", "tag:*"}}) == (Seqs{S(d), S(a)}));
+  BOOST_TEST(f.Hits({{"query", "-tag:*"}}) == (Seqs{S(c), S(b)}));
+  BOOST_TEST(f.Hits({{"query", "flag:guarantees AND status:unreviewed"}}).empty());
+  BOOST_TEST(f.Hits({{"query", "flag:guarantees AND NOT status:closed"}}) == (Seqs{S(a)}));
+  BOOST_TEST(f.Hits({{"query", "(flag:* OR is:sampled) AND status:unreviewed"}}) == (Seqs{S(c)}));
+  // Mixed with text: the metadata terms narrow the postings' candidates exactly.
+  BOOST_TEST(f.Hits({{"query", "wire"}}) == (Seqs{S(c), S(a)}));
+  BOOST_TEST(f.Hits({{"query", "wire flag:guarantees"}}) == (Seqs{S(a)}));
+  BOOST_TEST(f.Hits({{"query", "wire -flag:guarantees"}}) == (Seqs{S(c)}));
+  BOOST_TEST(f.Hits({{"query", "wire OR tag:follow-up"}}) == (Seqs{S(d), S(c), S(a)}));
+  // A phrase stays inexact, unless a metadata term settles the message either way.
+  BOOST_TEST(f.Hits({{"query", "\"wire transfer\" AND is:sampled"}}) == (Seqs{S(c) + "!"}));
+  BOOST_TEST(f.Hits({{"query", "\"wire transfer\" OR is:sampled"}}) == (Seqs{S(c)}));
+  // Permissions as ever: research only sees its messages.
+  f.granted = {"research"};
+  BOOST_TEST(f.Hits({{"query", "status:unreviewed"}}) == (Seqs{S(d), S(c)}));
+  BOOST_TEST(f.Hits({{"query", "flag:*"}}).empty());
+  f.granted = {"sales", "research"};
+  // The window bounds them; paging goes on from "before".
+  BOOST_TEST(f.Hits({{"query", "status:unreviewed"}, {"before", d}}) == (Seqs{S(c)}));
+  BOOST_TEST(f.Hits({{"query", "flag:*"}, {"limit", 1}}) == (Seqs{S(b)}));
+  BOOST_TEST(f.Hits({{"query", "flag:*"}, {"before", b}}) == (Seqs{S(a)}));
+  // Hits tell the review state when the query asks about it.
+  json r = f.Call({{"op", "search"}, {"query", "tag:*"}});
+  BOOST_REQUIRE(r["hits"].size() == 2u);
+  BOOST_TEST(r["hits"][0]["review_status"] == "unreviewed");
+  BOOST_TEST(r["hits"][0]["tags"] == json::array({"Follow-Up"}));
+  BOOST_TEST(r["hits"][1]["review_status"] == "escalated");
+  BOOST_TEST(r["hits"][1]["flags"][0]["lexicon"] == "guarantees");
+  // The query is sealed in the access entry, metadata terms included.
+  BOOST_TEST(f.LastAccessArguments().dump().find("tag") == std::string::npos);
+  json bad = f.Call({{"op", "search"}, {"query", "status:pending"}});
+  BOOST_TEST(bad["error"]["code"] == "bad_request");
 }
 
 BOOST_AUTO_TEST_SUITE_END()

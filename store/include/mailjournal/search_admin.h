@@ -6,7 +6,13 @@
 //                   most kMaxListLimit, default 100). Answers {"hits":[...], "more":bool,
 //                   "departments":[searched]}: the candidate messages newest first, each
 //                   its entry's JSON (as "list") plus "exact": true when the postings alone
-//                   prove the match (false: the tool must confirm it on the text). Searches
+//                   prove the match (false: the tool must confirm it on the text); when
+//                   the query has a tag: or status: term, also "review_status" (unreviewed,
+//                   reviewed, escalated, closed) and "tags" (the review state, folded once
+//                   per request). Metadata terms are decided exactly here: tags and status
+//                   from the review state, flags and samples from each message's entry (a
+//                   query of flag: or is:sampled terms only reads the window's messages
+//                   newest first until the page is full). Searches
 //                   the departments that have an index key and that the caller may search
 //                   (with "departments", those of them; naming one the caller may not
 //                   search is refused, one without an index key is NotFound). Messages
@@ -37,8 +43,13 @@
 #include "mailjournal/admin_protocol.h"
 #include "mailjournal/index_keys.h"
 #include "mailjournal/journal.h"
+#include "mailjournal/review_state.h"
 
 namespace mailjournal {
+
+// Sets a search hit's "review_status" and "tags" from a message's review state (null:
+// never reviewed or tagged).
+void AddReviewState(const MessageReview* review, nlohmann::json* hit);
 
 // The default number of hits of one "search" response.
 constexpr uint64_t kDefaultSearchLimit = 100;
