@@ -442,7 +442,7 @@ class BucketTest(harness.E2ETestCase):
 
     def test_search_across_prefixes_is_the_local_searches(self):
         for query in ("transfer", '"wire transfer"', "wire -fraud", "from:sender1@mta1.example.org",
-                      "subject:report OR holiday", "nothingmatchesthis"):
+                      "subject:report OR holiday", "transfer status:unreviewed -flag:*", "nothingmatchesthis"):
             before = len(self.records())
             _, hits = self.bucket_search(query)
             got = {(h["prefix"], h["seq"]) for h in hits}
@@ -466,6 +466,12 @@ class BucketTest(harness.E2ETestCase):
         # --prefix narrows it
         _, hits = self.bucket_search("transfer", "--prefix", "mta2")
         self.assertEqual({h["prefix"] for h in hits}, {"mta2"})
+        # supervision terms are decided from the verified entries: no message here is flagged,
+        # so none is opened, even with --open-all
+        for extra in ((), ("--open-all",)):
+            p, hits = self.bucket_search("flag:* OR (transfer status:closed)", *extra)
+            self.assertEqual(hits, [])
+            self.assertIn(b"; 0 of %d messages opened" % total, p.stderr)
 
     def test_every_search_and_export_writes_an_access_record_first(self):
         _, hits = self.bucket_search("wire")
