@@ -76,11 +76,11 @@ struct QueueQuery {
     if (a != req.end() && !a->is_null()) {
       Status bad = Status::InvalidArgument(
           "after: expected {\"severity\": low|medium|high|critical|none, \"seq\": N}");
-      if (!a->is_object() || !a->contains("severity") || !(*a)["severity"].is_string() ||
-          !a->contains("seq") || !(*a)["seq"].is_number_unsigned()) {
+      std::string name;
+      if (!a->is_object() || !RequestString(*a, "severity", &name).ok() ||
+          !RequestUnsigned(*a, "seq", &after.seq).ok()) {
         return bad;
       }
-      std::string name = (*a)["severity"].get<std::string>();
       Severity sev;
       if (name == "none") {
         after.rank = 0;
@@ -89,7 +89,6 @@ struct QueueQuery {
       } else {
         return bad;
       }
-      after.seq = (*a)["seq"].get<uint64_t>();
     }
     return Status::OK();
   }

@@ -111,7 +111,8 @@ struct Fixture {
   std::vector<uint64_t> Queue(json request = json::object()) {
     request["op"] = "review_queue";
     std::vector<uint64_t> seqs;
-    for (const json& m : Ok(request)["messages"]) seqs.push_back(m["seq"].get<uint64_t>());
+    json response = Ok(request);
+    for (const json& m : response["messages"]) seqs.push_back(m["seq"].get<uint64_t>());
     return seqs;
   }
 
@@ -223,7 +224,7 @@ BOOST_AUTO_TEST_CASE(queue_orders_by_severity_then_age_and_filters) {
   uint64_t low = f.Commit({"retail"}, {Hit("tone", Severity::kLow)});
   uint64_t high1 = f.Commit({"retail"}, {Hit("guarantees", Severity::kHigh)});
   uint64_t critical = f.Commit(
-      {"brokerage"}, {Hit("guarantees", Severity::kHigh), Hit("fraud", Severity::kCritical)});
+      {"brokerage"}, {Hit("fraud", Severity::kCritical), Hit("guarantees", Severity::kHigh)});
   uint64_t high2 = f.Commit({"brokerage", "retail"}, {Hit("guarantees", Severity::kHigh)}, true);
   f.Commit({"retail"}, {});  // not supervised
   BOOST_TEST(f.Queue() == V({critical, high1, high2, low, sampled}),
@@ -326,19 +327,13 @@ BOOST_AUTO_TEST_CASE(a_decision_is_an_entry_with_a_sealed_note) {
   BOOST_REQUIRE(access.kind == EntryKind::kAccess);
   BOOST_TEST(access.access.arguments.find("adviser") == std::string::npos);
   BOOST_TEST(access.access.seqs.size() == 1u);
-  // A note with no key to seal it to is refused, not stored in clear.
-  uint64_t broker = f.Commit({"brokerage"}, {Hit("guarantees", Severity::kHigh)});
-  f.reviews.insert("brokerage");
-  std::ofstream(f.dir.path() + "/policy.yaml", std::ios::trunc)
-      << "version: 1\nretention: {r10: 10y}\ndepartments:\n"
-         "  - name: brokerage\n    retention: r10\n  - name: default\n    retention: r10\n";
-  std::vector<PolicyError> errors;
-  uint64_t policy_seq = 0;
-  BOOST_REQUIRE(f.policies->Load("no keys", &errors, &policy_seq).ok());
-  BOOST_TEST(f.Mark(broker, "reviewed", "n")["error"]["code"] == "bad_request");
-  BOOST_TEST(f.Mark(broker, "reviewed")["ok"].get<bool>());
-  BOOST_TEST(f.Mark(broker, "reviewed",
-                    std::string(kMaxReviewNoteBytes + 1, 'x'))["error"]["code"] == "bad_request");
+  // A note too long or not UTF-8 is refused, and nothing is appended but the access entry.
+  uint64_t before = f.journal->LastSequence();
+  BOOST_TEST(f.Mark(seq, "reviewed", std::string(kMaxReviewNoteBytes + 1, 'x'))["error"]["code"] ==
+             "bad_request");
+  BOOST_TEST(f.Mark(seq, "reviewed", "caf\xe9")["error"]["code"] == "bad_request");
+  BOOST_TEST(f.journal->LastSequence() == before + 2);
+  BOOST_TEST(f.Mark(seq, "reviewed", std::string(kMaxReviewNoteBytes, 'x'))["ok"].get<bool>());
 }
 
 BOOST_AUTO_TEST_CASE(tags_are_added_and_removed_once) {
