@@ -38,6 +38,7 @@
 #include "mailjournal/query_sealer.h"
 #include "mailjournal/retention.h"
 #include "mailjournal/retention_admin.h"
+#include "mailjournal/review_admin.h"
 #include "mailjournal/search_admin.h"
 #include "mailjournal/time_util.h"
 #include "metrics.h"
@@ -391,6 +392,7 @@ int Run(int argc, char** argv) {
         metrics.Verified(s.ok(), r.intact, s.ok() ? r.problem : s.message(), NowMicros());
       });
   AddRetentionOperations(&retention, &policies, &handler);
+  AddReviewOperations(journal.get(), &policies, &handler);
   AddAuditOperations(journal.get(), &handler);
   AddSegmentOperations(journal.get(), SegmentHoldsFactory(journal.get(), &policies), &handler);
   AddSearchOperations(journal.get(), &index_keys, PolicyQuerySealer(&policies), &handler);

@@ -24,20 +24,31 @@ RecipientKeys SealingRecipients(const Policy& policy, const std::vector<std::str
   return recipients;
 }
 
+Status SealText(const RecipientKeys& recipients, std::string_view text, std::string* sealed,
+                std::vector<Sha256Digest>* fingerprints) {
+  std::unique_ptr<Sealer> sealer;
+  Status s = Sealer::Create(recipients, &sealer);
+  if (s.ok()) s = sealer->Append(text);
+  if (s.ok()) s = sealer->Finish();
+  if (!s.ok()) return s;
+  *fingerprints = sealer->recipients();
+  *sealed = sealer->Take();
+  return Status::OK();
+}
+
 Status SealQueryRecord(const RecipientKeys& recipients, const std::string& query,
                        nlohmann::json* record) {
   if (recipients.empty()) {
     *record = {{"query_unrecorded", "no key to seal the query to"}};
     return Status::OK();
   }
-  std::unique_ptr<Sealer> sealer;
-  Status s = Sealer::Create(recipients, &sealer);
-  if (s.ok()) s = sealer->Append(query);
-  if (s.ok()) s = sealer->Finish();
+  std::string sealed;
+  std::vector<Sha256Digest> recipient_fingerprints;
+  Status s = SealText(recipients, query, &sealed, &recipient_fingerprints);
   if (!s.ok()) return s;
   nlohmann::json fingerprints = nlohmann::json::array();
-  for (const Sha256Digest& f : sealer->recipients()) fingerprints.push_back(DigestToJson(f));
-  *record = {{"query_sealed", Base64Encode(sealer->Take())}, {"query_recipients", fingerprints}};
+  for (const Sha256Digest& f : recipient_fingerprints) fingerprints.push_back(DigestToJson(f));
+  *record = {{"query_sealed", Base64Encode(sealed)}, {"query_recipients", fingerprints}};
   return Status::OK();
 }
 

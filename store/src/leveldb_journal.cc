@@ -9,6 +9,7 @@
 //   'x' u64 until u64 seq  -> "" for every message whose content is stored; until is its
 //                             retain-until time with the sign bit flipped (so it sorts)
 //   'd' u64 message seq    -> u64 seq of the dispose entry that names the message
+//   's' u64 seq            -> "" for every message entry with flags or sampled (supervised)
 //   't', 'u', 'i', "mindexblock" -> search postings (postings.h)
 // All integers big-endian, so appends are sequential in LevelDB's key order. Format "1"
 // journals (before 'k', 'x' and 'd') get the indexes when first opened; format "2" ones
@@ -127,6 +128,12 @@ std::string KindKey(EntryKind kind, uint64_t seq) {
 std::string RetentionKey(int64_t retain_until_us, uint64_t seq) {
   std::string k = "x";
   AppendBE(&k, static_cast<uint64_t>(retain_until_us) ^ (uint64_t{1} << 63), 8);
+  AppendBE(&k, seq, 8);
+  return k;
+}
+
+std::string SupervisedKey(uint64_t seq) {
+  std::string k = "s";
   AppendBE(&k, seq, 8);
   return k;
 }
@@ -312,6 +319,7 @@ class LevelDbJournal : public Journal {
   Status ReadContent(const ContentRef& content, const ChunkSink& sink) override;
 
   Status ScanKind(EntryKind kind, uint64_t from, bool reverse, const Visitor& visit) override;
+  Status ScanSupervised(uint64_t from, bool reverse, const Visitor& visit) override;
   Status ScanRetention(int64_t until_us, RetentionCursor* cursor,
                        const RetentionVisitor& visit) override;
   Status DisposeMessages(std::vector<Entry>* disposals, uint64_t* first_seq) override;
@@ -464,6 +472,10 @@ class LevelDbJournal : public Journal {
                   leveldb::WriteBatch* batch);
   // Builds the 'k' and 'x' indexes of a format "1" journal. REQUIRES: as OpenDatabase.
   Status BuildIndexes();
+  // ScanKind and ScanSupervised: the entries of kind `kind` whose sequence numbers are the
+  // keys `prefix` u64 seq, in the order and with the contract of ScanKind.
+  Status ScanIndex(const std::string& prefix, EntryKind kind, const char* what, uint64_t from,
+                   bool reverse, const Visitor& visit);
   // Marks every 't' record of a format "2" journal unmerged. REQUIRES: as OpenDatabase.
   Status AddUnmergedMarkers();
   // Loads the range of disposed content not yet compacted (kCompactKey).
@@ -647,6 +659,7 @@ void LevelDbJournal::IndexEntry(const Entry& e, uint64_t seq, const MessageEntry
                                 leveldb::WriteBatch* batch) {
   if (e.kind == EntryKind::kMessage) {
     batch->Put(RetentionKey(e.message.classification.retain_until_us, seq), "");
+    if (!e.message.flags.empty() || e.message.sampled) batch->Put(SupervisedKey(seq), "");
     return;
   }
   batch->Put(KindKey(e.kind, seq), "");
@@ -993,6 +1006,20 @@ Status LevelDbJournal::ReadContent(const ContentRef& content, const ChunkSink& s
 
 Status LevelDbJournal::ScanKind(EntryKind kind, uint64_t from, bool reverse, const Visitor& visit) {
   if (kind == EntryKind::kMessage) return Status::InvalidArgument("ScanKind: not for messages");
+  return ScanIndex(KindKey(kind, 0).substr(0, 2), kind, "kind index", from, reverse, visit);
+}
+
+Status LevelDbJournal::ScanSupervised(uint64_t from, bool reverse, const Visitor& visit) {
+  return ScanIndex("s", EntryKind::kMessage, "supervision index", from, reverse, visit);
+}
+
+Status LevelDbJournal::ScanIndex(const std::string& prefix, EntryKind kind, const char* what,
+                                 uint64_t from, bool reverse, const Visitor& visit) {
+  auto key = [&prefix](uint64_t seq) {
+    std::string k = prefix;
+    AppendBE(&k, seq, 8);
+    return k;
+  };
   std::vector<uint64_t> page;
   for (;;) {
     // Collect a page of sequence numbers under the lock, then read the entries without it.
@@ -1001,12 +1028,11 @@ Status LevelDbJournal::ScanKind(EntryKind kind, uint64_t from, bool reverse, con
       std::shared_lock<std::shared_mutex> dl(db_mu_);
       if (db_ == nullptr) return Unusable();
       std::unique_ptr<leveldb::Iterator> it(db_->NewIterator(leveldb::ReadOptions()));
-      std::string prefix = KindKey(kind, 0).substr(0, 2);
       if (!reverse) {
-        it->Seek(KindKey(kind, from));
+        it->Seek(key(from));
       } else {
-        it->Seek(KindKey(kind, from == 0 ? UINT64_MAX : from));
-        if (!it->Valid() || !(it->key() == leveldb::Slice(KindKey(kind, from)))) {
+        it->Seek(key(from == 0 ? UINT64_MAX : from));
+        if (!it->Valid() || !(it->key() == leveldb::Slice(key(from)))) {
           if (it->Valid()) {
             it->Prev();
           } else {
@@ -1014,22 +1040,23 @@ Status LevelDbJournal::ScanKind(EntryKind kind, uint64_t from, bool reverse, con
           }
         }
       }
-      while (it->Valid() && it->key().starts_with(prefix) && page.size() < 256) {
-        page.push_back(ReadBE(it->key().data() + 2, 8));
+      while (it->Valid() && it->key().size() == prefix.size() + 8 &&
+             it->key().starts_with(prefix) && page.size() < 256) {
+        page.push_back(ReadBE(it->key().data() + prefix.size(), 8));
         if (reverse) {
           it->Prev();
         } else {
           it->Next();
         }
       }
-      if (!it->status().ok()) return FromLevelDb(it->status(), "journal: kind index");
+      if (!it->status().ok()) return FromLevelDb(it->status(), std::string("journal: ") + what);
     }
     for (uint64_t seq : page) {
       Entry entry;
       Status st = ReadEntry(seq, &entry);
       if (!st.ok()) return st;
       if (entry.kind != kind) {
-        return Status::Corruption("entry " + std::to_string(seq) + ": indexed as " +
+        return Status::Corruption("entry " + std::to_string(seq) + ": in the " + what + " as " +
                                   EntryKindName(kind) + ", is " + EntryKindName(entry.kind));
       }
       if (!visit(seq, entry)) return Status::OK();

@@ -198,6 +198,18 @@ class Verifier {
       if (!s.ok()) return s;
       if (!problem.empty())
         return Failed(seq, "dispose entry " + std::to_string(seq) + ": " + problem);
+    } else if (entry.kind == EntryKind::kReview || entry.kind == EntryKind::kTag) {
+      bool review = entry.kind == EntryKind::kReview;
+      uint64_t named = review ? entry.review.message : entry.tag.message;
+      MessageEntry message;
+      s = named < seq ? journal_->ReadMessage(named, &message)
+                      : Status::NotFound("not an earlier entry");
+      if (s.IsNotFound() || s.IsCorruption()) {
+        return Failed(seq, std::string(review ? "review" : "tag") + " entry " +
+                               std::to_string(seq) + ": names entry " + std::to_string(named) +
+                               ", which is not an earlier message");
+      }
+      if (!s.ok()) return s;
     }
     if (options_.disposals != nullptr) {
       std::string problem = options_.disposals->Check(

@@ -18,6 +18,7 @@
 #include "mailjournal/query_sealer.h"
 #include "mailjournal/retention.h"
 #include "mailjournal/retention_admin.h"
+#include "mailjournal/review_admin.h"
 #include "mailjournal/search_admin.h"
 
 namespace mailjournal {
@@ -180,6 +181,7 @@ class LocalChannel : public Channel {
     AddProofOperations(
         journal_.get(), [] { return std::make_unique<RetentionChecker>(); }, &handler_);
     AddRetentionOperations(&retention_, &policies_, &handler_);
+    AddReviewOperations(journal_.get(), &policies_, &handler_);
     AddAuditOperations(journal_.get(), &handler_);
     AddSegmentOperations(journal_.get(), SegmentHoldsFactory(journal_.get(), &policies_),
                          &handler_);

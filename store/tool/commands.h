@@ -237,6 +237,56 @@ class RetentionCommands {
   PurgeCliOptions purge_options_;
 };
 
+struct ReviewQueueOptions {
+  std::string department;             // "": every department the caller reviews
+  std::string severity;               // the least severity; "": any (also sampled only)
+  std::string status = "unreviewed";  // or reviewed, escalated, closed, any
+  uint64_t limit = 0;                 // 0: every message
+  std::string format = "text";
+};
+
+struct ReviewMarkOptions {
+  uint64_t seq = 0;
+  std::string status;  // reviewed, escalated, closed
+  std::string note;    // "": none
+  std::string note_file;
+};
+
+struct ReviewShowOptions {
+  uint64_t seq = 0;
+  std::string format = "text";
+  KeyOptions keys;  // open the sealed notes
+};
+
+// review queue | mark | show and tag add | remove (mailjournal-review(8)). Exit 0; 64 for a
+// bad argument, a tag already there or a note with no key to seal it to; 66 for an entry
+// that is not a message, a tag not there to remove or a note while no policy is in force;
+// 77 without the "review" grant on the message's departments.
+class ReviewCommands {
+ public:
+  // Adds the "review" (queue, mark, show) and "tag" (add, remove) commands to app.
+  // REQUIRES: this outlives the parsing of app's command line.
+  void AddTo(CLI::App* app);
+  // Whether the command line named one of them. REQUIRES: AddTo, then app parsed.
+  bool Selected() const;
+  // Runs the one named. REQUIRES: Selected().
+  int Run(Channel* channel) const;
+
+ private:
+  CLI::App* review_ = nullptr;
+  CLI::App* queue_ = nullptr;
+  CLI::App* mark_ = nullptr;
+  CLI::App* show_ = nullptr;
+  CLI::App* tag_ = nullptr;
+  CLI::App* tag_add_ = nullptr;
+  CLI::App* tag_remove_ = nullptr;
+  ReviewQueueOptions queue_options_;
+  ReviewMarkOptions mark_options_;
+  ReviewShowOptions show_options_;
+  uint64_t tag_seq_ = 0;
+  std::string tag_name_;
+};
+
 struct SearchCliOptions {
   std::vector<std::string> query;  // the words of the query, joined with spaces
   std::vector<std::string> departments;

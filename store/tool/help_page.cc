@@ -12,7 +12,8 @@ HelpPage FindHelpPage(const std::string& command) {
   } kOwnPages[] = {
       {"search", "mailjournal-search"}, {"reindex", "mailjournal-search"},
       {"hold", "mailjournal-hold"},     {"purge", "mailjournal-purge"},
-      {"audit", "mailjournal-audit"},
+      {"audit", "mailjournal-audit"},   {"review", "mailjournal-review"},
+      {"tag", "mailjournal-review"},
   };
   std::string first = command.substr(0, command.find(' '));  // "hold" of "hold add"
   for (const auto& own : kOwnPages) {

@@ -249,6 +249,8 @@ int main(int argc, char** argv) {
 
   RetentionCommands retention;
   retention.AddTo(&app);
+  ReviewCommands review;
+  review.AddTo(&app);
   SearchCommands search;
   search.AddTo(&app);
   BucketOptions search_bucket;
@@ -322,6 +324,7 @@ int main(int argc, char** argv) {
     if (*reload) return CmdPolicyReload(channel.get());
     if (*verify) return CmdVerify(channel.get(), vo);
     if (retention.Selected()) return retention.Run(channel.get());
+    if (review.Selected()) return review.Run(channel.get());
     if (search.Selected()) return search.Run(channel.get());
     if (segments.Selected()) return segments.Run(channel.get());
     if (*proof) {

@@ -1546,6 +1546,9 @@ class TimingJournal : public Journal {
   Status ScanKind(EntryKind kind, uint64_t from, bool reverse, const Visitor& visit) override {
     return j_->ScanKind(kind, from, reverse, visit);
   }
+  Status ScanSupervised(uint64_t from, bool reverse, const Visitor& visit) override {
+    return j_->ScanSupervised(from, reverse, visit);
+  }
   Status ScanRetention(int64_t until_us, RetentionCursor* cursor,
                        const RetentionVisitor& visit) override {
     return j_->ScanRetention(until_us, cursor, visit);

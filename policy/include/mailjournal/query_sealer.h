@@ -5,7 +5,12 @@
 #ifndef MAILJOURNAL_QUERY_SEALER_H_
 #define MAILJOURNAL_QUERY_SEALER_H_
 
+#include <string>
+#include <string_view>
+#include <vector>
+
 #include "mailjournal/policy_holder.h"
+#include "mailjournal/seal.h"
 #include "mailjournal/search_admin.h"
 
 namespace mailjournal {
@@ -14,6 +19,12 @@ namespace mailjournal {
 // keys (every department's when none is named) and the escrow keys, each once, in the
 // policy's key order. Also what an index key is sealed to (index_key_journal.h).
 RecipientKeys SealingRecipients(const Policy& policy, const std::vector<std::string>& departments);
+
+// Seals `text` to `recipients` (at least one) like message content (seal.h): sets *sealed
+// to the CMS structure and *fingerprints to each recipient key's fingerprint. What search
+// queries and review notes (review_admin.h) are sealed with.
+Status SealText(const RecipientKeys& recipients, std::string_view text, std::string* sealed,
+                std::vector<Sha256Digest>* fingerprints);
 
 // Seals a search query to `recipients` for an access record (local or in a bucket): sets
 // *record to {"query_sealed": base64 CMS, "query_recipients": [key fingerprints]}, or to

@@ -170,6 +170,14 @@ class Journal {
   // of other entries.
   virtual Status ScanKind(EntryKind kind, uint64_t from, bool reverse, const Visitor& visit) = 0;
 
+  // Calls visit(seq, entry) for the supervised messages: the message entries with flags or
+  // sampled (MessageEntry::flags, ::sampled), in sequence order (backward when `reverse`)
+  // starting at `from` (0: the first, or with `reverse` the last), until visit returns false.
+  // Uses an index written with each such message in its commit; a message disposed of stays
+  // in it (its entry and flags stay; only its content is gone). The cost depends on the
+  // number of supervised messages only. Corruption as ScanKind.
+  virtual Status ScanSupervised(uint64_t from, bool reverse, const Visitor& visit) = 0;
+
   // Calls visit(seq, retain_until_us) for the messages that still have their content and
   // whose retain-until date is at or before `until_us`, in (retain-until, seq) order,
   // starting after *cursor, until visit returns false; *cursor then names the last message

@@ -4,7 +4,8 @@
 // content chunks checked against the size and SHA-256 its entry records (content that is
 // gone must be accounted for by a dispose entry, itself checked: made after the message's
 // retain-until date and, with a DisposalChecker, while no hold covered it), every checkpoint
-// entry checked against the rebuilt tree (and its signature, given the verifier key), and
+// entry checked against the rebuilt tree (and its signature, given the verifier key), every
+// review and tag entry checked to name an earlier message entry, and
 // the off-host checkpoints given checked against the tree at their size: a journal rolled
 // back, rewritten or truncated behind one of them is reported.
 //
