@@ -49,12 +49,22 @@ std::string CompileErrorText(hs_compile_error_t* error) {
   return text;
 }
 
-// The scan callback: marks lexicon `id` as hit.
+// What one Match call is looking for and has found.
+struct ScanState {
+  const std::vector<char>* wanted;  // null: every lexicon
+  std::vector<char> hit;
+  size_t missing;  // wanted lexicons not hit yet
+};
+
+// The scan callback: marks lexicon `id` as hit; stops the scan (non-zero) once every wanted
+// lexicon is.
 int OnMatch(unsigned int id, unsigned long long /*from*/, unsigned long long /*to*/,
             unsigned int /*flags*/, void* context) {
-  auto* hit = static_cast<std::vector<char>*>(context);
-  if (id < hit->size()) (*hit)[id] = 1;
-  return 0;
+  auto* state = static_cast<ScanState*>(context);
+  if (id >= state->hit.size() || state->hit[id]) return 0;
+  if (state->wanted != nullptr && !(*state->wanted)[id]) return 0;
+  state->hit[id] = 1;
+  return --state->missing == 0 ? 1 : 0;
 }
 
 }  // namespace
@@ -190,16 +200,23 @@ void LexiconMatcher::ReleaseScratch(hs_scratch* scratch) const {
 }
 
 Status LexiconMatcher::Match(const std::vector<std::string_view>& texts,
-                             std::vector<size_t>* hits) const {
+                             const std::vector<char>* wanted, std::vector<size_t>* hits) const {
   hits->clear();
+  ScanState state{wanted, std::vector<char>(lexicon_count_, 0), lexicon_count_};
+  if (wanted != nullptr) {
+    state.missing = 0;
+    for (size_t i = 0; i < lexicon_count_ && i < wanted->size(); ++i)
+      state.missing += (*wanted)[i] != 0;
+  }
+  if (state.missing == 0) return Status::OK();
   hs_scratch_t* scratch = nullptr;
   Status s = AcquireScratch(&scratch);
   if (!s.ok()) return s;
-  std::vector<char> hit(lexicon_count_, 0);
   for (std::string_view text : texts) {
     if (text.empty()) continue;
     hs_error_t e = hs_scan(database_, text.data(), static_cast<unsigned int>(text.size()), 0,
-                           scratch, OnMatch, &hit);
+                           scratch, OnMatch, &state);
+    if (e == HS_SCAN_TERMINATED) break;  // every wanted lexicon found
     if (e != HS_SUCCESS) {
       s = Status::Internal("Hyperscan scan failed (error " + std::to_string(e) + ")");
       break;
@@ -207,8 +224,8 @@ Status LexiconMatcher::Match(const std::vector<std::string_view>& texts,
   }
   ReleaseScratch(scratch);
   if (!s.ok()) return s;
-  for (size_t i = 0; i < hit.size(); ++i) {
-    if (hit[i]) hits->push_back(i);
+  for (size_t i = 0; i < state.hit.size(); ++i) {
+    if (state.hit[i]) hits->push_back(i);
   }
   return Status::OK();
 }

@@ -213,9 +213,8 @@ class PolicyLoader {
   void ParseRole(const YAML::Node& node);
   void ParseSupervision(const Field& field);
   void ParseLexicon(const YAML::Node& node, std::map<std::string, YAML::Mark>* names);
-  void ParseSupervisedDepartment(
-      const YAML::Node& node, std::map<std::string, YAML::Mark>* departments,
-      std::map<std::vector<std::string>, std::shared_ptr<const LexiconMatcher>>* matchers);
+  void ParseSupervisedDepartment(const YAML::Node& node,
+                                 std::map<std::string, YAML::Mark>* departments);
   // Checks a list of department names ("*" allowed when `star`).
   void CheckDepartmentNames(const std::vector<Item>& items, bool star);
 
@@ -996,11 +995,18 @@ void PolicyLoader::ParseSupervision(const Field& field) {
     std::vector<YAML::Node> items;
     if (!GetList(*f, false, &items)) return;
     std::map<std::string, YAML::Mark> departments;
-    std::map<std::vector<std::string>, std::shared_ptr<const LexiconMatcher>> matchers;
-    for (const YAML::Node& item : items) {
-      ParseSupervisedDepartment(item, &departments, &matchers);
-    }
+    for (const YAML::Node& item : items) ParseSupervisedDepartment(item, &departments);
   }
+  bool applied = false;
+  for (const Department& d : policy_.departments_) applied = applied || !d.lexicons.empty();
+  if (!applied || !errors_.empty()) return;
+  // All lexicons in one database: each message's text is scanned once.
+  std::vector<LexiconExpressions> expressions;
+  for (const Lexicon& lexicon : policy_.lexicons_) {
+    expressions.push_back(LexiconExpressions{lexicon.terms, lexicon.patterns});
+  }
+  Status s = LexiconMatcher::Compile(expressions, &policy_.lexicon_matcher_);
+  if (!s.ok()) Error(field.mark(), s.message());
 }
 
 void PolicyLoader::ParseLexicon(const YAML::Node& node, std::map<std::string, YAML::Mark>* names) {
@@ -1066,9 +1072,8 @@ void PolicyLoader::ParseLexicon(const YAML::Node& node, std::map<std::string, YA
   if (keep) policy_.lexicons_.push_back(std::move(lexicon));
 }
 
-void PolicyLoader::ParseSupervisedDepartment(
-    const YAML::Node& node, std::map<std::string, YAML::Mark>* departments,
-    std::map<std::vector<std::string>, std::shared_ptr<const LexiconMatcher>>* matchers) {
+void PolicyLoader::ParseSupervisedDepartment(const YAML::Node& node,
+                                             std::map<std::string, YAML::Mark>* departments) {
   Fields fields;
   if (!ReadMap(node, node.Mark(), "a supervised department", {"name", "lexicons", "sample"},
                &fields)) {
@@ -1131,24 +1136,7 @@ void PolicyLoader::ParseSupervisedDepartment(
   }
   if (dept == nullptr) return;
   dept->sample = sample / 100;
-  if (!lexicons_ok || lexicons.empty() || !errors_.empty()) return;
-  auto cached = matchers->find(lexicons);
-  if (cached == matchers->end()) {
-    std::vector<LexiconExpressions> expressions;
-    for (const std::string& name : lexicons) {
-      const Lexicon* lexicon = policy_.FindLexicon(name);
-      expressions.push_back(LexiconExpressions{lexicon->terms, lexicon->patterns});
-    }
-    std::shared_ptr<const LexiconMatcher> matcher;
-    Status s = LexiconMatcher::Compile(expressions, &matcher);
-    if (!s.ok()) {
-      Error(node.Mark(), s.message());
-      return;
-    }
-    cached = matchers->emplace(lexicons, matcher).first;
-  }
-  dept->lexicons = lexicons;
-  dept->matcher = cached->second;
+  if (lexicons_ok) dept->lexicons = lexicons;
 }
 
 bool LoadPolicy(const std::string& path, const FileReader& reader,

@@ -224,31 +224,22 @@ Status Policy::MatchLexicons(const std::vector<std::string>& departments,
                              const std::vector<std::string_view>& texts,
                              std::vector<LexiconHit>* flags) const {
   flags->clear();
-  Status status;
-  std::vector<const LexiconMatcher*> scanned;  // departments may share a matcher
+  if (lexicon_matcher_ == nullptr) return Status::OK();
+  // One scan for the lexicons of all the message's departments.
+  std::vector<char> wanted(lexicons_.size(), 0);
   for (const std::string& name : departments) {
     const Department* dept = FindDepartment(name);
-    if (dept == nullptr || dept->matcher == nullptr) continue;
-    if (std::find(scanned.begin(), scanned.end(), dept->matcher.get()) != scanned.end()) continue;
-    scanned.push_back(dept->matcher.get());
-    std::vector<size_t> hits;
-    Status s = dept->matcher->Match(texts, &hits);
-    if (!s.ok()) {
-      if (status.ok()) status = s;
-      continue;
-    }
-    for (size_t i : hits) {
-      const Lexicon* lexicon = FindLexicon(dept->lexicons[i]);
-      if (lexicon != nullptr) flags->push_back(LexiconHit{lexicon->name, lexicon->severity});
+    if (dept == nullptr) continue;
+    for (const std::string& lexicon : dept->lexicons) {
+      for (size_t i = 0; i < lexicons_.size(); ++i) wanted[i] |= lexicons_[i].name == lexicon;
     }
   }
+  std::vector<size_t> hits;
+  Status s = lexicon_matcher_->Match(texts, &wanted, &hits);
+  for (size_t i : hits) flags->push_back(LexiconHit{lexicons_[i].name, lexicons_[i].severity});
   std::sort(flags->begin(), flags->end(),
             [](const LexiconHit& a, const LexiconHit& b) { return a.lexicon < b.lexicon; });
-  flags->erase(
-      std::unique(flags->begin(), flags->end(),
-                  [](const LexiconHit& a, const LexiconHit& b) { return a.lexicon == b.lexicon; }),
-      flags->end());
-  return status;
+  return s;
 }
 
 void Policy::BuildIndex() {
@@ -366,7 +357,7 @@ Decision Policy::Classify(const std::string& from, const std::vector<std::string
     const Department* dept = FindDepartment(name);
     if (dept == nullptr) continue;
     decision.index = decision.index || dept->index;
-    decision.supervised = decision.supervised || dept->matcher != nullptr;
+    decision.supervised = decision.supervised || !dept->lexicons.empty();
     decision.sample = std::max(decision.sample, dept->sample);
     for (const std::string& key : dept->keys) AddUnique(key, &decision.keys);
     const RetentionClass* cls = FindRetention(dept->retention);

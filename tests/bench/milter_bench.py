@@ -135,7 +135,10 @@ def supervision_section(terms, seed=11):
 
     out = "supervision:\n  lexicons:\n"
     for dept in ("retail", "default"):
-        words = ["compliance", "overdue invoice"]  # milter_load's text has these
+        # milter_load's text has retail's first two terms, and none of default's: every
+        # message is flagged, and every scan still reads the whole text (default's lexicon,
+        # which retail applies too, is never found): the matcher's worst case.
+        words = ["compliance", "overdue invoice"] if dept == "retail" else []
         while len(words) < terms:
             r = rng.random()
             words.append(chinese() if r < 2 / 3 else english() if r < 5 / 6 else english() + " " + english())
@@ -144,8 +147,10 @@ def supervision_section(terms, seed=11):
         out += "      patterns: ['risk[- ]?free', 'guaranteed\\s+(return|yield)', '\\b1\\d\\d ?% return', "
         out += "'稳赚.{0,3}不赔', 'wire\\s+to\\s+account\\s+\\d{8,}']\n"
     out += "  departments:\n"
-    for dept in ("retail", "default"):
-        out += "    - {name: %s, lexicons: [%s-lexicon], sample: 2%%}\n" % (dept, dept)
+    # milter_load's messages are retail's alone; it applies default's lexicon too, so that its
+    # scans read every text to the end.
+    out += "    - {name: retail, lexicons: [retail-lexicon, default-lexicon], sample: 2%}\n"
+    out += "    - {name: default, lexicons: [default-lexicon], sample: 2%}\n"
     return out
 
 

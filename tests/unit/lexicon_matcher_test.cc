@@ -105,7 +105,7 @@ std::vector<size_t> MatchTerms(const std::vector<LexiconExpressions>& lexicons,
   Status s = LexiconMatcher::Compile(lexicons, &matcher);
   BOOST_REQUIRE_MESSAGE(s.ok(), s.ToString());
   std::vector<size_t> hits;
-  s = matcher->Match({text}, &hits);
+  s = matcher->Match({text}, nullptr, &hits);
   BOOST_TEST(s.ok(), s.ToString());
   return hits;
 }
@@ -168,7 +168,7 @@ BOOST_AUTO_TEST_CASE(one_matcher_scans_from_many_threads) {
         std::vector<size_t> want;
         if (i % 2) want.push_back(0);
         if (i % 3) want.push_back(1);
-        if (!matcher->Match({text}, &hits).ok() || hits != want) ++wrong[t];
+        if (!matcher->Match({text}, nullptr, &hits).ok() || hits != want) ++wrong[t];
       }
     });
   }
@@ -184,10 +184,11 @@ BOOST_AUTO_TEST_CASE(policy_compiles_the_lexicons_of_each_department) {
   BOOST_TEST(policy->lexicons()[1].patterns == Strings{"risk[- ]?free"});
   const Department* brokerage = policy->FindDepartment("brokerage");
   BOOST_TEST(brokerage->lexicons == (Strings{"mis_selling", "guarantees"}));
-  BOOST_TEST(brokerage->matcher->lexicon_count() == 2u);
+  BOOST_REQUIRE(policy->lexicon_matcher() != nullptr);
+  BOOST_TEST(policy->lexicon_matcher()->lexicon_count() == 2u);
   BOOST_TEST(brokerage->sample == 0.02);
   BOOST_TEST(policy->FindDepartment("retail")->sample == 0.005);
-  BOOST_TEST(policy->FindDepartment("default")->matcher == nullptr);
+  BOOST_TEST(policy->FindDepartment("default")->lexicons.empty());
   BOOST_TEST(policy->FindDepartment("default")->sample == 0.0);
   Decision d = policy->Classify("sales@brokerage.example", {"x@retail.example"}, 0);
   BOOST_TEST(d.supervised);
@@ -195,6 +196,31 @@ BOOST_AUTO_TEST_CASE(policy_compiles_the_lexicons_of_each_department) {
   d = policy->Classify("a@example.com", {"b@example.com"}, 0);
   BOOST_TEST(!d.supervised);
   BOOST_TEST(d.sample == 0.0);
+}
+
+BOOST_AUTO_TEST_CASE(one_scan_reports_only_the_lexicons_of_the_message_departments) {
+  // retail applies guarantees only: mis-selling terms do not flag its mail, and a message of
+  // both departments gets both lexicons from the one scan.
+  std::string both = Plain("utf-8", "8bit", "保本保收益 and a guaranteed return\r\n");
+  BOOST_TEST(Flags(both, {"retail"}) == kGuarantees, boost::test_tools::per_element());
+  BOOST_TEST(
+      Flags(both, {"brokerage", "retail"}) == (Strings{"guarantees/high", "mis_selling/critical"}),
+      boost::test_tools::per_element());
+  BOOST_TEST(Flags(both, {"default"}) == kNone, boost::test_tools::per_element());
+  // The matcher itself: only wanted lexicons are reported, and none wanted reads nothing.
+  std::shared_ptr<const LexiconMatcher> matcher;
+  BOOST_REQUIRE(
+      LexiconMatcher::Compile({{{"alpha"}, {}}, {{"beta"}, {}}, {{"gamma"}, {}}}, &matcher).ok());
+  std::vector<size_t> hits;
+  std::vector<char> wanted = {0, 1, 1};
+  BOOST_TEST(matcher->Match({"alpha beta", "gamma"}, &wanted, &hits).ok());
+  BOOST_TEST(hits == (std::vector<size_t>{1, 2}), boost::test_tools::per_element());
+  wanted = {1, 0, 0};  // found in the first text: the second is not needed
+  BOOST_TEST(matcher->Match({"alpha", "beta gamma"}, &wanted, &hits).ok());
+  BOOST_TEST(hits == (std::vector<size_t>{0}), boost::test_tools::per_element());
+  wanted = {0, 0, 0};
+  BOOST_TEST(matcher->Match({"alpha beta gamma"}, &wanted, &hits).ok());
+  BOOST_TEST(hits.empty());
 }
 
 BOOST_AUTO_TEST_CASE(chinese_terms_in_gb2312_gbk_and_utf8_bodies) {

@@ -80,9 +80,13 @@ class LexiconMatcher {
   size_t lexicon_count() const { return lexicon_count_; }
 
   // Scans each text; on success sets *hits to the indexes (into the lexicons compiled) of
-  // the lexicons that occur in any of them, ascending and unique. On error (Hyperscan could
-  // not scan, e.g. no memory for a scratch space) returns Internal; *hits is then cleared.
-  Status Match(const std::vector<std::string_view>& texts, std::vector<size_t>* hits) const;
+  // the lexicons that occur in any of them, ascending and unique. When `wanted` is not null,
+  // only lexicons i with (*wanted)[i] != 0 are reported, and the scan stops as soon as all
+  // of them were found (a text need not be read to its end once nothing is left to find).
+  // On error (Hyperscan could not scan, e.g. no memory for a scratch space) returns
+  // Internal; *hits is then cleared.
+  Status Match(const std::vector<std::string_view>& texts, const std::vector<char>* wanted,
+               std::vector<size_t>* hits) const;
 
  private:
   LexiconMatcher(hs_database* database, hs_scratch* prototype, size_t lexicon_count);

@@ -118,11 +118,9 @@ struct Department {
   std::string retention;          // a RetentionClass name
   std::vector<std::string> keys;  // public key / certificate files, resolved paths
   bool index = true;
-  // Supervision: the lexicons applied to its mail (names, as listed), compiled into one
-  // matcher whose lexicon i is lexicons[i] (null when there are none; departments with the
-  // same list share one), and the fraction of its mail sampled for review (0 to 1).
+  // Supervision: the lexicons applied to its mail (names, as listed; the policy's
+  // lexicon_matcher() holds them), and the fraction of its mail sampled for review (0 to 1).
   std::vector<std::string> lexicons;
-  std::shared_ptr<const LexiconMatcher> matcher;
   double sample = 0;
 };
 
@@ -182,6 +180,10 @@ class Policy {
   const std::vector<Role>& roles() const { return roles_; }
   // The supervision lexicons, as listed.
   const std::vector<Lexicon>& lexicons() const { return lexicons_; }
+  // Every lexicon of lexicons() compiled into one database (lexicon i is lexicons()[i]):
+  // a message's text is scanned once, whatever the number of its departments. Null when no
+  // department applies a lexicon.
+  const std::shared_ptr<const LexiconMatcher>& lexicon_matcher() const { return lexicon_matcher_; }
   // The escrow key files (resolved paths): every message is sealed to them as well.
   const std::vector<std::string>& escrow() const { return escrow_; }
   // Every key with its holder: each department's keys in order, then the escrow keys.
@@ -231,6 +233,7 @@ class Policy {
   std::vector<Hold> holds_;
   std::vector<Role> roles_;
   std::vector<Lexicon> lexicons_;
+  std::shared_ptr<const LexiconMatcher> lexicon_matcher_;
   std::vector<std::string> escrow_;
   std::map<std::string, std::shared_ptr<const RecipientKey>> recipient_keys_;  // by key file
   std::vector<PolicyFile> files_;
