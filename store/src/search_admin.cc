@@ -281,6 +281,20 @@ Status Search(Journal* journal, IndexKeyStore* keys, const QuerySealer& seal_que
   if (s.ok()) s = recorded;
   QueryNode query;
   if (s.ok()) s = ParseQuery(r.query, &query);
+  // Review status and tags are the supervision's findings: searching by them needs the
+  // `review` grant on the department as well (mailjournal-search(8), Supervision terms).
+  if (s.ok() && HasMetaTerm(query, {MetaTerm::Kind::kTag, MetaTerm::Kind::kStatus})) {
+    for (const std::string& d : r.departments) {
+      if (!call->permissions->Allows("review", d)) {
+        s = call->Refuse("search department " + d + " by review status or tags");
+      }
+    }
+    searched.erase(std::remove_if(searched.begin(), searched.end(),
+                                  [&](const Searched& d) {
+                                    return !call->permissions->Allows("review", d.name);
+                                  }),
+                   searched.end());
+  }
   if (!s.ok()) return AnswerError(s, out);
 
   // The sequence numbers to search: the window's, as commit times map to them.
