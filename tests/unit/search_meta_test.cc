@@ -8,25 +8,10 @@
 #include <vector>
 
 #include "mailjournal/search_query.h"
+#include "query_test_util.h"
 
 namespace mailjournal {
 namespace {
-
-QueryNode Parse(const std::string& text) {
-  QueryNode root;
-  Status status = ParseQuery(text, &root);
-  BOOST_REQUIRE_MESSAGE(status.ok(), text << ": " << status.ToString());
-  return root;
-}
-
-std::string Canonical(const std::string& text) { return QueryToString(Parse(text)); }
-
-std::string ParseError(const std::string& text) {
-  QueryNode root;
-  Status status = ParseQuery(text, &root);
-  BOOST_TEST((status.code() == Status::Code::kInvalidArgument), text);
-  return status.message();
-}
 
 BOOST_AUTO_TEST_SUITE(search_meta)
 

@@ -10,28 +10,13 @@
 #include <vector>
 
 #include "mailjournal/tokenize.h"
+#include "query_test_util.h"
 
 namespace mailjournal {
 namespace {
 
 using Seqs = std::vector<uint64_t>;
 using Values = std::vector<std::vector<std::string>>;
-
-QueryNode Parse(const std::string& text) {
-  QueryNode root;
-  Status status = ParseQuery(text, &root);
-  BOOST_REQUIRE_MESSAGE(status.ok(), text << ": " << status.ToString());
-  return root;
-}
-
-std::string Canonical(const std::string& text) { return QueryToString(Parse(text)); }
-
-std::string ParseError(const std::string& text) {
-  QueryNode root;
-  Status status = ParseQuery(text, &root);
-  BOOST_TEST((status.code() == Status::Code::kInvalidArgument), text);
-  return status.message();
-}
 
 // The number of characters (code points) of valid UTF-8.
 size_t CharCount(const std::string& s) {
