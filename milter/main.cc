@@ -146,6 +146,11 @@ Status ReloadPolicy(PolicyHolder* policies, const PolicyDependents& dependents,
     Log(LOG_INFO, "policy %s loaded (%s): seq=%llu digest=%s", policies->path().c_str(),
         reason.c_str(), static_cast<unsigned long long>(seq),
         DigestToJson(policies->Active()->digest()).get<std::string>().c_str());
+    const CaptureScope& capture = policies->Active()->capture();
+    if (!capture.all) {
+      Log(LOG_WARNING, "capture scope: only mail of %s is journaled (mailjournal.yaml(5))",
+          DescribeCapture(capture).c_str());
+    }
     // The index keys follow the keys their departments' mail is sealed to. A failure
     // leaves the policy in force; the next load tries again.
     size_t appended = 0;

@@ -208,6 +208,9 @@ std::string DaemonMetrics::Render(const DaemonFigures& f) const {
            "Bytes of the messages committed, as captured (before sealing).", count(bytes_));
   m.Single("mailjournal_stored_bytes_committed_total", "counter",
            "Bytes of the messages committed, as stored (sealed).", count(stored_bytes_));
+  m.Single("mailjournal_messages_out_of_scope_total", "counter",
+           "Messages out of the policy's capture scope, passed without being journaled.",
+           count(out_of_scope_));
   m.Family("mailjournal_tempfails_total", "counter",
            "Messages or connections answered 451 4.3.0 (tempfail), by reason.");
   for (size_t i = 0; i < kTempfailReasonCount; ++i) {
@@ -321,6 +324,7 @@ json DaemonMetrics::StatusJson(const DaemonFigures& f) const {
       {"tempfails", tempfails},
       {"messages_indexed", count(indexed_)},
       {"messages_index_incomplete", count(index_incomplete_)},
+      {"messages_out_of_scope", count(out_of_scope_)},
       {"policy_loads", {{"ok", count(policy_loads_ok_)}, {"failed", count(policy_loads_failed_)}}},
       {"last_offhost_copy", json()},
       {"last_tempfail", json()},

@@ -142,6 +142,8 @@ class DaemonMetrics {
   // Supervision of a committed message: whether lexicons flagged it, whether it was sampled
   // for review, and whether its lexicons could not be matched (Session::supervision_note).
   void Supervised(bool flagged, bool sampled, bool match_error);
+  // A message out of the capture scope passed without being journaled.
+  void OutOfScope() { out_of_scope_.fetch_add(1, std::memory_order_relaxed); }
   void Tempfailed(TempfailReason reason, int64_t now_us);
   // A synced group write of `commits` commits (JournalOptions::on_group_commit).
   void GroupCommitted(size_t commits) { group_sizes_.Observe(static_cast<double>(commits)); }
@@ -162,6 +164,7 @@ class DaemonMetrics {
   std::atomic<uint64_t> messages_{0}, bytes_{0}, stored_bytes_{0};
   std::atomic<uint64_t> indexed_{0}, index_incomplete_{0};
   std::atomic<uint64_t> flagged_{0}, sampled_{0}, match_errors_{0};
+  std::atomic<uint64_t> out_of_scope_{0};
   std::array<std::atomic<uint64_t>, kTempfailReasonCount> tempfails_{};
   std::atomic<uint64_t> policy_loads_ok_{0}, policy_loads_failed_{0};
   Histogram commit_seconds_{CommitSecondsBounds()};

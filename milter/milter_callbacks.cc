@@ -318,6 +318,12 @@ sfsistat OnEndOfMessage(SMFICTX* ctx) noexcept {
         MessageEntry entry;
         auto started = std::chrono::steady_clock::now();
         Status st = s->EndOfMessage(&seq, &entry);
+        if (st.ok() && s->out_of_scope()) {
+          // The queue id only: the point of a narrow scope is not collecting addresses.
+          if (g_gate.metrics() != nullptr) g_gate.metrics()->OutOfScope();
+          Log(LOG_INFO, "%s: out of capture scope, not journaled", QueueIdForLog(s).c_str());
+          return st;
+        }
         if (st.ok() && g_gate.metrics() != nullptr) {
           std::chrono::duration<double> took = std::chrono::steady_clock::now() - started;
           g_gate.metrics()->MessageCommitted(entry.sealing.plain_size, entry.content.size,

@@ -46,6 +46,7 @@ Status Session::MailFrom(std::vector<std::string> args, const std::string& auth)
   index_note_.clear();
   supervision_note_.clear();
   indexed_ = false;
+  out_of_scope_ = false;
   if (!byte_exact_) {
     return Failed(TempfailReason::kMtaNotByteExact,
                   Status::Internal("the MTA did not negotiate SMFIP_HDR_LEADSPC"));
@@ -72,6 +73,14 @@ Status Session::Decide() {
   std::vector<std::string> rcpts;
   for (const auto& r : envelope_.rcpt) rcpts.push_back(BareAddress(r));
   decision_ = policy_->Classify(BareAddress(envelope_.mail), rcpts, 0);
+  if (!policy_->InScope(decision_).captured) {
+    // Nothing of it is stored: the staged transaction goes, the rest of the message is
+    // let through untouched.
+    writer_->Abort();
+    skipping_ = true;
+    out_of_scope_ = true;
+    return Status::OK();
+  }
   // Every message is sealed; a loaded policy gives every message a key.
   if (decision_.keys.empty()) {
     return Failed(TempfailReason::kPolicyIncomplete,
@@ -108,6 +117,7 @@ Status Session::Decide() {
 }
 
 Status Session::Append(std::string_view bytes) {
+  if (skipping_) return Status::OK();
   if (writer_ == nullptr) {
     return Failed(TempfailReason::kInternalError,
                   Status::Internal("message data outside a transaction"));
@@ -139,7 +149,7 @@ Status Session::EndOfMessage(uint64_t* seq, MessageEntry* entry) {
                   Status::Internal("end of message outside a transaction"));
   }
   Status sealed = decided_ ? Status::OK() : Decide();
-  if (sealed.ok()) {
+  if (sealed.ok() && !skipping_) {
     sealed = Failed(TempfailReason::kSealFailed, sealer_->Finish());
     if (sealed.ok()) {
       sealed = JournalFailed(TempfailReason::kJournalWriteFailed, writer_->Append(sealer_->Take()));
@@ -149,6 +159,11 @@ Status Session::EndOfMessage(uint64_t* seq, MessageEntry* entry) {
   if (!sealed.ok()) {
     AbortMessage();
     return sealed;
+  }
+  if (skipping_) {
+    *seq = 0;
+    ResetMessage();
+    return Status::OK();
   }
   const Decision& decision = decision_;
   const RetentionClass* retention = policy_->FindRetention(decision.retention);
@@ -255,6 +270,7 @@ void Session::ResetMessage() {
   policy_.reset();
   decided_ = false;
   decision_ = Decision();
+  skipping_ = false;
   sealer_.reset();
   sealing_ = Sealing();
   plain_hash_.reset();

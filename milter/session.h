@@ -15,6 +15,12 @@
 // then), and its bytes are sealed on the way (Sealer) to its departments' keys and the
 // escrow keys: only the sealed form reaches the journal.
 //
+// Capture scope (mailjournal.yaml(5), CAPTURE SCOPE): when the message is classified, the
+// policy of its MAIL FROM decides whether it is journaled at all (Policy::InScope). A message
+// out of scope has its journal transaction aborted there: nothing of it is sealed, stored
+// or indexed, every later call succeeds without doing anything, and EndOfMessage reports
+// it (out_of_scope()).
+//
 // Search (mailjournal-search(8)): when one of its departments indexes, the message's first
 // kMaxIndexedBytes are also kept in memory and, at the end, indexed (text extracted,
 // tokenized, hashed with each such department's current index key); the postings are
@@ -90,7 +96,8 @@ class Session {
   Status Body(std::string_view chunk);
 
   // Classifies the message and commits it durably; on success sets *seq and *entry. The
-  // message is finished either way.
+  // message is finished either way. A message out of the capture scope is not committed:
+  // returns OK with *seq 0 and *entry untouched, and out_of_scope() is true.
   Status EndOfMessage(uint64_t* seq, MessageEntry* entry);
 
   // Drops the message in progress and its staged bytes.
@@ -110,6 +117,9 @@ class Session {
   const std::string& supervision_note() const { return supervision_note_; }
   // Whether the message since MAIL FROM was committed with search postings.
   bool indexed() const { return indexed_; }
+  // Whether the message since MAIL FROM was found out of the capture scope (and so is not,
+  // or was not, journaled).
+  bool out_of_scope() const { return out_of_scope_; }
   const Envelope& envelope() const { return envelope_; }
   // Why the last call that returned an error failed (for the tempfail counters); meaningful
   // only after such a call.
@@ -151,6 +161,8 @@ class Session {
   std::unique_ptr<MessageWriter> writer_;
   bool decided_ = false;
   Decision decision_;
+  bool skipping_ = false;           // the message in progress is out of scope: nothing is stored
+  bool out_of_scope_ = false;       // the message since MAIL FROM was out of scope
   std::unique_ptr<Sealer> sealer_;  // set by Decide()
   Sealing sealing_;
   std::unique_ptr<Sha256> plain_hash_;  // SHA-256(salt || captured bytes)

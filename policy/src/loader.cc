@@ -215,6 +215,7 @@ class PolicyLoader {
   void ParseLexicon(const YAML::Node& node, std::map<std::string, YAML::Mark>* names);
   void ParseSupervisedDepartment(const YAML::Node& node,
                                  std::map<std::string, YAML::Mark>* departments);
+  void ParseCapture(const Field& field);
   // Checks a list of department names ("*" allowed when `star`).
   void CheckDepartmentNames(const std::vector<Item>& items, bool star);
 
@@ -468,7 +469,7 @@ void PolicyLoader::ParseRoot(const YAML::Node& root) {
   Fields fields;
   ReadMap(root, root.Mark(), "the policy",
           {"version", "options", "retention", "departments", "escrow", "holds", "access",
-           "supervision"},
+           "supervision", "capture"},
           &fields);
   uint64_t version = 0;
   if (const Field* f = Required(root.Mark(), fields, "version")) GetInteger(*f, &version);
@@ -481,6 +482,7 @@ void PolicyLoader::ParseRoot(const YAML::Node& root) {
   if (const Field* f = Optional(fields, "holds")) ParseHolds(*f);
   if (const Field* f = Optional(fields, "access")) ParseAccess(*f);
   if (const Field* f = Optional(fields, "supervision")) ParseSupervision(*f);
+  if (const Field* f = Optional(fields, "capture")) ParseCapture(*f);
 }
 
 void PolicyLoader::ParseOptions(const Field& field) {
@@ -795,6 +797,54 @@ void PolicyLoader::CheckDepartmentNames(const std::vector<Item>& items, bool sta
       Error(item.mark, "unknown department " + Quoted(item.text));
     }
   }
+}
+
+void PolicyLoader::ParseCapture(const Field& field) {
+  CaptureScope& capture = policy_.capture_;
+  const YAML::Node& value = field.value;
+  if (value.IsScalar() && value.Scalar() == "all") {
+    capture.all = true;
+    return;
+  }
+  if (!value.IsSequence()) {
+    Error(field.mark(),
+          "'capture' must be all or a list of departments and addresses, not " + Describe(value));
+    return;
+  }
+  std::vector<Item> items;
+  GetStringList(field, true, &items);
+  std::map<std::string, YAML::Mark> seen;  // "department:NAME" or "address:NORMALISED"
+  for (const Item& item : items) {
+    CaptureEntry entry;
+    entry.text = item.text;
+    entry.where = Where(item.mark);
+    if (item.text.find('@') == std::string::npos) {
+      entry.department = true;
+      entry.value = item.text;
+      if (have_departments_ && department_names_.count(item.text) == 0) {
+        Error(item.mark, "unknown department " + Quoted(item.text) +
+                             " in 'capture' (an address needs an '@')");
+        continue;
+      }
+    } else {
+      ParsedMember member;
+      std::string reason;
+      if (!policy_internal::ParseMember(item.text, policy_.options_, true, &member, &reason)) {
+        if (item.text[0] == '@' || reason.find("glob") != std::string::npos) {
+          reason +=
+              "; to capture a domain or a pattern, make it a department's member and list "
+              "the department";
+        }
+        Error(item.mark, "invalid address " + Quoted(item.text) + " in 'capture': " + reason);
+        continue;
+      }
+      entry.value = member.pattern;
+    }
+    std::string key = (entry.department ? "department:" : "address:") + entry.value;
+    if (!CheckUnique(key, item.text, item.mark, &seen)) continue;
+    capture.entries.push_back(std::move(entry));
+  }
+  capture.all = false;
 }
 
 void PolicyLoader::ParseHolds(const Field& field) {

@@ -375,6 +375,70 @@ Decision Policy::Classify(const std::string& from, const std::vector<std::string
   return decision;
 }
 
+CaptureVerdict Policy::InScope(const Decision& decision) const {
+  CaptureVerdict verdict;
+  if (capture_.all) {
+    verdict.reason = "capture: all (every message is journaled)";
+    return verdict;
+  }
+  auto listed = [this](bool department, const std::string& value) -> const CaptureEntry* {
+    for (const CaptureEntry& e : capture_.entries) {
+      if (e.department == department && e.value == value) return &e;
+    }
+    return nullptr;
+  };
+  auto found = [&verdict](const CaptureEntry* entry, int match, std::string reason) {
+    verdict.entry = entry;
+    verdict.match = match;
+    verdict.reason = std::move(reason) + ", listed in 'capture' at " + entry->where;
+    return verdict;
+  };
+  for (size_t i = 0; i < decision.matches.size(); ++i) {
+    const AddressMatch& m = decision.matches[i];
+    const std::string who = (i == 0 ? "sender " : "recipient ") + m.address;
+    if (m.normalised.empty()) continue;  // the null sender
+    if (const CaptureEntry* e = listed(false, m.normalised)) {
+      return found(e, static_cast<int>(i), who);
+    }
+    if (m.rule == "default") continue;  // an unmatched address does not make `default` mail
+    for (const std::string& name : m.departments) {
+      if (const CaptureEntry* e = listed(true, name)) {
+        return found(
+            e, static_cast<int>(i),
+            who + " is in department " + name + " (rule '" + m.rule + "' at " + m.where + ")");
+      }
+    }
+  }
+  if (decision.departments == std::vector<std::string>{"default"}) {
+    if (const CaptureEntry* e = listed(true, "default")) {
+      return found(e, -1, "no rule matches any of its addresses (department default)");
+    }
+  }
+  verdict.captured = false;
+  std::string departments;
+  for (const std::string& d : decision.departments) {
+    departments += (departments.empty() ? "" : ", ") + d;
+  }
+  verdict.reason =
+      "neither its sender nor any recipient is listed in 'capture' or belongs to a department "
+      "listed there (its departments: " +
+      departments + ")";
+  return verdict;
+}
+
+std::string DescribeCapture(const CaptureScope& capture) {
+  if (capture.all) return "all";
+  std::string departments, addresses;
+  for (const CaptureEntry& e : capture.entries) {
+    std::string& list = e.department ? departments : addresses;
+    list += (list.empty() ? "" : ", ") + e.text;
+  }
+  std::string out;
+  if (!departments.empty()) out = "departments " + departments;
+  if (!addresses.empty()) out += (out.empty() ? "" : "; ") + std::string("addresses ") + addresses;
+  return out;
+}
+
 bool ScopeCovers(const HoldScope& scope, const std::vector<std::string>& departments,
                  const std::vector<std::string>& normalised_addresses, int64_t capture_us,
                  uint64_t seq) {

@@ -129,6 +129,12 @@ json ExplainJson(const Policy& policy, const std::string& from,
   for (const auto& [name, severity] : lexicons) {
     supervision.push_back({{"lexicon", name}, {"severity", SeverityName(severity)}});
   }
+  CaptureVerdict verdict = policy.InScope(d);
+  json capture = {{"scope", DescribeCapture(policy.capture())},
+                  {"captured", verdict.captured},
+                  {"entry", verdict.entry ? verdict.entry->text : ""},
+                  {"where", verdict.entry ? verdict.entry->where : ""},
+                  {"reason", verdict.reason}};
   return {{"policy", DigestToJson(policy.digest())},
           {"time", FormatTimeUtc(capture_us)},
           {"from", sender},
@@ -141,7 +147,8 @@ json ExplainJson(const Policy& policy, const std::string& from,
           {"index", d.index},
           {"lexicons", supervision},
           {"sample", d.sample},
-          {"holds", holds}};
+          {"holds", holds},
+          {"capture", capture}};
 }
 
 void AddPolicyOperations(PolicyHolder* holder, PolicyReloader reload, AdminHandler* handler) {

@@ -34,6 +34,12 @@ void PrintExplain(const json& x) {
                                 ? " (entry " + std::to_string(x["policy_seq"].get<uint64_t>()) + ")"
                                 : ""));
   PrintField("time", x["time"].get<std::string>());
+  // Absent from a daemon older than the capture scope: such a daemon captures everything.
+  const json& c = x.value("capture", json::object());
+  if (c.contains("captured")) {
+    PrintField("capture", std::string(c["captured"].get<bool>() ? "yes" : "NO, not journaled") +
+                              ": " + c["reason"].get<std::string>());
+  }
   PrintField("from", MatchText(x["from"]));
   for (const auto& r : x["rcpt"]) PrintField("rcpt", MatchText(r));
   PrintField("departments", JoinStrings(x["departments"], ", "));
@@ -84,6 +90,13 @@ int CmdPolicyCheck(const std::string& file, const std::string& format) {
       for (const PolicyError& e : errors) std::cerr << e.ToString() << "\n";
     }
     return EX_CONFIG;
+  }
+  if (!policy->capture().all) {
+    std::fprintf(stderr,
+                 "%s: warning: capture scope is not all: only mail of %s is journaled; all "
+                 "other mail passes unrecorded and cannot be recovered (mailjournal.yaml(5), "
+                 "CAPTURE SCOPE)\n",
+                 file.c_str(), DescribeCapture(policy->capture()).c_str());
   }
   if (format != "json") {
     std::printf("%s: ok: %zu departments, %zu retention classes, %zu holds, %zu roles; digest %s\n",

@@ -313,6 +313,74 @@ BOOST_AUTO_TEST_CASE(classifies_by_sender_and_every_recipient) {
   BOOST_TEST(d.index);
 }
 
+BOOST_AUTO_TEST_CASE(capture_scope_by_listed_address_or_department) {
+  const int64_t t = Time("2026-11-27T10:00:00Z");
+  // The default: everything.
+  std::shared_ptr<const Policy> all = Bank();
+  CaptureVerdict v = all->InScope(all->Classify("x@partner.example", {"y@partner.example"}, t));
+  BOOST_TEST(v.captured);
+  BOOST_TEST(v.entry == nullptr);
+  BOOST_TEST(v.reason == "capture: all (every message is journaled)");
+
+  std::shared_ptr<const Policy> policy = LoadOrFail(std::string(kBank) +
+                                                        "capture:\n"                    // 59
+                                                        "  - insurance\n"               // 60
+                                                        "  - Ceo+news@Bank.Example\n",  // 61
+                                                    {{"hr/retail.txt", kRetailList}});
+  auto verdict = [&](const std::string& from, const std::vector<std::string>& rcpts) {
+    return policy->InScope(policy->Classify(from, rcpts, t));
+  };
+  // A listed address, as sender (normalised: case and sub-address tag), matched by no rule.
+  v = verdict("CEO+x@bank.example", {"client@partner.example"});
+  BOOST_TEST(v.captured);
+  BOOST_REQUIRE(v.entry != nullptr);
+  BOOST_TEST(v.entry->text == "Ceo+news@Bank.Example");
+  BOOST_TEST(v.match == 0);
+  BOOST_TEST(v.reason == "sender CEO+x@bank.example, listed in 'capture' at policy.yaml:61:5");
+  // ... or as any recipient, the last one too (a Bcc-only recipient is one of them).
+  v = verdict("client@partner.example", {"a@partner.example", "ceo@bank.example"});
+  BOOST_TEST(v.captured);
+  BOOST_TEST(v.match == 2);
+  // A recipient in a listed department; the sender's department is not listed.
+  v = verdict("alice@bank.example", {"x@partner.example", "claims@insurance.bank.example"});
+  BOOST_TEST(v.captured);
+  BOOST_TEST(v.entry->text == "insurance");
+  BOOST_TEST(v.match == 2);
+  BOOST_TEST(v.reason ==
+             "recipient claims@insurance.bank.example is in department insurance (rule "
+             "'@insurance.bank.example' at policy.yaml:29:9), listed in 'capture' at "
+             "policy.yaml:60:5");
+  // The sender is checked first.
+  v = verdict("fx-desk@bank.example", {"ceo@bank.example"});  // insurance, by its address
+  BOOST_TEST(v.match == 0);
+  BOOST_TEST(v.entry->text == "insurance");
+  // Nobody listed: not captured, and the reason names the departments.
+  v = verdict("alice@bank.example", {"carol@bank.example", "x@partner.example"});
+  BOOST_TEST(!v.captured);
+  BOOST_TEST(v.entry == nullptr);
+  BOOST_TEST(v.match == -1);
+  BOOST_TEST(v.reason ==
+             "neither its sender nor any recipient is listed in 'capture' or belongs to a "
+             "department listed there (its departments: retail)");
+  // Unmatched addresses are not `default` mail unless no address matched a rule.
+  v = verdict("", {"x@partner.example"});
+  BOOST_TEST(!v.captured);
+
+  std::shared_ptr<const Policy> with_default =
+      LoadOrFail(std::string(kBank) + "capture: [default]\n", {{"hr/retail.txt", kRetailList}});
+  Decision outside = with_default->Classify("", {"x@partner.example"}, t);
+  v = with_default->InScope(outside);
+  BOOST_TEST(v.captured);
+  BOOST_TEST(v.match == -1);
+  BOOST_TEST(v.reason ==
+             "no rule matches any of its addresses (department default), listed in 'capture' "
+             "at policy.yaml:59:11");
+  // Retail staff writing to an outsider: retail mail, not default mail.
+  BOOST_TEST(
+      !with_default->InScope(with_default->Classify("alice@bank.example", {"x@partner.example"}, t))
+           .captured);
+}
+
 BOOST_AUTO_TEST_CASE(compares_retention_by_the_date_it_yields) {
   // 5 years are 1827 days across two leap days, 1826 across one, 1825 across 2100.
   std::shared_ptr<const Policy> policy = LoadOrFail(

@@ -136,7 +136,7 @@ std::vector<InvalidCase> InvalidCases() {
       {"unknown top-level key",
        kMinimal + "retension:\n  r5: 5y\n",
        {"policy.yaml:8:1: unknown key 'retension' (expected one of: version, options, "
-        "retention, departments, escrow, holds, access, supervision)"}},
+        "retention, departments, escrow, holds, access, supervision, capture)"}},
       {"duplicate top-level key",
        kMinimal + "version: 1\n",
        {"policy.yaml:8:1: duplicate key 'version' (first at 1:1)"}},
@@ -677,6 +677,47 @@ std::vector<InvalidCase> InvalidCases() {
         "policy.yaml:18:25: invalid sample '-1%' (expected a percentage from 0% to 100%, e.g. 2% "
         "or 0.5%)",
         "policy.yaml:18:30: unknown key 'size' (expected one of: name, lexicons, sample)"}},
+      // The capture scope: departments of the policy and addresses, nothing else.
+      {"capture: unknown department",
+       kMinimal + "capture: [sales, default]\n",
+       {"policy.yaml:8:11: unknown department 'sales' in 'capture' (an address needs an '@')"}},
+      {"capture: malformed addresses, domains and globs",
+       kMinimal + "capture:\n"
+                  "  - ceo@\n"
+                  "  - \"@bank.example\"\n"
+                  "  - \"*-desk@bank.example\"\n"
+                  "  - a@b@c.example\n",
+       {"policy.yaml:9:5: invalid address 'ceo@' in 'capture': empty domain",
+        "policy.yaml:10:5: invalid address '@bank.example' in 'capture': expected an address, "
+        "not a domain; to capture a domain or a pattern, make it a department's member and "
+        "list the department",
+        "policy.yaml:11:5: invalid address '*-desk@bank.example' in 'capture': expected an "
+        "address, not a glob; to capture a domain or a pattern, make it a department's member "
+        "and list the department",
+        "policy.yaml:12:5: invalid address 'a@b@c.example' in 'capture': expected exactly one "
+        "'@'"}},
+      {"capture: duplicates (addresses compare normalised)",
+       kMinimal + "capture: [default, Ann@X.example, default, ann@x.EXAMPLE]\n",
+       {"policy.yaml:8:37: 'default' is listed twice (first at 8:11)",
+        "policy.yaml:8:46: 'ann@x.EXAMPLE' is listed twice (first at 8:20)"}},
+      {"capture: empty list",
+       kMinimal + "capture: []\n",
+       {"policy.yaml:8:10: 'capture' must not be empty"}},
+      {"capture: a scalar other than all",
+       kMinimal + "capture: everything\n",
+       {"policy.yaml:8:10: 'capture' must be all or a list of departments and addresses, not "
+        "'everything'"}},
+      {"capture: no value",
+       kMinimal + "capture:\n",
+       {"policy.yaml:8:1: 'capture' must be all or a list of departments and addresses, not "
+        "empty"}},
+      {"capture: a map",
+       kMinimal + "capture: {departments: [default]}\n",
+       {"policy.yaml:8:10: 'capture' must be all or a list of departments and addresses, not a "
+        "map"}},
+      {"capture: an entry that is not a string",
+       kMinimal + "capture: [default, [x@y.example]]\n",
+       {"policy.yaml:8:20: each entry of 'capture' must be a string, not a list"}},
   };
 }
 
@@ -742,7 +783,7 @@ BOOST_AUTO_TEST_CASE(reports_every_error_at_once) {
       "policy.yaml:26:24: unknown operation 'write' (expected one of: search, read, export, "
       "hold, purge, verify, audit, policy, review)",
       "policy.yaml:27:1: unknown key 'colour' (expected one of: version, options, retention, "
-      "departments, escrow, holds, access, supervision)",
+      "departments, escrow, holds, access, supervision, capture)",
       "hr/b.txt:2:1: invalid address 'not an address': expected exactly one '@'",
   };
   BOOST_TEST(loaded.errors == want, boost::test_tools::per_element());
@@ -1090,6 +1131,35 @@ BOOST_AUTO_TEST_CASE(options_apply_wherever_they_are_written) {
   BOOST_TEST(loaded.policy->departments()[1].members[0].pattern == "Bob@bank.example");
   BOOST_TEST(loaded.policy->holds()[0].scope.addresses ==
              std::vector<std::string>{"BOB@bank.example"});
+}
+
+BOOST_AUTO_TEST_CASE(capture_is_all_by_default_or_the_entries_listed) {
+  for (const std::string& tail :
+       {std::string(), std::string("capture: all\n"), std::string("capture: \"all\"\n")}) {
+    Loaded loaded = Load(kMinimal + tail);
+    BOOST_REQUIRE(loaded.ok);
+    BOOST_TEST(loaded.policy->capture().all);
+    BOOST_TEST(loaded.policy->capture().entries.empty());
+    BOOST_TEST(DescribeCapture(loaded.policy->capture()) == "all");
+  }
+  // Addresses are normalised as member rules are (options apply wherever they are written).
+  Loaded loaded = Load(kMinimal +
+                       "capture:\n"
+                       "  - <Ann+Tag@X.Example>\n"
+                       "  - default\n"
+                       "options: {strip_subaddress: true}\n");
+  BOOST_REQUIRE(loaded.ok);
+  const CaptureScope& capture = loaded.policy->capture();
+  BOOST_TEST(!capture.all);
+  BOOST_REQUIRE(capture.entries.size() == 2u);
+  BOOST_TEST(!capture.entries[0].department);
+  BOOST_TEST(capture.entries[0].value == "ann@x.example");
+  BOOST_TEST(capture.entries[0].text == "<Ann+Tag@X.Example>");
+  BOOST_TEST(capture.entries[0].where == "policy.yaml:9:5");
+  BOOST_TEST(capture.entries[1].department);
+  BOOST_TEST(capture.entries[1].value == "default");
+  BOOST_TEST(capture.entries[1].where == "policy.yaml:10:5");
+  BOOST_TEST(DescribeCapture(capture) == "departments default; addresses <Ann+Tag@X.Example>");
 }
 
 BOOST_AUTO_TEST_CASE(names_operations) {

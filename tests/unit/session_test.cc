@@ -268,6 +268,90 @@ BOOST_AUTO_TEST_CASE(a_message_keeps_the_policy_it_started_with_across_a_reload)
   BOOST_TEST(e.classification.departments == std::vector<std::string>{"default"});
 }
 
+// The capture scope: mail out of it passes (every call succeeds) and leaves the journal's
+// database as it was; mail in it is journaled as ever.
+BOOST_AUTO_TEST_CASE(a_message_out_of_the_capture_scope_leaves_the_journal_untouched) {
+  const std::string scoped =
+      "version: 1\nretention:\n  short: 180d\nescrow: [escrow.crt]\ndepartments:\n"
+      "  - {name: retail, members: ['@bank.example'], retention: short}\n"
+      "  - {name: default, retention: short}\n"
+      "capture: [retail]\n";
+  // The same policy loads in all three; `untouched` sees no message, `f` only mail out of
+  // scope, `g` a message in scope by a recipient that only the envelope names.
+  Fixture untouched, f, g;
+  for (Fixture* x : {&untouched, &f, &g}) {
+    std::ofstream(x->dir.path() + "/policy.yaml", std::ios::trunc) << scoped;
+    std::vector<PolicyError> errors;
+    uint64_t policy_seq = 0;
+    BOOST_REQUIRE(x->policies.Load("reload (test)", &errors, &policy_seq).ok());
+  }
+  const uint64_t last = f.journal->LastSequence();
+  BOOST_REQUIRE(untouched.journal->LastSequence() == last);
+
+  IndexKeyStore keys(f.dir.path() + "/index-keys");
+  Session s(f.journal.get(), &f.policies, &keys);
+  s.Connect("c", nullptr, "smtpd");
+  std::string body;
+  for (int i = 0; body.size() < 3 * kMaxIndexedBytes; ++i) {
+    body += "line " + std::to_string(i) + " of a long body\r\n";
+  }
+  for (int round = 0; round < 2; ++round) {
+    BOOST_REQUIRE(s.MailFrom({"<x@other.example>"}, "").ok());
+    s.Rcpt({"<y@other.example>"});
+    s.Rcpt({"<z@partner.example>"});
+    BOOST_REQUIRE(s.Header("Subject", " not ours").ok());
+    BOOST_REQUIRE(s.EndOfHeaders().ok());
+    BOOST_TEST(s.out_of_scope());
+    for (size_t at = 0; at < body.size(); at += 65536) {
+      BOOST_REQUIRE(s.Body(std::string_view(body).substr(at, 65536)).ok());
+    }
+    if (round == 1) {  // the client went away: nothing to drop either
+      s.AbortMessage();
+      continue;
+    }
+    uint64_t seq = 99;
+    MessageEntry e;
+    BOOST_REQUIRE(s.EndOfMessage(&seq, &e).ok());
+    BOOST_TEST(seq == 0u);
+    BOOST_TEST(s.out_of_scope());
+    BOOST_TEST(!s.indexed());
+    BOOST_TEST(f.journal->LastSequence() == last);
+  }
+  // Out of scope with no header at all (classified at the end of the message).
+  BOOST_REQUIRE(s.MailFrom({"<x@other.example>"}, "").ok());
+  s.Rcpt({"<y@other.example>"});
+  uint64_t seq = 99;
+  MessageEntry e;
+  BOOST_REQUIRE(s.EndOfMessage(&seq, &e).ok());
+  BOOST_TEST(seq == 0u);
+  BOOST_TEST(s.out_of_scope());
+  std::vector<std::string> departments;
+  BOOST_REQUIRE(keys.Departments(&departments).ok());
+  BOOST_TEST(departments.empty());  // no index key was made for it
+
+  // f's database holds exactly the keys of the untouched one's: no staged chunk, pending
+  // transaction, entry, leaf, retention key or posting of the mail out of scope.
+  f.journal.reset();
+  untouched.journal.reset();
+  for (char prefix = ' '; prefix < 0x7f; ++prefix) {
+    BOOST_TEST_CONTEXT("keys starting with '" << prefix << "'") {
+      BOOST_TEST(CountKeys(f.dir.path(), prefix) == CountKeys(untouched.dir.path(), prefix));
+    }
+  }
+
+  // In scope: a retail recipient the headers do not name.
+  Session in(g.journal.get(), &g.policies);
+  BOOST_REQUIRE(in.MailFrom({"<x@other.example>"}, "").ok());
+  in.Rcpt({"<y@other.example>"});
+  in.Rcpt({"<bcc@bank.example>"});
+  BOOST_REQUIRE(in.EndOfHeaders().ok());
+  BOOST_REQUIRE(in.Body("ours\r\n").ok());
+  BOOST_REQUIRE(in.EndOfMessage(&seq, &e).ok());
+  BOOST_TEST(!in.out_of_scope());
+  BOOST_TEST(seq == last + 1);
+  BOOST_TEST(ReadOpened(g.journal.get(), seq, "escrow") == "\r\nours\r\n");
+}
+
 BOOST_AUTO_TEST_CASE(two_messages_on_one_connection_and_an_aborted_one_between) {
   Fixture f;
   Journal* j = f.journal.get();

@@ -14,6 +14,12 @@
 // The message gets the longest retention of its departments (compared by the retain-until
 // date it yields) and is sealed to the union of their keys and the escrow keys. Every
 // message is sealed: a policy must give every department a key or name an escrow key.
+//
+// Capture scope (mailjournal.yaml(5), CAPTURE SCOPE): `capture: all` (the default) journals
+// every message; a list of departments and addresses journals only the messages whose
+// sender or any recipient is a listed address or belongs to a listed department, by the
+// message's classification (Decision::departments: listing `default` captures the mail none
+// of whose addresses any rule matches). Policy::InScope decides, and says why.
 #ifndef MAILJOURNAL_POLICY_H_
 #define MAILJOURNAL_POLICY_H_
 
@@ -155,6 +161,34 @@ struct AddressMatch {
   std::string where;  // the rule's FILE:LINE:COL, "" for default
 };
 
+// One entry of a `capture` list: a department of the policy or an address.
+struct CaptureEntry {
+  bool department = false;  // true: a department name; false: an address
+  std::string value;        // the department name, or the address normalised (options)
+  std::string text;         // as written
+  std::string where;        // FILE:LINE:COL of the entry
+};
+
+// Which mail is journaled. `all` (the default, also when the key is absent) or the entries
+// listed (never empty then), in the order written.
+struct CaptureScope {
+  bool all = true;
+  std::vector<CaptureEntry> entries;
+};
+
+// Whether a message is in the capture scope, and why.
+struct CaptureVerdict {
+  bool captured = true;
+  // The entry that put it in scope (null: `capture: all`, or not captured).
+  const CaptureEntry* entry = nullptr;
+  // The index into Decision::matches of the address that did (-1: none, or the message is
+  // in scope as `default` mail, which no single address decides).
+  int match = -1;
+  // One sentence, e.g. "recipient bob@bank.example is in department sales (rule
+  // '@sales.bank.example' at FILE:LINE:COL), listed in 'capture' at FILE:LINE:COL".
+  std::string reason;
+};
+
 // What the policy decides for one message.
 struct Decision {
   std::vector<AddressMatch> matches;     // the sender first, then each recipient in order
@@ -184,6 +218,8 @@ class Policy {
   // a message's text is scanned once, whatever the number of its departments. Null when no
   // department applies a lexicon.
   const std::shared_ptr<const LexiconMatcher>& lexicon_matcher() const { return lexicon_matcher_; }
+  // Which mail is journaled (mailjournal.yaml(5), CAPTURE SCOPE).
+  const CaptureScope& capture() const { return capture_; }
   // The escrow key files (resolved paths): every message is sealed to them as well.
   const std::vector<std::string>& escrow() const { return escrow_; }
   // Every key with its holder: each department's keys in order, then the escrow keys.
@@ -220,6 +256,11 @@ class Policy {
   // Addresses without angle brackets; the null sender is "".
   Decision Classify(const std::string& from, const std::vector<std::string>& rcpts,
                     int64_t capture_us) const;
+  // Whether a message with this decision (of this policy's Classify) is journaled: always
+  // with `capture: all`; otherwise when its sender or a recipient, in that order, is a
+  // listed address or matched a rule of a listed department, or when its only department
+  // is `default` and `default` is listed. The verdict points into this policy.
+  CaptureVerdict InScope(const Decision& decision) const;
   // The holds that cover a message with this decision, capture time and sequence number
   // (seq 0: not yet known, sequence scopes never match).
   std::vector<const Hold*> HoldsCovering(const Decision& decision, int64_t capture_us,
@@ -234,6 +275,7 @@ class Policy {
   std::vector<Role> roles_;
   std::vector<Lexicon> lexicons_;
   std::shared_ptr<const LexiconMatcher> lexicon_matcher_;
+  CaptureScope capture_;
   std::vector<std::string> escrow_;
   std::map<std::string, std::shared_ptr<const RecipientKey>> recipient_keys_;  // by key file
   std::vector<PolicyFile> files_;
@@ -258,6 +300,10 @@ class Policy {
 bool ScopeCovers(const HoldScope& scope, const std::vector<std::string>& departments,
                  const std::vector<std::string>& normalised_addresses, int64_t capture_us,
                  uint64_t seq);
+
+// The scope in words: "all", or e.g. "departments brokerage, wealth; addresses
+// ceo@bank.example" (the entries as written, in order).
+std::string DescribeCapture(const CaptureScope& capture);
 
 // True for a name of a department, retention class or role: [a-z0-9] then [a-z0-9_.-]*.
 // Such a name is also a safe file name.

@@ -25,7 +25,8 @@ void AddPolicyOperations(PolicyHolder* holder, PolicyReloader reload, AdminHandl
 
 // What "policy explain" reports for a message from `from` to `rcpts` captured at
 // `capture_us`: every address's departments and matching rule, the merged departments,
-// retention, retain-until, keys, and the holds that would cover it.
+// retention, retain-until, keys, the holds that would cover it, and whether it would be
+// journaled at all ("capture": scope, captured, entry, where, reason; Policy::InScope).
 nlohmann::json ExplainJson(const Policy& policy, const std::string& from,
                            const std::vector<std::string>& rcpts, int64_t capture_us);
 
