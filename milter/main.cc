@@ -442,6 +442,8 @@ int Run(int argc, char** argv) {
   handler.AddStatusExtension([&](nlohmann::json* status) {
     (*status)["daemon"] = metrics.StatusJson(
         SampleDaemonFigures(journal.get(), config.journal, checkpointer.get(), nullptr, false));
+    std::shared_ptr<const Policy> active = policies.Active();
+    (*status)["daemon"]["capture"] = active ? DescribeCapture(active->capture()) : "";
     if (shipper != nullptr) (*status)["shipping"] = shipper->StatusJson();
   });
   std::unique_ptr<MetricsWriter> metrics_writer;

@@ -124,7 +124,7 @@ Status Session::Append(std::string_view bytes) {
   }
   Status s;
   if (!decided_) s = Decide();
-  if (!s.ok()) return s;
+  if (!s.ok() || skipping_) return s;
   plain_hash_->Update(bytes);
   sealing_.plain_size += bytes.size();
   if ((!indexed_departments_.empty() || decision_.supervised) && plain_.size() < kMaxIndexedBytes) {

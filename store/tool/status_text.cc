@@ -77,6 +77,14 @@ void DaemonLines(const json& d, int64_t uptime_s, std::string* out) {
   Line(out, "policy_loads",
        Text(loads.value("ok", json(0))) + " ok, " + Text(loads.value("failed", json(0))) +
            " failed");
+  if (d.contains("capture")) {
+    uint64_t out_of_scope = d.value("messages_out_of_scope", uint64_t{0});
+    Line(out, "capture",
+         Text(d["capture"]) +
+             (Text(d["capture"]) == "all"
+                  ? ""
+                  : "; " + std::to_string(out_of_scope) + " messages out of scope since start"));
+  }
   Line(out, "search_index",
        Text(d.value("messages_indexed", json(0))) + " indexed, " +
            Text(d.value("messages_index_incomplete", json(0))) + " incomplete");

@@ -16,6 +16,7 @@ ceo@bank.example (`capture: [brokerage, Ceo+tag@Bank.Example]`, normalised as me
   and stays quiet for a policy without `capture`; `policy explain` (offline with --policy,
   and through the daemon; JSON and text) says whether a message would be captured and which
   address and entry put it in scope, or that none did.
+* `mailjournal status` shows the scope in force and the count (JSON and text).
 * Reloads: one that widens the scope (adds retail; `mailjournal policy reload`) takes effect
   for the next message; one that narrows it (only the address; SIGUSR1) too. Across each, a
   transaction held open (MAIL FROM, RCPT and the headers before the reload, the body after)
@@ -194,14 +195,13 @@ class ScopeTest(harness.E2ETestCase):
         p = env.tool.policy_check(env.policy_path, "--format", "json")
         self.assertEqual((p.returncode, p.stderr.decode()), (0, WARNING % env.policy_path))
         self.assertEqual(json.loads(p.stdout)["digest"], scoped)
-        other = os.path.join(env.base, "all.yaml")
-        with open(other, "w") as f:
-            f.write(ALL.replace("keys/e2e.crt", env.e2e_cert_path))
-        p = env.tool.policy_check(other)
-        self.assertEqual((p.returncode, p.stderr), (0, b""))
-        p = env.tool.policy_check(os.path.join(harness.REPO, "contrib", "policy.yaml"))
-        self.assertEqual(p.returncode, 0, p.stderr)
-        self.assertNotIn(b"warning", p.stderr)
+        for name, text in (("all.yaml", ALL), ("absent.yaml", POLICY.split("capture:")[0])):
+            other = os.path.join(env.base, name)
+            with open(other, "w") as f:
+                f.write(text.replace("keys/e2e.crt", env.e2e_cert_path))
+            for fmt in ("text", "json"):
+                p = env.tool.policy_check(other, "--format", fmt)
+                self.assertEqual((p.returncode, p.stderr), (0, b""), name)
 
         # 4. explain: captured or not, and why; offline and through the daemon agree
         pol = env.policy_path
@@ -274,7 +274,11 @@ class ScopeTest(harness.E2ETestCase):
         self.assertNotIn(": tempfail: ", env.daemon.log_text())
         self.assertNotIn(".out@", env.daemon.log_text())
         self.assertNotIn("milter-reject", env.postfix.log())
-        self.assertEqual(env.tool.status()["daemon"]["tempfails_total"], 0)
+        status = env.tool.status()["daemon"]
+        self.assertEqual((status["tempfails_total"], status["capture"], status["messages_out_of_scope"]),
+                         (0, "addresses ceo@bank.example", 4))
+        self.assertRegex(env.tool.ok("status").decode(),
+                         r"(?m)^capture:\s+addresses ceo@bank\.example; 4 messages out of scope since start$")
 
 
 if __name__ == "__main__":
