@@ -328,13 +328,18 @@ class Bench:
         journal = os.path.join(self.work, "journal-" + tag)
         os.mkdir(journal, 0o750)
         os.chown(journal, self.user.pw_uid, self.user.pw_gid)
+        # Each daemon's own search index keys, in the temp dir (the default is under /etc).
+        index_keys = os.path.join(self.work, "index-keys-" + tag)
+        os.mkdir(index_keys, 0o700)
+        os.chown(index_keys, self.user.pw_uid, self.user.pw_gid)
         milter = os.path.join(self.sock_dir, "mj-%s.sock" % tag)
         admin = os.path.join(self.sock_dir, "admin-%s.sock" % tag)
         argv = [self.bin["mailjournald"], "--foreground", "--journal", journal,
                 "--milter-socket", "unix:" + milter, "--admin-socket", admin,
                 "--socket-mode", "0666", "--policy",
                 os.path.join(self.policy_dir, policy), "--user", self.user.pw_name,
-                "--signing-key", os.path.join(self.signing_dir, "checkpoint.key")]
+                "--signing-key", os.path.join(self.signing_dir, "checkpoint.key"),
+                "--index-keys", index_keys]
         f = Filter("mailjournald", argv, [milter, admin],
                    os.path.join(self.work, "mailjournald-%s.log" % tag), self.reaper_note)
         f.spec, f.journal = "unix:" + milter, journal
