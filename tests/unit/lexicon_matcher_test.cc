@@ -53,14 +53,8 @@ const char kPolicy[] =
     "      sample: 0.5%\n";
 
 std::shared_ptr<const Policy> LoadSupervisionPolicy() {
-  std::vector<PolicyFile> files = {{"keys/escrow.pem", ReadCaseFile("keys/escrow.pem")},
-                                   {"policy.yaml", kPolicy}};
-  std::shared_ptr<const Policy> policy;
-  std::vector<PolicyError> errors;
-  bool ok = LoadPolicy("policy.yaml", MemoryFileReader(files), &policy, &errors);
-  for (const PolicyError& e : errors) BOOST_TEST_MESSAGE(e.ToString());
-  BOOST_REQUIRE(ok);
-  return policy;
+  return LoadPolicyOrFail(
+      {{"keys/escrow.pem", ReadCaseFile("keys/escrow.pem")}, {"policy.yaml", kPolicy}});
 }
 
 // "name/severity" of each flag a message of `departments` gets, in order.

@@ -23,12 +23,7 @@ std::shared_ptr<const Policy> LoadOrFail(const std::string& yaml,
       {"keys/escrow.pem", ReadCaseFile("keys/escrow.pem")},
   };
   for (PolicyFile& f : extra) files.push_back(std::move(f));
-  std::shared_ptr<const Policy> policy;
-  std::vector<PolicyError> errors;
-  bool ok = LoadPolicy("policy.yaml", MemoryFileReader(files), &policy, &errors);
-  for (const PolicyError& e : errors) BOOST_TEST_MESSAGE(e.ToString());
-  BOOST_REQUIRE(ok);
-  return policy;
+  return LoadPolicyOrFail(std::move(files));
 }
 
 const char kRetailList[] =

@@ -49,6 +49,15 @@ std::string ReadCaseFile(const std::string& name) {
   return ReadFile(path);
 }
 
+std::shared_ptr<const Policy> LoadPolicyOrFail(std::vector<PolicyFile> files) {
+  std::shared_ptr<const Policy> policy;
+  std::vector<PolicyError> errors;
+  bool ok = LoadPolicy("policy.yaml", MemoryFileReader(std::move(files)), &policy, &errors);
+  for (const PolicyError& e : errors) BOOST_TEST_MESSAGE(e.ToString());
+  BOOST_REQUIRE(ok);
+  return policy;
+}
+
 MessageEntry TestMessage(const Envelope& envelope) {
   MessageEntry m;
   m.envelope = envelope;

@@ -10,6 +10,7 @@
 #include "mailjournal/admin_protocol.h"
 #include "mailjournal/checkpoint.h"
 #include "mailjournal/journal.h"
+#include "mailjournal/policy.h"
 #include "mailjournal/seal.h"
 
 namespace mailjournal {
@@ -50,6 +51,10 @@ int64_t Time(const std::string& text);
 std::string ReadFile(const std::string& path);
 // A file of tests/unit/policy_cases; fails the test when it cannot be read.
 std::string ReadCaseFile(const std::string& name);
+
+// Loads the policy "policy.yaml" of `files` (mailjournal/policy.h MemoryFileReader); fails
+// the test, with the loader's errors, when it does not load.
+std::shared_ptr<const Policy> LoadPolicyOrFail(std::vector<PolicyFile> files);
 
 // The envelope of a message from `from` to rcpt@example.com.
 Envelope SimpleEnvelope(const std::string& from);
